@@ -1,0 +1,60 @@
+# Finance+N partner-ecosystem portal. `make run` and `make test` work on a fresh machine
+# with Python 3.11+; nothing else is needed for the embedded default.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint format messages venv worker migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+## run: the product with demo data on the embedded default (web + Celery worker with beat)
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting a Celery worker with beat (log: var/celery.log) and the web server on http://$(HOST):$(PORT)/"
+	@$(BIN)/celery -A portal worker --beat -Q default,settlement --loglevel=INFO --concurrency=2 \
+		--schedule=var/celerybeat-schedule > var/celery.log 2>&1 & \
+		WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (set DATABASE_URL for PostgreSQL, TEST_BROKER_URL for worker tests)
+test: venv
+	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+## bench: benchmarks, printed as a table of ratios
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+format: venv
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## messages: extract strings, fill Chinese from locale/zh_Hans/src/*.json, compile
+messages: venv
+	$(BIN)/python bin/messages.py
+
+worker: venv
+	$(BIN)/celery -A portal worker --beat -Q default,settlement --loglevel=INFO
+
+clean:
+	rm -rf $(VENV) var staticfiles

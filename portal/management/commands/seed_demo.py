@@ -1,0 +1,52 @@
+"""Load idempotent demo data (DESIGN.md §5)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils.module_loading import import_string
+
+# Each capability's ``demo.seed(*, password, stdout)``, in dependency order; each idempotent.
+STEPS = [
+    "portal.demo.seed",
+    "partners.demo.seed",
+]
+
+DEMO_LOGINS = [
+    ("admin@demo.local", "superuser"),
+    ("maker@demo.local", "finance maker, partner and product manager"),
+    ("checker@demo.local", "finance checker, partner manager"),
+    ("auditor@demo.local", "auditor (read only)"),
+    ("owner@skyway-travel.demo", "partner owner, Skyway Travel"),
+    ("owner@greenleaf-community.demo", "partner owner, Greenleaf Community"),
+]
+
+
+class _Out:
+    def __init__(self, stdout):
+        self._stdout = stdout
+
+    def write(self, message: str) -> None:
+        self._stdout.write(f"  {message}")
+
+
+class Command(BaseCommand):
+    help = "Load demo data: staff, industries, catalog, scenarios, partners, agreements and history."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default=settings.DEMO_PASSWORD, help="password of every demo login")
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, password: str, force: bool, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("seed_demo refuses to run with DEBUG off; pass --force if you mean it.")
+        out = _Out(self.stdout)
+        with transaction.atomic():
+            for dotted in STEPS:
+                self.stdout.write(f"{dotted}:")
+                import_string(dotted)(password=password, stdout=out)
+        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
+        for email, role in DEMO_LOGINS:
+            self.stdout.write(f"  {email:34} {role}")
+        self.stdout.write(f"Password: {password}")

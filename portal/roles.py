@@ -1,0 +1,38 @@
+"""Staff role groups and the permissions each holds.
+
+One place for the staff permission matrix: ``seed_demo`` (and ``sync_staff_roles``) write it to
+``auth.Group`` rows, and services check the same permissions with ``user.has_perm``. Auditors
+get every ``view_*`` permission and nothing else.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+PARTNER_MANAGERS = "Partner managers"
+PRODUCT_MANAGERS = "Product managers"
+FINANCE_MAKERS = "Finance makers"
+FINANCE_CHECKERS = "Finance checkers"
+AUDITORS = "Auditors"
+
+GROUP_LABELS = {
+    PARTNER_MANAGERS: _("Partner managers"),
+    PRODUCT_MANAGERS: _("Product managers"),
+    FINANCE_MAKERS: _("Finance makers"),
+    FINANCE_CHECKERS: _("Finance checkers"),
+    AUDITORS: _("Auditors"),
+}
+
+# "app_label.codename" per group, beyond the view permissions every staff group gets on the
+# apps it works in. Each capability adds its own permissions here.
+GROUP_PERMISSIONS: dict[str, list[str]] = {
+    PARTNER_MANAGERS: [],
+    PRODUCT_MANAGERS: [],
+    FINANCE_MAKERS: [],
+    FINANCE_CHECKERS: [],
+    AUDITORS: [],
+}
+
+# Apps whose records every staff group may view (auditors: all of them).
+STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue")
+AUDITOR_VIEW_APPS = ("portal", "partners", "products", "scenarios", "revenue", "django_celery_beat", "auth")

@@ -1,0 +1,12 @@
+"""Test settings: the same as the running product, with fast hashing and an in-memory outbox."""
+
+from . import *
+from . import CACHES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+# Each test starts from an empty cache; a real Redis is used where REDIS_URL is set.
+CACHES["default"].setdefault("KEY_PREFIX", "test")
+LOGGING_CONFIG = None

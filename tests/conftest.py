@@ -1,0 +1,22 @@
+"""Shared fixtures. Personas follow the house style: alice owns a partner, bob is her
+teammate, charlie belongs to another partner."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    # Rate-limit counters and cached key lookups must not leak between tests.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def staff_roles(db):
+    from portal.services import staff_roles_sync
+
+    return staff_roles_sync()

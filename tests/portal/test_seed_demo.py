@@ -1,0 +1,48 @@
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.core.management import CommandError, call_command
+
+
+def _row_counts() -> dict[str, int]:
+    return {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if not model._meta.label.startswith(("sessions.", "admin.", "django_celery_beat."))
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_is_idempotent(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+    first = _row_counts()
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert _row_counts() == first
+    assert first["portal.User"] >= 4
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_staff_logins_and_groups(settings, client):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", "--password", "another-pass-77", stdout=out)
+
+    from django.contrib.auth.models import Group
+
+    assert set(Group.objects.values_list("name", flat=True)) >= {
+        "Partner managers", "Product managers", "Finance makers", "Finance checkers", "Auditors",
+    }  # fmt: skip
+    assert client.login(email="admin@demo.local", password="another-pass-77")
+    assert "admin@demo.local" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
