@@ -1,0 +1,111 @@
+"""One place where domain errors become HTTP answers.
+
+Every app has a small exception hierarchy rooted in ``DomainError`` (from ``portal.domain``,
+the one module every app may import). The API turns them into the JSON error shape below; the
+pages turn them into a message on the page (see ``portal.middleware``).
+
+API error shape (every 4xx)::
+
+    {"error": {"code": "invalid", "message": "…", "fields": {"amount": ["…"]}}}
+
+``fields`` is present when input was wrong and names each bad field. No stack trace or internal
+name ever leaves the server.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from .domain import DomainError
+
+logger = logging.getLogger(__name__)
+
+_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+def _flatten(detail) -> dict[str, list[str]]:
+    """DRF's nested error detail as ``{"field.sub": ["message", ...]}``."""
+    out: dict[str, list[str]] = {}
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list) and value and not all(isinstance(v, str) for v in value):
+            for index, inner in enumerate(value):
+                if inner:
+                    walk(f"{prefix}.{index}" if prefix else str(index), inner)
+        else:
+            messages = value if isinstance(value, list) else [value]
+            out.setdefault(prefix or "non_field_errors", []).extend(str(m) for m in messages)
+
+    walk("", detail)
+    return out
+
+
+def error_body(status_code: int, message: str, *, code: str | None = None, fields=None) -> dict:
+    body: dict = {"code": code or _CODES.get(status_code, "error"), "message": message}
+    if fields:
+        body["fields"] = fields
+    return {"error": body}
+
+
+def api_exception_handler(exc, context) -> Response | None:
+    """DRF ``EXCEPTION_HANDLER``: every error in one JSON shape."""
+    if isinstance(exc, DomainError):
+        set_rollback()
+        fields = {exc.field: [exc.message]} if exc.field else None
+        return Response(
+            error_body(exc.status_code, exc.message, code=exc.code, fields=fields), status=exc.status_code
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a bug: Django answers 500 without details (DEBUG off) and logs it
+
+    set_rollback()
+    headers = {}
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(max(1, int(exc.wait + 0.999)))
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        names = ", ".join(sorted(fields))
+        body = error_body(400, f"Invalid input: {names}.", fields=fields)
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        code = getattr(exc, "default_code", None)
+        body = error_body(exc.status_code, detail, code=_CODES.get(exc.status_code, code))
+    return Response(body, status=exc.status_code, headers=headers)
+
+
+def api_not_found(request, exception=None):
+    """Plain 404/500 JSON for /api/ paths outside DRF views (unknown routes)."""
+    from django.http import JsonResponse
+
+    return JsonResponse(error_body(404, "Not found."), status=status.HTTP_404_NOT_FOUND)
