@@ -26,11 +26,34 @@ GROUP_LABELS = {
 # "app_label.codename" per group, beyond the view permissions every staff group gets on the
 # apps it works in. Each capability adds its own permissions here.
 GROUP_PERMISSIONS: dict[str, list[str]] = {
-    PARTNER_MANAGERS: [],
+    PARTNER_MANAGERS: [
+        # partners: onboarding lifecycle, KYB documents, teams, import/export
+        "partners.add_industry",
+        "partners.change_industry",
+        "partners.add_partner",
+        "partners.change_partner",
+        "partners.submit_partner",
+        "partners.review_partner",
+        "partners.activate_partner",
+        "partners.suspend_partner",
+        "partners.terminate_partner",
+        "partners.import_partner",
+        "partners.export_partner",
+        "partners.add_partnerdocument",
+        "partners.verify_partnerdocument",
+        "partners.add_membership",
+        "partners.change_membership",
+        "partners.delete_membership",
+        "partners.transfer_ownership",
+        "partners.add_invitation",
+        "partners.change_invitation",
+    ],
     PRODUCT_MANAGERS: [],
     FINANCE_MAKERS: [],
     FINANCE_CHECKERS: [],
-    AUDITORS: [],
+    AUDITORS: [
+        "partners.export_partner",  # reading, in a file
+    ],
 }
 
 # Apps whose records every staff group may view (auditors: all of them).

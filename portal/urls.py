@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),
+    path("", include("partners.urls")),
     path("", views.home, name="home"),
 ]
 

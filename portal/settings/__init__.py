@@ -279,6 +279,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    "partners-document-expiry-sweep": {
+        "task": "partners.tasks.document_expiry_sweep",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 
 # --------------------------------------------------------------------------------------
@@ -331,3 +335,8 @@ API_KEY_DEFAULT_LIFETIME = timedelta(days=env.int("API_KEY_DEFAULT_LIFETIME_DAYS
 API_KEY_MAX_LIFETIME = timedelta(days=env.int("API_KEY_MAX_LIFETIME_DAYS", default=730))
 HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=2.0)
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the documented demo password (DESIGN.md §5)
+
+# Partners: KYB documents and team invitations
+PARTNER_DOCUMENT_MAX_BYTES = env.int("PARTNER_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
+PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS = env.int("PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS", default=30)
+PARTNER_INVITATION_LIFETIME_DAYS = env.int("PARTNER_INVITATION_LIFETIME_DAYS", default=7)

@@ -1,11 +1,15 @@
-"""Partners: industries ("N"), partner companies, their lifecycle and their members."""
+"""Industries ("N"), partner companies, their lifecycle and their members."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Length
+from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from ..validators import validate_credit_code
 
 
 class Industry(models.Model):
@@ -69,6 +73,7 @@ class Partner(models.Model):
         _("unified social credit code"),
         max_length=18,
         unique=True,
+        validators=[validate_credit_code],
         help_text=_("统一社会信用代码: 18 characters with a GB 32100-2015 check character."),
     )
     industry = models.ForeignKey(
@@ -83,6 +88,7 @@ class Partner(models.Model):
         null=True,
         blank=True,
         related_name="managed_partners",
+        limit_choices_to={"is_staff": True},
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
@@ -91,6 +97,19 @@ class Partner(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=30, blank=True)
     website = models.URLField(_("website"), blank=True)
+    # Review checklist: staff checked the code against the national enterprise credit registry.
+    credit_code_verified_at = models.DateTimeField(
+        _("credit code verified at"), null=True, blank=True, editable=False
+    )
+    credit_code_verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("credit code verified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -104,13 +123,54 @@ class Partner(models.Model):
             # Admin list filters and the staff dashboard group partners by these.
             models.Index(fields=["status", "industry"], name="partner_status_industry_idx"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Exact(Length("credit_code"), 18), name="partner_credit_code_length_18"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credit_code_verified_at__isnull=True)
+                | models.Q(credit_code_verified_by__isnull=False),
+                name="partner_credit_code_verified_by_someone",
+            ),
+        ]
+        permissions = [
+            ("submit_partner", _("Can submit a partner application for review")),
+            ("review_partner", _("Can review, approve, reject and reopen partner applications")),
+            ("activate_partner", _("Can activate an approved partner")),
+            ("suspend_partner", _("Can suspend and reinstate a partner")),
+            ("terminate_partner", _("Can terminate a partner")),
+            ("import_partner", _("Can import partners from a file")),
+            ("export_partner", _("Can export partners to a file")),
+        ]
 
     def __str__(self) -> str:
         return self.display_name
 
+    # What the lifecycle means elsewhere. The open API, the portal and the key issuance read
+    # these so that a suspension or termination takes effect everywhere at once.
     @property
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
+
+    @property
+    def accepts_api_traffic(self) -> bool:
+        """API keys of any other status are refused (403 "partner not active")."""
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def is_read_only(self) -> bool:
+        """The portal shows data but allows no change (suspended, and closed partners)."""
+        return self.status in (self.Status.SUSPENDED, self.Status.TERMINATED)
+
+    @property
+    def is_closed(self) -> bool:
+        """The portal is closed to the partner's users."""
+        return self.status == self.Status.TERMINATED
+
+    @property
+    def is_onboarding(self) -> bool:
+        """Still applying: the application can be completed before it goes to review."""
+        return self.status == self.Status.DRAFT
 
 
 class PartnerStatusChange(models.Model):
@@ -135,6 +195,11 @@ class PartnerStatusChange(models.Model):
         verbose_name = _("partner status change")
         verbose_name_plural = _("partner status changes")
         ordering = ("-changed_at", "-id")
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(from_status=models.F("to_status")), name="partner_status_change_is_a_move"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.partner}: {self.from_status} → {self.to_status}"
@@ -161,12 +226,34 @@ class Membership(models.Model):
 
     history = HistoricalRecords()
 
+    # Roles that manage the team (invite, change roles) in the portal.
+    TEAM_MANAGER_ROLES = (Role.OWNER, Role.ADMIN)
+
     class Meta:
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(fields=["user", "partner"], name="membership_user_partner_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["owner", "admin", "developer", "finance", "viewer"]),
+                name="membership_role_known",
+            ),
+        ]
+        indexes = [
+            # Owner counts (last-owner protection) and team lists by role.
+            models.Index(fields=["partner", "role"], name="membership_partner_role_idx"),
+        ]
+        permissions = [
+            ("transfer_ownership", _("Can transfer the ownership of a partner")),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} @ {self.partner} ({self.role})"
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == self.Role.OWNER
+
+    @property
+    def manages_team(self) -> bool:
+        return self.role in self.TEAM_MANAGER_ROLES

@@ -1,0 +1,100 @@
+"""What every partners admin shares: history without "revert", and domain errors as messages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal.domain import DomainError
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """Staff see the history of every change; reverting to an old version would bypass the
+    services (and their checks), so it is switched off."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+def run_per_object(request, objects, call, *, success) -> tuple[int, int]:
+    """Apply ``call`` to each object; report each result as a message. Returns (done, failed)."""
+    done = failed = 0
+    for obj in objects:
+        try:
+            call(obj)
+        except DomainError as exc:
+            failed += 1
+            messages.error(request, f"{obj}: {exc.message}")
+        else:
+            done += 1
+            messages.success(request, success(obj))
+    return done, failed
+
+
+class ServiceAddForm(forms.ModelForm):
+    """An admin add form whose object is made by a service once the fields are valid; a
+    refusal from the service lands on its field. ``run_service`` returns the new object."""
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        self.result = None
+
+    def run_service(self, cleaned: dict):
+        raise NotImplementedError
+
+    def _post_clean(self):
+        super()._post_clean()
+        if self.errors:
+            return
+        try:
+            self.result = self.run_service(self.cleaned_data)
+        except DomainError as exc:
+            self.add_error(exc.field if exc.field in self.fields else None, exc.message)
+
+
+class ServiceAddAdminMixin:
+    """Wires a ``ServiceAddForm`` into the admin's add view."""
+
+    add_form: type[ServiceAddForm]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None:
+            return super().get_form(request, obj, change=change, **kwargs)
+        kwargs["form"] = self.add_form
+        kwargs["fields"] = self.add_form._meta.fields
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithActor(base):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, actor=request.user, **inner)
+
+        return WithActor
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return self.add_form._meta.fields
+        return super().get_fields(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        return () if obj is None else super().get_readonly_fields(request, obj)
+
+    def save_form(self, request, form, change):
+        if change:
+            return super().save_form(request, form, change)
+        return form.result  # the service already stored it
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)

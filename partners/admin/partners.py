@@ -1,0 +1,297 @@
+"""Staff admin of industries, partners and their lifecycle."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+
+from .. import services
+from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
+from ..selectors import partner_review_checklist
+from .base import HistoryAdmin, run_per_object
+from .resources import PartnerResource
+
+
+@admin.register(Industry)
+class IndustryAdmin(HistoryAdmin):
+    list_display = ("name", "name_zh", "code", "position", "is_active")
+    list_editable = ("position", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name", "name_zh")
+    prepopulated_fields = {"code": ("name",)}
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # partners point at industries; retire one by unticking "active"
+
+
+# --------------------------------------------------------------------------------------
+# Inlines (read-only: every change goes through a service)
+# --------------------------------------------------------------------------------------
+class _ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class PartnerDocumentInline(_ReadOnlyInline):
+    model = PartnerDocument
+    fields = (
+        "document_type",
+        "original_name",
+        "expires_on",
+        "status",
+        "verified_by",
+        "verified_at",
+        "uploaded_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("verified_by")
+
+
+class MembershipInline(_ReadOnlyInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("user")
+
+
+class PartnerStatusChangeInline(_ReadOnlyInline):
+    model = PartnerStatusChange
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    readonly_fields = fields
+    show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+# --------------------------------------------------------------------------------------
+# Lifecycle actions
+# --------------------------------------------------------------------------------------
+class LifecycleForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, reason_required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+
+
+# name, label, service, permission (has_<permission>_permission), reason required
+LIFECYCLE_STEPS = [
+    ("submit", gettext_lazy("Submit for review"), services.partner_submit, "submit", False),
+    ("review_start", gettext_lazy("Start the review"), services.partner_review_start, "review", False),
+    ("approve", gettext_lazy("Approve"), services.partner_approve, "review", False),
+    ("reject", gettext_lazy("Reject"), services.partner_reject, "review", True),
+    ("reopen", gettext_lazy("Reopen a rejected application"), services.partner_reopen, "review", False),
+    ("activate", gettext_lazy("Activate (go live)"), services.partner_activate, "activate", False),
+    ("suspend", gettext_lazy("Suspend"), services.partner_suspend, "suspend", True),
+    ("reinstate", gettext_lazy("Reinstate"), services.partner_reinstate, "suspend", False),
+    ("terminate", gettext_lazy("Terminate"), services.partner_terminate, "terminate", True),
+]
+
+
+def _lifecycle_action(name, label, service, permission, reason_required):
+    def action(modeladmin, request, queryset):
+        return modeladmin.run_lifecycle_step(
+            request, queryset, label=label, service=service, reason_required=reason_required, action=name
+        )
+
+    action.__name__ = f"lifecycle_{name}"
+    return admin.action(description=label, permissions=[permission])(action)
+
+
+def _has(perm: str):
+    def check(self, request):
+        return request.user.has_perm(f"partners.{perm}")
+
+    return check
+
+
+# --------------------------------------------------------------------------------------
+# Partners
+# --------------------------------------------------------------------------------------
+@admin.register(Partner)
+class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
+    resource_classes = [PartnerResource]
+    formats = [CSV, XLSX]
+    list_display = (
+        "display_name",
+        "slug",
+        "industry",
+        "status",
+        "tier",
+        "risk_rating",
+        "relationship_manager",
+        "credit_code",
+        "updated_at",
+    )
+    list_select_related = ("industry", "relationship_manager")
+    list_filter = (
+        "status",
+        "industry",
+        "tier",
+        "risk_rating",
+        ("relationship_manager", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("display_name", "legal_name", "slug", "credit_code")
+    prepopulated_fields = {"slug": ("display_name",)}
+    autocomplete_fields = ()
+    readonly_fields = (
+        "status",
+        "review_checklist",
+        "credit_code_verified_at",
+        "credit_code_verified_by",
+        "team_links",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("display_name", "legal_name", "slug", "credit_code", "industry", "status")}),
+        (gettext_lazy("Relationship"), {"fields": ("tier", "risk_rating", "relationship_manager")}),
+        (gettext_lazy("Contact"), {"fields": ("contact_name", "contact_email", "contact_phone", "website")}),
+        (
+            gettext_lazy("Review"),
+            {
+                "fields": (
+                    "review_checklist",
+                    "credit_code_verified_at",
+                    "credit_code_verified_by",
+                    "team_links",
+                )
+            },
+        ),
+        (gettext_lazy("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (PartnerDocumentInline, MembershipInline, PartnerStatusChangeInline)
+    actions = [
+        *(_lifecycle_action(*step) for step in LIFECYCLE_STEPS),
+        "verify_credit_code",
+    ]
+
+    has_submit_permission = _has("submit_partner")
+    has_review_permission = _has("review_partner")
+    has_activate_permission = _has("activate_partner")
+    has_suspend_permission = _has("suspend_partner")
+    has_terminate_permission = _has("terminate_partner")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a partner is terminated, never deleted: its records stay
+
+    def has_import_permission(self, request):
+        user = request.user
+        return user.has_perm("partners.import_partner") and user.has_perm("partners.add_partner")
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("partners.export_partner")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "relationship_manager":
+            kwargs["queryset"] = db_field.related_model.objects.filter(is_staff=True, is_active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        services.partner_save(partner=obj, actor=request.user)
+
+    @admin.display(description=gettext_lazy("Review checklist"))
+    def review_checklist(self, obj: Partner):
+        if obj.pk is None:
+            return "-"
+        checklist = partner_review_checklist(partner=obj)
+        rows = format_html_join(
+            "", "<li>{} {}</li>", (("✔" if done else "✘", label) for label, done in checklist.items)
+        )
+        return format_html("<ul class='checklist'>{}</ul>", rows)
+
+    @admin.display(description=gettext_lazy("Team and documents"))
+    def team_links(self, obj: Partner):
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}?partner={}">{}</a> · <a href="{}?partner={}">{}</a> · <a href="{}?partner__id__exact={}">{}</a>',
+            reverse("admin:partners_partnerdocument_add"),
+            obj.pk,
+            _("Upload a document"),
+            reverse("admin:partners_invitation_add"),
+            obj.pk,
+            _("Invite a member"),
+            reverse("admin:partners_membership_changelist"),
+            obj.pk,
+            _("Manage the team"),
+        )
+
+    def run_lifecycle_step(self, request, queryset, *, label, service, reason_required, action):
+        """An intermediate page asks for the reason (and confirmation), then the step runs per
+        partner, each result reported on its own."""
+        form = LifecycleForm(
+            request.POST if "confirm" in request.POST else None, reason_required=reason_required
+        )
+        if "confirm" in request.POST and form.is_valid():
+            reason = form.cleaned_data["reason"]
+            run_per_object(
+                request,
+                queryset.order_by("display_name"),
+                lambda partner: service(partner=partner, actor=request.user, reason=reason),
+                success=lambda partner: (
+                    _("%(partner)s is now %(status)s.")
+                    % {"partner": partner, "status": partner.get_status_display().lower()}
+                ),
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": label,
+            "opts": self.model._meta,
+            "objects": queryset.order_by("display_name"),
+            "form": form,
+            "action": action,
+            "step_label": label,
+        }
+        return TemplateResponse(request, "admin/partners/action_with_reason.html", context)
+
+    @admin.action(description=gettext_lazy("Mark the credit code verified"), permissions=["review"])
+    def verify_credit_code(self, request, queryset):
+        run_per_object(
+            request,
+            queryset.order_by("display_name"),
+            lambda partner: services.partner_credit_code_verify(partner=partner, actor=request.user),
+            success=lambda partner: _("%(partner)s: credit code verified.") % {"partner": partner},
+        )
+
+
+@admin.register(PartnerStatusChange)
+class PartnerStatusChangeAdmin(admin.ModelAdmin):
+    """The lifecycle log: read by everyone with access, written only by the services."""
+
+    list_display = ("changed_at", "partner", "from_status", "to_status", "changed_by", "reason")
+    list_select_related = ("partner", "changed_by")
+    list_filter = ("to_status", "from_status", "changed_at")
+    search_fields = ("partner__display_name", "partner__slug", "reason")
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

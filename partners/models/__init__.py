@@ -1,0 +1,18 @@
+"""Models of the partners app, one module per concern.
+
+The open API capability adds its own modules here (API keys, usage, webhooks) and imports them
+below, so that ``from partners.models import …`` keeps working for every model.
+"""
+
+from .core import Industry, Membership, Partner, PartnerStatusChange
+from .documents import PartnerDocument
+from .invitations import Invitation
+
+__all__ = [
+    "Industry",
+    "Invitation",
+    "Membership",
+    "Partner",
+    "PartnerDocument",
+    "PartnerStatusChange",
+]

@@ -1,0 +1,206 @@
+"""Reads of the partners app that pages, the admin, the API and services share.
+
+Partner data is always reached through a function that takes the partner.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
+from .models import Invitation, Membership, Partner, PartnerDocument
+
+
+def partner_cache_key(partner_id: int) -> str:
+    """The cache key under which other capabilities may cache a partner's status (API key
+    authentication). Every lifecycle move deletes it, so suspension works at once."""
+    return f"partners:partner:{partner_id}"
+
+
+def business_today() -> date:
+    """Today in Asia/Shanghai, the business calendar."""
+    return timezone.localdate()
+
+
+# --------------------------------------------------------------------------------------
+# KYB documents
+# --------------------------------------------------------------------------------------
+def _valid_documents(*, on: date) -> Q:
+    return Q(status=PartnerDocument.Status.VERIFIED) & (Q(expires_on__isnull=True) | Q(expires_on__gte=on))
+
+
+def partner_document_gaps(*, partner: Partner, on: date | None = None) -> list[str]:
+    """Required document types without a verified, unexpired document on ``on``. One query."""
+    on = on or business_today()
+    present = set(
+        PartnerDocument.objects.filter(
+            _valid_documents(on=on), partner=partner, document_type__in=PartnerDocument.REQUIRED_TYPES
+        )
+        .values_list("document_type", flat=True)
+        .distinct()
+    )
+    return [t for t in PartnerDocument.REQUIRED_TYPES if t not in present]
+
+
+def partner_required_documents_valid(*, partner: Partner, on: date | None = None) -> bool:
+    """Every required KYB document is verified and unexpired. The open API capability calls
+    this before it issues a key, and for existing keys."""
+    return not partner_document_gaps(partner=partner, on=on)
+
+
+def partner_ensure_can_issue_api_keys(*, partner: Partner) -> None:
+    """Raise unless the partner may get a new API key: active, with its required documents
+    valid. The message says what is wrong."""
+    if not partner.accepts_api_traffic:
+        raise PartnerNotActive(
+            _("%(partner)s is %(status)s: API keys are issued to active partners only.")
+            % {"partner": partner, "status": partner.get_status_display().lower()}
+        )
+    gaps = partner_document_gaps(partner=partner)
+    if gaps:
+        raise DocumentsNotValid(
+            _("A required document is missing, unverified or expired: %(documents)s.")
+            % {"documents": ", ".join(str(PartnerDocument.DocumentType(t).label) for t in gaps)}
+        )
+
+
+def partners_with_invalid_documents(*, on: date | None = None) -> QuerySet[Partner]:
+    """Active partners with a required document missing, unverified or expired: one query
+    (a NOT EXISTS per required type)."""
+    on = on or business_today()
+    missing_any = Q()
+    for document_type in PartnerDocument.REQUIRED_TYPES:
+        valid = PartnerDocument.objects.filter(
+            _valid_documents(on=on), partner=OuterRef("pk"), document_type=document_type
+        )
+        missing_any |= Q(~Exists(valid))
+    return Partner.objects.filter(missing_any, status=Partner.Status.ACTIVE)
+
+
+def partner_documents(*, partner: Partner) -> QuerySet[PartnerDocument]:
+    return PartnerDocument.objects.filter(partner=partner).select_related("verified_by", "uploaded_by")
+
+
+# --------------------------------------------------------------------------------------
+# Review checklist
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewChecklist:
+    documents_verified: bool
+    credit_code_verified: bool
+    risk_rating_set: bool
+    relationship_manager_assigned: bool
+    missing_documents: list[str] = field(default_factory=list)
+
+    LABELS = {
+        "documents_verified": _("documents verified"),
+        "credit_code_verified": _("credit code verified"),
+        "risk_rating_set": _("risk rating set"),
+        "relationship_manager_assigned": _("relationship manager assigned"),
+    }
+
+    @property
+    def items(self) -> list[tuple[str, bool]]:
+        return [(str(label), getattr(self, name)) for name, label in self.LABELS.items()]
+
+    @property
+    def missing(self) -> list[str]:
+        return [label for label, done in self.items if not done]
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def partner_review_checklist(*, partner: Partner) -> ReviewChecklist:
+    """What approval needs. One query (the documents)."""
+    gaps = partner_document_gaps(partner=partner)
+    return ReviewChecklist(
+        documents_verified=not gaps,
+        credit_code_verified=partner.credit_code_verified_at is not None,
+        risk_rating_set=bool(partner.risk_rating),
+        relationship_manager_assigned=partner.relationship_manager_id is not None,
+        missing_documents=gaps,
+    )
+
+
+def partner_application_gaps(*, partner: Partner) -> list[str]:
+    """What an application lacks before it can be submitted: contact details and an upload
+    (pending or verified) of every required document type. One query."""
+    gaps: list[str] = []
+    if not partner.contact_name:
+        gaps.append(str(_("contact name")))
+    if not partner.contact_email:
+        gaps.append(str(_("contact e-mail")))
+    uploaded = set(
+        PartnerDocument.objects.filter(
+            partner=partner,
+            document_type__in=PartnerDocument.REQUIRED_TYPES,
+            status__in=[PartnerDocument.Status.PENDING, PartnerDocument.Status.VERIFIED],
+        )
+        .values_list("document_type", flat=True)
+        .distinct()
+    )
+    gaps += [
+        str(PartnerDocument.DocumentType(t).label)
+        for t in PartnerDocument.REQUIRED_TYPES
+        if t not in uploaded
+    ]
+    return gaps
+
+
+# --------------------------------------------------------------------------------------
+# Team
+# --------------------------------------------------------------------------------------
+def partner_members(*, partner: Partner) -> QuerySet[Membership]:
+    return Membership.objects.filter(partner=partner).select_related("user").order_by("role", "user__email")
+
+
+def partner_owner_count(*, partner: Partner) -> int:
+    return Membership.objects.filter(partner=partner, role=Membership.Role.OWNER).count()
+
+
+def user_partners(*, user) -> QuerySet[Partner]:
+    """The partners a user belongs to (closed ones excluded)."""
+    return (
+        Partner.objects.filter(memberships__user=user)
+        .exclude(status=Partner.Status.TERMINATED)
+        .select_related("industry")
+    )
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_by_token(*, token: str) -> Invitation | None:
+    """The invitation for a link's token (looked up by its hash), or None."""
+    if not token or len(token) > 200:
+        return None
+    return (
+        Invitation.objects.select_related("partner", "partner__industry", "invited_by")
+        .filter(token_hash=token_hash(token))
+        .first()
+    )
+
+
+def invitation_ensure_usable(*, invitation: Invitation | None) -> Invitation:
+    """The invitation if it can still be accepted; else ``InvitationInvalid`` saying why."""
+    if invitation is None:
+        raise InvitationInvalid(_("This invitation link is not valid."))
+    state = invitation.state
+    if state == Invitation.State.ACCEPTED:
+        raise InvitationInvalid(_("This invitation has already been used."))
+    if state == Invitation.State.REVOKED:
+        raise InvitationInvalid(_("This invitation was withdrawn."))
+    if state == Invitation.State.EXPIRED:
+        raise InvitationInvalid(_("This invitation has expired: ask for a new one."))
+    if invitation.partner.is_read_only:
+        raise InvitationInvalid(_("This partner is suspended or closed: invitations cannot be accepted."))
+    return invitation

@@ -1,0 +1,264 @@
+"""Partner records and their onboarding lifecycle.
+
+Every status change goes through ``_partner_move``: it locks the partner row, checks the
+allowed-moves map, runs the move's precondition and writes a ``PartnerStatusChange`` row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import PartnerError, PartnerInvalidTransition, ReviewIncomplete
+from ..models import Partner, PartnerDocument, PartnerStatusChange
+from ..selectors import (
+    partner_application_gaps,
+    partner_cache_key,
+    partner_document_gaps,
+    partner_review_checklist,
+)
+from ..validators import normalise_credit_code
+from ._access import require_staff_perm, require_staff_perm_or_role
+
+logger = logging.getLogger(__name__)
+
+S = Partner.Status
+
+# from → the statuses it may move to. Nothing else is possible.
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    S.DRAFT: frozenset({S.SUBMITTED}),
+    S.SUBMITTED: frozenset({S.UNDER_REVIEW}),
+    S.UNDER_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
+    S.APPROVED: frozenset({S.ACTIVE}),
+    S.ACTIVE: frozenset({S.SUSPENDED, S.TERMINATED}),
+    S.SUSPENDED: frozenset({S.ACTIVE, S.TERMINATED}),
+    # A rejected applicant may apply again with the same credit code (unique per partner).
+    S.REJECTED: frozenset({S.DRAFT}),
+    S.TERMINATED: frozenset(),
+}
+
+# Moves whose change row must say why.
+REASON_REQUIRED = frozenset({S.REJECTED, S.SUSPENDED, S.TERMINATED})
+
+# The fields staff (and the import) may set; the status only moves through the services.
+EDITABLE_FIELDS = (
+    "legal_name",
+    "display_name",
+    "slug",
+    "credit_code",
+    "industry",
+    "tier",
+    "risk_rating",
+    "relationship_manager",
+    "contact_name",
+    "contact_email",
+    "contact_phone",
+    "website",
+)
+
+
+# --------------------------------------------------------------------------------------
+# Partner records
+# --------------------------------------------------------------------------------------
+def partner_save(*, partner: Partner, actor) -> Partner:
+    """Create or update a partner record (not its status): validates every field, and
+    forgets the credit-code verification when the code changes. Admin forms and the import
+    come through here."""
+    creating = partner.pk is None
+    require_staff_perm(actor, "partners.add_partner" if creating else "partners.change_partner")
+    if partner.credit_code:
+        partner.credit_code = normalise_credit_code(partner.credit_code)
+    if not creating:
+        stored = Partner.objects.filter(pk=partner.pk).values("credit_code", "status").get()
+        partner.status = stored["status"]  # never changed here, whatever the caller set
+        if stored["credit_code"] != partner.credit_code:
+            partner.credit_code_verified_at = None
+            partner.credit_code_verified_by = None
+    else:
+        partner.status = S.DRAFT
+    partner.full_clean()
+    partner._history_user = actor
+    partner.save()
+    return partner
+
+
+def partner_create(*, actor, **fields) -> Partner:
+    """A new partner application, in draft."""
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"partner_create() got unexpected fields: {', '.join(sorted(unknown))}")
+    return partner_save(partner=Partner(**fields), actor=actor)
+
+
+def partner_update(*, partner: Partner, actor, **fields) -> Partner:
+    unknown = set(fields) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"partner_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(partner, name, value)
+    return partner_save(partner=partner, actor=actor)
+
+
+def partner_credit_code_verify(*, partner: Partner, actor) -> Partner:
+    """Record that staff checked the code against the national enterprise credit registry."""
+    require_staff_perm(actor, "partners.review_partner")
+    if partner.status not in (S.SUBMITTED, S.UNDER_REVIEW, S.APPROVED, S.ACTIVE, S.SUSPENDED):
+        raise PartnerInvalidTransition(
+            _("The credit code is verified during the review, not while the partner is %(status)s.")
+            % {"status": partner.get_status_display().lower()}
+        )
+    partner.credit_code_verified_at = timezone.now()
+    partner.credit_code_verified_by = actor
+    partner._history_user = actor
+    partner._change_reason = "credit code verified"
+    partner.save(update_fields=["credit_code_verified_at", "credit_code_verified_by", "updated_at"])
+    return partner
+
+
+# --------------------------------------------------------------------------------------
+# Lifecycle
+# --------------------------------------------------------------------------------------
+def _partner_move(
+    *,
+    partner: Partner,
+    to: str,
+    actor,
+    reason: str = "",
+    precondition: Callable[[Partner], None] | None = None,
+    only_from: frozenset[str] | None = None,
+) -> Partner:
+    reason = (reason or "").strip()
+    if to in REASON_REQUIRED and not reason:
+        raise PartnerError(_("Give a reason for this change."), field="reason", code="reason_required")
+    with transaction.atomic():
+        # The lock serialises two staff members moving the same partner at once.
+        locked = Partner.objects.select_for_update().get(pk=partner.pk)
+        from_status = locked.status
+        if to not in ALLOWED_MOVES[from_status] or (only_from and from_status not in only_from):
+            raise PartnerInvalidTransition(
+                _("%(partner)s cannot go from “%(from)s” to “%(to)s”.")
+                % {"partner": locked, "from": S(from_status).label, "to": S(to).label}
+            )
+        if precondition:
+            precondition(locked)
+        locked.status = to
+        locked._history_user = actor
+        locked._change_reason = (f"{from_status} → {to}: {reason}" if reason else f"{from_status} → {to}")[
+            :100
+        ]
+        locked.save(update_fields=["status", "updated_at"])
+        PartnerStatusChange.objects.create(
+            partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
+        )
+        transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.pk)))
+    logger.info(
+        "partner %s moved %s → %s by user %s", locked.slug, from_status, to, getattr(actor, "pk", None)
+    )
+    partner.status = locked.status
+    partner.updated_at = locked.updated_at
+    return partner
+
+
+def _application_complete(partner: Partner) -> None:
+    gaps = partner_application_gaps(partner=partner)
+    if gaps:
+        raise PartnerError(
+            _("The application is incomplete. Missing: %(missing)s.") % {"missing": ", ".join(gaps)},
+            code="application_incomplete",
+        )
+
+
+def _review_complete(partner: Partner) -> None:
+    checklist = partner_review_checklist(partner=partner)
+    if not checklist.complete:
+        raise ReviewIncomplete(
+            _("The review checklist is not complete: %(missing)s.")
+            % {"missing": ", ".join(checklist.missing)}
+        )
+
+
+def _documents_valid(partner: Partner) -> None:
+    gaps = partner_document_gaps(partner=partner)
+    if gaps:
+        raise ReviewIncomplete(
+            _("A required document is missing, unverified or expired: %(documents)s.")
+            % {"documents": ", ".join(str(PartnerDocument.DocumentType(t).label) for t in gaps)}
+        )
+
+
+def partner_submit(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """draft → submitted: by staff, or by the partner's owner or admin."""
+    require_staff_perm_or_role(actor, partner, "partners.submit_partner", ("owner", "admin"))
+    return _partner_move(
+        partner=partner, to=S.SUBMITTED, actor=actor, reason=reason, precondition=_application_complete
+    )
+
+
+def partner_review_start(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """submitted → under review."""
+    require_staff_perm(actor, "partners.review_partner")
+    return _partner_move(partner=partner, to=S.UNDER_REVIEW, actor=actor, reason=reason)
+
+
+def partner_approve(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """under review → approved, once the review checklist is complete."""
+    require_staff_perm(actor, "partners.review_partner")
+    return _partner_move(
+        partner=partner, to=S.APPROVED, actor=actor, reason=reason, precondition=_review_complete
+    )
+
+
+def partner_reject(*, partner: Partner, actor, reason: str) -> Partner:
+    """under review → rejected."""
+    require_staff_perm(actor, "partners.review_partner")
+    return _partner_move(partner=partner, to=S.REJECTED, actor=actor, reason=reason)
+
+
+def partner_reopen(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """rejected → draft: the applicant may complete the application and submit it again."""
+    require_staff_perm(actor, "partners.review_partner")
+    return _partner_move(partner=partner, to=S.DRAFT, actor=actor, reason=reason)
+
+
+def partner_activate(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """approved → active (go-live): the required documents must still be valid."""
+    require_staff_perm(actor, "partners.activate_partner")
+    # Reinstating a suspended partner is a different decision with its own permission.
+    return _partner_move(
+        partner=partner,
+        to=S.ACTIVE,
+        actor=actor,
+        reason=reason,
+        precondition=_documents_valid,
+        only_from=frozenset({S.APPROVED}),
+    )
+
+
+def partner_suspend(*, partner: Partner, actor, reason: str) -> Partner:
+    """active → suspended: API keys refused, portal read-only, at once."""
+    require_staff_perm(actor, "partners.suspend_partner")
+    return _partner_move(partner=partner, to=S.SUSPENDED, actor=actor, reason=reason)
+
+
+def partner_reinstate(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """suspended → active."""
+    require_staff_perm(actor, "partners.suspend_partner")
+    return _partner_move(
+        partner=partner,
+        to=S.ACTIVE,
+        actor=actor,
+        reason=reason,
+        precondition=_documents_valid,
+        only_from=frozenset({S.SUSPENDED}),
+    )
+
+
+def partner_terminate(*, partner: Partner, actor, reason: str) -> Partner:
+    """active or suspended → terminated: final; the portal closes, keys stop working."""
+    require_staff_perm(actor, "partners.terminate_partner")
+    return _partner_move(partner=partner, to=S.TERMINATED, actor=actor, reason=reason)
