@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from portal.domain import DomainError
@@ -98,3 +100,37 @@ class ServiceAddAdminMixin:
     def save_related(self, request, form, formsets, change):
         if change:
             super().save_related(request, form, formsets, change)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+    def __init__(self, *args, reason_required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+
+
+def action_with_reason(
+    modeladmin, request, objects, *, label, action: str, reason_required: bool, apply, success
+):
+    """An admin action in two steps: a page lists the selected records and asks for the
+    reason (kept in the history), then ``apply(obj, reason)`` runs per record, each result
+    reported on its own."""
+    confirmed = "confirm" in request.POST
+    form = ReasonForm(request.POST if confirmed else None, reason_required=reason_required)
+    if confirmed and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        run_per_object(request, objects, lambda obj: apply(obj, reason), success=success)
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": label,
+        "opts": modeladmin.model._meta,
+        "objects": objects,
+        "form": form,
+        "action": action,
+        "step_label": label,
+    }
+    return TemplateResponse(request, "admin/partners/action_with_reason.html", context)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponseRedirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -18,7 +16,7 @@ from django.utils.translation import gettext_lazy
 from .. import services
 from ..models import PartnerDocument
 from ..selectors import business_today
-from .base import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, run_per_object
+from .base import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
 
 
 class DocumentUploadForm(ServiceAddForm):
@@ -59,10 +57,6 @@ class ExpiryFilter(admin.SimpleListFilter):
         if self.value() == "past":
             return queryset.filter(expires_on__lt=today)
         return queryset
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(PartnerDocument)
@@ -155,27 +149,18 @@ class PartnerDocumentAdmin(ServiceAddAdminMixin, HistoryAdmin):
 
     @admin.action(description=gettext_lazy("Reject the selected documents"), permissions=["verify"])
     def reject(self, request, queryset):
-        form = RejectForm(request.POST if "confirm" in request.POST else None)
-        if "confirm" in request.POST and form.is_valid():
-            run_per_object(
-                request,
-                queryset.select_related("partner"),
-                lambda document: services.document_reject(
-                    document=document, actor=request.user, reason=form.cleaned_data["reason"]
-                ),
-                success=lambda document: _("%(document)s: rejected.") % {"document": document},
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("Reject the selected documents"),
-            "opts": self.model._meta,
-            "objects": queryset.select_related("partner"),
-            "form": form,
-            "action": "reject",
-            "step_label": _("Reject"),
-        }
-        return TemplateResponse(request, "admin/partners/action_with_reason.html", context)
+        return action_with_reason(
+            self,
+            request,
+            queryset.select_related("partner"),
+            label=_("Reject the selected documents"),
+            action="reject",
+            reason_required=True,
+            apply=lambda document, reason: services.document_reject(
+                document=document, actor=request.user, reason=reason
+            ),
+            success=lambda document: _("%(document)s: rejected.") % {"document": document},
+        )
 
     def response_add(self, request, obj, post_url_continue=None):
         messages.success(request, _("%(document)s uploaded: it now awaits verification.") % {"document": obj})

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin
-from django.template.response import TemplateResponse
+from django.db import models
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
@@ -15,7 +14,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from .. import services
 from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import partner_review_checklist
-from .base import HistoryAdmin, run_per_object
+from .base import HistoryAdmin, action_with_reason, run_per_object
 from .resources import PartnerResource
 
 
@@ -60,7 +59,7 @@ class PartnerDocumentInline(_ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("verified_by")
+        return super().get_queryset(request).select_related("partner", "verified_by")
 
 
 class MembershipInline(_ReadOnlyInline):
@@ -69,7 +68,7 @@ class MembershipInline(_ReadOnlyInline):
     readonly_fields = fields
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("user")
+        return super().get_queryset(request).select_related("partner", "user")
 
 
 class PartnerStatusChangeInline(_ReadOnlyInline):
@@ -79,22 +78,12 @@ class PartnerStatusChangeInline(_ReadOnlyInline):
     show_change_link = False
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+        return super().get_queryset(request).select_related("partner", "changed_by")
 
 
 # --------------------------------------------------------------------------------------
 # Lifecycle actions
 # --------------------------------------------------------------------------------------
-class LifecycleForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
-    )
-
-    def __init__(self, *args, reason_required: bool, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].required = reason_required
-
-
 # name, label, service, permission (has_<permission>_permission), reason required
 LIFECYCLE_STEPS = [
     ("submit", gettext_lazy("Submit for review"), services.partner_submit, "submit", False),
@@ -154,7 +143,7 @@ class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
     )
     search_fields = ("display_name", "legal_name", "slug", "credit_code")
     prepopulated_fields = {"slug": ("display_name",)}
-    autocomplete_fields = ()
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = (
         "status",
         "review_checklist",
@@ -239,33 +228,19 @@ class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
         )
 
     def run_lifecycle_step(self, request, queryset, *, label, service, reason_required, action):
-        """An intermediate page asks for the reason (and confirmation), then the step runs per
-        partner, each result reported on its own."""
-        form = LifecycleForm(
-            request.POST if "confirm" in request.POST else None, reason_required=reason_required
+        return action_with_reason(
+            self,
+            request,
+            queryset.order_by("display_name"),
+            label=label,
+            action=action,
+            reason_required=reason_required,
+            apply=lambda partner, reason: service(partner=partner, actor=request.user, reason=reason),
+            success=lambda partner: (
+                _("%(partner)s is now %(status)s.")
+                % {"partner": partner, "status": partner.get_status_display().lower()}
+            ),
         )
-        if "confirm" in request.POST and form.is_valid():
-            reason = form.cleaned_data["reason"]
-            run_per_object(
-                request,
-                queryset.order_by("display_name"),
-                lambda partner: service(partner=partner, actor=request.user, reason=reason),
-                success=lambda partner: (
-                    _("%(partner)s is now %(status)s.")
-                    % {"partner": partner, "status": partner.get_status_display().lower()}
-                ),
-            )
-            return None
-        context = {
-            **self.admin_site.each_context(request),
-            "title": label,
-            "opts": self.model._meta,
-            "objects": queryset.order_by("display_name"),
-            "form": form,
-            "action": action,
-            "step_label": label,
-        }
-        return TemplateResponse(request, "admin/partners/action_with_reason.html", context)
 
     @admin.action(description=gettext_lazy("Mark the credit code verified"), permissions=["review"])
     def verify_credit_code(self, request, queryset):

@@ -23,22 +23,11 @@ from import_export import fields, resources, widgets
 from ..exceptions import PartnerError
 from ..models import Industry, Partner
 from ..services import partner_save
+from ..services.lifecycle import EDITABLE_FIELDS
 from ..validators import normalise_credit_code
 
-IMPORT_COLUMNS = (
-    "slug",
-    "legal_name",
-    "display_name",
-    "credit_code",
-    "industry",
-    "tier",
-    "risk_rating",
-    "relationship_manager",
-    "contact_name",
-    "contact_email",
-    "contact_phone",
-    "website",
-)
+# The import columns are exactly what staff may edit on a partner.
+IMPORT_COLUMNS = EDITABLE_FIELDS
 
 
 class _CodeWidget(widgets.ForeignKeyWidget):

@@ -47,9 +47,9 @@ REASON_REQUIRED = frozenset({S.REJECTED, S.SUSPENDED, S.TERMINATED})
 
 # The fields staff (and the import) may set; the status only moves through the services.
 EDITABLE_FIELDS = (
+    "slug",
     "legal_name",
     "display_name",
-    "slug",
     "credit_code",
     "industry",
     "tier",
@@ -225,18 +225,22 @@ def partner_reopen(*, partner: Partner, actor, reason: str = "") -> Partner:
     return _partner_move(partner=partner, to=S.DRAFT, actor=actor, reason=reason)
 
 
-def partner_activate(*, partner: Partner, actor, reason: str = "") -> Partner:
-    """approved → active (go-live): the required documents must still be valid."""
-    require_staff_perm(actor, "partners.activate_partner")
-    # Reinstating a suspended partner is a different decision with its own permission.
+def _partner_to_active(*, partner: Partner, actor, reason: str, only_from: str) -> Partner:
     return _partner_move(
         partner=partner,
         to=S.ACTIVE,
         actor=actor,
         reason=reason,
         precondition=_documents_valid,
-        only_from=frozenset({S.APPROVED}),
+        only_from=frozenset({only_from}),
     )
+
+
+def partner_activate(*, partner: Partner, actor, reason: str = "") -> Partner:
+    """approved → active (go-live): the required documents must still be valid."""
+    require_staff_perm(actor, "partners.activate_partner")
+    # Reinstating a suspended partner is a different decision with its own permission.
+    return _partner_to_active(partner=partner, actor=actor, reason=reason, only_from=S.APPROVED)
 
 
 def partner_suspend(*, partner: Partner, actor, reason: str) -> Partner:
@@ -246,16 +250,9 @@ def partner_suspend(*, partner: Partner, actor, reason: str) -> Partner:
 
 
 def partner_reinstate(*, partner: Partner, actor, reason: str = "") -> Partner:
-    """suspended → active."""
+    """suspended → active: the required documents must be valid again."""
     require_staff_perm(actor, "partners.suspend_partner")
-    return _partner_move(
-        partner=partner,
-        to=S.ACTIVE,
-        actor=actor,
-        reason=reason,
-        precondition=_documents_valid,
-        only_from=frozenset({S.SUSPENDED}),
-    )
+    return _partner_to_active(partner=partner, actor=actor, reason=reason, only_from=S.SUSPENDED)
 
 
 def partner_terminate(*, partner: Partner, actor, reason: str) -> Partner:

@@ -59,7 +59,7 @@ def membership_create(*, partner: Partner, user, role: str, actor) -> Membership
     membership._history_user = actor
     try:
         with transaction.atomic():
-            membership.full_clean(validate_unique=False)
+            membership.full_clean(validate_unique=False, validate_constraints=False)
             membership.save()
     except IntegrityError as exc:
         raise PartnerConflict(_("%(user)s is already a member.") % {"user": user.email}) from exc

@@ -1,0 +1,277 @@
+"""The partner lifecycle: every allowed and every forbidden move, the change rows, the
+preconditions and what each status means elsewhere."""
+
+import itertools
+
+import pytest
+from django.core.cache import cache
+
+from partners import services
+from partners.exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
+from partners.models import Partner, PartnerDocument, PartnerStatusChange
+from partners.selectors import partner_cache_key
+from tests.factories import PartnerFactory
+
+from .factories import make_reviewable
+
+S = Partner.Status
+
+# service → (the statuses it moves from, the status it moves to); a reason is always given.
+SERVICES = {
+    "submit": (services.partner_submit, {S.DRAFT}, S.SUBMITTED),
+    "review_start": (services.partner_review_start, {S.SUBMITTED}, S.UNDER_REVIEW),
+    "approve": (services.partner_approve, {S.UNDER_REVIEW}, S.APPROVED),
+    "reject": (services.partner_reject, {S.UNDER_REVIEW}, S.REJECTED),
+    "reopen": (services.partner_reopen, {S.REJECTED}, S.DRAFT),
+    "activate": (services.partner_activate, {S.APPROVED}, S.ACTIVE),
+    "suspend": (services.partner_suspend, {S.ACTIVE}, S.SUSPENDED),
+    "reinstate": (services.partner_reinstate, {S.SUSPENDED}, S.ACTIVE),
+    "terminate": (services.partner_terminate, {S.ACTIVE, S.SUSPENDED}, S.TERMINATED),
+}
+ALL_CASES = list(itertools.product(SERVICES, S.values))
+ALLOWED = [(name, status) for name, status in ALL_CASES if status in SERVICES[name][1]]
+FORBIDDEN = [(name, status) for name, status in ALL_CASES if status not in SERVICES[name][1]]
+
+
+def test_the_map_is_exactly_the_documented_lifecycle():
+    moves = {(src, dst) for src, targets in services.ALLOWED_MOVES.items() for dst in targets}
+
+    assert moves == {
+        (S.DRAFT, S.SUBMITTED),
+        (S.SUBMITTED, S.UNDER_REVIEW),
+        (S.UNDER_REVIEW, S.APPROVED),
+        (S.UNDER_REVIEW, S.REJECTED),
+        (S.APPROVED, S.ACTIVE),
+        (S.ACTIVE, S.SUSPENDED),
+        (S.SUSPENDED, S.ACTIVE),
+        (S.ACTIVE, S.TERMINATED),
+        (S.SUSPENDED, S.TERMINATED),
+        (S.REJECTED, S.DRAFT),
+    }
+    assert moves == {(src, SERVICES[name][2]) for name, src in ALLOWED}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("service", "from_status"), ALLOWED)
+def test_an_allowed_move_changes_the_status_and_writes_a_change_row(manager, service, from_status):
+    call, _sources, to_status = SERVICES[service]
+    partner = make_reviewable(actor=manager, status=from_status)
+
+    call(partner=partner, actor=manager, reason="Because the file says so")
+
+    partner.refresh_from_db()
+    assert partner.status == to_status
+    change = PartnerStatusChange.objects.get(partner=partner)
+    assert (change.from_status, change.to_status) == (from_status, to_status)
+    assert change.changed_by == manager
+    assert change.reason == "Because the file says so"
+    assert change.changed_at is not None
+    latest = partner.history.first()
+    assert latest.status == to_status
+    assert latest.history_user == manager
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("service", "from_status"), FORBIDDEN)
+def test_a_forbidden_move_is_refused_and_changes_nothing(manager, service, from_status):
+    call, _sources, _to = SERVICES[service]
+    partner = make_reviewable(actor=manager, status=from_status)
+
+    with pytest.raises(PartnerInvalidTransition):
+        call(partner=partner, actor=manager, reason="Trying")
+
+    partner.refresh_from_db()
+    assert partner.status == from_status
+    assert not PartnerStatusChange.objects.filter(partner=partner).exists()
+
+
+@pytest.mark.django_db
+def test_a_stale_instance_cannot_sneak_a_move_past_the_map(manager):
+    partner = make_reviewable(actor=manager, status=S.SUSPENDED)
+    stale = Partner.objects.get(pk=partner.pk)
+    stale.status = S.APPROVED  # what an old page showed
+
+    with pytest.raises(PartnerInvalidTransition):
+        services.partner_activate(partner=stale, actor=manager)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.SUSPENDED
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("service", ["reject", "suspend", "terminate"])
+def test_moves_that_hurt_the_partner_need_a_reason(manager, service):
+    call, sources, _to = SERVICES[service]
+    partner = make_reviewable(actor=manager, status=sorted(sources)[0])
+
+    with pytest.raises(PartnerError) as excinfo:
+        call(partner=partner, actor=manager, reason="  ")
+
+    assert excinfo.value.field == "reason"
+    assert Partner.objects.get(pk=partner.pk).status == partner.status
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("missing", "label"),
+    [
+        ({"risk_rating": ""}, "risk rating set"),
+        ({"relationship_manager": None}, "relationship manager assigned"),
+        ({"credit_code_verified_at": None, "credit_code_verified_by": None}, "credit code verified"),
+    ],
+)
+def test_approval_needs_the_complete_review_checklist(manager, missing, label):
+    partner = make_reviewable(actor=manager, status=S.UNDER_REVIEW, **missing)
+
+    with pytest.raises(ReviewIncomplete) as excinfo:
+        services.partner_approve(partner=partner, actor=manager)
+
+    assert label in excinfo.value.message
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
+
+
+@pytest.mark.django_db
+def test_approval_needs_every_required_document_verified(manager):
+    partner = make_reviewable(actor=manager, status=S.UNDER_REVIEW)
+    partner.documents.filter(document_type="authorisation_letter").update(status="pending")
+
+    with pytest.raises(ReviewIncomplete, match="documents verified"):
+        services.partner_approve(partner=partner, actor=manager)
+
+
+@pytest.mark.django_db
+def test_activation_refuses_a_partner_whose_required_document_expired_since_approval(manager):
+    partner = make_reviewable(actor=manager, status=S.APPROVED)
+    partner.documents.filter(document_type="cooperation_agreement").update(
+        status=PartnerDocument.Status.EXPIRED
+    )
+
+    with pytest.raises(ReviewIncomplete, match="Cooperation agreement"):
+        services.partner_activate(partner=partner, actor=manager)
+
+
+@pytest.mark.django_db
+def test_submission_needs_contact_details_and_every_required_document_uploaded(manager):
+    partner = PartnerFactory(status=S.DRAFT, contact_name="", contact_email="")
+
+    with pytest.raises(PartnerError) as excinfo:
+        services.partner_submit(partner=partner, actor=manager)
+
+    message = excinfo.value.message
+    assert "contact name" in message
+    assert "contact e-mail" in message
+    assert "Business licence" in message
+    assert "Cooperation agreement" in message
+
+
+@pytest.mark.django_db
+def test_the_partner_owner_may_submit_the_application_but_a_developer_may_not(manager, bob):
+    partner = make_reviewable(actor=manager)
+    from tests.factories import MembershipFactory, UserFactory
+
+    owner = MembershipFactory(partner=partner, user=UserFactory(), role="owner").user
+    developer = MembershipFactory(partner=partner, user=UserFactory(), role="developer").user
+
+    with pytest.raises(PartnerNotAllowed):
+        services.partner_submit(partner=partner, actor=developer)
+    services.partner_submit(partner=partner, actor=owner)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_a_partner_user_cannot_approve_their_own_application(manager, alice, acme):
+    acme.status = S.UNDER_REVIEW
+    acme.save()
+
+    with pytest.raises(PartnerNotAllowed):
+        services.partner_approve(partner=acme, actor=alice)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("status", "api", "read_only", "closed"),
+    [
+        (S.DRAFT, False, False, False),
+        (S.SUBMITTED, False, False, False),
+        (S.UNDER_REVIEW, False, False, False),
+        (S.APPROVED, False, False, False),
+        (S.ACTIVE, True, False, False),
+        (S.SUSPENDED, False, True, False),
+        (S.TERMINATED, False, True, True),
+        (S.REJECTED, False, False, False),
+    ],
+)
+def test_what_each_status_means_for_the_api_and_the_portal(status, api, read_only, closed):
+    partner = PartnerFactory.build(status=status)
+
+    assert (partner.accepts_api_traffic, partner.is_read_only, partner.is_closed) == (api, read_only, closed)
+
+
+@pytest.mark.django_db
+def test_suspension_takes_effect_at_once_and_clears_the_cached_status(
+    manager, django_capture_on_commit_callbacks
+):
+    partner = make_reviewable(actor=manager, status=S.ACTIVE)
+    cache.set(partner_cache_key(partner.pk), "active")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partner_suspend(partner=partner, actor=manager, reason="Unpaid fees")
+
+    assert cache.get(partner_cache_key(partner.pk)) is None
+    assert not Partner.objects.get(pk=partner.pk).accepts_api_traffic
+    assert not partner.accepts_api_traffic  # the caller's instance is current too
+
+
+@pytest.mark.django_db
+def test_changing_the_credit_code_forgets_its_verification(manager):
+    partner = make_reviewable(actor=manager)
+
+    services.partner_update(partner=partner, actor=manager, credit_code="91110000802100433B")
+
+    partner.refresh_from_db()
+    assert partner.credit_code_verified_at is None
+    assert partner.credit_code_verified_by is None
+
+
+@pytest.mark.django_db
+def test_the_record_service_never_changes_the_status(manager):
+    partner = make_reviewable(actor=manager)
+    partner.status = S.ACTIVE
+
+    services.partner_save(partner=partner, actor=manager)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_new_partner_starts_in_draft_with_a_validated_code(manager, staff_roles):
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import IndustryFactory
+
+    travel = IndustryFactory(code="travel")
+    with pytest.raises(ValidationError) as excinfo:
+        services.partner_create(
+            actor=manager, slug="bad", display_name="Bad", legal_name="Bad Co.", credit_code="91350100M000100Y44",
+            industry=travel,
+        )  # fmt: skip
+    assert "credit_code" in excinfo.value.message_dict
+
+    partner = services.partner_create(
+        actor=manager, slug="good", display_name="Good", legal_name="Good Co.", credit_code="91350100m000100y43",
+        industry=travel,
+    )  # fmt: skip
+    assert partner.status == S.DRAFT
+    assert partner.credit_code == "91350100M000100Y43"
+
+
+@pytest.mark.django_db
+def test_the_relationship_manager_must_be_staff(manager, alice):
+    from django.core.exceptions import ValidationError
+
+    partner = make_reviewable(actor=manager)
+
+    with pytest.raises(ValidationError) as excinfo:
+        services.partner_update(partner=partner, actor=manager, relationship_manager=alice)
+
+    assert "relationship_manager" in excinfo.value.message_dict
