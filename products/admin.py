@@ -1,0 +1,157 @@
+"""Staff UI of the catalog: products with segment prices, status actions, import and export.
+
+Every write goes through ``products.services``; the forms check the same term rules first so
+staff see every bad term before anything is saved.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, XLSX
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal.domain import DomainError
+
+from . import services
+from .forms import ProductForm, SegmentPriceFormSet
+from .models import Product, ProductStatusChange, Segment, SegmentPrice
+from .resources import ProductResource
+
+
+class SegmentPriceInline(admin.TabularInline):
+    model = SegmentPrice
+    formset = SegmentPriceFormSet
+    fields = ("segment", "rate_adjustment")
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_retired)
+
+    has_add_permission = has_change_permission
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_retired)
+
+
+class ProductStatusChangeInline(admin.TabularInline):
+    model = ProductStatusChange
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("status history")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run(modeladmin, request, queryset: QuerySet, service) -> int:
+    """Call ``service`` for each selected product; report refusals one by one."""
+    changed = 0
+    for product in queryset:
+        try:
+            service(product=product, by=request.user, reason=str(_("staff action in the admin")))
+            changed += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{product.code}: {exc.message}", messages.ERROR)
+    return changed
+
+
+@admin.register(Product)
+class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    form = ProductForm
+    resource_classes = [ProductResource]
+    formats = [CSV, XLSX]
+    list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
+    list_filter = ("status", "category", "currency")
+    search_fields = ("code", "name", "name_zh")
+    readonly_fields = ("status", "created_at", "updated_at")
+    inlines = [SegmentPriceInline, ProductStatusChangeInline]
+    actions = ["activate", "retire"]
+    fieldsets = (
+        (None, {"fields": ("code", "name", "name_zh", "description", "category", "status", "currency")}),
+        (_("Rate"), {"fields": ("rate", "rate_floor", "rate_ceiling")}),
+        (
+            _("Amounts and tenors"),
+            {"fields": ("min_amount", "max_amount", "tenor_months", "repayment_method")},
+        ),
+        (_("Charges"), {"fields": ("minimum_charge", "fixed_fee")}),
+        (_("Dates"), {"fields": ("created_at", "updated_at")}),
+    )
+
+    def has_change_permission(self, request, obj=None):
+        # A retired product is history: staff may look at it, not change it.
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.is_retired)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status != Product.Status.DRAFT:
+            return [*self.readonly_fields, "code", "category"]
+        return self.readonly_fields
+
+    def has_import_permission(self, request) -> bool:
+        user = request.user
+        return user.has_perm("products.import_product") and user.has_perm("products.add_product")
+
+    def has_export_permission(self, request) -> bool:
+        return request.user.has_perm("products.export_product")
+
+    def has_change_product_status_permission(self, request) -> bool:
+        return request.user.has_perm("products.change_product_status")
+
+    def save_model(self, request, obj, form, change):
+        services.product_save(product=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not SegmentPrice:
+            return super().save_formset(request, form, formset, change)
+        # Segment prices go through the service; the admin's change message reads these lists.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        product = form.instance
+        for inline_form in formset.forms:
+            cleaned = getattr(inline_form, "cleaned_data", None) or {}
+            old = inline_form.instance
+            if old.pk and (cleaned.get("DELETE") or "segment" in inline_form.changed_data):
+                services.segment_price_remove(product=product, segment=old.segment, by=request.user)
+                formset.deleted_objects.append(old)
+            if cleaned and not cleaned.get("DELETE") and inline_form.has_changed():
+                price = services.segment_price_set(
+                    product=product,
+                    segment=cleaned["segment"],
+                    rate_adjustment=cleaned["rate_adjustment"],
+                    by=request.user,
+                )
+                if old.pk and old.segment_id == price.segment_id:
+                    formset.changed_objects.append((price, inline_form.changed_data))
+                else:
+                    formset.new_objects.append(price)
+        return None
+
+    @admin.action(description=_("Activate the selected products"), permissions=["change_product_status"])
+    def activate(self, request, queryset):
+        if count := _run(self, request, queryset, services.product_activate):
+            message = ngettext("%(count)d product activated.", "%(count)d products activated.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Retire the selected products"), permissions=["change_product_status"])
+    def retire(self, request, queryset):
+        if count := _run(self, request, queryset, services.product_retire):
+            message = ngettext("%(count)d product retired.", "%(count)d products retired.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+@admin.register(Segment)
+class SegmentAdmin(SimpleHistoryAdmin):
+    list_display = ("code", "name", "name_zh", "position")
+    search_fields = ("code", "name", "name_zh")
+    ordering = ("position", "code")
+
+    def get_readonly_fields(self, request, obj=None):
+        # Partners send the code in offer requests: it never changes once used.
+        return ("code",) if obj is not None else ()

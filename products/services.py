@@ -1,0 +1,198 @@
+"""Writes of the product catalog. Every term change is validated with ``products.terms``;
+every status move goes through ``product_status_change`` and leaves a ``ProductStatusChange``.
+
+``by`` is the acting staff user (checked against ``portal.roles`` permissions) or ``None`` for
+the system itself (data migrations, ``seed_demo``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .exceptions import (
+    ProductError,
+    ProductNotAllowed,
+    ProductRetired,
+    ProductStatusInvalid,
+    ProductTermsInvalid,
+)
+from .models import Product, ProductStatusChange, Segment, SegmentPrice
+from .terms import RATE_CAP, TERM_FIELDS, parse_tenors, terms_errors
+
+logger = logging.getLogger(__name__)
+
+Status = Product.Status
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    Status.DRAFT: frozenset({Status.ACTIVE, Status.RETIRED}),
+    Status.ACTIVE: frozenset({Status.RETIRED}),
+    Status.RETIRED: frozenset(),
+}
+EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "category", *TERM_FIELDS})
+
+
+def _require(by, permission: str) -> None:
+    if by is not None and not by.has_perm(permission):
+        raise ProductNotAllowed(_("You do not have permission to do this."))
+
+
+def product_terms_check(product: Product) -> None:
+    """Raise ``ProductTermsInvalid`` naming every bad term of ``product``."""
+    errors = terms_errors(product.category, product.terms())
+    if errors:
+        raise ProductTermsInvalid(errors)
+
+
+def _normalise(product: Product) -> None:
+    product.currency = (product.currency or "").strip().upper()
+    with contextlib.suppress(ValueError):  # left as given: product_terms_check names it
+        product.tenor_months = parse_tenors(product.tenor_months)
+    if product.repayment_method is None:
+        product.repayment_method = ""
+
+
+def product_check(*, product: Product) -> None:
+    """Raise the first reason ``product`` (new or changed, not yet saved) cannot be stored: a
+    retired product is history, an active product keeps its category (bundles were composed for
+    it), and every term must fit the category (``ProductTermsInvalid`` names each bad one)."""
+    if product.pk is not None:
+        stored = Product.objects.filter(pk=product.pk).values("status", "category").first()
+        if stored and stored["status"] == Status.RETIRED:
+            raise ProductRetired(_("A retired product cannot be changed."), field="status")
+        if stored and product.category != stored["category"] and stored["status"] != Status.DRAFT:
+            raise ProductError(_("Only a draft product may change its category."), field="category")
+    _normalise(product)
+    product_terms_check(product)
+
+
+@transaction.atomic
+def product_save(*, product: Product, by) -> Product:
+    """Validate and store a new or changed product (admin form, import row, ``product_create``
+    and ``product_update``). The status never changes here: new products are drafts."""
+    if product.pk is None:
+        _require(by, "products.add_product")
+        product.status = Status.DRAFT
+    else:
+        _require(by, "products.change_product")
+        # Lock the row so a concurrent status move cannot slip between the check and the save.
+        product.status = (
+            Product.objects.select_for_update().values_list("status", flat=True).get(pk=product.pk)
+        )
+    product_check(product=product)
+    product._history_user = by
+    product.save()
+    return product
+
+
+def product_create(*, by, code: str, name: str, category: str, **fields) -> Product:
+    """A new draft product; every term is validated for the category."""
+    _check_fields(fields)
+    if Product.objects.filter(code=code).exists():
+        raise ProductError(_("A product with this code already exists."), field="code")
+    return product_save(product=Product(code=code, name=name, category=category, **fields), by=by)
+
+
+def product_update(*, product: Product, by, **changes) -> Product:
+    """Change the name or terms of a draft or active product."""
+    _check_fields(changes)
+    product = Product.objects.get(pk=product.pk)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    return product_save(product=product, by=by)
+
+
+def _check_fields(fields: dict) -> None:
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"unexpected product fields: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def product_status_change(*, product: Product, to: str, by, reason: str = "") -> Product:
+    """Move ``product`` to ``to`` if the allowed-moves map permits it; a product becomes active
+    only with valid terms."""
+    _require(by, "products.change_product_status")
+    product = Product.objects.select_for_update().get(pk=product.pk)
+    current = product.status
+    if to not in ALLOWED_MOVES[current]:
+        raise ProductStatusInvalid(
+            _("A %(from)s product cannot become %(to)s.")
+            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()},
+            field="status",
+        )
+    if to == Status.ACTIVE:
+        product_terms_check(product)
+    product.status = to
+    product._history_user = by
+    product.save(update_fields=["status", "updated_at"])
+    ProductStatusChange.objects.create(
+        product=product, from_status=current, to_status=to, changed_by=by, reason=reason
+    )
+    logger.info("product %s: %s -> %s", product.code, current, to)
+    return product
+
+
+def product_activate(*, product: Product, by, reason: str = "") -> Product:
+    return product_status_change(product=product, to=Status.ACTIVE, by=by, reason=reason)
+
+
+def product_retire(*, product: Product, by, reason: str = "") -> Product:
+    """Retire a product: it can no longer join a bundle, and bundles that use it warn staff."""
+    return product_status_change(product=product, to=Status.RETIRED, by=by, reason=reason)
+
+
+def segment_price_errors(*, product: Product, rate_adjustment: Decimal | None) -> list[str]:
+    """Why a segment adjustment does not fit ``product``; empty when it does."""
+    if rate_adjustment is None:
+        return [_("Enter a rate adjustment.")]
+    if product.rate is None:
+        return [_("This product has no rate to adjust.")]
+    if not (-RATE_CAP <= rate_adjustment <= RATE_CAP):
+        return [_("A rate adjustment must be between -0.36 and 0.36.")]
+    adjusted = product.rate + rate_adjustment
+    if not (product.rate_floor <= adjusted <= product.rate_ceiling):
+        return [
+            _("The adjusted rate %(rate)s would leave the product's bounds %(floor)s–%(ceiling)s.")
+            % {"rate": adjusted, "floor": product.rate_floor, "ceiling": product.rate_ceiling}
+        ]
+    return []
+
+
+@transaction.atomic
+def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: Decimal, by) -> SegmentPrice:
+    """Set the adjustment of ``segment`` on ``product`` (the adjusted rate must stay within the
+    product's floor and ceiling)."""
+    _require(by, "products.change_product")
+    if product.is_retired:
+        raise ProductRetired(_("A retired product cannot be changed."))
+    errors = segment_price_errors(product=product, rate_adjustment=rate_adjustment)
+    if errors:
+        raise ProductError(errors[0], field="rate_adjustment")
+    price = SegmentPrice.objects.filter(product=product, segment=segment).first() or SegmentPrice(
+        product=product, segment=segment
+    )
+    price.rate_adjustment = rate_adjustment
+    price._history_user = by
+    price.save()
+    return price
+
+
+@transaction.atomic
+def segment_price_remove(*, product: Product, segment: Segment, by) -> None:
+    _require(by, "products.change_product")
+    for price in SegmentPrice.objects.filter(product=product, segment=segment):
+        price._history_user = by
+        price.delete()
+
+
+def segment_ensure(*, code: str, name: str, name_zh: str = "", position: int = 0, by=None) -> Segment:
+    """The segment ``code``, created once; an existing segment is left as it is."""
+    _require(by, "products.add_segment")
+    segment, _created = Segment.objects.get_or_create(
+        code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
+    )
+    return segment

@@ -1,0 +1,305 @@
+"""The catalog's vocabulary and the typed terms each product category takes.
+
+Pure: no database access, so the offer engine (``scenarios.engine``), the services, the admin
+forms and the import all validate terms with the same rules. ``terms_errors`` answers every bad
+term at once, keyed by the field name, each message naming the term.
+
+One *priced rate* per product (``rate`` with its ``rate_floor`` and ``rate_ceiling``); what it
+means depends on the category:
+
+====================================================  =============================================
+category                                              ``rate`` is
+====================================================  =============================================
+installment (equal installment / equal principal),    the annual interest rate
+consumer credit, credit-limit uplift, supply-chain
+finance
+installment, interest-free promotion                  the monthly fee rate on the amount (a fee is
+                                                      charged every period instead of interest)
+deposit, wealth management                            the annual rate paid to the customer
+insurance                                             the premium rate on the insured amount
+payment, merchant services                            the fee rate on the transaction amount
+data service                                          not used: a fixed fee per use
+====================================================  =============================================
+
+Segment adjustments and bundle adjustments move that rate; the engine clamps the result to the
+floor and ceiling. Every rate is a decimal fraction with 6 places within 0–36 %.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+RATE_CAP = Decimal("0.360000")  # 36 % a year: the legal ceiling for any rate we quote
+MIN_TENOR, MAX_TENOR = 1, 60  # months
+MIN_AMOUNT = Decimal("0.01")
+CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
+
+
+class Category(models.TextChoices):
+    PAYMENT = "payment", _("Payment")
+    INSTALLMENT = "installment", _("Installment")
+    CONSUMER_CREDIT = "consumer_credit", _("Consumer credit")
+    CREDIT_LIMIT_UPLIFT = "credit_limit_uplift", _("Credit-limit uplift")
+    INSURANCE = "insurance", _("Insurance")
+    WEALTH_MANAGEMENT = "wealth_management", _("Wealth management")
+    DEPOSIT = "deposit", _("Deposit")
+    SUPPLY_CHAIN_FINANCE = "supply_chain_finance", _("Supply-chain finance")
+    MERCHANT_SERVICES = "merchant_services", _("Merchant services")
+    DATA_SERVICE = "data_service", _("Data service")
+
+
+class RepaymentMethod(models.TextChoices):
+    EQUAL_INSTALLMENT = "equal_installment", _("Equal installment (等额本息)")
+    EQUAL_PRINCIPAL = "equal_principal", _("Equal principal (等额本金)")
+    INTEREST_FREE = "interest_free", _("Interest-free with a fee per period")
+    BULLET = "bullet", _("Principal and interest at maturity")
+
+
+# How the price of a category is expressed (see the module docstring and scenarios.engine).
+CREDIT = frozenset(
+    {
+        Category.INSTALLMENT,
+        Category.CONSUMER_CREDIT,
+        Category.CREDIT_LIMIT_UPLIFT,
+        Category.SUPPLY_CHAIN_FINANCE,
+    }
+)
+SAVINGS = frozenset({Category.DEPOSIT, Category.WEALTH_MANAGEMENT})
+FEE_RATE = frozenset({Category.PAYMENT, Category.MERCHANT_SERVICES})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Which terms a category takes: "required", "optional" or "forbidden" each."""
+
+    rate: str
+    amount: str
+    tenors: str
+    methods: tuple[str, ...] = ()
+    minimum_charge: str = "forbidden"
+    fixed_fee: str = "forbidden"
+
+
+RULES: dict[str, Rule] = {
+    Category.INSTALLMENT: Rule(
+        "required",
+        "required",
+        "required",
+        (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.INTEREST_FREE),
+    ),
+    Category.CONSUMER_CREDIT: Rule(
+        "required",
+        "required",
+        "required",
+        (RepaymentMethod.EQUAL_INSTALLMENT, RepaymentMethod.EQUAL_PRINCIPAL),
+    ),
+    Category.CREDIT_LIMIT_UPLIFT: Rule("required", "required", "forbidden"),
+    Category.SUPPLY_CHAIN_FINANCE: Rule(
+        "required",
+        "required",
+        "required",
+        (RepaymentMethod.BULLET, RepaymentMethod.EQUAL_PRINCIPAL, RepaymentMethod.EQUAL_INSTALLMENT),
+    ),
+    Category.DEPOSIT: Rule("required", "optional", "optional"),
+    Category.WEALTH_MANAGEMENT: Rule("required", "optional", "optional"),
+    Category.INSURANCE: Rule("required", "optional", "forbidden", minimum_charge="optional"),
+    Category.PAYMENT: Rule("required", "optional", "forbidden", minimum_charge="optional"),
+    Category.MERCHANT_SERVICES: Rule("required", "optional", "forbidden", minimum_charge="optional"),
+    Category.DATA_SERVICE: Rule("forbidden", "optional", "forbidden", fixed_fee="required"),
+}
+
+TERM_FIELDS = (
+    "currency",
+    "rate",
+    "rate_floor",
+    "rate_ceiling",
+    "min_amount",
+    "max_amount",
+    "tenor_months",
+    "repayment_method",
+    "minimum_charge",
+    "fixed_fee",
+)
+
+_RATE_FIELDS = {
+    "rate": _("base rate"),
+    "rate_floor": _("rate floor"),
+    "rate_ceiling": _("rate ceiling"),
+}
+
+
+def charges_fee(category: str, repayment_method: str = "") -> bool:
+    """Whether a product charges a fee a bundle may waive (interest-free installments, payment,
+    merchant services, data services)."""
+    return (
+        category in FEE_RATE
+        or category == Category.DATA_SERVICE
+        or (category == Category.INSTALLMENT and repayment_method == RepaymentMethod.INTEREST_FREE)
+    )
+
+
+def parse_tenors(value: object) -> list[int]:
+    """``"3, 6,12"``, ``[3, 6, 12]`` or ``""`` as a sorted list of months; ``ValueError`` names
+    the part that is not a whole number."""
+    if value in (None, ""):
+        return []
+    parts = value if isinstance(value, list | tuple) else re.split(r"[\s,;|]+", str(value).strip())
+    months = []
+    for part in parts:
+        if part in ("", None):
+            continue
+        text = str(part).strip()
+        if not re.fullmatch(r"\d+", text):
+            raise ValueError(text)
+        months.append(int(text))
+    return sorted(months)
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValueError(str(value)) from exc
+
+
+def terms_errors(category: str, terms: Mapping[str, object]) -> dict[str, list[str]]:
+    """Every problem with a product's terms, as ``{field: [message, ...]}``; empty when valid.
+
+    ``terms`` holds the ``TERM_FIELDS`` (missing keys count as empty). Values may be strings, as
+    they come from a form or an import row.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(field: str, message) -> None:
+        errors.setdefault(field, []).append(str(message))
+
+    rule = RULES.get(category)
+    if rule is None:
+        add("category", _("Choose a product category."))
+        return errors
+
+    currency = str(terms.get("currency") or "")
+    if not CURRENCY_RE.match(currency):
+        add("currency", _("The currency must be a three-letter ISO 4217 code such as CNY."))
+
+    values: dict[str, Decimal | None] = {}
+    for field in (
+        "rate",
+        "rate_floor",
+        "rate_ceiling",
+        "min_amount",
+        "max_amount",
+        "minimum_charge",
+        "fixed_fee",
+    ):
+        try:
+            values[field] = _decimal(terms.get(field))
+        except ValueError:
+            add(field, _("“%(value)s” is not a number.") % {"value": terms.get(field)})
+            values[field] = None
+
+    _check_rates(rule, category, terms, values, add)
+    _check_amounts(rule, values, add)
+    _check_tenors(rule, terms, add)
+
+    method = str(terms.get("repayment_method") or "")
+    if rule.methods and not method:
+        add("repayment_method", _("This category needs a repayment method."))
+    elif method and method not in rule.methods:
+        if rule.methods:
+            add(
+                "repayment_method",
+                _("This category allows these repayment methods only: %(methods)s.")
+                % {"methods": ", ".join(str(RepaymentMethod(m).label) for m in rule.methods)},
+            )
+        else:
+            add("repayment_method", _("This category has no repayment method."))
+
+    for field, label in (("minimum_charge", _("minimum premium or fee")), ("fixed_fee", _("fixed fee"))):
+        value = values[field]
+        need = getattr(rule, field)
+        if value is None and need == "required":
+            add(field, _("This category needs a %(term)s.") % {"term": label})
+        elif value is not None and need == "forbidden":
+            add(field, _("This category takes no %(term)s.") % {"term": label})
+        elif value is not None and value < 0:
+            add(field, _("The %(term)s cannot be negative.") % {"term": label})
+    if values["fixed_fee"] is not None and values["fixed_fee"] == 0 and rule.fixed_fee == "required":
+        add("fixed_fee", _("The fixed fee must be more than zero."))
+    return errors
+
+
+def _check_rates(rule: Rule, category: str, terms, values, add) -> None:
+    given = {f: values[f] for f in _RATE_FIELDS}
+    if rule.rate == "forbidden":
+        for field, value in given.items():
+            if value is not None:
+                add(
+                    field,
+                    _("This category is priced by a fixed fee and takes no %(term)s.")
+                    % {"term": _RATE_FIELDS[field]},
+                )
+        return
+    for field, value in given.items():
+        if value is None:
+            add(field, _("This category needs a %(term)s.") % {"term": _RATE_FIELDS[field]})
+        elif not (0 <= value <= RATE_CAP):
+            add(
+                field,
+                _("The %(term)s must be between 0 %% and 36 %% a year.") % {"term": _RATE_FIELDS[field]},
+            )
+        elif value.as_tuple().exponent < -6:
+            add(field, _("The %(term)s has at most 6 decimal places.") % {"term": _RATE_FIELDS[field]})
+    floor, rate, ceiling = given["rate_floor"], given["rate"], given["rate_ceiling"]
+    if floor is not None and ceiling is not None and floor > ceiling:
+        add("rate_floor", _("The rate floor must not be above the rate ceiling."))
+    elif rate is not None and floor is not None and ceiling is not None and not (floor <= rate <= ceiling):
+        add("rate", _("The base rate must lie between the rate floor and the rate ceiling."))
+    # A monthly fee rate costs twelve times as much a year: the 36 % cap applies to that.
+    if (
+        category == Category.INSTALLMENT
+        and str(terms.get("repayment_method") or "") == RepaymentMethod.INTEREST_FREE
+        and ceiling is not None
+        and ceiling * 12 > RATE_CAP
+    ):
+        add("rate_ceiling", _("A monthly fee rate above 3 percent costs more than 36 percent a year."))
+
+
+def _check_amounts(rule: Rule, values, add) -> None:
+    low, high = values["min_amount"], values["max_amount"]
+    labels = {"min_amount": _("minimum amount"), "max_amount": _("maximum amount")}
+    for field, value in (("min_amount", low), ("max_amount", high)):
+        if value is None and rule.amount == "required":
+            add(field, _("This category needs a %(term)s.") % {"term": labels[field]})
+        elif value is not None and rule.amount == "forbidden":
+            add(field, _("This category takes no %(term)s.") % {"term": labels[field]})
+        elif value is not None and value < MIN_AMOUNT:
+            add(field, _("The %(term)s must be at least 0.01.") % {"term": labels[field]})
+        elif value is not None and value.as_tuple().exponent < -2:
+            add(field, _("The %(term)s has at most 2 decimal places.") % {"term": labels[field]})
+    if low is not None and high is not None and low > high:
+        add("min_amount", _("The minimum amount must not be above the maximum amount."))
+
+
+def _check_tenors(rule: Rule, terms, add) -> None:
+    try:
+        tenors = parse_tenors(terms.get("tenor_months"))
+    except ValueError as exc:
+        add("tenor_months", _("Tenors are whole numbers of months; “%(value)s” is not.") % {"value": exc})
+        return
+    if not tenors and rule.tenors == "required":
+        add("tenor_months", _("This category needs at least one allowed tenor."))
+    elif tenors and rule.tenors == "forbidden":
+        add("tenor_months", _("This category takes no tenors."))
+    elif any(not (MIN_TENOR <= t <= MAX_TENOR) for t in tenors):
+        add("tenor_months", _("Tenors must be between 1 and 60 months."))
+    elif len(set(tenors)) != len(tenors):
+        add("tenor_months", _("Each tenor may appear once."))
