@@ -16,3 +16,39 @@ def document_expiry_sweep() -> dict:
         "flagged": result.flagged,
         "partners_notified": result.partners_notified,
     }
+
+
+# --------------------------------------------------------------------------------------
+# Open API: usage metering, access log, keys, webhooks
+# --------------------------------------------------------------------------------------
+@shared_task(name="partners.tasks.api_usage_flush")
+def api_usage_flush() -> int:
+    """Every minute (beat): move the usage counters from the cache into ``ApiUsage``."""
+    from .api.counters import flush_access_log, flush_usage
+
+    flush_access_log()
+    return flush_usage()
+
+
+@shared_task(name="partners.tasks.api_access_log_prune")
+def api_access_log_prune() -> int:
+    """Daily (beat): delete access-log entries past the retention period."""
+    return services.api_access_log_prune()
+
+
+@shared_task(name="partners.tasks.api_key_expiry_sweep")
+def api_key_expiry_sweep() -> int:
+    """Daily (beat): tell partners (``key.expiring`` webhook) about keys expiring soon."""
+    return services.api_key_expiry_sweep()
+
+
+@shared_task(name="partners.tasks.webhook_deliver")
+def webhook_deliver(delivery_id: int) -> str:
+    """Send one webhook delivery (one attempt); a failure is retried by ``webhook_retry_due``."""
+    return services.webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task(name="partners.tasks.webhook_retry_due")
+def webhook_retry_due() -> int:
+    """Every minute (beat): queue the failed deliveries whose next attempt is due."""
+    return services.webhook_retry_due()

@@ -47,6 +47,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "partners.transfer_ownership",
         "partners.add_invitation",
         "partners.change_invitation",
+        # partners: open API keys and webhooks
+        "partners.add_partnerapikey",
+        "partners.revoke_partnerapikey",
+        "partners.add_webhookendpoint",
+        "partners.change_webhookendpoint",
         # scenarios: inviting partners, deciding their requests to join
         "scenarios.add_participation",
         "scenarios.change_participation",

@@ -1,4 +1,4 @@
 """Staff admin of the partners app, one module per concern. The open API capability adds
 its own modules (API keys, usage, webhooks) and imports them here."""
 
-from . import documents, members, partners  # noqa: F401  (registers the admins)
+from . import documents, keys, members, partners  # noqa: F401  (registers the admins)

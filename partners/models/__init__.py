@@ -7,12 +7,20 @@ below, so that ``from partners.models import …`` keeps working for every model
 from .core import Industry, Membership, Partner, PartnerStatusChange
 from .documents import PartnerDocument
 from .invitations import Invitation
+from .keys import ApiAccessLog, ApiUsage, PartnerAPIKey, PartnerAPIKeyEvent
+from .webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
+    "ApiAccessLog",
+    "ApiUsage",
     "Industry",
     "Invitation",
     "Membership",
     "Partner",
+    "PartnerAPIKey",
+    "PartnerAPIKeyEvent",
     "PartnerDocument",
     "PartnerStatusChange",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

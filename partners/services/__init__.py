@@ -10,6 +10,13 @@ from .documents import (
     document_upload_bytes,
     document_verify,
 )
+from .keys import (
+    IssuedKey,
+    api_key_expiry_sweep,
+    api_key_issue,
+    api_key_revoke,
+    api_key_rotate,
+)
 from .lifecycle import (
     ALLOWED_MOVES,
     partner_activate,
@@ -37,10 +44,25 @@ from .members import (
     membership_remove,
     ownership_transfer,
 )
+from .usage import api_access_log_prune
+from .webhooks import (
+    webhook_deliver,
+    webhook_endpoint_create,
+    webhook_endpoint_update,
+    webhook_event_publish,
+    webhook_retry_due,
+    webhook_secret_rotate,
+)
 
 __all__ = [
     "ALLOWED_MOVES",
+    "IssuedKey",
     "account_create_verified",
+    "api_access_log_prune",
+    "api_key_expiry_sweep",
+    "api_key_issue",
+    "api_key_revoke",
+    "api_key_rotate",
     "document_expiry_sweep",
     "document_reject",
     "document_upload",
@@ -67,4 +89,10 @@ __all__ = [
     "partner_suspend",
     "partner_terminate",
     "partner_update",
+    "webhook_deliver",
+    "webhook_endpoint_create",
+    "webhook_endpoint_update",
+    "webhook_event_publish",
+    "webhook_retry_due",
+    "webhook_secret_rotate",
 ]

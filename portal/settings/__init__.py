@@ -83,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Open API: access log, usage metering and JSON server errors for /api/v1/ only.
+    "partners.api.middleware.ApiAccessMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -279,6 +281,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "portal.tasks.heartbeat",
         "schedule": crontab(minute="*/5"),
     },
+    "partners-api-usage-flush": {
+        "task": "partners.tasks.api_usage_flush",
+        "schedule": timedelta(seconds=60),
+    },
+    "partners-webhook-retry-due": {
+        "task": "partners.tasks.webhook_retry_due",
+        "schedule": timedelta(seconds=60),
+    },
+    "partners-api-access-log-prune": {
+        "task": "partners.tasks.api_access_log_prune",
+        "schedule": crontab(hour=3, minute=20),
+    },
+    "partners-api-key-expiry-sweep": {
+        "task": "partners.tasks.api_key_expiry_sweep",
+        "schedule": crontab(hour=8, minute=0),
+    },
     "partners-document-expiry-sweep": {
         "task": "partners.tasks.document_expiry_sweep",
         "schedule": crontab(hour=1, minute=10),
@@ -340,3 +358,30 @@ DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - the documented demo password (D
 PARTNER_DOCUMENT_MAX_BYTES = env.int("PARTNER_DOCUMENT_MAX_BYTES", default=10 * 1024 * 1024)
 PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS = env.int("PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS", default=30)
 PARTNER_INVITATION_LIFETIME_DAYS = env.int("PARTNER_INVITATION_LIFETIME_DAYS", default=7)
+
+# Open API: key rotation, rate limits, quotas, metering, access log, webhooks
+API_KEY_ROTATION_OVERLAP = timedelta(hours=env.int("API_KEY_ROTATION_OVERLAP_HOURS", default=24))
+API_KEY_MAX_ROTATION_OVERLAP = timedelta(days=7)
+API_KEY_EXPIRY_WARNING_DAYS = env.int("API_KEY_EXPIRY_WARNING_DAYS", default=14)
+# (calls, seconds) per key: a short burst window and a sustained one.
+API_RATE_BURST = (env.int("API_RATE_BURST_CALLS", default=50), env.int("API_RATE_BURST_SECONDS", default=1))
+API_RATE_SUSTAINED = (
+    env.int("API_RATE_SUSTAINED_CALLS", default=20000),
+    env.int("API_RATE_SUSTAINED_SECONDS", default=3600),
+)
+# Calls per calendar month (Asia/Shanghai) per partner tier; None: no quota.
+API_MONTHLY_QUOTA: dict[str, int | None] = {
+    "standard": env.int("API_QUOTA_STANDARD", default=1_000_000),
+    "silver": env.int("API_QUOTA_SILVER", default=5_000_000),
+    "gold": env.int("API_QUOTA_GOLD", default=20_000_000),
+    "strategic": None,
+}
+API_METERING_FLUSH_SECONDS = env.int("API_METERING_FLUSH_SECONDS", default=30)
+API_ACCESS_LOG_BATCH = env.int("API_ACCESS_LOG_BATCH", default=200)
+API_ACCESS_LOG_FLUSH_SECONDS = env.int("API_ACCESS_LOG_FLUSH_SECONDS", default=5)
+API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
+# Only tests relax the SSRF guard (to reach a local server on 127.0.0.1 over plain HTTP).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False

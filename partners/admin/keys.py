@@ -1,0 +1,237 @@
+"""Staff admin of the open API: keys (issued through the service, the key shown once, never
+the hash), their change rows, usage, the access log and webhooks."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .. import services
+from ..models import (
+    ApiAccessLog,
+    ApiUsage,
+    PartnerAPIKey,
+    PartnerAPIKeyEvent,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .base import ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
+
+
+class KeyIssueForm(ServiceAddForm):
+    scopes = forms.MultipleChoiceField(
+        label=gettext_lazy("scopes"),
+        choices=PartnerAPIKey.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = PartnerAPIKey
+        fields = ("partner", "name", "channel", "scopes", "expiry_date")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expiry_date"].required = False
+        self.fields["expiry_date"].help_text = _("Leave empty for the default lifetime.")
+
+    def run_service(self, cleaned: dict) -> PartnerAPIKey:
+        issued = services.api_key_issue(
+            partner=cleaned["partner"],
+            actor=self.actor,
+            name=cleaned["name"],
+            scopes=cleaned["scopes"],
+            channel=cleaned["channel"],
+            expires_at=cleaned.get("expiry_date"),
+            reason="issued in the staff admin",
+        )
+        self.issued_key = issued.key
+        return issued.api_key
+
+
+class KeyEventInline(admin.TabularInline):
+    model = PartnerAPIKeyEvent
+    extra = 0
+    can_delete = False
+    fields = ("action", "actor", "at", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PartnerAPIKey)
+class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
+    add_form = KeyIssueForm
+    list_display = (
+        "prefix",
+        "name",
+        "partner",
+        "channel",
+        "scopes",
+        "expiry_date",
+        "revoked",
+        "last_used_at",
+    )
+    list_select_related = ("partner",)
+    list_filter = ("revoked", "channel", "partner__status")
+    search_fields = ("prefix", "name", "partner__slug", "partner__display_name")
+    raw_id_fields = ("partner",)
+    # Never the hash, never the id (which embeds the hash).
+    fields = (
+        "prefix",
+        "name",
+        "partner",
+        "channel",
+        "scopes",
+        "created",
+        "created_by",
+        "expiry_date",
+        "rotated_from",
+        "rotated_at",
+        "revoked",
+        "revoked_at",
+        "last_used_at",
+    )
+    readonly_fields = fields
+    inlines = [KeyEventInline]
+    actions = ["rotate", "revoke"]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return False  # keys change only through issue, rotate and revoke
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept for the audit trail; revoke instead
+
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("partners.revoke_partnerapikey")
+
+    @admin.action(description=gettext_lazy("Rotate the selected keys"), permissions=["revoke"])
+    def rotate(self, request, queryset):
+        def apply(api_key):
+            issued = services.api_key_rotate(api_key=api_key, actor=request.user)
+            messages.warning(
+                request,
+                _("New key for %(name)s (shown once, copy it now): %(key)s")
+                % {"name": api_key.name, "key": issued.key},
+            )
+
+        run_per_object(
+            request,
+            queryset.select_related("partner"),
+            apply,
+            success=lambda api_key: _("%(key)s: rotated.") % {"key": api_key},
+        )
+
+    @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        return action_with_reason(
+            self,
+            request,
+            queryset.select_related("partner"),
+            label=_("Revoke the selected keys"),
+            action="revoke",
+            reason_required=True,
+            apply=lambda api_key, reason: services.api_key_revoke(
+                api_key=api_key, actor=request.user, reason=reason
+            ),
+            success=lambda api_key: _("%(key)s: revoked.") % {"key": api_key},
+        )
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # The only time the key is visible: it is not stored anywhere.
+        messages.warning(
+            request,
+            _("Key issued to %(partner)s. Copy it now, it is not shown again: %(key)s")
+            % {"partner": obj.partner, "key": self._issued_key(request)},
+        )
+        return HttpResponseRedirect(reverse("admin:partners_partnerapikey_change", args=[obj.pk]))
+
+    def save_form(self, request, form, change):
+        if not change:
+            request._issued_key = form.issued_key
+        return super().save_form(request, form, change)
+
+    @staticmethod
+    def _issued_key(request) -> str:
+        return getattr(request, "_issued_key", "")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ApiUsage)
+class ApiUsageAdmin(ReadOnlyAdmin):
+    list_display = ("day", "partner", "key", "endpoint", "calls", "errors")
+    list_select_related = ("partner", "key")
+    list_filter = ("day",)
+    search_fields = ("partner__slug", "key__prefix", "endpoint")
+    date_hierarchy = "day"
+
+
+@admin.register(ApiAccessLog)
+class ApiAccessLogAdmin(ReadOnlyAdmin):
+    list_display = ("at", "key_prefix", "method", "path", "status", "latency_ms", "client_ip")
+    list_filter = ("status", "method")
+    search_fields = ("key_prefix", "route")
+    date_hierarchy = "at"
+    show_full_result_count = False  # a large table: no COUNT(*) per page
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(ReadOnlyAdmin):
+    list_display = ("url", "partner", "events", "is_active", "secret_hint", "created_at")
+    list_select_related = ("partner",)
+    list_filter = ("is_active",)
+    search_fields = ("url", "partner__slug")
+    fields = (
+        "partner",
+        "url",
+        "events",
+        "description",
+        "is_active",
+        "secret_hint",
+        "previous_secret_until",
+        "created_at",
+    )
+    readonly_fields = fields
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "event",
+        "endpoint",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+    )
+    list_select_related = ("endpoint",)
+    list_filter = ("status", "event")
+    search_fields = ("endpoint__url", "endpoint__partner__slug", "event_id")
+    actions = ["retry_now"]
+
+    @admin.action(description=gettext_lazy("Send the selected pending deliveries now"))
+    def retry_now(self, request, queryset):
+        from ..tasks import webhook_deliver
+
+        ids = list(queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True))
+        for delivery_id in ids:
+            webhook_deliver.delay(delivery_id)
+        messages.success(request, _("%(count)d deliveries queued.") % {"count": len(ids)})

@@ -1,0 +1,184 @@
+"""API key authentication: ``Authorization: Api-Key <key>``.
+
+The hot path costs two cache reads and no query: the key's verification record (by prefix)
+and the partner's status record (``partners.selectors.partner_cache_key``) are cached, and
+both are dropped when they change (key rotated or revoked, partner moved through its
+lifecycle), so a revocation or suspension is refused on the very next request. A required
+KYB document that expires is noticed the same day: the partner record remembers the business
+date its documents were checked on and is rebuilt on the next date (and at most a minute
+after staff reject a document).
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+
+from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
+from ..models import Partner, PartnerAPIKey, PartnerDocument
+from ..selectors import business_today, partner_cache_key, partner_document_gaps
+from ..services.keys import api_key_cache_key, api_key_touch
+
+KEYWORD = "Api-Key"
+# How long a verification record lives in the cache (it is dropped on every change anyway).
+KEY_RECORD_SECONDS = 300
+# A partner record is rebuilt at least this often (document changes by staff).
+PARTNER_RECORD_SECONDS = 60
+# ``last_used_at`` is written at most once per this many seconds per key.
+TOUCH_SECONDS = 60
+_MISSING = "missing"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    id: str
+    prefix: str
+    hashed_key: str
+    partner_id: int
+    scopes: tuple[str, ...]
+    expires_at: float  # a POSIX timestamp: cheap to compare on every request
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerRecord:
+    id: int
+    slug: str
+    name: str
+    industry: str
+    industry_id: int
+    tier: str
+    status: str
+    checked_on: str  # the business date the documents were checked on
+    document_gaps: tuple[str, ...]
+
+
+class ApiClient:
+    """``request.user`` of an API request: the partner's machine behind a key. ``partner`` is
+    a ``Partner`` built from the cached record (no query) for selectors and services."""
+
+    is_authenticated = True
+    is_anonymous = False
+    is_active = True
+    is_staff = False
+    pk = None
+
+    def __init__(self, key: KeyRecord, partner: PartnerRecord):
+        self.key = key
+        self.partner_record = partner
+
+    @cached_property
+    def partner(self) -> Partner:
+        p = self.partner_record
+        partner = Partner(
+            id=p.id, slug=p.slug, display_name=p.name, industry_id=p.industry_id, tier=p.tier, status=p.status
+        )
+        partner._state.adding = False
+        partner._state.db = "default"
+        return partner
+
+    @property
+    def scopes(self) -> tuple[str, ...]:
+        return self.key.scopes
+
+    def __str__(self) -> str:
+        return f"api-key:{self.key.prefix}"
+
+
+def _load_key(prefix: str) -> KeyRecord | None:
+    row = (
+        PartnerAPIKey.objects.filter(prefix=prefix)
+        .values_list("id", "prefix", "hashed_key", "partner_id", "scopes", "expiry_date", "revoked")
+        .first()
+    )
+    if row is None:
+        return None
+    key_id, prefix, hashed, partner_id, scopes, expiry, revoked = row
+    return KeyRecord(key_id, prefix, hashed, partner_id, tuple(scopes or ()), expiry.timestamp(), revoked)
+
+
+def key_record(prefix: str) -> KeyRecord | None:
+    cache_key = api_key_cache_key(prefix)
+    record = cache.get(cache_key)
+    if record is None:
+        record = _load_key(prefix) or _MISSING
+        # An unknown prefix is remembered briefly: a flood of made-up keys costs no queries.
+        cache.set(cache_key, record, KEY_RECORD_SECONDS if record != _MISSING else 30)
+    return None if record == _MISSING else record
+
+
+def partner_record(partner_id: int) -> PartnerRecord:
+    today = business_today().isoformat()
+    record = cache.get(partner_cache_key(partner_id))
+    if record is None or record.checked_on != today:
+        partner = Partner.objects.select_related("industry").get(pk=partner_id)
+        gaps = partner_document_gaps(partner=partner) if partner.accepts_api_traffic else []
+        record = PartnerRecord(
+            id=partner.pk,
+            slug=partner.slug,
+            name=partner.display_name,
+            industry=partner.industry.code,
+            industry_id=partner.industry_id,
+            tier=partner.tier,
+            status=partner.status,
+            checked_on=today,
+            document_gaps=tuple(gaps),
+        )
+        cache.set(partner_cache_key(partner_id), record, PARTNER_RECORD_SECONDS)
+    return record
+
+
+class PartnerKeyAuthentication(BaseAuthentication):
+    """DRF authentication class of the open API (see the module docstring)."""
+
+    def authenticate_header(self, request) -> str:
+        return KEYWORD
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            raise exceptions.NotAuthenticated(
+                _("Authenticate with the header “Authorization: Api-Key <key>”.")
+            )
+        keyword, _sep, key = header.partition(" ")
+        key = key.strip()
+        if keyword.lower() != KEYWORD.lower() or not key or len(key) > MAX_KEY_LENGTH + 8:
+            raise exceptions.AuthenticationFailed(_("Malformed Authorization header: use “Api-Key <key>”."))
+        parts = split_key(key)
+        record = key_record(parts[0]) if parts else None
+        if record is None or not hmac.compare_digest(record.hashed_key, key_hash(key)):
+            raise exceptions.AuthenticationFailed(_("Unknown API key."))
+        if record.revoked:
+            raise exceptions.AuthenticationFailed(_("This API key was revoked."))
+        now = time.time()
+        if record.expires_at <= now:
+            raise exceptions.AuthenticationFailed(_("This API key has expired."))
+
+        partner = partner_record(record.partner_id)
+        if partner.status != Partner.Status.ACTIVE:
+            raise exceptions.PermissionDenied(
+                _("The partner is not active (%(status)s): its API keys are refused.")
+                % {"status": Partner.Status(partner.status).label.lower()}
+            )
+        if partner.document_gaps:
+            raise exceptions.PermissionDenied(
+                _("A required document of the partner is missing, unverified or expired: %(documents)s.")
+                % {
+                    "documents": ", ".join(
+                        str(PartnerDocument.DocumentType(t).label) for t in partner.document_gaps
+                    )
+                }
+            )
+        if cache.add(f"partners:apikey-used:{record.prefix}", 1, TOUCH_SECONDS):
+            api_key_touch(key_id=record.id, at=timezone.now())
+        client = ApiClient(record, partner)
+        request._request.api_client = client  # for the access log and metering middleware
+        return client, record

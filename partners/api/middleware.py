@@ -1,0 +1,82 @@
+"""Access log and usage metering of every open API call, and JSON for server errors.
+
+Runs for paths under ``/api/v1/`` only. After the response: one access-log entry appended to
+the in-process buffer (bulk-inserted in batches) and, for a call made with a valid key, one
+usage count (see ``partners.api.counters``). Nothing here writes to the database per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from django.http import JsonResponse
+from django.utils import timezone
+
+from portal.errors import error_body
+
+from .counters import access_buffer, meter
+
+logger = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1/"
+
+
+def endpoint_name(request) -> str:
+    """``"GET scenarios/<str:code>/"``: the method and route template, never the ids."""
+    match = getattr(request, "resolver_match", None)
+    route = (match.route if match and match.route else "").removeprefix("api/v1/")
+    if not route or (match and match.url_name == "unknown"):
+        route = "(unknown)"
+    return f"{request.method} {route}"[:120]
+
+
+class ApiAccessMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        started = time.perf_counter()
+        response = self.get_response(request)
+        latency_ms = int((time.perf_counter() - started) * 1000)
+        try:
+            self.record(request, response.status_code, latency_ms)
+        except Exception:  # metering must never break an answer
+            logger.exception("recording an API call failed")
+        return response
+
+    def record(self, request, status: int, latency_ms: int) -> None:
+        now = timezone.now()
+        client = getattr(request, "api_client", None)
+        endpoint = endpoint_name(request)
+        access_buffer.add(
+            {
+                "at": now,
+                "key_prefix": client.key.prefix if client else "",
+                "partner_id": client.partner_record.id if client else None,
+                "method": request.method[:8],
+                "route": endpoint.partition(" ")[2],
+                "path": request.path[:200],
+                "status": status,
+                "latency_ms": latency_ms,
+                "client_ip": request.META.get("REMOTE_ADDR") or None,
+            }
+        )
+        if client is not None:
+            meter(
+                key_id=client.key.id,
+                partner_id=client.partner_record.id,
+                day=timezone.localdate(now),
+                endpoint=endpoint,
+                error=status >= 400,
+            )
+
+    def process_exception(self, request, exception):
+        if not request.path.startswith(API_PREFIX):
+            return None
+        logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
+        return JsonResponse(
+            error_body(500, "Internal error: the bank has been notified.", code="server_error"), status=500
+        )

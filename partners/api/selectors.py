@@ -1,0 +1,34 @@
+"""Reads of keys, usage and webhooks that the API, the portal and the admin share. Every read
+of partner data takes the partner."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import QuerySet
+
+from ..models import ApiUsage, Partner, PartnerAPIKey
+
+
+def partner_api_keys(*, partner: Partner) -> QuerySet[PartnerAPIKey]:
+    return PartnerAPIKey.objects.filter(partner=partner).select_related("created_by").order_by("-created")
+
+
+def api_key_by_prefix(*, prefix: str) -> PartnerAPIKey | None:
+    """Any partner's key by its prefix (operators on the command line, staff)."""
+    return PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix).first()
+
+
+def partner_api_usage(
+    *, partner: Partner, since: date, until: date, key_prefix: str | None = None
+) -> QuerySet[ApiUsage]:
+    """Daily calls and errors per endpoint and key of ``partner``, newest day first. Uses the
+    (partner, day) index."""
+    rows = ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until)
+    if key_prefix:
+        rows = rows.filter(key__prefix=key_prefix)
+    return (
+        rows.select_related("key")
+        .only("day", "endpoint", "calls", "errors", "key__prefix", "key__name")
+        .order_by("-day", "endpoint", "key__prefix")
+    )

@@ -1,0 +1,81 @@
+"""Per-key rate limits (burst and sustained) and the partner's monthly quota per tier.
+
+Fixed windows counted with atomic increments (``partners.api.counters.bump``): one Redis
+round trip per request for all three counters. Over a limit answers 429 with ``Retry-After``
+(the seconds until the window that was exceeded ends).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from rest_framework import exceptions
+from rest_framework.throttling import BaseThrottle
+
+from .counters import bump
+
+
+class Throttled(exceptions.Throttled):
+    def __init__(self, wait: float, detail: str):
+        super().__init__(wait=wait, detail=detail)
+        self.detail = detail  # one sentence, without DRF's "Expected available in …" suffix
+
+
+def _month_window(now: datetime) -> tuple[str, int]:
+    """``(YYYYMM, seconds until the next month starts)`` in Asia/Shanghai."""
+    local = timezone.localtime(now)
+    start_next = (
+        local.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)
+    ).replace(day=1)
+    return local.strftime("%Y%m"), max(1, int((start_next - local).total_seconds()))
+
+
+def monthly_quota(tier: str) -> int | None:
+    """Calls a partner of ``tier`` may make per calendar month; None means no quota."""
+    return settings.API_MONTHLY_QUOTA.get(tier)
+
+
+class PartnerKeyThrottle(BaseThrottle):
+    """Burst and sustained rate per key, monthly quota per partner (tier)."""
+
+    def allow_request(self, request, view) -> bool:
+        client = getattr(request, "user", None)
+        if client is None or not hasattr(client, "key"):
+            return True
+        now = time.time()
+        burst_calls, burst_seconds = settings.API_RATE_BURST
+        sustained_calls, sustained_seconds = settings.API_RATE_SUSTAINED
+        prefix = client.key.prefix
+        burst_window = int(now // burst_seconds)
+        sustained_window = int(now // sustained_seconds)
+        month, month_left = _month_window(timezone.now())
+        quota = monthly_quota(client.partner_record.tier)
+        counters = [
+            (f"partners:rate:b:{prefix}:{burst_window}", burst_seconds + 1),
+            (f"partners:rate:s:{prefix}:{sustained_window}", sustained_seconds + 1),
+        ]
+        if quota is not None:
+            counters.append((f"partners:quota:{client.partner_record.id}:{month}", month_left + 3600))
+        values = bump(counters)
+        if values[0] > burst_calls:
+            raise Throttled(
+                (burst_window + 1) * burst_seconds - now,
+                _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
+                % {"calls": burst_calls, "seconds": burst_seconds},
+            )
+        if values[1] > sustained_calls:
+            raise Throttled(
+                (sustained_window + 1) * sustained_seconds - now,
+                _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
+                % {"calls": sustained_calls, "seconds": sustained_seconds},
+            )
+        if quota is not None and values[2] > quota:
+            raise Throttled(
+                month_left,
+                _("Monthly quota exhausted: %(calls)d calls per month for your tier.") % {"calls": quota},
+            )
+        return True

@@ -1,0 +1,102 @@
+"""``GET me/`` and ``GET usage/`` of the open API v1."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from ..selectors import business_today
+from . import counters
+from .base import PartnerAPIView, query_input
+from .selectors import partner_api_usage
+
+USAGE_MAX_DAYS = 92
+
+
+class MeView(PartnerAPIView):
+    """The calling partner and the key in use. Answered from the cache: no query."""
+
+    class OutputSerializer(serializers.Serializer):
+        partner = inline_serializer(
+            name="MePartner",
+            fields={
+                "slug": serializers.CharField(),
+                "name": serializers.CharField(),
+                "industry": serializers.CharField(),
+                "status": serializers.CharField(),
+            },
+        )
+        key = inline_serializer(
+            name="MeKey",
+            fields={
+                "prefix": serializers.CharField(),
+                "scopes": serializers.ListField(child=serializers.CharField()),
+                "expires_at": serializers.DateTimeField(),
+            },
+        )
+
+    @extend_schema(operation_id="me", responses=OutputSerializer, tags=["partner"])
+    def get(self, request):
+        p = request.user.partner_record
+        key = request.user.key
+        expires = timezone.localtime(datetime.fromtimestamp(key.expires_at, tz=UTC))
+        return Response(
+            {
+                "partner": {"slug": p.slug, "name": p.name, "industry": p.industry, "status": p.status},
+                "key": {"prefix": key.prefix, "scopes": list(key.scopes), "expires_at": expires.isoformat()},
+            }
+        )
+
+
+class UsageView(PartnerAPIView):
+    """Daily calls and errors per endpoint for the partner's keys (all of them, or one with
+    ``key``). Counts reach this list within a minute (the metering flush)."""
+
+    has_query_input = True
+
+    class FilterSerializer(serializers.Serializer):
+        since = serializers.DateField(required=False, help_text="First day (default: 30 days ago).")
+        until = serializers.DateField(required=False, help_text="Last day (default: today).")
+        key = serializers.CharField(required=False, max_length=16, help_text="Only this key prefix.")
+
+        def validate(self, attrs):
+            today = business_today()
+            attrs.setdefault("until", today)
+            attrs.setdefault("since", attrs["until"] - timedelta(days=30))
+            if attrs["since"] > attrs["until"]:
+                raise serializers.ValidationError({"since": _("“since” is after “until”.")})
+            if (attrs["until"] - attrs["since"]).days > USAGE_MAX_DAYS:
+                raise serializers.ValidationError(
+                    {"since": _("Ask for at most %(days)d days at a time.") % {"days": USAGE_MAX_DAYS}}
+                )
+            return attrs
+
+    class OutputSerializer(serializers.Serializer):
+        day = serializers.DateField()
+        endpoint = serializers.CharField()
+        key = serializers.CharField(source="key.prefix")
+        calls = serializers.IntegerField()
+        errors = serializers.IntegerField()
+
+    @extend_schema(
+        operation_id="usage_list",
+        parameters=[FilterSerializer],
+        responses=OutputSerializer(many=True),
+        tags=["partner"],
+    )
+    def get(self, request):
+        filters = query_input(self.FilterSerializer, request)
+        if counters.pending_locally():
+            counters.flush_usage()  # the embedded default buffers counts in this process
+        rows = partner_api_usage(
+            partner=self.partner,
+            since=filters["since"],
+            until=filters["until"],
+            key_prefix=filters.get("key"),
+        )
+        return self.paginated(rows, self.OutputSerializer)

@@ -1,0 +1,61 @@
+"""Usage roll-ups and the API access log: the writes behind the metering of
+``partners.api.counters`` and the retention prune."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ..models import ApiAccessLog, ApiUsage
+
+logger = logging.getLogger(__name__)
+
+
+def api_usage_upsert(*, rows: dict[tuple[str, int, str, str], list[int]]) -> int:
+    """Add counts to ``ApiUsage``: ``{(key_id, partner_id, day, endpoint): [calls, errors]}``.
+    One ``INSERT … ON CONFLICT DO UPDATE`` adding to the stored counts (PostgreSQL and SQLite
+    share the syntax); a key deleted meanwhile is skipped."""
+    if not rows:
+        return 0
+    table = connection.ops.quote_name(ApiUsage._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (key_id, partner_id, day, endpoint, calls, errors) "  # noqa: S608 - names from the model
+        "VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (key_id, day, endpoint) DO UPDATE SET "
+        f"calls = {table}.calls + excluded.calls, errors = {table}.errors + excluded.errors"
+    )
+    from ..models import PartnerAPIKey
+
+    known = set(PartnerAPIKey.objects.filter(pk__in={k[0] for k in rows}).values_list("pk", flat=True))
+    params = [
+        (key_id, partner_id, day, endpoint[:120], calls, errors)
+        for (key_id, partner_id, day, endpoint), (calls, errors) in sorted(rows.items())
+        if key_id in known
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+    return len(params)
+
+
+def api_access_log_write(*, rows: list[dict]) -> int:
+    """Store buffered access-log entries in one bulk insert."""
+    ApiAccessLog.objects.bulk_create([ApiAccessLog(**row) for row in rows], batch_size=500)
+    return len(rows)
+
+
+def api_access_log_prune(*, now=None) -> int:
+    """Delete entries older than ``API_ACCESS_LOG_RETENTION_DAYS`` (default 183, six months),
+    in batches so a large backlog never holds one long transaction."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.API_ACCESS_LOG_RETENTION_DAYS)
+    deleted = 0
+    while True:
+        ids = list(ApiAccessLog.objects.filter(at__lt=cutoff).values_list("pk", flat=True)[:5000])
+        if not ids:
+            break
+        deleted += ApiAccessLog.objects.filter(pk__in=ids).delete()[0]
+    logger.info("access log pruned: %d entries older than %s", deleted, cutoff.isoformat())
+    return deleted

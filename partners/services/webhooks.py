@@ -1,0 +1,269 @@
+"""Webhooks: partners' endpoints (secret shown once, rotatable with an overlap), publishing
+events, and delivering them signed with retries and exponential backoff.
+
+Other capabilities call ``webhook_event_publish(partner=…, event=…, payload=…)`` inside their
+transaction: deliveries are written with it and sent after commit by the Celery worker. A
+failed attempt is retried by ``webhook_retry_due`` (every minute, beat) after
+``30 s × 2^(attempt-1)`` (capped at 6 h) until ``WEBHOOK_MAX_ATTEMPTS``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..api.exceptions import WebhookAddressRefused, WebhookInvalid
+from ..models import Partner, WebhookDelivery, WebhookEndpoint
+from ..webhooks import signing, transport
+from ._access import require_staff_perm_or_role
+
+logger = logging.getLogger(__name__)
+
+Event = WebhookEndpoint.Event
+DStatus = WebhookDelivery.Status
+WEBHOOK_MANAGER_ROLES = ("owner", "admin", "developer")
+MAX_BACKOFF = timedelta(hours=6)
+FIRST_BACKOFF = timedelta(seconds=30)
+
+
+@dataclass(frozen=True)
+class EndpointWithSecret:
+    """``secret`` is shown once to the partner and never stored in the clear."""
+
+    endpoint: WebhookEndpoint
+    secret: str
+
+
+def _require_manager(actor, partner: Partner) -> None:
+    if actor is None:  # the system (commands, other services)
+        return
+    require_staff_perm_or_role(actor, partner, "partners.change_webhookendpoint", WEBHOOK_MANAGER_ROLES)
+
+
+def _clean_events(events) -> list[str]:
+    chosen = sorted({str(e) for e in events or ()})
+    unknown = [e for e in chosen if e not in Event.values]
+    if unknown:
+        raise WebhookInvalid(_("Unknown event: %(events)s.") % {"events": ", ".join(unknown)}, field="events")
+    if not chosen:
+        raise WebhookInvalid(_("Choose at least one event."), field="events")
+    return chosen
+
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    if not url or len(url) > 500:
+        raise WebhookInvalid(_("Give the HTTPS address of your endpoint."), field="url")
+    transport.resolve(url)  # refuses non-HTTPS and non-public addresses now; checked again on send
+    return url
+
+
+def webhook_endpoint_create(
+    *, partner: Partner, actor, url: str, events, description: str = ""
+) -> EndpointWithSecret:
+    _require_manager(actor, partner)
+    secret = signing.new_secret()
+    endpoint = WebhookEndpoint.objects.create(
+        partner=partner,
+        url=_clean_url(url),
+        events=_clean_events(events),
+        description=(description or "")[:200],
+        secret_encrypted=signing.encrypt_secret(secret),
+        secret_hint=secret[:10],
+        created_by=actor,
+    )
+    logger.info("webhook endpoint %s created for partner %s", endpoint.pk, partner.slug)
+    return EndpointWithSecret(endpoint=endpoint, secret=secret)
+
+
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, actor, url: str | None = None, events=None, is_active: bool | None = None
+) -> WebhookEndpoint:
+    _require_manager(actor, endpoint.partner)
+    fields = []
+    if url is not None:
+        endpoint.url = _clean_url(url)
+        fields.append("url")
+    if events is not None:
+        endpoint.events = _clean_events(events)
+        fields.append("events")
+    if is_active is not None:
+        endpoint.is_active = is_active
+        fields.append("is_active")
+    if fields:
+        endpoint.save(update_fields=fields)
+    return endpoint
+
+
+def webhook_secret_rotate(
+    *, endpoint: WebhookEndpoint, actor, overlap: timedelta | None = None
+) -> EndpointWithSecret:
+    """A new secret now; deliveries carry both signatures until the overlap ends."""
+    _require_manager(actor, endpoint.partner)
+    overlap = settings.WEBHOOK_SECRET_OVERLAP if overlap is None else overlap
+    secret = signing.new_secret()
+    with transaction.atomic():
+        locked = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+        locked.previous_secret_encrypted = locked.secret_encrypted
+        locked.previous_secret_until = timezone.now() + overlap
+        locked.secret_encrypted = signing.encrypt_secret(secret)
+        locked.secret_hint = secret[:10]
+        locked.save(
+            update_fields=[
+                "previous_secret_encrypted",
+                "previous_secret_until",
+                "secret_encrypted",
+                "secret_hint",
+            ]
+        )
+    logger.info("webhook endpoint %s secret rotated", endpoint.pk)
+    return EndpointWithSecret(endpoint=locked, secret=secret)
+
+
+def webhook_event_publish(*, partner: Partner, event: str, payload: dict) -> list[WebhookDelivery]:
+    """Queue ``event`` for every active endpoint of ``partner`` subscribed to it. Call it inside
+    the transaction that made the change: nothing is sent unless it commits."""
+    if event not in Event.values:
+        raise ValueError(f"unknown webhook event {event!r}")
+    endpoints = [
+        e
+        for e in WebhookEndpoint.objects.filter(partner=partner, is_active=True)
+        if event in (e.events or [])
+    ]
+    if not endpoints:
+        return []
+    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+    # The worker sends each one right after commit; the retry sweep is the safety net.
+    safety_net = timezone.now() + timedelta(minutes=2)
+    deliveries = WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(endpoint=e, event=event, payload=data, next_attempt_at=safety_net) for e in endpoints
+    )
+    ids = [d.pk for d in deliveries]
+
+    def enqueue() -> None:
+        from ..tasks import webhook_deliver as task
+
+        for delivery_id in ids:
+            task.delay(delivery_id)
+
+    transaction.on_commit(enqueue)
+    return deliveries
+
+
+def delivery_body(delivery: WebhookDelivery) -> bytes:
+    return json.dumps(
+        {
+            "id": str(delivery.event_id),
+            "event": delivery.event,
+            "created_at": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
+
+
+def _signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    secrets = [signing.decrypt_secret(endpoint.secret_encrypted)]
+    if endpoint.previous_secret_encrypted and (
+        endpoint.previous_secret_until and endpoint.previous_secret_until > timezone.now()
+    ):
+        secrets.append(signing.decrypt_secret(endpoint.previous_secret_encrypted))
+    return secrets
+
+
+def backoff(attempts: int) -> timedelta:
+    return min(MAX_BACKOFF, FIRST_BACKOFF * (2 ** max(0, attempts - 1)))
+
+
+def webhook_deliver(*, delivery_id: int) -> str:
+    """One attempt at a pending delivery; its new status."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("endpoint")
+            .filter(pk=delivery_id, status=DStatus.PENDING)
+            .first()
+        )
+        if delivery is None:
+            return "skipped"
+        endpoint = delivery.endpoint
+        body = delivery_body(delivery)
+        timestamp = int(time.time())
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "FinanceN-Webhooks/1",
+            signing.EVENT_HEADER: delivery.event,
+            signing.DELIVERY_HEADER: str(delivery.event_id),
+            signing.SIGNATURE_HEADER: signing.signature_header(_signing_secrets(endpoint), timestamp, body),
+        }
+        status_code, error = None, ""
+        if not endpoint.is_active:
+            error = "endpoint disabled"
+        else:
+            try:
+                status_code = transport.post(
+                    endpoint.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
+                )
+            except WebhookAddressRefused as exc:
+                error = exc.message
+            except (OSError, http.client.HTTPException) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+        now = timezone.now()
+        delivery.attempts += 1
+        delivery.last_status_code = status_code
+        if status_code is not None and 200 <= status_code < 300:
+            delivery.status = DStatus.DELIVERED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            delivery.last_error = ""
+        else:
+            delivery.last_error = (error or f"HTTP {status_code}")[:300]
+            if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or not endpoint.is_active:
+                delivery.status = DStatus.FAILED
+                delivery.next_attempt_at = None
+            else:
+                delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save(
+            update_fields=[
+                "attempts",
+                "last_status_code",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "last_error",
+            ]
+        )
+    logger.info(
+        "webhook delivery %s (%s) attempt %d: %s",
+        delivery.pk,
+        delivery.event,
+        delivery.attempts,
+        delivery.status,
+    )
+    return delivery.status
+
+
+def webhook_retry_due(*, now=None, limit: int = 500) -> int:
+    """Queue the pending deliveries whose next attempt is due; how many."""
+    now = now or timezone.now()
+    ids = list(
+        WebhookDelivery.objects.filter(status=DStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    from ..tasks import webhook_deliver as task
+
+    for delivery_id in ids:
+        task.delay(delivery_id)
+    return len(ids)

@@ -1,0 +1,170 @@
+"""Authentication and the status codes of the contract (DESIGN.md §4): 401, 403, 404, 405, 429."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.utils import timezone
+
+from partners.models import Partner, PartnerDocument
+from partners.services import api_key_revoke, api_key_rotate
+from partners.services.lifecycle import partner_suspend
+
+from .factories import auth, issue
+
+pytestmark = pytest.mark.django_db
+
+
+def error_of(response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}
+    assert "Traceback" not in response.content.decode()
+    return body["error"]
+
+
+def test_it_answers_me_with_the_partner_and_the_key(api, acme_key):
+    response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["partner"] == {
+        "slug": "acme-travel",
+        "name": "Acme Travel",
+        "industry": "travel",
+        "status": "active",
+    }
+    assert body["key"]["prefix"] == acme_key.api_key.prefix
+    assert body["key"]["scopes"] == ["offers", "read", "transactions"]
+    assert body["key"]["expires_at"].endswith("+08:00")
+
+
+def test_a_cached_key_costs_no_query(api, acme_key, django_assert_num_queries):
+    api.get("/api/v1/me/", **auth(acme_key.key))
+    with django_assert_num_queries(0):
+        assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "Bearer abc",
+        "Api-Key",
+        "Api-Key not-a-key",
+        "Api-Key fnk_AAAAAAAA.BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB",
+        "Api-Key " + "x" * 500,
+    ],
+)
+def test_it_rejects_missing_malformed_and_unknown_keys(api, acme_key, header):
+    kwargs = {"HTTP_AUTHORIZATION": header} if header else {}
+    response = api.get("/api/v1/me/", **kwargs)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Api-Key"
+    assert error_of(response)["code"] == "not_authenticated"
+
+
+def test_it_rejects_a_key_with_a_known_prefix_and_a_wrong_secret(api, acme_key):
+    prefix = acme_key.api_key.prefix
+    forged = prefix + "." + "A" * 40
+    assert api.get("/api/v1/me/", **auth(forged)).status_code == 401
+
+
+def test_it_rejects_a_revoked_key_on_the_very_next_request(api, acme_key, django_capture_on_commit_callbacks):
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200  # now cached
+    with django_capture_on_commit_callbacks(execute=True):
+        api_key_revoke(api_key=acme_key.api_key, actor=None, reason="leaked in a log")
+    response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 401
+    assert "revoked" in error_of(response)["message"]
+
+
+def test_it_rejects_an_expired_key(api, acme):
+    issued = issue(acme, expires_at=timezone.now() + timedelta(days=1))
+    assert api.get("/api/v1/me/", **auth(issued.key)).status_code == 200
+    with time_machine.travel(timezone.now() + timedelta(days=1, seconds=1)):
+        response = api.get("/api/v1/me/", **auth(issued.key))
+    assert response.status_code == 401
+    assert "expired" in error_of(response)["message"]
+
+
+def test_rotation_keeps_the_old_key_working_until_the_overlap_ends(
+    api, acme_key, django_capture_on_commit_callbacks
+):
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            new = api_key_rotate(api_key=acme_key.api_key, actor=None, overlap=timedelta(hours=2))
+        assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+        assert api.get("/api/v1/me/", **auth(new.key)).status_code == 200
+    with time_machine.travel(start + timedelta(hours=1, minutes=59), tick=False):
+        assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+    with time_machine.travel(start + timedelta(hours=2, seconds=1), tick=False):
+        assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 401
+        response = api.get("/api/v1/me/", **auth(new.key))
+        assert response.status_code == 200
+        assert response.json()["key"]["prefix"] == new.api_key.prefix
+
+
+def test_a_suspended_partner_is_refused_on_the_very_next_request(
+    api, acme, acme_key, staff_roles, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from portal import roles
+    from tests.factories import StaffFactory
+
+    manager = StaffFactory(email="manager@bank.test")
+    manager.groups.add(Group.objects.get(name=roles.PARTNER_MANAGERS))
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_suspend(partner=acme, actor=manager, reason="unpaid fees")
+    response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 403
+    assert "not active" in error_of(response)["message"]
+
+
+def test_an_expired_required_document_is_refused_the_day_it_expires(api, acme, acme_key):
+    today = timezone.localdate()
+    PartnerDocument.objects.filter(partner=acme, document_type="business_licence").update(expires_on=today)
+    cache.clear()
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+    tomorrow = timezone.now() + timedelta(days=1)
+    with time_machine.travel(tomorrow):
+        response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 403
+    assert "Business licence" in error_of(response)["message"]
+
+
+def test_a_partner_that_is_not_active_is_refused(api, acme, acme_key):
+    Partner.objects.filter(pk=acme.pk).update(status="terminated")
+    cache.clear()
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 403
+
+
+def test_unknown_routes_answer_json_404_whatever_the_method(api, acme_key):
+    for method in ("get", "post", "put", "delete"):
+        response = getattr(api, method)("/api/v1/no-such-thing/", **auth(acme_key.key))
+        assert response.status_code == 404
+        assert error_of(response)["code"] == "not_found"
+    assert api.get("/api/nothing").status_code == 404
+
+
+def test_a_wrong_method_answers_405_in_the_error_shape(api, acme_key):
+    response = api.delete("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 405
+    assert error_of(response)["code"] == "method_not_allowed"
+
+
+def test_last_use_is_recorded_at_most_once_a_minute(api, acme_key, django_assert_num_queries):
+    api.get("/api/v1/me/", **auth(acme_key.key))
+    acme_key.api_key.refresh_from_db()
+    first = acme_key.api_key.last_used_at
+    assert first is not None
+    with django_assert_num_queries(0):
+        api.get("/api/v1/me/", **auth(acme_key.key))
+    with time_machine.travel(timezone.now() + timedelta(seconds=61)):
+        api.get("/api/v1/me/", **auth(acme_key.key))
+    acme_key.api_key.refresh_from_db()
+    assert acme_key.api_key.last_used_at > first
