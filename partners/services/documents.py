@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import filetype
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -18,7 +19,7 @@ from simple_history.utils import bulk_update_with_history
 from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotAllowed
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerDocument
-from ..selectors import business_today
+from ..selectors import business_today, partner_cache_key
 from ._access import require_staff_perm, require_staff_perm_or_role
 
 logger = logging.getLogger(__name__)
@@ -137,6 +138,8 @@ def _document_move(*, document: PartnerDocument, to: str, actor, reason: str = "
             locked.verified_at = timezone.now()
             fields += ["verified_by", "verified_at"]
         locked.save(update_fields=fields)
+        # API key authentication caches the partner's document check: recheck on the next call.
+        transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.partner_id)))
     for name in ("status", "status_reason", "verified_by", "verified_at"):
         setattr(document, name, getattr(locked, name))
     return document

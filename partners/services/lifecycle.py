@@ -24,6 +24,7 @@ from ..selectors import (
 )
 from ..validators import normalise_credit_code
 from ._access import require_staff_perm, require_staff_perm_or_role
+from .webhooks import webhook_event_publish
 
 logger = logging.getLogger(__name__)
 
@@ -156,6 +157,11 @@ def _partner_move(
             partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
         )
         transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.pk)))
+        webhook_event_publish(
+            partner=locked,
+            event="partner.status_changed",
+            payload={"partner": locked.slug, "from": from_status, "to": to},
+        )
     logger.info(
         "partner %s moved %s → %s by user %s", locked.slug, from_status, to, getattr(actor, "pk", None)
     )

@@ -168,3 +168,23 @@ def test_last_use_is_recorded_at_most_once_a_minute(api, acme_key, django_assert
         api.get("/api/v1/me/", **auth(acme_key.key))
     acme_key.api_key.refresh_from_db()
     assert acme_key.api_key.last_used_at > first
+
+
+def test_a_rejected_document_is_refused_on_the_next_request(
+    api, acme, acme_key, staff_roles, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from partners.services import document_reject
+    from portal import roles
+    from tests.factories import StaffFactory
+
+    manager = StaffFactory(email="manager@bank.test")
+    manager.groups.add(Group.objects.get(name=roles.PARTNER_MANAGERS))
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
+    document = PartnerDocument.objects.get(partner=acme, document_type="cooperation_agreement")
+    with django_capture_on_commit_callbacks(execute=True):
+        document_reject(document=document, actor=manager, reason="forged signature")
+    response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 403
+    assert "Cooperation agreement" in error_of(response)["message"]

@@ -1,0 +1,305 @@
+"""Webhooks: endpoints (HTTPS, public addresses only), signed deliveries to a local server,
+secret rotation with two signatures, retries with backoff, the SSRF guard (also after DNS
+resolution and redirects), ``key.expiring``."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import time_machine
+from django.utils import timezone
+
+from partners.api.exceptions import WebhookAddressRefused, WebhookInvalid
+from partners.models import WebhookDelivery, WebhookEndpoint
+from partners.services import (
+    api_key_expiry_sweep,
+    webhook_deliver,
+    webhook_endpoint_create,
+    webhook_event_publish,
+    webhook_retry_due,
+    webhook_secret_rotate,
+)
+from partners.services.webhooks import backoff
+from partners.webhooks import signing
+from tests.api.factories import api_partner, issue
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A local HTTP server that records what it receives and answers ``status``."""
+
+    def __init__(self):
+        self.requests: list[dict] = []
+        self.status = 200
+        self.location = ""
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                self.send_response(receiver.status)
+                if receiver.location:
+                    self.send_header("Location", receiver.location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/finance-n"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the test setting that relaxes the guard
+    with Receiver() as r:
+        yield r
+
+
+@pytest.fixture
+def acme():
+    return api_partner("acme-travel")
+
+
+def public_dns(monkeypatch, address: str = "93.184.216.34"):
+    """Patch the network: every host name resolves to ``address``."""
+
+    def fake(host, port, *args, **kwargs):
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake)
+
+
+def test_a_delivery_is_signed_and_verifiable_with_the_secret(
+    acme, receiver, django_capture_on_commit_callbacks
+):
+    created = webhook_endpoint_create(
+        partner=acme, actor=None, url=receiver.url, events=["partner.status_changed"]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        (delivery,) = webhook_event_publish(
+            partner=acme, event="partner.status_changed", payload={"slug": "acme-travel", "to": "suspended"}
+        )
+    delivery.refresh_from_db()
+    assert delivery.status == "delivered"
+    assert delivery.attempts == 1
+    (request,) = receiver.requests
+    assert request["path"] == "/hooks/finance-n"
+    assert request["headers"]["X-FinanceN-Event"] == "partner.status_changed"
+    assert signing.verify(request["headers"]["X-FinanceN-Signature"], request["body"], created.secret)
+    assert not signing.verify(request["headers"]["X-FinanceN-Signature"], request["body"], "whsec_wrong")
+    assert not signing.verify(
+        request["headers"]["X-FinanceN-Signature"], request["body"] + b" ", created.secret
+    )
+    body = json.loads(request["body"])
+    assert body["event"] == "partner.status_changed"
+    assert body["id"] == str(delivery.event_id)
+    assert body["data"] == {"slug": "acme-travel", "to": "suspended"}
+
+
+def test_an_old_signature_is_refused_as_a_replay():
+    body = b"{}"
+    header = signing.signature_header(["whsec_x"], 1_000_000, body)
+    assert signing.verify(header, body, "whsec_x", now=1_000_100)
+    assert not signing.verify(header, body, "whsec_x", now=1_000_000 + 301)
+
+
+def test_the_secret_is_stored_encrypted_never_in_the_clear(acme, receiver):
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    row = WebhookEndpoint.objects.filter(pk=created.endpoint.pk).values().get()
+    assert all(created.secret not in str(value) for value in row.values())
+    assert signing.decrypt_secret(row["secret_encrypted"]) == created.secret
+
+
+def test_a_rotated_secret_signs_too_until_the_overlap_ends(acme, receiver):
+    first = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    second = webhook_secret_rotate(endpoint=first.endpoint, actor=None, overlap=timedelta(hours=1))
+    (delivery,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+    webhook_deliver(delivery_id=delivery.pk)
+    header, body = receiver.requests[-1]["headers"]["X-FinanceN-Signature"], receiver.requests[-1]["body"]
+    assert header.count("v1=") == 2
+    assert signing.verify(header, body, first.secret)
+    assert signing.verify(header, body, second.secret)
+    with time_machine.travel(timezone.now() + timedelta(hours=1, seconds=1)):
+        (later,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+        webhook_deliver(delivery_id=later.pk)
+        header, body = receiver.requests[-1]["headers"]["X-FinanceN-Signature"], receiver.requests[-1]["body"]
+        assert header.count("v1=") == 1
+        assert signing.verify(header, body, second.secret)
+        assert not signing.verify(header, body, first.secret)
+
+
+def test_only_subscribed_active_endpoints_of_the_partner_get_the_event(acme, receiver):
+    other = api_partner("other-mall")
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    webhook_endpoint_create(partner=other, actor=None, url=receiver.url, events=["partner.status_changed"])
+    off = webhook_endpoint_create(
+        partner=acme, actor=None, url=receiver.url, events=["partner.status_changed"]
+    )
+    WebhookEndpoint.objects.filter(pk=off.endpoint.pk).update(is_active=False)
+    assert webhook_event_publish(partner=acme, event="partner.status_changed", payload={}) == []
+    with pytest.raises(ValueError):
+        webhook_event_publish(partner=acme, event="everything", payload={})
+
+
+def test_a_failed_attempt_is_retried_with_exponential_backoff_then_given_up(acme, receiver, settings):
+    settings.WEBHOOK_MAX_ATTEMPTS = 3
+    receiver.status = 500
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    (delivery,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert webhook_deliver(delivery_id=delivery.pk) == "pending"
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+    assert delivery.last_status_code == 500
+    assert delivery.next_attempt_at == start + timedelta(seconds=30)
+    with time_machine.travel(start + timedelta(seconds=29), tick=False):
+        assert webhook_retry_due() == 0
+    with time_machine.travel(start + timedelta(seconds=31), tick=False):
+        assert webhook_retry_due() == 1  # eager: the attempt runs now
+    delivery.refresh_from_db()
+    assert delivery.attempts == 2
+    assert delivery.next_attempt_at == start + timedelta(seconds=31) + timedelta(seconds=60)
+    webhook_deliver(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == ("failed", 3, None)
+    assert backoff(20) == timedelta(hours=6)
+
+
+def test_a_redirect_is_not_followed(acme, receiver):
+    receiver.status = 302
+    receiver.location = "http://169.254.169.254/latest/meta-data/"
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    (delivery,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+    assert webhook_deliver(delivery_id=delivery.pk) == "pending"
+    delivery.refresh_from_db()
+    assert delivery.last_status_code == 302
+    assert len(receiver.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://10.1.2.3/hook",
+        "https://192.168.0.10/hook",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://100.100.100.200/",
+        "https://[::1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://localhost/hook",
+    ],
+)
+def test_private_loopback_link_local_and_metadata_addresses_are_refused(acme, url):
+    with pytest.raises(WebhookAddressRefused) as error:
+        webhook_endpoint_create(partner=acme, actor=None, url=url, events=["key.expiring"])
+    assert error.value.field == "url"
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_plain_http_is_refused_without_the_test_setting(acme, monkeypatch):
+    public_dns(monkeypatch)
+    with pytest.raises(WebhookAddressRefused, match="HTTPS"):
+        webhook_endpoint_create(
+            partner=acme, actor=None, url="http://hooks.example.com/", events=["key.expiring"]
+        )
+
+
+def test_a_host_name_resolving_to_a_private_address_is_refused(acme, monkeypatch):
+    public_dns(monkeypatch, "10.0.0.5")
+    with pytest.raises(WebhookAddressRefused):
+        webhook_endpoint_create(
+            partner=acme, actor=None, url="https://internal.example.com/", events=["key.expiring"]
+        )
+
+
+def test_dns_that_turns_private_after_registration_is_refused_at_delivery(acme, monkeypatch):
+    public_dns(monkeypatch, "93.184.216.34")
+    webhook_endpoint_create(
+        partner=acme, actor=None, url="https://hooks.example.com/x", events=["key.expiring"]
+    )
+    public_dns(monkeypatch, "169.254.169.254")  # rebinding to the metadata service
+    connects = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connects.append(a))
+    (delivery,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+    assert webhook_deliver(delivery_id=delivery.pk) == "pending"
+    delivery.refresh_from_db()
+    assert "must be public" in delivery.last_error
+    assert connects == []
+
+
+def test_the_connection_goes_to_the_vetted_address(acme, monkeypatch):
+    public_dns(monkeypatch, "93.184.216.34")
+    webhook_endpoint_create(
+        partner=acme, actor=None, url="https://hooks.example.com/x", events=["key.expiring"]
+    )
+    connects = []
+
+    def refuse(address, *args, **kwargs):
+        connects.append(address)
+        raise ConnectionRefusedError("refused")
+
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    (delivery,) = webhook_event_publish(partner=acme, event="key.expiring", payload={})
+    webhook_deliver(delivery_id=delivery.pk)
+    assert connects == [("93.184.216.34", 443)]
+    delivery.refresh_from_db()
+    assert "ConnectionRefusedError" in delivery.last_error
+
+
+def test_unknown_events_and_empty_subscriptions_are_refused(acme, receiver):
+    with pytest.raises(WebhookInvalid) as error:
+        webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["statement.deleted"])
+    assert error.value.field == "events"
+    with pytest.raises(WebhookInvalid):
+        webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=[])
+
+
+def test_keys_expiring_soon_are_announced_once(acme, receiver, settings):
+    settings.API_KEY_EXPIRY_WARNING_DAYS = 14
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    soon = issue(acme, expires_at=timezone.now() + timedelta(days=10))
+    issue(acme, name="later", expires_at=timezone.now() + timedelta(days=100))
+    assert api_key_expiry_sweep() == 1
+    assert api_key_expiry_sweep() == 0
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.payload["prefix"] == soon.api_key.prefix
+
+
+def test_a_partner_status_change_is_published(
+    acme, receiver, staff_roles, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from partners.services import partner_suspend
+    from portal import roles
+    from tests.factories import StaffFactory
+
+    manager = StaffFactory(email="manager@bank.test")
+    manager.groups.add(Group.objects.get(name=roles.PARTNER_MANAGERS))
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["partner.status_changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        partner_suspend(partner=acme, actor=manager, reason="unpaid fees")
+    (request,) = receiver.requests
+    body = json.loads(request["body"])
+    assert body["data"] == {"partner": "acme-travel", "from": "active", "to": "suspended"}
+    assert "unpaid" not in request["body"].decode()  # staff's reason stays inside the bank
