@@ -80,10 +80,30 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.change_participation",
         "scenarios.decide_participation",
     ],
-    FINANCE_MAKERS: [],
-    FINANCE_CHECKERS: [],
+    FINANCE_MAKERS: [
+        # revenue: agreements drafted and submitted, statements prepared, disputes worked,
+        # transaction files imported, settlement runs started
+        "revenue.add_agreement",
+        "revenue.change_agreement",
+        "revenue.submit_agreement",
+        "revenue.prepare_statement",
+        "revenue.pay_statement",
+        "revenue.resolve_dispute",
+        "revenue.add_adjustment",
+        "revenue.import_transaction",
+        "revenue.export_transaction",
+        "revenue.run_settlement",
+    ],
+    FINANCE_CHECKERS: [
+        # revenue: the checker's side of maker-checker
+        "revenue.approve_agreement",
+        "revenue.approve_statement",
+        "revenue.approve_adjustment",
+        "revenue.export_transaction",
+    ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file
+        "revenue.export_transaction",
     ],
 }
 

@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Staff reach /admin/ only after a second factor (TOTP) at login.
+    "portal.middleware.StaffMFARequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -301,6 +303,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.document_expiry_sweep",
         "schedule": crontab(hour=1, minute=10),
     },
+    # Revenue: settle every period closed through yesterday (Asia/Shanghai).
+    "revenue-settle": {
+        "task": "revenue.tasks.settle",
+        "schedule": crontab(hour=2, minute=0),
+    },
 }
 
 # --------------------------------------------------------------------------------------
@@ -385,3 +392,34 @@ WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
 # Only tests relax the SSRF guard (to reach a local server on 127.0.0.1 over plain HTTP).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+
+# Partner portal: accounts and two-factor authentication (allauth)
+# Staff need an authenticator app (TOTP) and must pass it at login to reach the admin.
+STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+# allauth's rate limits count in the default cache (Redis in production, so every web worker
+# shares them): "<count>/<period><unit>" per IP, per key (e-mail) or per user.
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/5m/key",
+    "signup": "20/m/ip",
+    "confirm_email": "1/3m/key",
+    "reset_password": "20/m/ip,5/m/key",
+    "reset_password_from_key": "20/m/ip",
+    "change_password": "5/m/user",
+    "manage_email": "10/m/user",
+    "reauthenticate": "10/m/user",
+}
+MFA_RECOVERY_CODE_COUNT = 10
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+
+# Revenue sharing: customer references, settlement
+# The key of the customer-reference HMAC (pseudonymous ids). Changing it changes every new
+# reference: keep it stable; it defaults to one derived from SECRET_KEY.
+REVENUE_CUSTOMER_REF_KEY = env.str("REVENUE_CUSTOMER_REF_KEY", default="") or f"customer-ref:{SECRET_KEY}"
+# How far in the future a reported occurred_at may be (partners' clocks drift).
+REVENUE_CLOCK_SKEW = timedelta(minutes=env.int("REVENUE_CLOCK_SKEW_MINUTES", default=10))
+REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settlement")
+# Test-only: seconds the settlement task pauses after each period (reliability tests kill the
+# worker in that pause). Always 0 in production.
+REVENUE_SETTLEMENT_PAUSE_SECONDS = 0.0 if PRODUCTION else env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
+REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)

@@ -1,0 +1,155 @@
+"""Revenue-share agreements and their status log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from products.models import StatusChangeRecord
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class Cycle(models.TextChoices):
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly (Monday–Sunday)")
+    MONTHLY = "monthly", _("Monthly")
+
+
+class Agreement(models.Model):
+    """A revenue-share agreement between the bank and a partner for one scenario (all its
+    versions). Made by one staff member, approved by another; never edited once active."""
+
+    class Model(models.TextChoices):
+        PERCENTAGE = "percentage", _("Percentage of the amount")
+        TIERED = "tiered", _("Tiered (marginal bands)")
+        FIXED_PER_TRANSACTION = "fixed_per_transaction", _("Fixed amount per transaction")
+
+    class Basis(models.TextChoices):
+        AMOUNT = "amount", _("Transaction amount")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        ACTIVE = "active", _("Active")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    Cycle = Cycle
+    # Settlement settles the periods of these (a superseded one up to its last day).
+    IN_FORCE = (Status.ACTIVE, Status.SUPERSEDED)
+
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    scenario = models.ForeignKey(
+        "scenarios.Scenario",
+        verbose_name=_("scenario"),
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        help_text=_("The agreement covers every version of this scenario."),
+    )
+    scenario_code = models.SlugField(_("scenario code"), max_length=60, editable=False)
+    model = models.CharField(_("model"), max_length=25, choices=Model.choices)
+    terms = models.JSONField(
+        _("terms"),
+        help_text=_(
+            'Percentage: {"rate": "0.300000"}. Tiered: {"tiers": [{"up_to": "100000.00", "rate": "0.2"}, '
+            '{"up_to": null, "rate": "0.3"}]}. Fixed per transaction: {"amount": "2.50"}.'
+        ),
+    )
+    basis = models.CharField(_("basis"), max_length=10, choices=Basis.choices, default=Basis.AMOUNT)
+    cycle = models.CharField(_("settlement cycle"), max_length=10, choices=Cycle.choices)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    supersedes = models.OneToOneField(
+        "self",
+        verbose_name=_("supersedes"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("maker"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        ordering = ("partner", "scenario_code", "-effective_from")
+        permissions = [
+            ("submit_agreement", _("Can submit an agreement for approval")),
+            ("approve_agreement", _("Can approve an agreement (not one they made)")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("created_by")),
+                name="agreement_approver_is_not_maker",
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=F("effective_from")),
+                name="agreement_effective_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="superseded") | Q(effective_to__isnull=False),
+                name="agreement_superseded_has_an_end",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["active", "superseded"]) | Q(approved_by__isnull=False),
+                name="agreement_in_force_was_approved",
+            ),
+            # One agreement in force per partner and scenario at a time: a new one supersedes.
+            models.UniqueConstraint(
+                fields=["partner", "scenario_code"],
+                condition=Q(status="active"),
+                name="agreement_one_active_per_scenario",
+            ),
+        ]
+        indexes = [
+            # Settlement: the agreements in force; the portal: a partner's agreements.
+            models.Index(fields=["status", "partner", "scenario_code"], name="agreement_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} / {self.scenario_code} ({self.get_model_display()}, {self.effective_from})"
+
+
+class AgreementStatusChange(StatusChangeRecord):
+    """One row per status move of an agreement: who, when, from, to and why."""
+
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=Agreement.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=Agreement.Status.choices)
+
+    class Meta(StatusChangeRecord.Meta):
+        verbose_name = _("agreement status change")
+        verbose_name_plural = _("agreement status changes")
+
+    def __str__(self) -> str:
+        return f"{self.agreement_id}: {self.from_status or '∅'} → {self.to_status}"

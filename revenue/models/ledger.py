@@ -1,0 +1,131 @@
+"""The transaction ledger: append-only (the only change the database accepts is setting
+``statement`` once from null; see ``revenue.ledger_sql``), and staff imports of partner files."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .agreements import MONEY
+from .statements import Statement
+
+
+class Transaction(models.Model):
+    """A sale or refund a partner reported: append-only (see the module docstring)."""
+
+    class Kind(models.TextChoices):
+        SALE = "sale", _("Sale")
+        REFUND = "refund", _("Refund")
+
+    class Source(models.TextChoices):
+        API = "api", _("Open API")
+        IMPORT = "import", _("File import")
+
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="transactions"
+    )
+    external_id = models.CharField(_("external id"), max_length=100)
+    scenario = models.ForeignKey(
+        "scenarios.Scenario", verbose_name=_("scenario version"), on_delete=models.PROTECT, related_name="+"
+    )
+    scenario_code = models.SlugField(_("scenario code"), max_length=60)
+    product = models.ForeignKey(
+        "products.Product", verbose_name=_("product"), on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    occurred_at = models.DateTimeField(_("occurred at"))
+    # The business date (Asia/Shanghai) of ``occurred_at``: settlement selects by it.
+    occurred_on = models.DateField(_("business date"))
+    received_at = models.DateTimeField(_("received at"))
+    customer_ref = models.CharField(
+        _("customer reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("A keyed hash of the partner's customer id; the id itself is never stored."),
+    )
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    # SHA-256 of the reported content: an identical replay is a duplicate, a different one a conflict.
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    statement = models.ForeignKey(
+        Statement,
+        verbose_name=_("statement"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transactions",
+    )
+
+    class Meta:
+        verbose_name = _("transaction")
+        verbose_name_plural = _("transactions")
+        ordering = ("-occurred_at", "-id")
+        permissions = [
+            ("import_transaction", _("Can import partner transaction files")),
+            ("export_transaction", _("Can export transactions")),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "external_id"], name="transaction_external_id_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(condition=Q(kind__in=["sale", "refund"]), name="transaction_kind_known"),
+        ]
+        indexes = [
+            # Settlement: one partner's scenario over a range of business dates, unsettled first.
+            models.Index(
+                fields=["partner", "scenario_code", "occurred_on", "statement"], name="transaction_settle_idx"
+            ),
+            # The API list: a partner's transactions, newest first (keyset on occurred_at, id).
+            models.Index(fields=["partner", "-occurred_at", "-id"], name="transaction_partner_time_idx"),
+            models.Index(fields=["statement"], name="transaction_statement_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id}:{self.external_id} {self.kind} {self.amount}"
+
+    @property
+    def signed_amount(self):
+        return -self.amount if self.kind == self.Kind.REFUND else self.amount
+
+
+class TransactionImport(models.Model):
+    """A staff upload of a partner's transaction file, imported by a Celery task: all rows or
+    none. ``errors`` lists the bad rows (row number, field, message)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Imported")
+        FAILED = "failed", _("Refused")
+
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(_("file"), upload_to="revenue/imports/%Y/%m/")
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_done = models.PositiveIntegerField(_("rows checked"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    duplicates = models.PositiveIntegerField(_("duplicates"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("transaction import")
+        verbose_name_plural = _("transaction imports")
+        ordering = ("-created_at", "-id")
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.file.name} ({self.get_status_display()})"
+
+    @property
+    def progress(self) -> int:
+        if not self.rows_total:
+            return 100 if self.status in (self.Status.SUCCEEDED, self.Status.FAILED) else 0
+        return min(100, round(100 * self.rows_done / self.rows_total))

@@ -1,0 +1,44 @@
+"""Every write of the revenue app. One module per concern; import from here."""
+
+from .agreements import (
+    agreement_approve,
+    agreement_create,
+    agreement_return,
+    agreement_submit,
+    agreement_update,
+    terms_clean,
+)
+from .disputes import (
+    adjustment_approve,
+    adjustment_reject,
+    dispute_propose_adjustment,
+    dispute_raise,
+    dispute_reject,
+)
+from .ledger import RecordResult, customer_reference, partner_catalog, transactions_record
+from .settlement import settlement_plan, settlement_run_fail, settlement_start, statement_generate
+from .statements import statement_approve, statement_pay, statement_prepare
+
+__all__ = [
+    "RecordResult",
+    "adjustment_approve",
+    "adjustment_reject",
+    "agreement_approve",
+    "agreement_create",
+    "agreement_return",
+    "agreement_submit",
+    "agreement_update",
+    "customer_reference",
+    "dispute_propose_adjustment",
+    "dispute_raise",
+    "dispute_reject",
+    "partner_catalog",
+    "settlement_plan",
+    "settlement_run_fail",
+    "settlement_start",
+    "statement_approve",
+    "statement_generate",
+    "statement_pay",
+    "statement_prepare",
+    "terms_clean",
+]

@@ -1,0 +1,46 @@
+"""What every revenue service shares: permission checks, maker-checker and change rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from django.utils.translation import gettext as _
+
+from ..exceptions import MakerCheckerViolation, RevenueNotAllowed, StatusMoveInvalid
+
+
+def require(by, permission: str) -> None:
+    """``by`` is an active staff user holding ``permission``, or ``None`` for the system."""
+    if by is None:
+        return
+    if not (by.is_active and by.is_staff and by.has_perm(permission)):
+        raise RevenueNotAllowed(_("You do not have permission to do this."))
+
+
+def require_other_person(maker_id: int | None, checker, what: str) -> None:
+    """Maker-checker: the checker is never the maker — not even a superuser."""
+    if checker is None or (maker_id is not None and checker.pk == maker_id):
+        raise MakerCheckerViolation(
+            _("Maker-checker: %(what)s must be checked by someone other than its maker.") % {"what": what}
+        )
+
+
+def check_move(moves: Mapping[str, frozenset[str]], current: str, to: str, labels) -> None:
+    if to not in moves.get(current, frozenset()):
+        raise StatusMoveInvalid(
+            _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": labels(current).label, "to": labels(to).label}
+        )
+
+
+def lock_scenario_agreements(*, partner_id: int, scenario_code: str) -> list[int]:
+    """Lock every agreement of a partner's scenario, in id order (no deadlock between two
+    lockers): approvals and settlement of one partner's scenario run one at a time. Inside a
+    transaction; a no-op on SQLite, where writers are serialised anyway."""
+    from ..models import Agreement
+
+    return list(
+        Agreement.objects.select_for_update()
+        .filter(partner_id=partner_id, scenario_code=scenario_code)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

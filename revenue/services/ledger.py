@@ -1,0 +1,227 @@
+"""Writes of the ledger: recording reported transactions, all or nothing.
+
+The database decides what is new: rows go in with ``INSERT … ON CONFLICT DO NOTHING RETURNING``
+on the (partner, external_id) constraint, and only the rows that conflicted are read back to
+compare their stored content hash. An identical replay is a duplicate (never a second row); the
+same ``external_id`` with different content is a conflict and nothing of the batch is written.
+Concurrent identical batches are safe: the second waits on the first's unique-index entries and
+then sees them as conflicts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from partners.models import Partner
+from scenarios.models import BundleItem, Participation, Scenario
+
+from ..exceptions import TransactionConflict, TransactionInvalid
+from ..models import Transaction
+
+INSERT_COLUMNS = (
+    "partner_id",
+    "external_id",
+    "scenario_id",
+    "scenario_code",
+    "product_id",
+    "kind",
+    "amount",
+    "currency",
+    "occurred_at",
+    "occurred_on",
+    "received_at",
+    "customer_ref",
+    "source",
+    "content_hash",
+)
+# Rows per INSERT statement: 14 parameters each stays under SQLite's 32,766 variables.
+INSERT_BATCH = 1000
+
+
+@dataclass
+class RecordResult:
+    created: int = 0
+    duplicates: int = 0
+    # (external_id, id, "created" | "duplicate") in the order reported
+    results: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What a partner may report against: ``{scenario code: (version id, {product code: (product
+    id, currency)})}`` for the scenario versions it actively participates in."""
+
+    scenarios: dict[str, tuple[int, dict[str, tuple[int, str]]]]
+
+
+def customer_reference(*, partner_id: int, customer_id: str) -> str:
+    """A pseudonymous reference: HMAC-SHA256 of the partner's customer id with a server key. The
+    same customer of the same partner always gets the same reference; the id is never stored."""
+    if not customer_id:
+        return ""
+    key = settings.REVENUE_CUSTOMER_REF_KEY.encode()
+    return hmac.new(key, f"{partner_id}:{customer_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def partner_catalog(*, partner: Partner) -> Catalog:
+    """The scenario versions ``partner`` actively participates in and their products (one query)."""
+    rows = (
+        BundleItem.objects.filter(
+            scenario__status=Scenario.Status.PUBLISHED,
+            scenario__participations__partner=partner,
+            scenario__participations__status=Participation.Status.ACTIVE,
+        )
+        .values_list("scenario_id", "scenario__code", "product_id", "product__code", "product__currency")
+        .distinct()
+    )
+    scenarios: dict[str, tuple[int, dict[str, tuple[int, str]]]] = {}
+    for scenario_id, code, product_id, product_code, currency in rows:
+        scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency)
+    return Catalog(scenarios)
+
+
+def content_hash(item: Mapping, customer_ref: str) -> str:
+    occurred = item["occurred_at"].astimezone(UTC)
+    canonical = "|".join(
+        [
+            item["scenario"],
+            item["product"],
+            item["kind"],
+            f"{Decimal(item['amount']):.2f}",
+            item.get("currency") or "CNY",
+            occurred.isoformat(),
+            customer_ref,
+        ]
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _row(partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str) -> tuple:
+    prefix = f"transactions.{index}"
+    entry = catalog.scenarios.get(item["scenario"])
+    if entry is None:
+        raise TransactionInvalid(
+            _("You do not actively take part in the scenario “%(code)s”.") % {"code": item["scenario"]},
+            field=f"{prefix}.scenario",
+        )
+    scenario_id, products = entry
+    product = products.get(item["product"])
+    if product is None:
+        raise TransactionInvalid(
+            _("The product “%(code)s” is not in this scenario's bundle.") % {"code": item["product"]},
+            field=f"{prefix}.product",
+        )
+    product_id, product_currency = product
+    currency = item.get("currency") or "CNY"
+    if currency != product_currency:
+        raise TransactionInvalid(
+            _("This product is sold in %(currency)s.") % {"currency": product_currency}, field=f"{prefix}.currency"
+        )
+    occurred_at = item["occurred_at"]
+    if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
+        raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
+    ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
+    ops = connection.ops
+    return (
+        partner_id,
+        item["external_id"],
+        scenario_id,
+        item["scenario"],
+        product_id,
+        item["kind"],
+        ops.adapt_decimalfield_value(Decimal(item["amount"]), 16, 2),
+        currency,
+        ops.adapt_datetimefield_value(occurred_at),
+        ops.adapt_datefield_value(timezone.localdate(occurred_at)),
+        ops.adapt_datetimefield_value(now),
+        ref,
+        source,
+        content_hash(item, ref),
+    )
+
+
+def _insert_new(rows: Sequence[tuple]) -> dict[str, int]:
+    """Insert ``rows``, skipping (partner, external_id) already stored; ``{external_id: id}`` of
+    the rows this statement created."""
+    table = Transaction._meta.db_table
+    columns = ", ".join(INSERT_COLUMNS)
+    one = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
+    created: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), INSERT_BATCH):
+            chunk = rows[start : start + INSERT_BATCH]
+            sql = (
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "
+                "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
+            )
+            cursor.execute(sql, [value for row in chunk for value in row])
+            created.update(cursor.fetchall())
+    return created
+
+
+def transactions_record(
+    *, partner: Partner, items: Sequence[Mapping], source: str = Transaction.Source.API, catalog: Catalog | None = None
+) -> RecordResult:
+    """Record ``items`` (validated input: external_id, scenario, product, kind, amount, currency,
+    occurred_at, customer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``
+    (400, naming ``transactions.<i>.<field>``) or ``TransactionConflict`` (409)."""
+    catalog = catalog or partner_catalog(partner=partner)
+    now = timezone.now()
+    rows: list[tuple] = []
+    first_seen: dict[str, int] = {}
+    for index, item in enumerate(items):
+        row = _row(partner.pk, item, catalog, index, now, source)
+        external_id = item["external_id"]
+        if external_id in first_seen:
+            if rows[first_seen[external_id]][-1] != row[-1]:
+                raise TransactionInvalid(
+                    _("This external_id appears twice in the batch with different content."),
+                    field=f"transactions.{index}.external_id",
+                )
+            continue
+        first_seen[external_id] = len(rows)
+        rows.append(row)
+    with transaction.atomic():
+        created = _insert_new(rows)
+        existing = _existing([r[1] for r in rows if r[1] not in created], partner_id=partner.pk)
+        conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
+        if conflicts:
+            raise TransactionConflict(
+                _("Already stored with different content: %(ids)s. Nothing was written.")
+                % {"ids": ", ".join(conflicts[:20])},
+                field="transactions",
+            )
+    result = RecordResult(created=len(created))
+    for item in items:
+        external_id = item["external_id"]
+        if external_id in created and first_seen.pop(external_id, None) is not None:
+            result.results.append((external_id, created[external_id], "created"))
+        else:
+            tx_id = created.get(external_id) or existing[external_id][0]
+            result.results.append((external_id, tx_id, "duplicate"))
+            result.duplicates += 1
+    return result
+
+
+def _existing(external_ids: Iterable[str], *, partner_id: int) -> dict[str, tuple[int, str]]:
+    ids = list(external_ids)
+    found: dict[str, tuple[int, str]] = {}
+    for start in range(0, len(ids), INSERT_BATCH):
+        chunk = ids[start : start + INSERT_BATCH]
+        found.update(
+            (external_id, (pk, digest))
+            for external_id, pk, digest in Transaction.objects.filter(
+                partner_id=partner_id, external_id__in=chunk
+            ).values_list("external_id", "id", "content_hash")
+        )
+    return found

@@ -1,0 +1,323 @@
+"""Settlement: every closed period of every agreement in force gets exactly one statement.
+
+``settlement_start`` plans the periods still to settle through a date and fans them out as
+Celery tasks on the settlement queue: one chain per partner and scenario (periods in order,
+since a late transaction lands in the first statement generated after its own period's), the
+chains in parallel. ``statement_generate`` writes one period's statement atomically:
+
+1. lock the agreements of the partner's scenario (``SELECT … FOR UPDATE``, id order);
+2. return if the statement exists (the unique (agreement, period) constraint backs this up), so
+   a task run twice, two runs at once or a killed run re-run all leave the same result;
+3. link the period's unsettled transactions to the new statement, and the late ones (their
+   period already has a statement) — two set-based UPDATEs;
+4. sum what was linked with SQL ``GROUP BY`` (scenario, product, kind), compute the shares of
+   those few lines (``revenue.money``) and write the lines and the totals.
+
+Since the sums are taken over what step 3 linked, a transaction arriving meanwhile is either in
+the statement or left for the next one, never half-counted.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Sum
+from django.utils import timezone
+
+from ..models import Adjustment, Agreement, SettlementRun, Statement, StatementLine, StatementStatusChange, Transaction
+from ..money import ZERO, line_shares
+from ..periods import Period, closed_periods
+from ._common import lock_scenario_agreements
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PlannedPeriod:
+    agreement_id: int
+    partner_id: int
+    scenario_code: str
+    start: date
+    end: date
+
+
+def settlement_plan(*, through: date) -> list[list[PlannedPeriod]]:
+    """The periods to settle through ``through``, one list per partner and scenario, in order.
+    Starts after each agreement's last statement: cost follows the periods to settle, not the
+    history (two queries)."""
+    agreements = list(
+        Agreement.objects.filter(status__in=Agreement.IN_FORCE, effective_from__lte=through)
+        .annotate(last_end=Max("statements__period_end"))
+        .values("id", "partner_id", "scenario_code", "cycle", "effective_from", "effective_to", "last_end")
+    )
+    groups: dict[tuple[int, str], list[PlannedPeriod]] = defaultdict(list)
+    for a in agreements:
+        for period in closed_periods(
+            cycle=a["cycle"], effective_from=a["effective_from"], effective_to=a["effective_to"], through=through
+        ):
+            if a["last_end"] is not None and period.end <= a["last_end"]:
+                continue
+            groups[(a["partner_id"], a["scenario_code"])].append(
+                PlannedPeriod(a["id"], a["partner_id"], a["scenario_code"], period.start, period.end)
+            )
+    return [sorted(group, key=lambda p: p.start) for _key, group in sorted(groups.items())]
+
+
+def settlement_start(
+    *, through: date, trigger: str, by=None, task_id: str = "", dispatch: bool = True
+) -> SettlementRun:
+    """Record a run and fan its periods out to the settlement queue (run inline when Celery is
+    eager). ``dispatch=False`` only plans (the caller settles inline)."""
+    plan = settlement_plan(through=through)
+    planned = sum(len(group) for group in plan)
+    run = SettlementRun.objects.create(
+        through=through, trigger=trigger, started_by=by, task_id=task_id, periods_planned=planned
+    )
+    logger.info("settlement run %s through %s: %d periods to settle", run.pk, through, planned)
+    if not planned:
+        _finish(run.pk)
+        return run
+    if dispatch:
+        _dispatch(run.pk, plan)
+    else:
+        for group in plan:
+            for period in group:
+                statement_generate(
+                    agreement_id=period.agreement_id, period=Period(period.start, period.end), run_id=run.pk
+                )
+    run.refresh_from_db()
+    return run
+
+
+def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
+    from celery import chain
+
+    from ..tasks import statement_generate as task
+
+    queue = settings.REVENUE_SETTLEMENT_QUEUE
+    for group in plan:
+        signatures = [
+            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue) for p in group
+        ]
+        chain(*signatures).apply_async()
+
+
+def _covering_statement(partner_ref, scenario_ref, day_ref):
+    return Statement.objects.filter(
+        partner_id=partner_ref, scenario_code=scenario_ref, period_start__lte=day_ref, period_end__gte=day_ref
+    )
+
+
+@dataclass(frozen=True)
+class Generated:
+    statement: Statement
+    created: bool
+    transactions: int
+
+
+def statement_generate(*, agreement_id: int, period: Period, run_id: int | None = None) -> Generated:
+    """The statement of ``agreement_id`` for ``period``: generated once (see the module
+    docstring); the existing one when it is there."""
+    with transaction.atomic():
+        agreement = Agreement.objects.select_related("partner").get(pk=agreement_id)
+        lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
+        existing = Statement.objects.filter(agreement_id=agreement_id, period_start=period.start).first()
+        if existing is not None:
+            if run_id is not None and existing.run_id != run_id:
+                _progress(run_id, created=False, transactions=0)
+            return Generated(existing, False, 0)
+        statement = Statement.objects.create(
+            agreement=agreement,
+            partner_id=agreement.partner_id,
+            scenario_code=agreement.scenario_code,
+            period_start=period.start,
+            period_end=period.end,
+            currency=agreement.currency,
+            run_id=run_id,
+        )
+        scope = Transaction.objects.filter(
+            partner_id=agreement.partner_id,
+            scenario_code=agreement.scenario_code,
+            currency=agreement.currency,
+            statement__isnull=True,
+        )
+        linked = scope.filter(occurred_on__gte=period.start, occurred_on__lte=period.end).update(statement=statement)
+        covered = _covering_statement(OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on"))
+        linked += scope.filter(occurred_on__lt=period.start).filter(Exists(covered)).update(statement=statement)
+        lines = _regular_lines(statement, agreement) + _late_lines(statement) + _manual_lines(statement, agreement)
+        for position, line in enumerate(lines, start=1):
+            line.position = position
+        StatementLine.objects.bulk_create(lines)
+        regular = [line for line in lines if line.kind != StatementLine.Kind.ADJUSTMENT]
+        adjustments = [line for line in lines if line.kind == StatementLine.Kind.ADJUSTMENT]
+        totals = {
+            "transaction_count": sum(line.transaction_count for line in lines),
+            "gross_amount": sum((line.gross_amount for line in regular), ZERO),
+            "share_amount": sum((line.share_amount for line in regular), ZERO),
+            "adjustment_amount": sum((line.share_amount for line in adjustments), ZERO),
+        }
+        Statement.objects.filter(pk=statement.pk).update(**totals)
+        for name, value in totals.items():
+            setattr(statement, name, value)
+        StatementStatusChange.objects.create(
+            statement=statement, from_status="", to_status=Statement.Status.DRAFT, reason="generated"
+        )
+        _publish(statement, "statement.ready")
+        if run_id is not None:
+            _progress(run_id, created=True, transactions=linked)
+    return Generated(statement, True, linked)
+
+
+def _signed(kind: str, total: Decimal) -> Decimal:
+    return -total if kind == Transaction.Kind.REFUND else total
+
+
+def _regular_lines(statement: Statement, agreement: Agreement) -> list[StatementLine]:
+    groups = list(
+        Transaction.objects.filter(statement=statement, occurred_on__gte=statement.period_start)
+        .values("scenario_code", "product_id", "kind")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("scenario_code", "product_id", "kind")
+    )
+    triples = [(g["kind"], g["count"], _signed(g["kind"], g["total"])) for g in groups]
+    shares = line_shares(model=agreement.model, terms=agreement.terms, lines=triples)
+    return [
+        StatementLine(
+            statement=statement,
+            scenario_code=g["scenario_code"],
+            product_id=g["product_id"],
+            kind=g["kind"],
+            transaction_count=g["count"],
+            gross_amount=gross,
+            share_amount=share,
+        )
+        for g, (_kind, _count, gross), share in zip(groups, triples, shares, strict=True)
+    ]
+
+
+def _late_lines(statement: Statement) -> list[StatementLine]:
+    """Adjustment lines for transactions of already-settled periods, one per earlier statement
+    and product, priced with that statement's agreement terms."""
+    covering = _covering_statement(OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on"))
+    groups = list(
+        Transaction.objects.filter(statement=statement, occurred_on__lt=statement.period_start)
+        .annotate(adjusts=Subquery(covering.values("id")[:1]))
+        .values("adjusts", "scenario_code", "product_id", "kind")
+        .annotate(count=Count("id"), total=Sum("amount"))
+        .order_by("adjusts", "scenario_code", "product_id", "kind")
+    )
+    if not groups:
+        return []
+    old_ids = {g["adjusts"] for g in groups}
+    olds = Statement.objects.select_related("agreement").in_bulk(old_ids)
+    before = {
+        row["adjusts"]: row
+        for row in StatementLine.objects.filter(adjusts__in=old_ids)
+        .values("adjusts")
+        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+    }
+    lines: list[StatementLine] = []
+    for old_id in sorted(old_ids):
+        old = olds[old_id]
+        mine = [g for g in groups if g["adjusts"] == old_id]
+        triples = [(g["kind"], g["count"], _signed(g["kind"], g["total"])) for g in mine]
+        earlier = before.get(old_id, {"gross": ZERO, "share": ZERO})
+        shares = line_shares(
+            model=old.agreement.model,
+            terms=old.agreement.terms,
+            lines=triples,
+            base_basis=old.gross_amount + (earlier["gross"] or ZERO),
+            base_share=old.share_amount + (earlier["share"] or ZERO),
+        )
+        merged: dict[tuple[str, int], StatementLine] = {}
+        for g, (_kind, count, gross), share in zip(mine, triples, shares, strict=True):
+            line = merged.setdefault(
+                (g["scenario_code"], g["product_id"]),
+                StatementLine(
+                    statement=statement,
+                    scenario_code=g["scenario_code"],
+                    product_id=g["product_id"],
+                    kind=StatementLine.Kind.ADJUSTMENT,
+                    adjusts=old,
+                ),
+            )
+            line.transaction_count += count
+            line.gross_amount += gross
+            line.share_amount += share
+        lines.extend(merged.values())
+    return lines
+
+
+def _manual_lines(statement: Statement, agreement: Agreement) -> list[StatementLine]:
+    """Approved manual adjustments (resolved disputes) of the partner's scenario not yet on a
+    statement."""
+    pending = Adjustment.objects.filter(
+        agreement__partner_id=agreement.partner_id,
+        agreement__scenario_code=agreement.scenario_code,
+        status=Adjustment.Status.APPROVED,
+        line__isnull=True,
+    ).order_by("pk")
+    return [
+        StatementLine(
+            statement=statement,
+            scenario_code=agreement.scenario_code,
+            product_id=adjustment.product_id,
+            kind=StatementLine.Kind.ADJUSTMENT,
+            transaction_count=0,
+            gross_amount=ZERO,
+            share_amount=adjustment.amount,
+            adjustment=adjustment,
+        )
+        for adjustment in pending
+    ]
+
+
+def _publish(statement: Statement, event: str) -> None:
+    from partners.services import webhook_event_publish
+
+    webhook_event_publish(
+        partner=statement.agreement.partner,
+        event=event,
+        payload={
+            "statement": statement.pk,
+            "agreement": statement.agreement_id,
+            "period_start": statement.period_start.isoformat(),
+            "period_end": statement.period_end.isoformat(),
+            "status": statement.status,
+            "currency": statement.currency,
+            "share_amount": f"{statement.share_amount:.2f}",
+            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
+        },
+    )
+
+
+def _progress(run_id: int, *, created: bool, transactions: int) -> None:
+    SettlementRun.objects.filter(pk=run_id).update(
+        periods_done=F("periods_done") + 1,
+        statements_created=F("statements_created") + (1 if created else 0),
+        transactions_settled=F("transactions_settled") + transactions,
+    )
+    _finish(run_id, only_when_done=True)
+
+
+def _finish(run_id: int, *, only_when_done: bool = False) -> None:
+    runs = SettlementRun.objects.filter(pk=run_id, status=SettlementRun.Status.RUNNING)
+    if only_when_done:
+        runs = runs.filter(periods_done__gte=F("periods_planned"))
+    runs.update(status=SettlementRun.Status.SUCCEEDED, finished_at=timezone.now())
+
+
+def settlement_run_fail(*, run_id: int, error: str) -> None:
+    """Record a period that failed; the run ends failed (the next run retries the period)."""
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(pk=run_id)
+        run.errors = [*run.errors, error[:500]]
+        run.status = SettlementRun.Status.FAILED
+        run.finished_at = timezone.now()
+        run.save(update_fields=["errors", "status", "finished_at"])

@@ -1,0 +1,80 @@
+"""Status moves of statements: a finance maker prepares (checks) a draft, a finance checker who
+is not the preparer approves it, finance records the payout. Amounts never change."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import RevenueError
+from ..models import Statement, StatementStatusChange
+from ._common import check_move, require, require_other_person
+
+SStatus = Statement.Status
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    SStatus.DRAFT: frozenset({SStatus.APPROVED}),
+    SStatus.APPROVED: frozenset({SStatus.PAID}),
+    SStatus.PAID: frozenset(),
+}
+
+
+def _locked(statement: Statement) -> Statement:
+    return Statement.objects.select_for_update().select_related("agreement__partner").get(pk=statement.pk)
+
+
+def _move(statement: Statement, to: str, by, reason: str, **fields) -> Statement:
+    check_move(ALLOWED_MOVES, statement.status, to, SStatus)
+    previous = statement.status
+    fields["status"] = to
+    # Only these columns change: the amounts of a generated statement never do.
+    Statement.objects.filter(pk=statement.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(statement, name, value)
+    StatementStatusChange.objects.create(
+        statement=statement, from_status=previous, to_status=to, changed_by=by, reason=reason
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_prepare(*, statement: Statement, by) -> Statement:
+    """A finance maker has checked the draft and sends it for approval (no status move)."""
+    require(by, "revenue.prepare_statement")
+    statement = _locked(statement)
+    if statement.status != SStatus.DRAFT:
+        raise RevenueError(_("Only a draft statement is prepared."))
+    now = timezone.now()
+    Statement.objects.filter(pk=statement.pk).update(prepared_by=by, prepared_at=now)
+    statement.prepared_by, statement.prepared_at = by, now
+    return statement
+
+
+@transaction.atomic
+def statement_approve(*, statement: Statement, by, reason: str = "") -> Statement:
+    """The checker approves a prepared draft; refused when they prepared it, whoever they are."""
+    require(by, "revenue.approve_statement")
+    statement = _locked(statement)
+    if statement.prepared_by_id is None:
+        raise RevenueError(_("A finance maker must prepare the statement before it is approved."))
+    require_other_person(statement.prepared_by_id, by, _("a statement"))
+    _move(statement, SStatus.APPROVED, by, reason, approved_by=by, approved_at=timezone.now())
+    from .settlement import _publish
+
+    _publish(statement, "statement.approved")
+    return statement
+
+
+@transaction.atomic
+def statement_pay(*, statement: Statement, by, payout_reference: str, paid_on: date, reason: str = "") -> Statement:
+    """Record the payout of an approved statement (bank transfer reference and value date)."""
+    require(by, "revenue.pay_statement")
+    reference = (payout_reference or "").strip()
+    if not reference:
+        raise RevenueError(_("Give the payout reference."), field="payout_reference")
+    if paid_on is None:
+        raise RevenueError(_("Give the payout date."), field="paid_on")
+    statement = _locked(statement)
+    return _move(statement, SStatus.PAID, by, reason, paid_on=paid_on, payout_reference=reference[:100])

@@ -1,0 +1,88 @@
+"""Revenue helpers: a partner in a scenario with two products, agreements in force, ledger rows.
+
+Agreements in force are built through the services (maker submits, checker approves) so the
+rows are the real thing; transactions go through ``transactions_record``."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from revenue import services
+from revenue.models import Agreement
+from tests.factories import PartnerFactory, StaffFactory
+from tests.products.factories import ProductFactory
+from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def finance_staff(staff_roles, email: str, group: str):
+    user = StaffFactory(email=email)
+    user.groups.add(staff_roles[group])
+    return user
+
+
+def scenario_with_products(*, code: str = "travel-finance", products=("trip-installment", "trip-cover")):
+    scenario = ScenarioFactory(code=code)
+    items = [BundleItemFactory(scenario=scenario, product=ProductFactory(code=p)) for p in products]
+    return scenario, [item.product for item in items]
+
+
+def join(partner, scenario):
+    return ParticipationFactory(partner=partner, scenario=scenario)
+
+
+def agreement_in_force(
+    *, maker, checker, partner, scenario, model="percentage", terms=None, cycle="monthly",
+    effective_from=date(2026, 1, 1), supersedes=None,
+) -> Agreement:
+    terms = terms or {
+        "percentage": {"rate": "0.300000"},
+        "tiered": {"tiers": [{"up_to": "1000.00", "rate": "0.1"}, {"up_to": None, "rate": "0.2"}]},
+        "fixed_per_transaction": {"amount": "2.50"},
+    }[model]
+    agreement = services.agreement_create(
+        by=maker, partner=partner, scenario=scenario, model=model, terms=terms, cycle=cycle,
+        effective_from=effective_from, supersedes=supersedes,
+    )
+    services.agreement_submit(agreement=agreement, by=maker)
+    return services.agreement_approve(agreement=agreement, by=checker)
+
+
+def at(day: date, hour: int = 12) -> datetime:
+    """Noon (Asia/Shanghai) of a business day, as an aware datetime."""
+    return datetime.combine(day, time(hour), tzinfo=SHANGHAI)
+
+
+_counter = {"n": 0}
+
+
+def item(*, scenario="travel-finance", product="trip-installment", kind="sale", amount="100.00", day=None,
+         occurred_at=None, external_id=None, currency="CNY", customer_id=None) -> dict:
+    _counter["n"] += 1
+    data = {
+        "external_id": external_id or f"tx-{_counter['n']}",
+        "scenario": scenario,
+        "product": product,
+        "kind": kind,
+        "amount": Decimal(amount),
+        "currency": currency,
+        "occurred_at": occurred_at or at(day or date(2026, 1, 15)),
+    }
+    if customer_id:
+        data["customer_id"] = customer_id
+    return data
+
+
+def record(partner, *items, source="api"):
+    return services.transactions_record(partner=partner, items=list(items), source=source)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def days(start: date, n: int):
+    return [start + timedelta(days=i) for i in range(n)]
