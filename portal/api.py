@@ -8,6 +8,8 @@ from portal.errors import api_not_found
 v1_patterns: list = [
     # Each app adds its routes here, e.g. path("", include("partners.api_urls")).
     path("", include("partners.api.urls")),
+    path("", include("revenue.api")),
+    path("", include("scenarios.api")),
 ]
 
 urlpatterns = [

@@ -36,10 +36,14 @@ def statement_generate(run_id: int, agreement_id: int, start: str, end: str) -> 
 
     try:
         result = generate(
-            agreement_id=agreement_id, period=Period(date.fromisoformat(start), date.fromisoformat(end)), run_id=run_id
+            agreement_id=agreement_id,
+            period=Period(date.fromisoformat(start), date.fromisoformat(end)),
+            run_id=run_id,
         )
     except Exception as exc:
-        settlement_run_fail(run_id=run_id, error=f"agreement {agreement_id} {start}–{end}: {exc.__class__.__name__}: {exc}")
+        settlement_run_fail(
+            run_id=run_id, error=f"agreement {agreement_id} {start}–{end}: {exc.__class__.__name__}: {exc}"
+        )
         raise
     # Test-only: a pause between periods lets a reliability test kill the worker mid-run.
     if settings.REVENUE_SETTLEMENT_PAUSE_SECONDS:

@@ -41,4 +41,5 @@ __all__ = [
     "statement_pay",
     "statement_prepare",
     "terms_clean",
+    "transactions_record",
 ]

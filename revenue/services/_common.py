@@ -28,7 +28,8 @@ def require_other_person(maker_id: int | None, checker, what: str) -> None:
 def check_move(moves: Mapping[str, frozenset[str]], current: str, to: str, labels) -> None:
     if to not in moves.get(current, frozenset()):
         raise StatusMoveInvalid(
-            _("Cannot move from “%(from)s” to “%(to)s”.") % {"from": labels(current).label, "to": labels(to).label}
+            _("Cannot move from “%(from)s” to “%(to)s”.")
+            % {"from": labels(current).label, "to": labels(to).label}
         )
 
 

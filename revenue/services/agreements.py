@@ -56,7 +56,8 @@ def terms_clean(model: str, terms: object) -> dict:
     unknown = sorted(set(terms) - expected)
     if unknown:
         raise AgreementInvalid(
-            _("Unknown term for this model: %(terms)s.") % {"terms": ", ".join(unknown)}, field=f"terms.{unknown[0]}"
+            _("Unknown term for this model: %(terms)s.") % {"terms": ", ".join(unknown)},
+            field=f"terms.{unknown[0]}",
         )
     missing = sorted(expected - set(terms))
     if missing:
@@ -65,7 +66,9 @@ def terms_clean(model: str, terms: object) -> dict:
         return {"rate": _decimal(terms["rate"], "terms.rate", places=6, minimum=Decimal(0), maximum=MAX_RATE)}
     if model == "fixed_per_transaction":
         return {
-            "amount": _decimal(terms["amount"], "terms.amount", places=2, minimum=Decimal("0.01"), maximum=None)
+            "amount": _decimal(
+                terms["amount"], "terms.amount", places=2, minimum=Decimal("0.01"), maximum=None
+            )
         }
     tiers = terms["tiers"]
     if not isinstance(tiers, list) or not tiers:
@@ -84,10 +87,14 @@ def terms_clean(model: str, terms: object) -> dict:
             clean.append({"up_to": None, "rate": rate})
             continue
         if last:
-            raise AgreementInvalid(_("The last band must be open-ended (up_to null)."), field=f"{prefix}.up_to")
+            raise AgreementInvalid(
+                _("The last band must be open-ended (up_to null)."), field=f"{prefix}.up_to"
+            )
         up_to = _decimal(tier["up_to"], f"{prefix}.up_to", places=2, minimum=Decimal("0.01"), maximum=None)
         if Decimal(up_to) <= previous:
-            raise AgreementInvalid(_("Bands must rise: each up_to above the one before."), field=f"{prefix}.up_to")
+            raise AgreementInvalid(
+                _("Bands must rise: each up_to above the one before."), field=f"{prefix}.up_to"
+            )
         previous = Decimal(up_to)
         clean.append({"up_to": up_to, "rate": rate})
     return {"tiers": clean}
@@ -223,23 +230,35 @@ def agreement_approve(*, agreement: Agreement, by, reason: str = "") -> Agreemen
         if old.status != AStatus.ACTIVE:
             raise AgreementInvalid(_("The agreement it supersedes is no longer active."), field="supersedes")
         last_settled = (
-            Statement.objects.filter(agreement=old).order_by("-period_end").values_list("period_end", flat=True).first()
+            Statement.objects.filter(agreement=old)
+            .order_by("-period_end")
+            .values_list("period_end", flat=True)
+            .first()
         )
         if last_settled and agreement.effective_from <= last_settled:
             raise AgreementInvalid(
-                _("The old agreement is settled through %(date)s: start after that.") % {"date": last_settled},
+                _("The old agreement is settled through %(date)s: start after that.")
+                % {"date": last_settled},
                 field="effective_from",
             )
         others = others.exclude(pk=old.pk)
-        _move(old, AStatus.SUPERSEDED, by, _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
-              effective_to=agreement.effective_from - timedelta(days=1))
+        _move(
+            old,
+            AStatus.SUPERSEDED,
+            by,
+            _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
+            effective_to=agreement.effective_from - timedelta(days=1),
+        )
     elif others.filter(status=AStatus.ACTIVE).exists():
         raise AgreementInvalid(
-            _("This partner already has an active agreement for this scenario: supersede it."), field="supersedes"
+            _("This partner already has an active agreement for this scenario: supersede it."),
+            field="supersedes",
         )
     overlapping = others.filter(effective_to__gte=agreement.effective_from)
     if agreement.effective_to is not None:
         overlapping = overlapping.filter(effective_from__lte=agreement.effective_to)
     if overlapping.exists():
-        raise AgreementInvalid(_("It overlaps an earlier agreement of this scenario."), field="effective_from")
+        raise AgreementInvalid(
+            _("It overlaps an earlier agreement of this scenario."), field="effective_from"
+        )
     return _move(agreement, AStatus.ACTIVE, by, reason, approved_by=by, approved_at=timezone.now())

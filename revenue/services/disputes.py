@@ -33,7 +33,9 @@ def _move(dispute: Dispute, to: str, by, reason: str, **fields) -> Dispute:
     for name, value in fields.items():
         setattr(dispute, name, value)
     dispute.save()
-    DisputeEvent.objects.create(dispute=dispute, from_status=previous, to_status=to, changed_by=by, reason=reason)
+    DisputeEvent.objects.create(
+        dispute=dispute, from_status=previous, to_status=to, changed_by=by, reason=reason
+    )
     return dispute
 
 
@@ -49,7 +51,9 @@ def dispute_raise(*, line: StatementLine, by, reason: str) -> Dispute:
     if Dispute.objects.filter(line=line, status__in=[DStatus.OPEN, DStatus.RESOLVING]).exists():
         raise DisputeInvalid(_("This line is already disputed."), field="line")
     dispute = Dispute.objects.create(line=line, partner_id=partner_id, reason=reason.strip(), raised_by=by)
-    DisputeEvent.objects.create(dispute=dispute, from_status="", to_status=DStatus.OPEN, changed_by=by, reason=reason)
+    DisputeEvent.objects.create(
+        dispute=dispute, from_status="", to_status=DStatus.OPEN, changed_by=by, reason=reason
+    )
     return dispute
 
 
@@ -71,8 +75,12 @@ def dispute_propose_adjustment(*, dispute: Dispute, by, amount: Decimal, reason:
         reason=reason.strip(),
         created_by=by,
     )
-    _move(dispute, DStatus.RESOLVING, by, _("Adjustment of %(amount)s proposed: %(reason)s") % {
-        "amount": amount, "reason": reason.strip()})
+    _move(
+        dispute,
+        DStatus.RESOLVING,
+        by,
+        _("Adjustment of %(amount)s proposed: %(reason)s") % {"amount": amount, "reason": reason.strip()},
+    )
     return adjustment
 
 
@@ -89,8 +97,9 @@ def adjustment_approve(*, adjustment: Adjustment, by, reason: str = "") -> Adjus
     adjustment.save()
     if adjustment.dispute_id:
         dispute = Dispute.objects.select_for_update().get(pk=adjustment.dispute_id)
-        _move(dispute, DStatus.RESOLVED, by, reason or _("Adjustment approved."),
-              resolution=adjustment.reason)
+        _move(
+            dispute, DStatus.RESOLVED, by, reason or _("Adjustment approved."), resolution=adjustment.reason
+        )
     return adjustment
 
 

@@ -125,7 +125,8 @@ def _row(partner_id: int, item: Mapping, catalog: Catalog, index: int, now: date
     currency = item.get("currency") or "CNY"
     if currency != product_currency:
         raise TransactionInvalid(
-            _("This product is sold in %(currency)s.") % {"currency": product_currency}, field=f"{prefix}.currency"
+            _("This product is sold in %(currency)s.") % {"currency": product_currency},
+            field=f"{prefix}.currency",
         )
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
@@ -160,8 +161,9 @@ def _insert_new(rows: Sequence[tuple]) -> dict[str, int]:
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             chunk = rows[start : start + INSERT_BATCH]
+            # Only our own table and column names and placeholders go into the text.
             sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
                 "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
             )
             cursor.execute(sql, [value for row in chunk for value in row])
@@ -170,7 +172,11 @@ def _insert_new(rows: Sequence[tuple]) -> dict[str, int]:
 
 
 def transactions_record(
-    *, partner: Partner, items: Sequence[Mapping], source: str = Transaction.Source.API, catalog: Catalog | None = None
+    *,
+    partner: Partner,
+    items: Sequence[Mapping],
+    source: str = Transaction.Source.API,
+    catalog: Catalog | None = None,
 ) -> RecordResult:
     """Record ``items`` (validated input: external_id, scenario, product, kind, amount, currency,
     occurred_at, customer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``

@@ -30,7 +30,15 @@ from django.db import transaction
 from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
-from ..models import Adjustment, Agreement, SettlementRun, Statement, StatementLine, StatementStatusChange, Transaction
+from ..models import (
+    Adjustment,
+    Agreement,
+    SettlementRun,
+    Statement,
+    StatementLine,
+    StatementStatusChange,
+    Transaction,
+)
 from ..money import ZERO, line_shares
 from ..periods import Period, closed_periods
 from ._common import lock_scenario_agreements
@@ -59,7 +67,10 @@ def settlement_plan(*, through: date) -> list[list[PlannedPeriod]]:
     groups: dict[tuple[int, str], list[PlannedPeriod]] = defaultdict(list)
     for a in agreements:
         for period in closed_periods(
-            cycle=a["cycle"], effective_from=a["effective_from"], effective_to=a["effective_to"], through=through
+            cycle=a["cycle"],
+            effective_from=a["effective_from"],
+            effective_to=a["effective_to"],
+            through=through,
         ):
             if a["last_end"] is not None and period.end <= a["last_end"]:
                 continue
@@ -103,7 +114,8 @@ def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
     queue = settings.REVENUE_SETTLEMENT_QUEUE
     for group in plan:
         signatures = [
-            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue) for p in group
+            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue)
+            for p in group
         ]
         chain(*signatures).apply_async()
 
@@ -147,10 +159,20 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
             currency=agreement.currency,
             statement__isnull=True,
         )
-        linked = scope.filter(occurred_on__gte=period.start, occurred_on__lte=period.end).update(statement=statement)
-        covered = _covering_statement(OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on"))
-        linked += scope.filter(occurred_on__lt=period.start).filter(Exists(covered)).update(statement=statement)
-        lines = _regular_lines(statement, agreement) + _late_lines(statement) + _manual_lines(statement, agreement)
+        linked = scope.filter(occurred_on__gte=period.start, occurred_on__lte=period.end).update(
+            statement=statement
+        )
+        covered = _covering_statement(
+            OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on")
+        )
+        linked += (
+            scope.filter(occurred_on__lt=period.start).filter(Exists(covered)).update(statement=statement)
+        )
+        lines = (
+            _regular_lines(statement, agreement)
+            + _late_lines(statement)
+            + _manual_lines(statement, agreement)
+        )
         for position, line in enumerate(lines, start=1):
             line.position = position
         StatementLine.objects.bulk_create(lines)

@@ -68,7 +68,9 @@ def statement_approve(*, statement: Statement, by, reason: str = "") -> Statemen
 
 
 @transaction.atomic
-def statement_pay(*, statement: Statement, by, payout_reference: str, paid_on: date, reason: str = "") -> Statement:
+def statement_pay(
+    *, statement: Statement, by, payout_reference: str, paid_on: date, reason: str = ""
+) -> Statement:
     """Record the payout of an approved statement (bank transfer reference and value date)."""
     require(by, "revenue.pay_statement")
     reference = (payout_reference or "").strip()

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from revenue import services
 from revenue.models import Agreement
-from tests.factories import PartnerFactory, StaffFactory
+from tests.factories import StaffFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
 
@@ -35,17 +35,34 @@ def join(partner, scenario):
 
 
 def agreement_in_force(
-    *, maker, checker, partner, scenario, model="percentage", terms=None, cycle="monthly",
-    effective_from=date(2026, 1, 1), supersedes=None,
+    *,
+    maker,
+    checker,
+    partner,
+    scenario,
+    model="percentage",
+    terms=None,
+    cycle="monthly",
+    effective_from=date(2026, 1, 1),
+    supersedes=None,
 ) -> Agreement:
-    terms = terms or {
-        "percentage": {"rate": "0.300000"},
-        "tiered": {"tiers": [{"up_to": "1000.00", "rate": "0.1"}, {"up_to": None, "rate": "0.2"}]},
-        "fixed_per_transaction": {"amount": "2.50"},
-    }[model]
+    terms = (
+        terms
+        or {
+            "percentage": {"rate": "0.300000"},
+            "tiered": {"tiers": [{"up_to": "1000.00", "rate": "0.1"}, {"up_to": None, "rate": "0.2"}]},
+            "fixed_per_transaction": {"amount": "2.50"},
+        }[model]
+    )
     agreement = services.agreement_create(
-        by=maker, partner=partner, scenario=scenario, model=model, terms=terms, cycle=cycle,
-        effective_from=effective_from, supersedes=supersedes,
+        by=maker,
+        partner=partner,
+        scenario=scenario,
+        model=model,
+        terms=terms,
+        cycle=cycle,
+        effective_from=effective_from,
+        supersedes=supersedes,
     )
     services.agreement_submit(agreement=agreement, by=maker)
     return services.agreement_approve(agreement=agreement, by=checker)
@@ -59,8 +76,18 @@ def at(day: date, hour: int = 12) -> datetime:
 _counter = {"n": 0}
 
 
-def item(*, scenario="travel-finance", product="trip-installment", kind="sale", amount="100.00", day=None,
-         occurred_at=None, external_id=None, currency="CNY", customer_id=None) -> dict:
+def item(
+    *,
+    scenario="travel-finance",
+    product="trip-installment",
+    kind="sale",
+    amount="100.00",
+    day=None,
+    occurred_at=None,
+    external_id=None,
+    currency="CNY",
+    customer_id=None,
+) -> dict:
     _counter["n"] += 1
     data = {
         "external_id": external_id or f"tx-{_counter['n']}",

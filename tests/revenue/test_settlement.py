@@ -15,8 +15,13 @@ pytestmark = pytest.mark.django_db
 
 def lines_of(statement):
     return [
-        (line.kind, line.product.code if line.product else None, line.transaction_count, line.gross_amount,
-         line.share_amount)
+        (
+            line.kind,
+            line.product.code if line.product else None,
+            line.transaction_count,
+            line.gross_amount,
+            line.share_amount,
+        )
         for line in statement.lines.select_related("product").order_by("position")
     ]
 
@@ -33,7 +38,8 @@ def test_it_settles_a_month_into_one_statement_with_lines_per_product_and_kind(p
 
     run = settlement_start(through=date(2026, 1, 31), trigger="command")
 
-    assert run.status == "succeeded" and run.statements_created == 1
+    assert run.status == "succeeded"
+    assert run.statements_created == 1
     statement = Statement.objects.get()
     assert (statement.period_start, statement.period_end) == (date(2026, 1, 1), date(2026, 1, 31))
     assert lines_of(statement) == [
@@ -56,7 +62,8 @@ def test_settling_the_same_period_twice_gives_one_statement(partner, agreement):
     second = statement_generate(agreement_id=agreement.pk, period=period)
     settlement_start(through=date(2026, 1, 31), trigger="command")
 
-    assert first.created and not second.created
+    assert first.created
+    assert not second.created
     assert Statement.objects.count() == 1
 
 
@@ -74,13 +81,20 @@ def test_a_late_transaction_becomes_an_adjustment_in_the_next_statement(partner,
     assert february.share_amount == Decimal("3.00")
     assert february.adjustment_amount == Decimal("12.00")
     adjustment = february.lines.get(kind="adjustment")
-    assert adjustment.adjusts == january and adjustment.gross_amount == Decimal("40.00")
+    assert adjustment.adjusts == january
+    assert adjustment.gross_amount == Decimal("40.00")
     assert february.transaction_count == 2
 
 
-def test_every_closed_period_gets_a_statement_even_without_transactions(partner, maker, checker, scenario, joined):
+def test_every_closed_period_gets_a_statement_even_without_transactions(
+    partner, maker, checker, scenario, joined
+):
     agreement_in_force(
-        maker=maker, checker=checker, partner=partner, scenario=scenario, cycle="weekly",
+        maker=maker,
+        checker=checker,
+        partner=partner,
+        scenario=scenario,
+        cycle="weekly",
         effective_from=date(2026, 1, 7),
     )
 

@@ -1,0 +1,88 @@
+"""Reads of revenue data that the portal pages, the open API, the admin and the exports share.
+Every read of partner data takes the partner: another partner's object is ``DoesNotExist``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import Prefetch, QuerySet
+
+from .models import Agreement, Statement, StatementLine, Transaction
+
+
+def agreements_for_partner(*, partner) -> QuerySet[Agreement]:
+    """The partner's approved agreements (in force or superseded), newest first. Drafts and
+    pending ones are the bank's internal business."""
+    return Agreement.objects.filter(partner=partner, status__in=Agreement.IN_FORCE).order_by(
+        "scenario_code", "-effective_from", "-id"
+    )
+
+
+def _lines() -> Prefetch:
+    return Prefetch("lines", queryset=StatementLine.objects.select_related("product").order_by("position"))
+
+
+def statements_for_partner(*, partner) -> QuerySet[Statement]:
+    """The partner's statements with their lines (2 queries per page), newest period first.
+    Uses ``statement_partner_period_idx``."""
+    return (
+        Statement.objects.filter(partner=partner).prefetch_related(_lines()).order_by("-period_start", "-id")
+    )
+
+
+def statement_for_partner(*, partner, statement_id: int) -> Statement:
+    return statements_for_partner(partner=partner).get(pk=statement_id)
+
+
+def transactions_for_partner(
+    *,
+    partner,
+    occurred_after: datetime | None = None,
+    occurred_before: datetime | None = None,
+    scenario: str | None = None,
+) -> QuerySet[Transaction]:
+    """The partner's transactions, newest first (``transaction_partner_time_idx``)."""
+    rows = Transaction.objects.filter(partner=partner)
+    if occurred_after is not None:
+        rows = rows.filter(occurred_at__gte=occurred_after)
+    if occurred_before is not None:
+        rows = rows.filter(occurred_at__lt=occurred_before)
+    if scenario:
+        rows = rows.filter(scenario_code=scenario)
+    return rows.select_related("product").order_by("-occurred_at", "-id")
+
+
+def transaction_for_partner(*, partner, transaction_id: int) -> Transaction:
+    return transactions_for_partner(partner=partner).get(pk=transaction_id)
+
+
+EXPORT_COLUMNS = (
+    "id",
+    "partner__slug",
+    "external_id",
+    "scenario_code",
+    "product__code",
+    "kind",
+    "amount",
+    "currency",
+    "occurred_at",
+    "occurred_on",
+    "received_at",
+    "source",
+    "statement_id",
+)
+
+
+def transaction_export_rows(rows: QuerySet[Transaction], *, chunk_size: int = 2000) -> Iterator[tuple]:
+    """Rows of ``rows`` as tuples of ``EXPORT_COLUMNS``, streamed from a server-side cursor in
+    chunks: memory stays flat however many there are."""
+    return rows.order_by("id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size)
+
+
+def statement_with_lines(*, statement_id: int) -> Statement:
+    return (
+        Statement.objects.select_related("agreement", "partner")
+        .prefetch_related(_lines())
+        .get(pk=statement_id)
+    )
