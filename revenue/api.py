@@ -4,6 +4,8 @@ capped pagination. Partner scoping happens in ``revenue.selectors``."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.urls import path
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -70,7 +72,7 @@ class TransactionItemSerializer(serializers.Serializer):
     scenario = serializers.SlugField(max_length=60)
     product = serializers.SlugField(max_length=40)
     kind = serializers.ChoiceField(choices=Transaction.Kind.values)
-    amount = MoneyField(min_value=0.01)
+    amount = MoneyField(min_value=Decimal("0.01"))
     currency = serializers.CharField(max_length=3, min_length=3, required=False, default="CNY")
     occurred_at = serializers.DateTimeField()
     customer_id = serializers.CharField(
