@@ -8,8 +8,10 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("staff/", include("portal.console.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),
+    path("portal/", include("portal.views.urls")),
     path("", include("partners.urls")),
     path("", views.home, name="home"),
 ]

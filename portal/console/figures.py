@@ -1,0 +1,56 @@
+"""Turn selector rows into what a page shows: a chart plus the table behind it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, timedelta
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from partners.models import Partner
+
+from . import charts
+
+
+def local(row: dict, prefix: str) -> str:
+    """The Chinese name of ``<prefix>__name_zh`` when the UI is in Chinese, else the name."""
+    zh = row.get(f"{prefix}__name_zh")
+    if zh and (get_language() or "").startswith("zh"):
+        return zh
+    return row.get(f"{prefix}__name") or "—"
+
+
+def days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def partners_chart(rows: Iterable[dict]):
+    """Stacked bars: one bar per industry, one series per lifecycle state present."""
+    industries: dict[int, str] = {}
+    counts: dict[tuple[int, str], int] = {}
+    for row in rows:
+        industries[row["industry_id"]] = local(row, "industry")
+        counts[(row["industry_id"], row["status"])] = row["count"]
+    statuses = [s for s in Partner.Status if any(k[1] == s for k in counts)]
+    series = {str(s.label): [counts.get((i, s), 0) for i in industries] for s in statuses}
+    return charts.bar_chart(
+        title=_("Partners by industry and state"),
+        labels=list(industries.values()),
+        series=series,
+        stacked=True,
+    )
+
+
+def api_usage_chart(rows: Iterable[dict], start: date, end: date):
+    """Lines of calls and errors per day; days without calls count as 0."""
+    by_day = {row["day"]: row for row in rows}
+    labels = days(start, end)
+    return charts.line_chart(
+        title=_("API calls and errors per day"),
+        labels=[d.isoformat() for d in labels],
+        series={
+            _("Calls"): [by_day[d]["calls"] if d in by_day else 0 for d in labels],
+            _("Errors"): [by_day[d]["errors"] if d in by_day else 0 for d in labels],
+        },
+    )

@@ -1,0 +1,79 @@
+"""The console's filter and decision forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Industry
+
+DEFAULT_PERIOD_DAYS = 30
+MAX_PERIOD_DAYS = 731
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every figure is narrowed by: a period of business dates (both inclusive), and
+    optionally an industry and a scenario code."""
+
+    start: date
+    end: date
+    industry: Industry | None = None
+    scenario: str = ""
+
+    @property
+    def industry_id(self) -> int | None:
+        return self.industry.pk if self.industry else None
+
+
+class FilterForm(forms.Form):
+    date_from = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    industry = forms.ModelChoiceField(
+        label=_("Industry"), queryset=Industry.objects.order_by("position", "code"), required=False
+    )
+    scenario = forms.SlugField(label=_("Scenario code"), required=False, max_length=60)
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        end = data.get("date_to") or self.today
+        start = data.get("date_from") or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
+        if start > end:
+            self.add_error("date_from", _("The start must be on or before the end."))
+        elif (end - start).days >= MAX_PERIOD_DAYS:
+            self.add_error("date_from", _("Choose a period of at most two years."))
+        data["start"], data["end"] = start, end
+        return data
+
+    def filters(self) -> Filters:
+        """The cleaned filters, or the defaults (the last 30 days) when the input is invalid."""
+        if self.is_valid():
+            d = self.cleaned_data
+            return Filters(d["start"], d["end"], d.get("industry"), d.get("scenario") or "")
+        return Filters(self.today - timedelta(days=DEFAULT_PERIOD_DAYS - 1), self.today)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+class AuditForm(FilterForm):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    source = forms.ChoiceField(label=_("Records"), required=False)
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        from .selectors.audit import source_choices
+
+        super().__init__(*args, **kwargs)
+        del self.fields["industry"], self.fields["scenario"]
+        self.fields["source"].choices = [("", _("All records")), *source_choices()]

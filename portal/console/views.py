@@ -1,0 +1,116 @@
+"""Staff console pages. Each view parses input, calls selectors or one service, renders."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from partners.selectors import business_today
+from portal.domain import DomainError
+
+from . import figures, services
+from .access import staff_required
+from .forms import AuditForm, FilterForm, ReasonForm
+from .selectors import audit as audit_selectors
+from .selectors import ecosystem
+from .selectors import inbox as inbox_selectors
+from .selectors import jobs as jobs_selectors
+
+
+def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
+    """Render with the admin's chrome (header, user tools) but without its sidebar."""
+    base = admin.site.each_context(request)
+    base["is_nav_sidebar_enabled"] = False
+    return render(request, template, {**base, "title": title, **context})
+
+
+def _filters(request: HttpRequest):
+    form = FilterForm(request.GET or None, today=business_today())
+    return form, form.filters()
+
+
+@require_GET
+@staff_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    today = business_today()
+    partners = ecosystem.partners_by_industry_status(filters=filters)
+    usage = ecosystem.api_usage_by_day(filters=filters)
+    return _page(
+        request,
+        "console/dashboard.html",
+        _("Ecosystem dashboard"),
+        form=form,
+        filters=filters,
+        partners=partners,
+        partners_chart=figures.partners_chart(partners),
+        usage=usage,
+        usage_chart=figures.api_usage_chart(usage, filters.start, filters.end),
+        usage_link=ecosystem.api_usage_link(filters=filters),
+        usage_totals={"calls": sum(r["calls"] for r in usage), "errors": sum(r["errors"] for r in usage)},
+        documents=ecosystem.documents_expiring(filters=filters, today=today),
+        keys=ecosystem.keys_expiring(filters=filters, today=today),
+    )
+
+
+@require_GET
+@staff_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "console/inbox.html",
+        _("Approvals inbox"),
+        sections=inbox_selectors.inbox_sections(),
+        reason_form=ReasonForm(),
+    )
+
+
+@require_POST
+@staff_required
+def inbox_decide(request: HttpRequest, kind: str, pk: str, decision: str) -> HttpResponse:
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.inbox_decide(
+            kind=kind,
+            pk=pk,
+            decision=decision,
+            actor=request.user,
+            reason=form.cleaned_data.get("reason", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("console:inbox")
+
+
+@require_GET
+@staff_required
+def audit(request: HttpRequest) -> HttpResponse:
+    form = AuditForm(request.GET or None, today=business_today())
+    filters = form.filters()
+    page = audit_selectors.audit_page(
+        start=filters.start,
+        end=filters.end,
+        query=form.cleaned_data.get("q", "") if form.is_valid() else "",
+        source=form.cleaned_data.get("source", "") if form.is_valid() else "",
+        page=form.cleaned_data.get("page") or 1 if form.is_valid() else 1,
+    )
+    return _page(request, "console/audit.html", _("Audit"), form=form, filters=filters, page=page)
+
+
+@require_GET
+@staff_required
+def jobs(request: HttpRequest) -> HttpResponse:
+    return _page(
+        request,
+        "console/jobs.html",
+        _("Jobs"),
+        tasks=list(jobs_selectors.periodic_tasks()),
+        beat_link=jobs_selectors.beat_admin_link(),
+        heartbeat=jobs_selectors.last_heartbeat(),
+    )
