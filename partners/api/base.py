@@ -5,7 +5,10 @@ See the ``partners.api`` package docstring for how to add a route.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import PageNumberPagination
@@ -87,11 +90,15 @@ def query_input(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+@extend_schema_field(
+    {"type": "string", "format": "decimal", "pattern": r"^[0-9]{1,12}(\.[0-9]{1,2})?$", "example": "1234.50"}
+)
 class MoneyField(serializers.DecimalField):
-    """Money in and out as a string with two decimals (``"1234.50"``)."""
+    """A positive amount of money as a string with at most two decimals (``"1234.50"``)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_digits", 14)
         kwargs.setdefault("decimal_places", 2)
         kwargs.setdefault("coerce_to_string", True)
+        kwargs.setdefault("min_value", Decimal("0.01"))
         super().__init__(**kwargs)

@@ -21,7 +21,7 @@ USAGE_MAX_DAYS = 92
 class MeView(PartnerAPIView):
     """The calling partner and the key in use. Answered from the cache: no query."""
 
-    class OutputSerializer(serializers.Serializer):
+    class MeSerializer(serializers.Serializer):
         partner = inline_serializer(
             name="MePartner",
             fields={
@@ -40,7 +40,7 @@ class MeView(PartnerAPIView):
             },
         )
 
-    @extend_schema(operation_id="me", responses=OutputSerializer, tags=["partner"])
+    @extend_schema(operation_id="me", responses=MeSerializer, tags=["partner"])
     def get(self, request):
         p = request.user.partner_record
         key = request.user.key
@@ -59,7 +59,7 @@ class UsageView(PartnerAPIView):
 
     has_query_input = True
 
-    class FilterSerializer(serializers.Serializer):
+    class UsageFilterSerializer(serializers.Serializer):
         since = serializers.DateField(required=False, help_text="First day (default: 30 days ago).")
         until = serializers.DateField(required=False, help_text="Last day (default: today).")
         key = serializers.CharField(required=False, max_length=16, help_text="Only this key prefix.")
@@ -76,7 +76,7 @@ class UsageView(PartnerAPIView):
                 )
             return attrs
 
-    class OutputSerializer(serializers.Serializer):
+    class UsageSerializer(serializers.Serializer):
         day = serializers.DateField()
         endpoint = serializers.CharField()
         key = serializers.CharField(source="key.prefix")
@@ -85,12 +85,12 @@ class UsageView(PartnerAPIView):
 
     @extend_schema(
         operation_id="usage_list",
-        parameters=[FilterSerializer],
-        responses=OutputSerializer(many=True),
+        parameters=[UsageFilterSerializer],
+        responses=UsageSerializer(many=True),
         tags=["partner"],
     )
     def get(self, request):
-        filters = query_input(self.FilterSerializer, request)
+        filters = query_input(self.UsageFilterSerializer, request)
         if counters.pending_locally():
             counters.flush_usage()  # the embedded default buffers counts in this process
         rows = partner_api_usage(
@@ -99,4 +99,4 @@ class UsageView(PartnerAPIView):
             until=filters["until"],
             key_prefix=filters.get("key"),
         )
-        return self.paginated(rows, self.OutputSerializer)
+        return self.paginated(rows, self.UsageSerializer)
