@@ -101,7 +101,12 @@ LIFECYCLE_STEPS = [
 def _lifecycle_action(name, label, service, permission, reason_required):
     def action(modeladmin, request, queryset):
         return modeladmin.run_lifecycle_step(
-            request, queryset, label=label, service=service, reason_required=reason_required, action=name
+            request,
+            queryset,
+            label=label,
+            service=service,
+            reason_required=reason_required,
+            action=f"lifecycle_{name}",  # the confirmation page posts the action's real name
         )
 
     action.__name__ = f"lifecycle_{name}"

@@ -10,3 +10,7 @@ CELERY_TASK_EAGER_PROPAGATES = True
 # Each test starts from an empty cache; a real Redis is used where REDIS_URL is set.
 CACHES["default"].setdefault("KEY_PREFIX", "test")
 LOGGING_CONFIG = None
+
+# The staff two-factor rule is tested by tests/portal/test_pages_accounts.py and the browser
+# journeys, which switch it on; the admin tests of each capability log staff in directly.
+STAFF_MFA_REQUIRED = False

@@ -1,9 +1,11 @@
+"""Pages of the portal shell (health, home) and, in the modules beside, the partner portal."""
+
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .health import health_report
+from ..health import health_report
 
 
 @require_GET
@@ -16,4 +18,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def home(request: HttpRequest) -> HttpResponse:
+    """The public front page; a logged-in partner user goes to the portal."""
+    if request.user.is_authenticated and not request.user.is_staff:
+        return redirect("portal:dashboard")
     return render(request, "portal/home.html")

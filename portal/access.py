@@ -1,0 +1,165 @@
+"""The one access helper of the partner portal.
+
+Every partner page is decorated with ``partner_page(section)``. It resolves the user's active
+partner (a user in several teams picks one; the choice lives in the session), checks the role
+for the page, and hands the view a ``PartnerAccess``:
+
+- no membership at all: the user is sent to the onboarding wizard;
+- a partner still onboarding (draft … approved, rejected): the application status page;
+- a member without the role for the page: 403;
+- a suspended partner: pages render read-only with a banner; every change is refused (403);
+- a terminated partner: the portal is closed (a page saying so, 403).
+
+Objects of another partner are never reachable: views load them through selectors that take
+``access.partner``, so a foreign id is a 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Membership, Partner
+
+from .selectors import user_memberships
+
+SESSION_KEY = "portal_partner_id"
+
+R = Membership.Role
+ALL_ROLES = frozenset(R.values)
+MANAGERS = frozenset({R.OWNER, R.ADMIN})
+
+
+@dataclass(frozen=True)
+class Section:
+    """Who sees a part of the portal, and who may change things in it."""
+
+    view: frozenset[str]
+    change: frozenset[str]
+
+
+# The role matrix: developers keys, webhooks and usage; finance statements and disputes;
+# viewers read only; owners and admins everything.
+SECTIONS: dict[str, Section] = {
+    "dashboard": Section(view=ALL_ROLES, change=frozenset()),
+    "scenarios": Section(view=ALL_ROLES, change=MANAGERS | {R.DEVELOPER}),
+    "keys": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=MANAGERS | {R.DEVELOPER}),
+    "webhooks": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=MANAGERS | {R.DEVELOPER}),
+    "usage": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=frozenset()),
+    "statements": Section(view=MANAGERS | {R.FINANCE, R.VIEWER}, change=MANAGERS | {R.FINANCE}),
+    "team": Section(view=ALL_ROLES, change=MANAGERS),
+    "docs": Section(view=ALL_ROLES, change=frozenset()),
+    "application": Section(view=ALL_ROLES, change=MANAGERS),
+}
+
+ONBOARDING_STATUSES = frozenset(
+    {
+        Partner.Status.DRAFT,
+        Partner.Status.SUBMITTED,
+        Partner.Status.UNDER_REVIEW,
+        Partner.Status.APPROVED,
+        Partner.Status.REJECTED,
+    }
+)
+
+
+@dataclass(frozen=True)
+class PartnerAccess:
+    """What a partner page knows about who is asking."""
+
+    partner: Partner
+    membership: Membership
+    memberships: tuple[Membership, ...]
+
+    @property
+    def role(self) -> str:
+        return self.membership.role
+
+    @property
+    def read_only(self) -> bool:
+        return self.partner.is_read_only
+
+    @property
+    def visible(self) -> frozenset[str]:
+        """The sections this member sees (the navigation shows these)."""
+        return frozenset(name for name, section in SECTIONS.items() if self.role in section.view)
+
+    @property
+    def changeable(self) -> frozenset[str]:
+        """The sections this member may change things in (none while suspended)."""
+        if self.read_only:
+            return frozenset()
+        return frozenset(name for name, section in SECTIONS.items() if self.role in section.change)
+
+    @property
+    def onboarding(self) -> bool:
+        return self.partner.status in ONBOARDING_STATUSES
+
+    def can_view(self, section: str) -> bool:
+        return self.role in SECTIONS[section].view
+
+    def can_change(self, section: str) -> bool:
+        return not self.read_only and self.role in SECTIONS[section].change
+
+    def require_change(self, section: str) -> None:
+        if not self.can_change(section):
+            raise PermissionDenied(
+                _("This partner is suspended: nothing can be changed.")
+                if self.read_only
+                else _("Your role does not allow this.")
+            )
+
+
+def resolve(request: HttpRequest) -> PartnerAccess | None:
+    """The active membership of the user (session choice, else the first); None without any.
+    One query."""
+    memberships = tuple(user_memberships(user=request.user))
+    if not memberships:
+        return None
+    chosen = request.session.get(SESSION_KEY)
+    active = next((m for m in memberships if m.partner_id == chosen), memberships[0])
+    return PartnerAccess(partner=active.partner, membership=active, memberships=memberships)
+
+
+def choose(request: HttpRequest, partner_id: int) -> bool:
+    """Make ``partner_id`` the active partner if the user belongs to it."""
+    if any(m.partner_id == partner_id for m in user_memberships(user=request.user)):
+        request.session[SESSION_KEY] = partner_id
+        return True
+    return False
+
+
+def partner_page(section: str, *, change: bool = False, onboarding: bool = False) -> Callable:
+    """Decorate a portal view: ``view(request, access, *args)``. ``change`` (or any POST)
+    needs the section's change roles; ``onboarding`` pages also serve partners still applying."""
+
+    def decorator(view: Callable) -> Callable:
+        @login_required
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            access = resolve(request)
+            if access is None:
+                return redirect("portal:apply")
+            partner = access.partner
+            if partner.is_closed:
+                return render(request, "portal/closed.html", {"access": access}, status=403)
+            if partner.status in ONBOARDING_STATUSES and not onboarding:
+                return redirect("portal:application")
+            if not access.can_view(section):
+                raise PermissionDenied(_("Your role does not allow this page."))
+            if change or request.method == "POST":
+                access.require_change(section)
+            request.portal_access = access
+            return view(request, access, *args, **kwargs)
+
+        wrapped.portal_section = section
+        return wrapped
+
+    return decorator

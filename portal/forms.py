@@ -1,0 +1,130 @@
+"""Forms of the partner portal. They parse input; the services decide."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from partners.models import Industry, Membership, PartnerAPIKey, PartnerDocument, WebhookEndpoint
+from partners.validators import normalise_credit_code, validate_credit_code
+from portal.domain import DomainError
+from scenarios.models import Participation
+
+
+def add_domain_error(form: forms.Form, exc: DomainError) -> None:
+    """Show a service's refusal on the field it names (or above the form)."""
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+class CompanyForm(forms.Form):
+    legal_name = forms.CharField(label=_("Legal name"), max_length=200)
+    display_name = forms.CharField(label=_("Display name"), max_length=100)
+    credit_code = forms.CharField(
+        label=_("Unified social credit code"),
+        max_length=30,
+        help_text=_("18 characters, as printed on the business licence (统一社会信用代码)."),
+    )
+    industry = forms.ModelChoiceField(label=_("Industry"), queryset=Industry.objects.none())
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["industry"].queryset = Industry.objects.filter(is_active=True)
+        self.fields["industry"].label_from_instance = lambda industry: industry.local_name
+
+    def clean_credit_code(self) -> str:
+        code = normalise_credit_code(self.cleaned_data["credit_code"])
+        validate_credit_code(code)
+        return code
+
+
+class ContactsForm(forms.Form):
+    contact_name = forms.CharField(label=_("Contact name"), max_length=100)
+    contact_email = forms.EmailField(label=_("Contact e-mail"))
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=30, required=False)
+
+
+class DocumentForm(forms.Form):
+    document_type = forms.ChoiceField(label=_("Document type"), choices=PartnerDocument.DocumentType.choices)
+    file = forms.FileField(label=_("File"), help_text=_("PDF, JPEG or PNG."))
+    expires_on = forms.DateField(
+        label=_("Expires on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Leave empty for a document valid without limit."),
+    )
+
+
+def _in_a_year():
+    return timezone.localdate() + timedelta(days=365)
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    channel = forms.ChoiceField(label=_("Channel"), choices=PartnerAPIKey.Channel.choices)
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=PartnerAPIKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    expires_on = forms.DateField(
+        label=_("Expires on"), initial=_in_a_year, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def expires_at(self):
+        """The end of the chosen day (Asia/Shanghai)."""
+        from datetime import datetime, time
+
+        day = self.cleaned_data["expires_on"]
+        return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label=_("HTTPS address"), max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(
+        label=_("Events"), choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
+    )
+    description = forms.CharField(label=_("Description"), max_length=200, required=False)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices, initial=Membership.Role.VIEWER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class JoinForm(forms.Form):
+    channel = forms.ChoiceField(label=_("Channel"), choices=Participation.Channel.choices)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class OfferForm(forms.Form):
+    """Try the offer engine on a scenario the partner takes part in."""
+
+    event = forms.ChoiceField(label=_("Trigger event"))
+    amount = forms.DecimalField(
+        label=_("Amount"),
+        min_value=Decimal("0.01"),
+        max_digits=14,
+        decimal_places=2,
+        initial=Decimal("10000.00"),
+    )
+    segment = forms.ChoiceField(label=_("Customer segment"), required=False)
+    tenor_months = forms.IntegerField(label=_("Tenor (months)"), required=False, min_value=1, max_value=360)
+
+    def __init__(self, *args, events: list[str], segments: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["event"].choices = [(e, e) for e in events]
+        self.fields["segment"].choices = [("", _("Standard")), *segments]

@@ -1,0 +1,146 @@
+"""Reads of the portal shell that span the apps: the memberships a user may act through."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from partners.models import (
+    ApiUsage,
+    Invitation,
+    Membership,
+    PartnerAPIKey,
+    PartnerDocument,
+    PartnerStatusChange,
+)
+from partners.selectors import business_today
+from products.models import Product, Segment
+from scenarios.models import BundleItem, Participation, Scenario
+from scenarios.selectors import scenario_get_for_partner
+
+__all__ = [
+    "business_today",
+    "partner_calls_by_key",
+    "partner_daily_calls",
+    "partner_documents_expiring",
+    "partner_keys_expiring",
+    "partner_open_invitations",
+    "partner_participations",
+    "partner_status_changes",
+    "scenario_visible_to_partner",
+    "segments",
+    "user_memberships",
+]
+
+
+def user_memberships(*, user) -> QuerySet[Membership]:
+    """Every membership of ``user`` with its partner and industry (terminated partners too:
+    the portal tells their users it is closed). One query."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("partner", "partner__industry")
+        .order_by("partner__display_name", "partner_id")
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Dashboard
+# --------------------------------------------------------------------------------------
+def partner_daily_calls(*, partner, since: date, until: date) -> dict[date, tuple[int, int]]:
+    """``{day: (calls, errors)}`` of ``partner``'s keys, summed in SQL over endpoints and keys
+    (the (partner, day) index of ``ApiUsage``). One query for any number of keys."""
+    rows = (
+        ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until)
+        .values("day")
+        .annotate(calls=Sum("calls"), errors=Sum("errors"))
+        .order_by("day")
+    )
+    return {row["day"]: (row["calls"], row["errors"]) for row in rows}
+
+
+def partner_calls_by_key(*, partner, since: date, until: date) -> dict[str, tuple[int, int]]:
+    """``{key prefix: (calls, errors)}`` over the period. One query."""
+    rows = (
+        ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until)
+        .values("key_id")
+        .annotate(calls=Sum("calls"), errors=Sum("errors"))
+        .order_by()
+    )
+    return {row["key_id"]: (row["calls"], row["errors"]) for row in rows}
+
+
+def partner_keys_expiring(*, partner, within: timedelta) -> QuerySet[PartnerAPIKey]:
+    now = timezone.now()
+    return PartnerAPIKey.objects.filter(
+        partner=partner,
+        revoked=False,
+        rotated_at__isnull=True,
+        expiry_date__gt=now,
+        expiry_date__lte=now + within,
+    ).order_by("expiry_date")
+
+
+def partner_documents_expiring(*, partner, within: timedelta) -> QuerySet[PartnerDocument]:
+    today = timezone.localdate()
+    return PartnerDocument.objects.filter(
+        partner=partner,
+        status=PartnerDocument.Status.VERIFIED,
+        expires_on__gte=today,
+        expires_on__lte=today + within,
+    ).order_by("expires_on")
+
+
+def partner_status_changes(*, partner) -> QuerySet[PartnerStatusChange]:
+    """The lifecycle moves of ``partner``, newest first (what staff decided and why)."""
+    return PartnerStatusChange.objects.filter(partner=partner).order_by("-changed_at", "-id")
+
+
+def partner_open_invitations(*, partner) -> QuerySet[Invitation]:
+    """Invitations of ``partner`` not yet accepted, revoked or expired."""
+    return Invitation.objects.filter(
+        partner=partner, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    ).order_by("email")
+
+
+# --------------------------------------------------------------------------------------
+# Scenarios
+# --------------------------------------------------------------------------------------
+def partner_participations(*, partner) -> QuerySet[Participation]:
+    """Every participation of ``partner`` with its scenario version, open ones first. One
+    query."""
+    return (
+        Participation.objects.filter(partner=partner)
+        .select_related("scenario", "scenario__industry")
+        .order_by("scenario_code", "-requested_at")
+    )
+
+
+def scenario_visible_to_partner(*, partner, code: str) -> Scenario | None:
+    """The version of ``code`` the partner sees: the one it actively takes part in, else the
+    latest published version open to it (reserved for no one, or for it); None otherwise.
+    Items (on-sale products) and industry loaded."""
+    try:
+        return scenario_get_for_partner(partner=partner, code=code)
+    except Scenario.DoesNotExist:
+        pass
+    return (
+        Scenario.objects.filter(code=code, status=Scenario.Status.PUBLISHED)
+        .filter(Q(reserved_for__isnull=True) | Q(reserved_for=partner))
+        .select_related("industry")
+        .prefetch_related(
+            Prefetch(
+                "items",
+                queryset=BundleItem.objects.filter(product__status=Product.Status.ACTIVE)
+                .select_related("product")
+                .order_by("position"),
+            )
+        )
+        .order_by("-version")
+        .first()
+    )
+
+
+def segments() -> QuerySet[Segment]:
+    return Segment.objects.order_by("position", "code")

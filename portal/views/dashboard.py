@@ -1,0 +1,85 @@
+"""The partner's dashboard, the partner switch and the getting-started page."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partners.api import counters
+from scenarios.selectors import scenario_list_for_partner
+
+from .. import access as portal_access
+from .. import selectors
+from ..access import MANAGERS, PartnerAccess, partner_page
+from ..charts import daily_calls_chart
+
+CHART_DAYS = 30
+
+
+def _calls_chart(access: PartnerAccess):
+    if counters.pending_locally():
+        counters.flush_usage()  # the embedded default buffers API counts in this process
+    until = selectors.business_today()
+    since = until - timedelta(days=CHART_DAYS - 1)
+    daily = selectors.partner_daily_calls(partner=access.partner, since=since, until=until)
+    days = [since + timedelta(days=i) for i in range(CHART_DAYS)]
+    calls = [daily.get(d, (0, 0))[0] for d in days]
+    errors = [daily.get(d, (0, 0))[1] for d in days]
+    svg = daily_calls_chart(
+        title=_("API calls, last %(days)d days") % {"days": CHART_DAYS},
+        days=days,
+        calls=calls,
+        errors=errors,
+        labels=(_("Calls"), _("Errors")),
+    )
+    return svg, sum(calls), sum(errors)
+
+
+@partner_page("dashboard")
+def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    context = {"access": access}
+    context["show_keys"] = access.can_view("usage")
+    context["show_documents"] = access.role in MANAGERS
+    if context["show_keys"]:
+        context["calls_chart"], context["calls_total"], context["errors_total"] = _calls_chart(access)
+        context["keys_expiring"] = selectors.partner_keys_expiring(
+            partner=access.partner, within=timedelta(days=settings.API_KEY_EXPIRY_WARNING_DAYS)
+        )
+    if context["show_documents"]:
+        context["documents_expiring"] = selectors.partner_documents_expiring(
+            partner=access.partner, within=timedelta(days=settings.PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS)
+        )
+    return render(request, "portal/dashboard.html", context)
+
+
+@partner_page("docs")
+def getting_started(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    scenarios = scenario_list_for_partner(partner=access.partner)
+    return render(
+        request,
+        "portal/getting_started.html",
+        {"access": access, "scenarios": scenarios, "site_url": settings.SITE_URL.rstrip("/")},
+    )
+
+
+@login_required
+@require_POST
+def switch_partner(request: HttpRequest) -> HttpResponse:
+    """Make another of the user's partners the active one."""
+    try:
+        partner_id = int(request.POST.get("partner", ""))
+    except ValueError as exc:
+        raise Http404 from exc
+    if not portal_access.choose(request, partner_id):
+        raise Http404
+    target = request.POST.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = ""
+    return redirect(target or "portal:dashboard")

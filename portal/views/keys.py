@@ -1,0 +1,101 @@
+"""API keys (create, shown once; rotate with overlap; revoke; usage per key) and webhooks
+(endpoints, secret shown once, rotate, test event, delivery log), through the partners
+services."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from partners import services as partner_services
+from partners.api.selectors import partner_api_keys
+from portal.domain import DomainError
+
+from .. import selectors
+from ..access import PartnerAccess, partner_page
+from ..forms import ApiKeyForm, ReasonForm, add_domain_error
+
+USAGE_DAYS = 30
+
+
+def _show_once(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+    """A page holding a secret: never cached, never stored."""
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@partner_page("keys")
+def key_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    until = selectors.business_today()
+    usage = selectors.partner_calls_by_key(
+        partner=access.partner, since=until - timedelta(days=USAGE_DAYS - 1), until=until
+    )
+    keys = list(partner_api_keys(partner=access.partner))
+    rows = [(key, *usage.get(key.pk, (0, 0))) for key in keys]
+    return render(
+        request, "portal/keys/list.html", {"access": access, "rows": rows, "usage_days": USAGE_DAYS}
+    )
+
+
+@never_cache
+@partner_page("keys", change=True)
+def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = partner_services.api_key_issue(
+                partner=access.partner,
+                actor=request.user,
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                channel=form.cleaned_data["channel"],
+                expires_at=form.expires_at(),
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return _show_once(request, "portal/keys/issued.html", {"access": access, "issued": issued})
+    return render(request, "portal/keys/create.html", {"access": access, "form": form})
+
+
+def _key(access: PartnerAccess, prefix: str):
+    return get_object_or_404(partner_api_keys(partner=access.partner), prefix=prefix)
+
+
+@never_cache
+@partner_page("keys", change=True)
+def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> HttpResponse:
+    api_key = _key(access, prefix)
+    if request.method == "POST":
+        try:
+            issued = partner_services.api_key_rotate(api_key=api_key, actor=request.user)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("portal:keys")
+        return _show_once(
+            request, "portal/keys/issued.html", {"access": access, "issued": issued, "rotated": api_key}
+        )
+    return render(request, "portal/keys/rotate.html", {"access": access, "api_key": api_key})
+
+
+@partner_page("keys", change=True)
+def key_revoke(request: HttpRequest, access: PartnerAccess, prefix: str) -> HttpResponse:
+    api_key = _key(access, prefix)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner_services.api_key_revoke(
+                api_key=api_key, actor=request.user, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("The key %(prefix)s is revoked.") % {"prefix": api_key.prefix})
+            return redirect("portal:keys")
+    return render(request, "portal/keys/revoke.html", {"access": access, "api_key": api_key, "form": form})

@@ -1,0 +1,33 @@
+"""Routes of the partner portal (namespace ``portal``, under ``/portal/``)."""
+
+from django.urls import path
+
+from . import dashboard, keys, onboarding, scenarios, team
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", dashboard.dashboard, name="dashboard"),
+    path("switch/", dashboard.switch_partner, name="switch"),
+    path("getting-started/", dashboard.getting_started, name="getting-started"),
+    # onboarding
+    path("apply/", onboarding.apply_company, name="apply"),
+    path("apply/contacts/", onboarding.apply_contacts, name="apply-contacts"),
+    path("apply/documents/", onboarding.apply_documents, name="apply-documents"),
+    path("apply/review/", onboarding.apply_review, name="apply-review"),
+    path("application/", onboarding.application_status, name="application"),
+    # scenarios
+    path("scenarios/", scenarios.scenario_list, name="scenarios"),
+    path("scenarios/<slug:code>/", scenarios.scenario_detail, name="scenario"),
+    path("scenarios/<slug:code>/offers/", scenarios.scenario_offers, name="scenario-offers"),
+    # API keys
+    path("keys/", keys.key_list, name="keys"),
+    path("keys/new/", keys.key_create, name="key-create"),
+    path("keys/<str:prefix>/rotate/", keys.key_rotate, name="key-rotate"),
+    path("keys/<str:prefix>/revoke/", keys.key_revoke, name="key-revoke"),
+    # team
+    path("team/", team.team, name="team"),
+    path("team/<int:pk>/role/", team.member_role, name="member-role"),
+    path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
+    path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
+]

@@ -1,0 +1,55 @@
+"""Helpers of the browser journeys: staff with a TOTP authenticator, codes computed with the
+same algorithm as allauth (RFC 6238), logging in through the real pages."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from django.core import mail
+
+PASSWORD = "a-Long-pass-2026!"
+
+
+def staff_with_totp(email: str = "reviewer@bank.test"):
+    """A superuser with a TOTP authenticator; returns ``(user, secret)``."""
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    from tests.factories import StaffFactory
+
+    user = StaffFactory(email=email, is_superuser=True, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return user, secret
+
+
+def totp_code(secret: str) -> str:
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def log_in(
+    page, email: str, password: str = PASSWORD, *, totp_secret: str | None = None, next_url: str = ""
+) -> None:
+    page.goto("/accounts/login/" + (f"?next={next_url}" if next_url else ""))
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    if totp_secret:
+        page.fill("input[name=code]", totp_code(totp_secret))
+        with page.expect_navigation():
+            page.click("form button[type=submit]")
+
+
+def confirmation_link(address: str) -> str:
+    """The e-mail confirmation link last sent to ``address`` (the locmem outbox)."""
+    for message in reversed(mail.outbox):
+        if address in message.to:
+            found = re.search(r"https?://\S+/accounts/confirm-email/\S+/", message.body)
+            if found:
+                return found.group(0)
+    raise AssertionError(f"no confirmation e-mail to {address}")

@@ -1,0 +1,117 @@
+"""Journey 1: a company signs up, verifies its e-mail, completes the wizard; staff (logged in
+with an authenticator code) approve it in the admin; the owner creates an API key, the key calls
+GET /api/v1/me/, and the dashboard shows the call.
+
+Staff log in through the real login page and pass a TOTP code computed with the same algorithm
+(RFC 6238) from the authenticator's secret that the test gave them."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+import pytest
+
+from partners import services
+from partners.models import Partner, PartnerDocument
+from tests.factories import IndustryFactory, _credit_code
+from tests.partners.factories import PDF
+
+from .helpers import PASSWORD, confirmation_link, log_in, staff_with_totp
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def staff_page(browser, live_server):
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
+    )
+    context.set_default_timeout(15_000)
+    yield context.new_page()
+    context.close()
+
+
+def admin_action(page, partner: Partner, action: str) -> None:
+    page.goto("/admin/partners/partner/")
+    page.check(f"input[name=_selected_action][value='{partner.pk}']")
+    page.select_option("select[name=action]", action)
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    with page.expect_navigation():
+        page.click("input[name=confirm]")
+
+
+def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff_page, screenshot, settings):
+    settings.STAFF_MFA_REQUIRED = True
+    industry = IndustryFactory(code="travel", name="Travel")
+    staff, secret = staff_with_totp()
+
+    # Sign up and verify the e-mail address from the outbox.
+    page.goto("/accounts/signup/")
+    page.fill("input[name=email]", "owner@sunny-trips.test")
+    page.fill("input[name=password1]", PASSWORD)
+    page.fill("input[name=password2]", PASSWORD)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    link = urlparse(confirmation_link("owner@sunny-trips.test")).path
+    page.goto(link)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+
+    # The onboarding wizard.
+    assert page.url.endswith("/portal/apply/")
+    page.fill("input[name=legal_name]", "Sunny Trips Co., Ltd.")
+    page.fill("input[name=display_name]", "Sunny Trips")
+    page.fill("input[name=credit_code]", _credit_code(777))
+    page.select_option("select[name=industry]", str(industry.pk))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    page.fill("input[name=contact_name]", "Sunny Owner")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    for document_type in PartnerDocument.REQUIRED_TYPES:
+        page.select_option("select[name=document_type]", document_type)
+        page.set_input_files(
+            "input[name=file]", files=[{"name": "scan.pdf", "mimeType": "application/pdf", "buffer": PDF}]
+        )
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+    page.goto("/portal/apply/review/")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.locator("[data-testid=application-status]").inner_text() == "Submitted"
+    partner = Partner.objects.get(display_name="Sunny Trips")
+
+    # Staff review: the admin asks for the authenticator code at login.
+    staff_page.goto("/admin/")
+    assert "/accounts/login/" in staff_page.url
+    log_in(staff_page, staff.email, totp_secret=secret, next_url="/admin/")
+    assert urlparse(staff_page.url).path == "/admin/"
+    admin_action(staff_page, partner, "lifecycle_review_start")
+    # The review checklist (documents checked against the originals, the registry, a risk
+    # rating, a relationship manager) is staff work outside this journey: done by services.
+    for document in PartnerDocument.objects.filter(partner=partner):
+        services.document_verify(document=document, actor=staff)
+    partner.refresh_from_db()
+    services.partner_credit_code_verify(partner=partner, actor=staff)
+    services.partner_update(partner=partner, actor=staff, risk_rating="low", relationship_manager=staff)
+    admin_action(staff_page, partner, "lifecycle_approve")
+    admin_action(staff_page, partner, "lifecycle_activate")
+    partner.refresh_from_db()
+    assert partner.status == Partner.Status.ACTIVE
+
+    # The owner creates a key, and the key calls the API.
+    page.goto("/portal/keys/new/")
+    page.fill("input[name=name]", "Booking server")
+    page.select_option("select[name=channel]", "erp")
+    page.check("input[name=scopes][value=read]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    key = page.locator("[data-testid=new-key]").inner_text().strip()
+    answer = page.request.get("/api/v1/me/", headers={"Authorization": f"Api-Key {key}"})
+    assert answer.status == 200
+    assert answer.json()["partner"]["slug"] == partner.slug
+
+    page.goto("/portal/")
+    assert page.locator("[data-testid=calls-total]").inner_text() == "1"
+    screenshot(page, "journey-signup-to-first-call")

@@ -1,0 +1,143 @@
+"""API key pages: create (shown once), rotate, revoke, usage per key; who may do what."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from partners.models import ApiUsage, PartnerAPIKey
+from tests.api.factories import issue, verified_documents
+
+pytestmark = pytest.mark.django_db
+
+
+def new_key(client, **overrides):
+    data = {
+        "name": "ERP",
+        "channel": "erp",
+        "scopes": ["read", "offers"],
+        "expires_on": (timezone.localdate() + timedelta(days=90)).isoformat(),
+    }
+    return client.post(reverse("portal:key-create"), {**data, **overrides})
+
+
+def test_a_developer_creates_a_key_shown_once(client, bob, documented):
+    client.force_login(bob)
+
+    response = new_key(client)
+
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
+    api_key = PartnerAPIKey.objects.get(partner=documented)
+    page = response.content.decode()
+    assert api_key.prefix in page
+    assert "shown only this once" in page
+    assert sorted(api_key.scopes) == ["offers", "read"]
+    assert api_key.channel == "erp"
+    # Gone for good: the list shows the prefix only.
+    listing = client.get(reverse("portal:keys")).content.decode()
+    assert api_key.prefix in listing
+    shown = page.split('data-testid="new-key">')[1].split("<")[0]
+    assert shown.startswith(api_key.prefix)
+    assert len(shown) > 40
+    assert shown not in listing
+
+
+def test_a_key_needs_valid_documents(client, alice, acme):
+    client.force_login(alice)
+
+    response = new_key(client)
+
+    assert response.status_code == 200
+    assert "A required document is missing" in response.content.decode()
+    assert not PartnerAPIKey.objects.exists()
+
+
+def test_an_expiry_beyond_the_maximum_is_refused_on_its_field(client, alice, documented):
+    client.force_login(alice)
+
+    response = new_key(client, expires_on=(timezone.localdate() + timedelta(days=2000)).isoformat())
+
+    assert "A key lives at most" in response.content.decode()
+    assert not PartnerAPIKey.objects.exists()
+
+
+def test_rotating_issues_a_new_key_and_keeps_the_old_one_for_the_overlap(client, alice, documented):
+    old = issue(documented).api_key
+    client.force_login(alice)
+
+    response = client.post(reverse("portal:key-rotate", args=[old.prefix]))
+
+    assert response.status_code == 200
+    new = PartnerAPIKey.objects.get(rotated_from=old)
+    assert new.prefix in response.content.decode()
+    old.refresh_from_db()
+    assert old.rotated_at is not None
+    assert old.is_usable
+    assert old.expiry_date <= timezone.now() + timedelta(hours=25)
+
+
+def test_revoking_needs_a_reason_and_stops_the_key(client, alice, documented):
+    api_key = issue(documented).api_key
+    client.force_login(alice)
+
+    assert client.post(reverse("portal:key-revoke", args=[api_key.prefix]), {"reason": ""}).status_code == 200
+    response = client.post(reverse("portal:key-revoke", args=[api_key.prefix]), {"reason": "leaked in a log"})
+
+    assert response["Location"] == reverse("portal:keys")
+    api_key.refresh_from_db()
+    assert api_key.revoked
+
+
+def test_another_partner_s_key_is_a_404(client, alice, documented, other):
+    verified_documents(other)
+    foreign = issue(other).api_key
+    client.force_login(alice)
+
+    assert client.get(reverse("portal:key-rotate", args=[foreign.prefix])).status_code == 404
+    assert (
+        client.post(reverse("portal:key-revoke", args=[foreign.prefix]), {"reason": "x"}).status_code == 404
+    )
+    foreign.refresh_from_db()
+    assert not foreign.revoked
+
+
+@pytest.mark.parametrize("persona", ["fiona", "victor"])
+def test_finance_and_viewers_cannot_create_rotate_or_revoke(client, request, documented, persona):
+    api_key = issue(documented).api_key
+    client.force_login(request.getfixturevalue(persona))
+
+    assert new_key(client).status_code == 403
+    assert client.post(reverse("portal:key-rotate", args=[api_key.prefix])).status_code == 403
+    assert (
+        client.post(reverse("portal:key-revoke", args=[api_key.prefix]), {"reason": "x"}).status_code == 403
+    )
+    assert PartnerAPIKey.objects.count() == 1
+
+
+def test_an_outsider_is_sent_away(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="nobody@x.test"))
+
+    assert client.get(reverse("portal:keys"))["Location"] == reverse("portal:apply")
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_the_key_list_costs_the_same_queries_whatever_the_data(
+    client, alice, documented, django_assert_num_queries, size
+):
+    for n in range(size):
+        api_key = issue(documented, name=f"key {n}").api_key
+        ApiUsage.objects.create(
+            key=api_key, partner=documented, day=timezone.localdate(), endpoint="me", calls=7, errors=2
+        )
+    client.force_login(alice)
+
+    # session, user, memberships, usage per key, keys
+    with django_assert_num_queries(5):
+        response = client.get(reverse("portal:keys"))
+    assert response.content.decode().count(">7<") == size
