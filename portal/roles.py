@@ -56,6 +56,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.add_participation",
         "scenarios.change_participation",
         "scenarios.decide_participation",
+        # staff console: risk signals (escalating suspends the partner)
+        "portal.decide_risksignal",
     ],
     PRODUCT_MANAGERS: [
         # products: the catalog, segment prices, import/export

@@ -54,3 +54,29 @@ def api_usage_chart(rows: Iterable[dict], start: date, end: date):
             _("Errors"): [by_day[d]["errors"] if d in by_day else 0 for d in labels],
         },
     )
+
+
+def money_by_month_chart(rows: Iterable[dict]):
+    rows = list(rows)
+    return charts.bar_chart(
+        title=_("Gross and revenue share per month"),
+        labels=[r["month"].strftime("%Y-%m") for r in rows],
+        series={_("Gross"): [r["gross"] for r in rows], _("Revenue share"): [r["share"] for r in rows]},
+    )
+
+
+def funnel_chart(funnel):
+    """Per scenario: offer requests quoted against transactions reported."""
+    totals: dict[str, list[int]] = {}
+    for row in funnel.rows:
+        pair = totals.setdefault(row.scenario_code, [0, 0])
+        pair[0] += row.quotes
+        pair[1] += row.sales
+    return charts.bar_chart(
+        title=_("Offers quoted and transactions reported"),
+        labels=list(totals),
+        series={
+            _("Offers quoted"): [v[0] for v in totals.values()],
+            _("Transactions"): [v[1] for v in totals.values()],
+        },
+    )

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from partners.models import Industry
+from portal.models import RiskSignal
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 731
@@ -77,3 +78,14 @@ class AuditForm(FilterForm):
         super().__init__(*args, **kwargs)
         del self.fields["industry"], self.fields["scenario"]
         self.fields["source"].choices = [("", _("All records")), *source_choices()]
+
+
+class RiskFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("Open and acknowledged")), *RiskSignal.Status.choices],
+    )
+    rule = forms.ChoiceField(
+        label=_("Rule"), required=False, choices=[("", _("All rules")), *RiskSignal.Rule.choices]
+    )

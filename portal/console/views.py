@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import admin, messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from partners.selectors import business_today
 from portal.domain import DomainError
+from portal.models import RiskSignal
 
-from . import figures, services
+from . import exports, figures, services
 from .access import staff_required
-from .forms import AuditForm, FilterForm, ReasonForm
+from .forms import AuditForm, FilterForm, ReasonForm, RiskFilterForm
 from .selectors import audit as audit_selectors
 from .selectors import ecosystem
 from .selectors import inbox as inbox_selectors
 from .selectors import jobs as jobs_selectors
+from .selectors import revenue as revenue_selectors
+from .selectors import risk as risk_selectors
+from .services import risk as risk_services
+from .services import rollups
 
 
 def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
@@ -53,6 +60,38 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         usage_totals={"calls": sum(r["calls"] for r in usage), "errors": sum(r["errors"] for r in usage)},
         documents=ecosystem.documents_expiring(filters=filters, today=today),
         keys=ecosystem.keys_expiring(filters=filters, today=today),
+        **_money_figures(filters),
+    )
+
+
+def _money_figures(filters) -> dict:
+    by_month = revenue_selectors.transactions_by_month(filters=filters)
+    return {
+        "by_month": by_month,
+        "by_month_chart": figures.money_by_month_chart(by_month),
+        "by_scenario": revenue_selectors.transactions_by_scenario(filters=filters),
+        "by_partner": revenue_selectors.transactions_by_partner(filters=filters),
+        "settlement": revenue_selectors.settlement_status(filters=filters),
+    }
+
+
+@require_GET
+@staff_required
+def funnel(request: HttpRequest) -> HttpResponse:
+    form, filters = _filters(request)
+    result = revenue_selectors.scenario_funnel(filters=filters)
+    export = request.GET.get("export")
+    if export in exports.FORMATS:
+        return exports.funnel_response(result, filters=filters, file_format=export)
+    return _page(
+        request,
+        "console/funnel.html",
+        _("Scenario funnel"),
+        form=form,
+        filters=filters,
+        funnel=result,
+        chart=figures.funnel_chart(result),
+        query=request.GET.urlencode(),
     )
 
 
@@ -114,3 +153,52 @@ def jobs(request: HttpRequest) -> HttpResponse:
         beat_link=jobs_selectors.beat_admin_link(),
         heartbeat=jobs_selectors.last_heartbeat(),
     )
+
+
+@require_GET
+@staff_required
+def risk(request: HttpRequest) -> HttpResponse:
+    form = RiskFilterForm(request.GET or None)
+    status, rule = (form.cleaned_data["status"], form.cleaned_data["rule"]) if form.is_valid() else ("", "")
+    signals = list(risk_selectors.risk_signals(status=status, rule=rule)[: risk_selectors.PAGE_SIZE])
+    return _page(request, "console/risk.html", _("Risk signals"), form=form, signals=signals)
+
+
+@require_POST
+@staff_required
+def risk_scan(request: HttpRequest) -> HttpResponse:
+    today = business_today()
+    rollups.transaction_rollup_refresh(start=today - timedelta(days=1), end=today)
+    result = risk_services.risk_scan(day=today)
+    messages.success(
+        request,
+        _("Scan done: %(found)s signals found, %(created)s new.")
+        % {"found": result.found, "created": result.created},
+    )
+    return redirect("console:risk")
+
+
+RISK_ACTIONS = {
+    "acknowledge": "risk_signal_acknowledge",
+    "escalate": "risk_signal_escalate",
+    "dismiss": "risk_signal_dismiss",
+}
+
+
+@require_POST
+@staff_required
+def risk_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    signal = get_object_or_404(RiskSignal, pk=pk)
+    if action not in RISK_ACTIONS:
+        raise Http404
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        getattr(risk_services, RISK_ACTIONS[action])(
+            signal=signal, actor=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("console:risk")

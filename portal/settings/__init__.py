@@ -303,6 +303,18 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.document_expiry_sweep",
         "schedule": crontab(hour=1, minute=10),
     },
+    "console-rollup-recent": {
+        "task": "portal.tasks.console_rollup_recent",
+        "schedule": crontab(minute="*/10"),
+    },
+    "console-rollup-nightly": {
+        "task": "portal.tasks.console_rollup_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "console-risk-scan": {
+        "task": "portal.tasks.risk_scan",
+        "schedule": crontab(minute="5,35"),
+    },
     # Revenue: settle every period closed through yesterday (Asia/Shanghai).
     "revenue-settle": {
         "task": "revenue.tasks.settle",
@@ -423,3 +435,16 @@ REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settleme
 # worker in that pause). Always 0 in production.
 REVENUE_SETTLEMENT_PAUSE_SECONDS = 0.0 if PRODUCTION else env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
 REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
+
+# Staff console: analytics roll-ups and risk rules
+CONSOLE_ROLLUP_RECENT_DAYS = env.int("CONSOLE_ROLLUP_RECENT_DAYS", default=3)
+CONSOLE_ROLLUP_NIGHTLY_DAYS = env.int("CONSOLE_ROLLUP_NIGHTLY_DAYS", default=400)
+RISK_VELOCITY_BASELINE_DAYS = env.int("RISK_VELOCITY_BASELINE_DAYS", default=28)
+RISK_VELOCITY_MULTIPLIER = env.int("RISK_VELOCITY_MULTIPLIER", default=3)
+RISK_VELOCITY_MIN_TRANSACTIONS = env.int("RISK_VELOCITY_MIN_TRANSACTIONS", default=20)
+RISK_REPEATED_AMOUNT_MIN = env.int("RISK_REPEATED_AMOUNT_MIN", default=3)
+RISK_REFUND_RATIO = env.str("RISK_REFUND_RATIO", default="0.30")
+RISK_REFUND_MIN_SALES = env.int("RISK_REFUND_MIN_SALES", default=5)
+# Night hours [start, end) in Asia/Shanghai, and how many transactions in them make a burst.
+RISK_NIGHT_HOURS = (env.int("RISK_NIGHT_START_HOUR", default=0), env.int("RISK_NIGHT_END_HOUR", default=6))
+RISK_OUT_OF_HOURS_MIN = env.int("RISK_OUT_OF_HOURS_MIN", default=10)

@@ -13,8 +13,8 @@ from partners.services import lifecycle
 from scenarios.models import Participation
 from scenarios.services import participation as participation_services
 
-from .exceptions import SelfApproval, UnknownDecision
-from .selectors import inbox
+from ..exceptions import SelfApproval, UnknownDecision
+from ..selectors import inbox
 
 logger = logging.getLogger(__name__)
 

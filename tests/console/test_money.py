@@ -1,0 +1,189 @@
+"""The money figures of the dashboard and the scenario funnel, against hand-computed numbers.
+
+Skyway sells in the travel scenario (two products, 30 % share, monthly statements):
+January: c1 buys both products (100 + 50), c2 buys one (200) and gets 20 back; February: c3
+buys one (300). 10 offer requests quoted in January, 5 in February. January is settled.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+
+import openpyxl
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from portal.console.services.rollups import transaction_rollup_refresh
+from portal.models import ScenarioCustomersMonthly, TransactionDaily
+from revenue.periods import Period
+from revenue.services.settlement import statement_generate
+from scenarios.models import OfferQuoteDaily
+from tests.console.factories import ledger_row, shanghai
+from tests.factories import IndustryFactory, PartnerFactory
+from tests.revenue.factories import agreement_in_force, finance_staff, join, scenario_with_products
+
+PERIOD = {"date_from": "2026-01-01", "date_to": "2026-02-28"}
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(datetime(2026, 3, 10, 9, 0, tzinfo=shanghai(date(2026, 3, 10)).tzinfo)):
+        yield
+
+
+@pytest.fixture
+def travel(db, staff_roles, clock):
+    industry = IndustryFactory(code="travel", name="Travel")
+    scenario, (installment, cover) = scenario_with_products()
+    skyway = PartnerFactory(slug="skyway", display_name="Skyway", industry=industry)
+    join(skyway, scenario)
+    agreement = agreement_in_force(
+        maker=finance_staff(staff_roles, "maker@bank.example", "Finance makers"),
+        checker=finance_staff(staff_roles, "checker@bank.example", "Finance checkers"),
+        partner=skyway,
+        scenario=scenario,
+    )
+    ledger_row(
+        skyway, scenario, installment, when=shanghai(date(2026, 1, 10)), amount="100.00", customer="c1"
+    )
+    ledger_row(skyway, scenario, cover, when=shanghai(date(2026, 1, 11)), amount="50.00", customer="c1")
+    ledger_row(
+        skyway, scenario, installment, when=shanghai(date(2026, 1, 12)), amount="200.00", customer="c2"
+    )
+    ledger_row(
+        skyway,
+        scenario,
+        installment,
+        when=shanghai(date(2026, 1, 13)),
+        amount="20.00",
+        kind="refund",
+        customer="c2",
+    )
+    ledger_row(skyway, scenario, installment, when=shanghai(date(2026, 2, 2)), amount="300.00", customer="c3")
+    OfferQuoteDaily.objects.create(
+        partner=skyway, scenario=scenario, day=date(2026, 1, 10), quotes=10, offers=20
+    )
+    OfferQuoteDaily.objects.create(
+        partner=skyway, scenario=scenario, day=date(2026, 2, 1), quotes=5, offers=10
+    )
+    statement_generate(agreement_id=agreement.pk, period=Period(date(2026, 1, 1), date(2026, 1, 31)))
+    transaction_rollup_refresh(start=date(2026, 1, 1), end=date(2026, 2, 28))
+    return {"scenario": scenario, "skyway": skyway, "industry": industry}
+
+
+def test_the_rollup_counts_each_day_product_and_kind(travel):
+    rows = {
+        (r.day, r.product.code, r.kind): (r.count, r.amount)
+        for r in TransactionDaily.objects.select_related("product")
+    }
+    assert rows == {
+        (date(2026, 1, 10), "trip-installment", "sale"): (1, Decimal("100.00")),
+        (date(2026, 1, 11), "trip-cover", "sale"): (1, Decimal("50.00")),
+        (date(2026, 1, 12), "trip-installment", "sale"): (1, Decimal("200.00")),
+        (date(2026, 1, 13), "trip-installment", "refund"): (1, Decimal("20.00")),
+        (date(2026, 2, 2), "trip-installment", "sale"): (1, Decimal("300.00")),
+    }
+    months = {(r.month, r.customers, r.cross_sell_customers) for r in ScenarioCustomersMonthly.objects.all()}
+    assert months == {(date(2026, 1, 1), 2, 1), (date(2026, 2, 1), 1, 0)}
+
+
+def test_a_rebuild_gives_the_same_rows(travel):
+    before = sorted(TransactionDaily.objects.values_list("day", "product_id", "kind", "count", "amount"))
+    transaction_rollup_refresh(start=date(2026, 1, 1), end=date(2026, 2, 28))
+    assert (
+        sorted(TransactionDaily.objects.values_list("day", "product_id", "kind", "count", "amount")) == before
+    )
+
+
+def test_money_per_month(staff_client, travel):
+    rows = staff_client.get("/staff/", PERIOD).context["by_month"]
+    assert [(r["month"], r["sales"], r["refunds"], r["gross"], r["share"]) for r in rows] == [
+        (date(2026, 1, 1), 3, 1, Decimal("330.00"), Decimal("99.00")),
+        (date(2026, 2, 1), 1, 0, Decimal("300.00"), Decimal("0.00")),
+    ]
+
+
+def test_money_per_scenario_and_partner(staff_client, travel):
+    context = staff_client.get("/staff/", PERIOD).context
+    [scenario] = context["by_scenario"]
+    assert (scenario["scenario_code"], scenario["sales"], scenario["gross"], scenario["share"]) == (
+        "travel-finance",
+        4,
+        Decimal("630.00"),
+        Decimal("99.00"),
+    )
+    [partner] = context["by_partner"]
+    assert (partner["partner__display_name"], partner["gross"], partner["share"]) == (
+        "Skyway",
+        Decimal("630.00"),
+        Decimal("99.00"),
+    )
+    assert [(r["period_start"], r["draft"], r["approved"]) for r in context["settlement"]] == [
+        (date(2026, 1, 1), 1, 0)
+    ]
+
+
+def test_the_scenario_filter_excludes_other_scenarios(staff_client, travel):
+    context = staff_client.get("/staff/", {**PERIOD, "scenario": "another"}).context
+    assert context["by_scenario"] == []
+    assert context["by_month"] == []
+
+
+def test_the_funnel_from_quotes_to_revenue_share(staff_client, travel):
+    funnel = staff_client.get("/staff/funnel/", PERIOD).context["funnel"]
+    [row] = funnel.rows
+    assert (row.scenario_code, row.partner, row.quotes, row.sales, row.refunds) == (
+        "travel-finance",
+        "Skyway",
+        15,
+        4,
+        1,
+    )
+    assert row.conversion == Decimal("0.2667")
+    assert (row.gross, row.share) == (Decimal("630.00"), Decimal("99.00"))
+    assert (row.customers, row.cross_sell_customers, row.cross_sell_rate) == (3, 1, Decimal("0.3333"))
+    assert [(p["product__code"], p["sales"]) for p in funnel.top_products["travel-finance"]] == [
+        ("trip-installment", 3),
+        ("trip-cover", 1),
+    ]
+
+
+def test_the_funnel_exports_as_csv_and_xlsx(staff_client, travel):
+    response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "csv"})
+    assert response["Content-Disposition"] == 'attachment; filename="funnel-20260101-20260228.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][:4] == ["scenario", "partner", "offers_quoted", "transactions"]
+    assert rows[1][:4] == ["travel-finance", "Skyway", "15", "4"]
+    response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert [c.value for c in sheet[2]][:4] == ["travel-finance", "Skyway", 15, 4]
+
+
+def test_partner_users_cannot_export(client, alice):
+    client.force_login(alice)
+    assert client.get("/staff/funnel/", {"export": "csv"}).status_code == 403
+
+
+def test_money_pages_cost_the_same_queries_at_two_sizes(staff_client, travel, django_assert_num_queries):
+    counts = {}
+    for url in ("/staff/", "/staff/funnel/"):
+        with CaptureQueriesContext(connection) as ctx:
+            staff_client.get(url, PERIOD)
+        counts[url] = len(ctx.captured_queries)
+    scenario, skyway = travel["scenario"], travel["skyway"]
+    products = [item.product for item in scenario.items.all()]
+    for n in range(30):
+        ledger_row(
+            skyway, scenario, products[n % 2], when=shanghai(date(2026, 1, 1 + n % 28)), customer=f"x{n}"
+        )
+    other = PartnerFactory(slug="oasis", industry=travel["industry"])
+    ledger_row(other, scenario, products[0], when=shanghai(date(2026, 2, 3)))
+    transaction_rollup_refresh(start=date(2026, 1, 1), end=date(2026, 2, 28))
+    for url, expected in counts.items():
+        with django_assert_num_queries(expected):
+            assert staff_client.get(url, PERIOD).status_code == 200
