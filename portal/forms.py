@@ -128,3 +128,31 @@ class OfferForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["event"].choices = [(e, e) for e in events]
         self.fields["segment"].choices = [("", _("Standard")), *segments]
+
+
+class DisputeForm(forms.Form):
+    line = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("What is wrong with this line?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class TransactionFilterForm(forms.Form):
+    occurred_after = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    occurred_before = forms.DateField(
+        label=_("Before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    scenario = forms.SlugField(label=_("Scenario code"), required=False)
+
+    def filters(self) -> dict:
+        """The selector's keyword arguments: dates as the start of the day (Asia/Shanghai)."""
+        from datetime import datetime, time
+
+        data = self.cleaned_data if self.is_valid() else {}
+        out: dict = {"scenario": data.get("scenario") or None}
+        for name in ("occurred_after", "occurred_before"):
+            day = data.get(name)
+            out[name] = timezone.make_aware(datetime.combine(day, time.min)) if day else None
+        return out

@@ -17,6 +17,7 @@ from partners.models import (
 )
 from partners.selectors import business_today
 from products.models import Product, Segment
+from revenue.models import Dispute
 from scenarios.models import BundleItem, Participation, Scenario
 from scenarios.selectors import scenario_get_for_partner
 
@@ -24,6 +25,7 @@ __all__ = [
     "business_today",
     "partner_calls_by_key",
     "partner_daily_calls",
+    "partner_disputes",
     "partner_documents_expiring",
     "partner_keys_expiring",
     "partner_open_invitations",
@@ -144,3 +146,17 @@ def scenario_visible_to_partner(*, partner, code: str) -> Scenario | None:
 
 def segments() -> QuerySet[Segment]:
     return Segment.objects.order_by("position", "code")
+
+
+# --------------------------------------------------------------------------------------
+# Revenue
+# --------------------------------------------------------------------------------------
+def partner_disputes(*, partner, statement=None) -> QuerySet[Dispute]:
+    """The disputes ``partner`` raised (of one statement, when given), newest first, with the
+    line and its statement. One query."""
+    rows = Dispute.objects.filter(partner=partner)
+    if statement is not None:
+        rows = rows.filter(line__statement=statement)
+    return rows.select_related("line", "line__statement", "line__product", "raised_by").order_by(
+        "-raised_at", "-id"
+    )

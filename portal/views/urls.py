@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard, keys, onboarding, scenarios, team
+from . import dashboard, keys, onboarding, revenue, scenarios, team
 
 app_name = "portal"
 
@@ -25,6 +25,13 @@ urlpatterns = [
     path("keys/new/", keys.key_create, name="key-create"),
     path("keys/<str:prefix>/rotate/", keys.key_rotate, name="key-rotate"),
     path("keys/<str:prefix>/revoke/", keys.key_revoke, name="key-revoke"),
+    # revenue
+    path("statements/", revenue.statement_list, name="statements"),
+    path("statements/<int:pk>/", revenue.statement_detail, name="statement"),
+    path("statements/<int:pk>/export.csv", revenue.statement_export, {"fmt": "csv"}, name="statement-csv"),
+    path("statements/<int:pk>/export.xlsx", revenue.statement_export, {"fmt": "xlsx"}, name="statement-xlsx"),
+    path("disputes/", revenue.dispute_list, name="disputes"),
+    path("transactions/", revenue.transaction_list, name="transactions"),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),

@@ -1,0 +1,151 @@
+"""Statements, disputes and transactions pages: finance sees and disputes, developers do not,
+another partner's statement is a 404, query counts stay fixed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from revenue import services
+from revenue.models import Dispute, Statement
+from tests.revenue.factories import (
+    agreement_in_force,
+    finance_staff,
+    item,
+    join,
+    record,
+    scenario_with_products,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def settled(staff_roles, acme):
+    """Acme in a scenario under a 30 % agreement, with January settled into a statement."""
+    maker = finance_staff(staff_roles, "maker@bank.test", "Finance makers")
+    checker = finance_staff(staff_roles, "checker@bank.test", "Finance checkers")
+    scenario, _products = scenario_with_products()
+    join(acme, scenario)
+    agreement_in_force(maker=maker, checker=checker, partner=acme, scenario=scenario)
+    record(acme, item(amount="100.00"), item(amount="250.00"), item(product="trip-cover", amount="40.00"))
+    services.settlement_start(through=date(2026, 1, 31), trigger="command")
+    return Statement.objects.get(partner=acme)
+
+
+def test_finance_sees_the_statement_with_its_lines(client, fiona, settled):
+    client.force_login(fiona)
+
+    page = client.get(reverse("portal:statement", args=[settled.pk])).content.decode()
+
+    assert "350.00" in page  # trip-installment gross
+    assert "105.00" in page  # its 30 % share
+    assert "Dispute this line" in page
+
+
+def test_finance_downloads_the_statement_as_csv_and_xlsx(client, fiona, settled):
+    client.force_login(fiona)
+
+    csv = client.get(reverse("portal:statement-csv", args=[settled.pk]))
+    xlsx = client.get(reverse("portal:statement-xlsx", args=[settled.pk]))
+
+    assert csv["Content-Type"].startswith("text/csv")
+    assert "trip-installment" in csv.content.decode("utf-8-sig")
+    assert xlsx.content[:2] == b"PK"  # a zip: the XLSX container
+
+
+def test_finance_disputes_a_line_and_sees_it_on_the_disputes_page(client, fiona, settled):
+    line = settled.lines.get(product__code="trip-cover")
+    client.force_login(fiona)
+
+    response = client.post(
+        reverse("portal:statement", args=[settled.pk]),
+        {"line": line.pk, "reason": "We count 2 sales, not 1."},
+    )
+
+    assert response["Location"] == reverse("portal:statement", args=[settled.pk])
+    dispute = Dispute.objects.get()
+    assert dispute.line == line
+    assert dispute.raised_by == fiona
+    page = client.get(reverse("portal:disputes")).content.decode()
+    assert "We count 2 sales, not 1." in page
+    assert "Open" in page
+
+
+def test_a_line_cannot_be_disputed_twice(client, fiona, settled):
+    line = settled.lines.first()
+    client.force_login(fiona)
+    url = reverse("portal:statement", args=[settled.pk])
+    client.post(url, {"line": line.pk, "reason": "first"})
+
+    response = client.post(url, {"line": line.pk, "reason": "again"})
+
+    assert "already disputed" in response.content.decode()
+    assert Dispute.objects.count() == 1
+
+
+def test_a_viewer_reads_statements_but_cannot_dispute(client, victor, settled):
+    client.force_login(victor)
+
+    assert (
+        "Dispute this line" not in client.get(reverse("portal:statement", args=[settled.pk])).content.decode()
+    )
+    response = client.post(
+        reverse("portal:statement", args=[settled.pk]), {"line": settled.lines.first().pk, "reason": "x"}
+    )
+    assert response.status_code == 403
+    assert not Dispute.objects.exists()
+
+
+def test_a_developer_does_not_see_statements(client, bob, settled):
+    client.force_login(bob)
+
+    assert client.get(reverse("portal:statements")).status_code == 403
+    assert client.get(reverse("portal:statement-csv", args=[settled.pk])).status_code == 403
+
+
+def test_another_partner_s_statement_is_a_404(client, charlie, settled):
+    client.force_login(charlie)
+
+    assert client.get(reverse("portal:statement", args=[settled.pk])).status_code == 404
+    assert client.get(reverse("portal:statement-csv", args=[settled.pk])).status_code == 404
+
+
+def test_a_line_of_another_statement_cannot_be_disputed_through_this_one(
+    client, fiona, charlie, settled, other
+):
+    client.force_login(fiona)
+
+    response = client.post(reverse("portal:statement", args=[settled.pk]), {"line": 999_999, "reason": "x"})
+
+    assert response.status_code == 404
+
+
+def test_transactions_are_filtered_and_exported(client, fiona, settled, acme):
+    record(acme, item(amount="77.00", day=date(2026, 2, 3)))
+    client.force_login(fiona)
+
+    february = client.get(reverse("portal:transactions"), {"occurred_after": "2026-02-01"}).content.decode()
+    export = client.get(reverse("portal:transactions"), {"export": "csv"})
+
+    assert "77.00" in february
+    assert "250.00" not in february
+    body = b"".join(export.streaming_content).decode("utf-8-sig")
+    assert body.count("\n") == 5  # header and four transactions
+
+
+@pytest.mark.parametrize("periods", [1, 3])
+def test_the_statement_list_costs_the_same_queries_whatever_the_data(
+    client, fiona, settled, acme, django_assert_num_queries, periods
+):
+    for month in range(2, 2 + periods):
+        record(acme, item(amount="10.00", day=date(2026, month, 10)))
+    services.settlement_start(through=date(2026, 1 + periods, 28), trigger="command")
+    client.force_login(fiona)
+
+    # session, user, memberships, statements (with agreement), lines
+    with django_assert_num_queries(5):
+        response = client.get(reverse("portal:statements"))
+    assert response.content.decode().count("export.csv") >= 1
