@@ -36,10 +36,11 @@ class StaffMFARequiredMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
-        self.prefix = "/admin/"
+        # The staff console (/staff/) shows the same data and takes the same decisions.
+        self.prefixes = ("/admin/", "/staff/")
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if getattr(settings, "STAFF_MFA_REQUIRED", True) and request.path.startswith(self.prefix):
+        if getattr(settings, "STAFF_MFA_REQUIRED", True) and request.path.startswith(self.prefixes):
             response = self._check(request)
             if response is not None:
                 return response

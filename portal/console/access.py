@@ -1,5 +1,6 @@
-"""Who may open the console: active staff only. Anonymous users go to the admin login;
-partner users (signed in, not staff) get 403."""
+"""Who may open the console: active staff only. Anonymous users go to the portal login (which
+asks staff for their second factor, see ``portal.middleware``); partner users (signed in, not
+staff) get 403."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            return redirect_to_login(request.get_full_path(), reverse("account_login"))
         if not is_console_user(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)

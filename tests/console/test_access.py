@@ -4,16 +4,25 @@ are refused, and the admin index links to it."""
 from __future__ import annotations
 
 import pytest
+from django.urls import reverse
 
 PAGES = ["/staff/", "/staff/inbox/", "/staff/jobs/", "/staff/audit/"]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("url", PAGES)
-def test_it_sends_anonymous_users_to_the_admin_login(client, url):
+def test_it_sends_anonymous_users_to_the_login(client, url):
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"].startswith("/admin/login/?next=")
+    assert response["Location"].startswith(f"{reverse('account_login')}?next=")
+
+
+@pytest.mark.django_db
+def test_staff_need_their_second_factor_for_the_console_too(staff_client, settings):
+    settings.STAFF_MFA_REQUIRED = True
+    response = staff_client.get("/staff/")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_activate_totp")
 
 
 @pytest.mark.django_db
