@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from partners.selectors import business_today
 from portal.domain import DomainError
 from portal.models import RiskSignal
+from revenue.models import SettlementRun
+from revenue.tasks import settle
 
 from . import exports, figures, services
 from .access import staff_required
@@ -149,6 +151,8 @@ def jobs(request: HttpRequest) -> HttpResponse:
         request,
         "console/jobs.html",
         _("Jobs"),
+        runs=jobs_selectors.settlement_runs(),
+        imports=jobs_selectors.transaction_imports(),
         tasks=list(jobs_selectors.periodic_tasks()),
         beat_link=jobs_selectors.beat_admin_link(),
         heartbeat=jobs_selectors.last_heartbeat(),
@@ -202,3 +206,18 @@ def risk_decide(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("console:risk")
+
+
+@require_POST
+@staff_required
+def settlement_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    """Settle again through the run's date: safe, settlement creates each statement once."""
+    run = get_object_or_404(SettlementRun, pk=pk)
+    if not request.user.has_perm("revenue.run_settlement"):
+        messages.error(request, _("You do not have permission to do this."))
+    else:
+        settle.delay(
+            through=run.through.isoformat(), trigger=SettlementRun.Trigger.STAFF, by_id=request.user.pk
+        )
+        messages.success(request, _("Settlement through %(date)s started again.") % {"date": run.through})
+    return redirect("console:jobs")

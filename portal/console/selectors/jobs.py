@@ -7,6 +7,8 @@ from django.core.cache import cache
 from django.db.models import QuerySet
 from django_celery_beat.models import PeriodicTask
 
+from revenue.models import SettlementRun, TransactionImport
+
 from ..links import changelist
 
 
@@ -22,3 +24,22 @@ def beat_admin_link() -> str:
 def last_heartbeat() -> str | None:
     """When beat and a worker last proved alive (``portal.tasks.heartbeat``)."""
     return cache.get("portal:last-heartbeat")
+
+
+RUNS_SHOWN = 20
+
+
+def settlement_runs() -> list[SettlementRun]:
+    """The latest settlement runs with their progress and errors (one query)."""
+    return list(
+        SettlementRun.objects.select_related("started_by").order_by("-started_at", "-id")[:RUNS_SHOWN]
+    )
+
+
+def transaction_imports() -> list[TransactionImport]:
+    """The latest staff imports of partner transaction files (one query)."""
+    return list(
+        TransactionImport.objects.select_related("partner", "created_by").order_by("-created_at", "-id")[
+            :RUNS_SHOWN
+        ]
+    )

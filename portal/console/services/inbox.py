@@ -6,11 +6,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
-from partners.models import Partner
 from partners.services import lifecycle
-from scenarios.models import Participation
+from revenue import services as revenue
 from scenarios.services import participation as participation_services
 
 from ..exceptions import SelfApproval, UnknownDecision
@@ -40,9 +40,39 @@ def _participation_decide(pk, decision: str, actor, reason: str) -> None:
     action(participation=participation, by=actor, reason=reason)
 
 
+def _agreement_decide(pk, decision: str, actor, reason: str) -> None:
+    agreement = inbox.agreements_pending().get(pk=pk)
+    _refuse_maker(agreement.created_by_id, actor)
+    action: Callable = {"approve": revenue.agreement_approve, "return": revenue.agreement_return}[decision]
+    action(agreement=agreement, by=actor, reason=reason)
+
+
+def _statement_decide(pk, decision: str, actor, reason: str) -> None:
+    statement = inbox.statements_pending().get(pk=pk)
+    _refuse_maker(statement.prepared_by_id, actor)
+    revenue.statement_approve(statement=statement, by=actor, reason=reason)
+
+
+def _adjustment_decide(pk, decision: str, actor, reason: str) -> None:
+    adjustment = inbox.adjustments_pending().get(pk=pk)
+    _refuse_maker(adjustment.created_by_id, actor)
+    action: Callable = {"approve": revenue.adjustment_approve, "reject": revenue.adjustment_reject}[decision]
+    action(adjustment=adjustment, by=actor, reason=reason)
+
+
+def _dispute_decide(pk, decision: str, actor, reason: str) -> None:
+    dispute = inbox.disputes_open().get(pk=pk)
+    _refuse_maker(dispute.raised_by_id, actor)
+    revenue.dispute_reject(dispute=dispute, by=actor, reason=reason)
+
+
 DECIDERS: dict[str, tuple[Callable, dict]] = {
     "partner": (_partner_decide, inbox.PARTNER_DECISIONS),
     "participation": (_participation_decide, inbox.PARTICIPATION_DECISIONS),
+    "agreement": (_agreement_decide, inbox.AGREEMENT_DECISIONS),
+    "statement": (_statement_decide, inbox.STATEMENT_DECISIONS),
+    "adjustment": (_adjustment_decide, inbox.ADJUSTMENT_DECISIONS),
+    "dispute": (_dispute_decide, inbox.DISPUTE_DECISIONS),
 }
 
 
@@ -61,6 +91,6 @@ def inbox_decide(*, kind: str, pk, decision: str, actor, reason: str = "") -> No
         raise UnknownDecision(_("This decision is not available here."))
     try:
         entry[0](pk, decision, actor, reason)
-    except (Partner.DoesNotExist, Participation.DoesNotExist) as exc:
+    except ObjectDoesNotExist as exc:
         raise UnknownDecision(_("This item no longer waits for a decision.")) from exc
     logger.info("inbox %s %s: %s by user %s", kind, pk, decision, actor.pk)
