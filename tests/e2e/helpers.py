@@ -53,3 +53,15 @@ def confirmation_link(address: str) -> str:
             if found:
                 return found.group(0)
     raise AssertionError(f"no confirmation e-mail to {address}")
+
+
+def portal_user(partner, email: str, role: str):
+    """A member of ``partner`` with a verified address and the journeys' password."""
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import MembershipFactory, UserFactory
+
+    user = UserFactory(email=email, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    MembershipFactory(partner=partner, user=user, role=role)
+    return user
