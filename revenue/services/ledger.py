@@ -106,7 +106,9 @@ def content_hash(item: Mapping, customer_ref: str) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _row(partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str) -> tuple:
+def ledger_row(
+    partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str
+) -> tuple:
     prefix = f"transactions.{index}"
     entry = catalog.scenarios.get(item["scenario"])
     if entry is None:
@@ -186,7 +188,7 @@ def transactions_record(
     rows: list[tuple] = []
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items):
-        row = _row(partner.pk, item, catalog, index, now, source)
+        row = ledger_row(partner.pk, item, catalog, index, now, source)
         external_id = item["external_id"]
         if external_id in first_seen:
             if rows[first_seen[external_id]][-1] != row[-1]:
@@ -198,9 +200,7 @@ def transactions_record(
         first_seen[external_id] = len(rows)
         rows.append(row)
     with transaction.atomic():
-        created = _insert_new(rows)
-        existing = _existing([r[1] for r in rows if r[1] not in created], partner_id=partner.pk)
-        conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
+        created, existing, conflicts = ledger_store(rows, partner_id=partner.pk)
         if conflicts:
             raise TransactionConflict(
                 _("Already stored with different content: %(ids)s. Nothing was written.")
@@ -217,6 +217,16 @@ def transactions_record(
             result.results.append((external_id, tx_id, "duplicate"))
             result.duplicates += 1
     return result
+
+
+def ledger_store(rows: Sequence[tuple], *, partner_id: int) -> tuple[dict, dict, list[str]]:
+    """Insert ledger ``rows`` (``INSERT_COLUMNS`` tuples, all of one partner) that are new.
+    Returns ``({external_id: id} created, {external_id: (id, hash)} already stored, [external_id
+    stored with different content])``. Call inside a transaction and roll back on conflicts."""
+    created = _insert_new(rows)
+    existing = _existing([r[1] for r in rows if r[1] not in created], partner_id=partner_id)
+    conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
+    return created, existing, conflicts
 
 
 def _existing(external_ids: Iterable[str], *, partner_id: int) -> dict[str, tuple[int, str]]:

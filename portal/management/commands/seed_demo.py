@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 STEPS = [
     "portal.demo.seed",
     "partners.demo.seed",
+    "revenue.demo.seed",
 ]
 
 DEMO_LOGINS = [

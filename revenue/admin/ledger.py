@@ -1,0 +1,129 @@
+"""The ledger in the admin: read-only (no add, change or delete), exported as a streamed CSV;
+imports of partner files with a progress bar."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy
+
+from partners.admin.base import ServiceAddAdminMixin, ServiceAddForm
+
+from .. import exports
+from ..models import Transaction, TransactionImport
+from ..services.imports import transaction_import_create
+from ._common import ReadOnlyAdmin, progress_bar
+
+
+@admin.register(Transaction)
+class TransactionAdmin(ReadOnlyAdmin):
+    list_display = (
+        "external_id",
+        "partner",
+        "scenario_code",
+        "product",
+        "kind",
+        "amount",
+        "currency",
+        "occurred_at",
+        "source",
+        "statement_number",
+    )
+    list_filter = ("kind", "source", "occurred_on")
+    list_select_related = ("partner", "product")
+    search_fields = ("=external_id", "partner__slug")
+    date_hierarchy = "occurred_on"
+    show_full_result_count = False  # no COUNT(*) over the whole ledger on every page
+    fields = (
+        "partner",
+        "external_id",
+        "scenario",
+        "scenario_code",
+        "product",
+        "kind",
+        "amount",
+        "currency",
+        "occurred_at",
+        "occurred_on",
+        "received_at",
+        "customer_ref",
+        "source",
+        "content_hash",
+        "statement",
+    )
+    readonly_fields = fields
+    actions = ["export_csv"]
+
+    @admin.display(description=gettext_lazy("statement"), ordering="statement")
+    def statement_number(self, obj):
+        return obj.statement_id or "-"
+
+    def has_export_permission(self, request):
+        return request.user.has_perm("revenue.export_transaction")
+
+    @admin.action(description=gettext_lazy("Export the selected transactions (CSV)"), permissions=["export"])
+    def export_csv(self, request, queryset):
+        return exports.transactions_csv(queryset)
+
+
+class ImportForm(ServiceAddForm):
+    class Meta:
+        model = TransactionImport
+        fields = ("partner", "file")
+        help_texts = {
+            "file": gettext_lazy(
+                "CSV (UTF-8) or XLSX with the columns external_id, scenario, product, kind, amount, currency, "
+                "occurred_at and optionally customer_id. Nothing is written unless every row is valid."
+            )
+        }
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(gettext_lazy("Upload a .csv or .xlsx file."))
+        return upload
+
+    def run_service(self, cleaned: dict) -> TransactionImport:
+        return transaction_import_create(partner=cleaned["partner"], file=cleaned["file"], by=self.actor)
+
+
+@admin.register(TransactionImport)
+class TransactionImportAdmin(ServiceAddAdminMixin, ReadOnlyAdmin):
+    add_form = ImportForm
+    list_display = (
+        "id",
+        "partner",
+        "file",
+        "status",
+        "progress_bar",
+        "rows_total",
+        "created",
+        "duplicates",
+        "created_by",
+        "created_at",
+    )
+    list_filter = ("status",)
+    list_select_related = ("partner", "created_by")
+    raw_id_fields = ("partner",)
+    fields = (
+        "partner",
+        "file",
+        "status",
+        "progress_bar",
+        "rows_total",
+        "rows_done",
+        "created",
+        "duplicates",
+        "errors",
+        "created_by",
+        "created_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("progress"))
+    def progress_bar(self, obj):
+        return progress_bar(obj.progress)
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("revenue.import_transaction")

@@ -1,0 +1,172 @@
+"""Demo revenue sharing (idempotent, deterministic for a given day): agreements of two models
+for the demo partners, months of transactions, older periods settled with statements in every
+state, the most recent closed period of each agreement left for the first scheduled run, and
+one open dispute. Runs after ``scenarios.demo``; everything goes through the services.
+
+Anchored to today (Asia/Shanghai): a second run on the same day finds everything in place and
+writes nothing; a run on a later day adds the days in between."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from partners.models import Partner
+from scenarios.models import Participation
+
+from . import services
+from .models import Agreement, Dispute, Statement, Transaction
+from .periods import calendar_period, closed_periods
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Settled periods before the one left open: about five months of history either way.
+HISTORY_PERIODS = {"monthly": 5, "weekly": 20, "daily": 60}
+
+# partner slug, scenario code, model, terms, cycle, products reported (code, weight), daily sales
+DEMO_AGREEMENTS = [
+    ("skyway-travel", "travel-finance", "percentage", {"rate": "0.300000"}, "monthly",
+     ["travel-installment", "travel-installment", "travel-insurance", "credit-limit-uplift"], 4),
+    ("greenleaf-community", "community-finance", "tiered",
+     {"tiers": [{"up_to": "20000.00", "rate": "0.150000"}, {"up_to": "50000.00", "rate": "0.200000"},
+                {"up_to": None, "rate": "0.250000"}]},
+     "weekly", ["property-fee-installment", "lifestyle-installment", "property-fee-installment"], 3),
+]  # fmt: skip
+
+
+def _user(email: str):
+    return get_user_model().objects.filter(email=email).first()
+
+
+def _start(cycle: str, today: date) -> date:
+    """The first day of the period ``HISTORY_PERIODS[cycle] + 1`` periods before the current one."""
+    day = calendar_period(cycle, today).start
+    for _ in range(HISTORY_PERIODS[cycle] + 1):
+        day = calendar_period(cycle, day - timedelta(days=1)).start
+    return day
+
+
+def _agreement(slug, code, model, terms, cycle, today, maker, checker) -> Agreement | None:
+    participation = (
+        Participation.objects.filter(
+            partner__slug=slug, scenario_code=code, status=Participation.Status.ACTIVE
+        )
+        .select_related("partner", "scenario")
+        .first()
+    )
+    if participation is None:
+        return None
+    existing = Agreement.objects.filter(
+        partner=participation.partner, scenario_code=code, status__in=Agreement.IN_FORCE
+    ).first()
+    if existing is not None:
+        return existing
+    agreement = services.agreement_create(
+        by=maker, partner=participation.partner, scenario=participation.scenario, model=model, terms=terms,
+        cycle=cycle, effective_from=_start(cycle, today), reason="demo agreement",
+    )  # fmt: skip
+    services.agreement_submit(agreement=agreement, by=maker, reason="demo agreement")
+    return services.agreement_approve(agreement=agreement, by=checker, reason="demo agreement")
+
+
+def _amount(key: str) -> Decimal:
+    """A deterministic amount between 200 and 9,999 yuan."""
+    digest = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
+    return Decimal(200 + digest % 980_000) / 100
+
+
+def _transactions(agreement: Agreement, products: list[str], per_day: int, today: date) -> int:
+    items = []
+    day = agreement.effective_from
+    while day < today:
+        for n in range(per_day):
+            key = f"{agreement.partner.slug}-{day:%Y%m%d}-{n}"
+            occurred = datetime.combine(day, time(9 + 2 * n, 15), tzinfo=SHANGHAI)
+            product = products[(day.toordinal() + n) % len(products)]
+            items.append({
+                "external_id": f"demo-{key}", "scenario": agreement.scenario_code, "product": product,
+                "kind": "sale", "amount": _amount(key), "currency": "CNY", "occurred_at": occurred,
+                "customer_id": f"demo-customer-{(day.toordinal() * 7 + n) % 97}",
+            })  # fmt: skip
+            if day.day % 9 == 0 and n == 0:  # now and then a refund of part of a sale
+                items.append({
+                    "external_id": f"demo-{key}-refund", "scenario": agreement.scenario_code, "product": product,
+                    "kind": "refund", "amount": (_amount(key) / 4).quantize(Decimal("0.01")), "currency": "CNY",
+                    "occurred_at": occurred + timedelta(hours=5),
+                })  # fmt: skip
+        day += timedelta(days=1)
+    created = 0
+    for start in range(0, len(items), 1000):
+        created += services.transactions_record(
+            partner=agreement.partner, items=items[start : start + 1000], source=Transaction.Source.IMPORT
+        ).created
+    return created
+
+
+def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[Statement]:
+    """Settle all closed periods but the most recent one; move them through their states."""
+    periods = list(
+        closed_periods(cycle=agreement.cycle, effective_from=agreement.effective_from,
+                       effective_to=agreement.effective_to, through=today - timedelta(days=1))
+    )  # fmt: skip
+    statements = [
+        services.statement_generate(agreement_id=agreement.pk, period=period).statement
+        for period in periods[:-1]
+    ]
+    for index, statement in enumerate(statements):
+        target = (
+            "draft"
+            if index == len(statements) - 1
+            else "approved"
+            if index == len(statements) - 2
+            else "paid"
+        )
+        if target != "draft" and statement.status == "draft":
+            services.statement_prepare(statement=statement, by=maker)
+            services.statement_approve(statement=statement, by=checker, reason="demo")
+        if target == "paid" and statement.status == "approved":
+            services.statement_pay(
+                statement=statement, by=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
+                paid_on=min(statement.period_end + timedelta(days=10), today),
+            )  # fmt: skip
+    return statements
+
+
+def _dispute(statements: list[Statement]) -> None:
+    approved = [s for s in statements if s.status == "approved"]
+    if not approved:
+        return
+    statement = approved[-1]
+    if Dispute.objects.filter(partner_id=statement.partner_id).exists():
+        return
+    owner = _user(f"owner@{Partner.objects.get(pk=statement.partner_id).slug}.demo")
+    line = statement.lines.order_by("position").first()
+    if owner is None or line is None:
+        return
+    services.dispute_raise(
+        line=line, by=owner,
+        reason="Two bookings of the 3rd were cancelled and re-booked: we count two more sales than the bank does.",
+    )  # fmt: skip
+
+
+def seed(*, password: str, stdout) -> None:
+    maker, checker = _user("maker@demo.local"), _user("checker@demo.local")
+    if maker is None or checker is None:
+        stdout.write("revenue: demo finance staff missing, skipped")
+        return
+    today = timezone.localdate()
+    done = []
+    for slug, code, model, terms, cycle, products, per_day in DEMO_AGREEMENTS:
+        agreement = _agreement(slug, code, model, terms, cycle, today, maker, checker)
+        if agreement is None:
+            continue
+        created = _transactions(agreement, products, per_day, today)
+        statements = _settle_history(agreement, today, maker, checker)
+        if slug == "skyway-travel":
+            _dispute(statements)
+        done.append(f"{slug} ({model}, {cycle}): {created} new transactions, {len(statements)} statements")
+    stdout.write("revenue: " + ("; ".join(done) or "no demo partner in a scenario"))

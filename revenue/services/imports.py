@@ -1,0 +1,180 @@
+"""Staff imports of partner transaction files (CSV or XLSX): streamed row by row, every row
+checked, row-level errors reported, and nothing written unless every row is valid. The rows go
+in through the same database-decided idempotency as the API (``ledger_store``) in batches, in
+one transaction: a file imported twice creates nothing the second time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..exceptions import RevenueError, TransactionInvalid
+from ..models import Transaction, TransactionImport
+from ._common import require
+from .ledger import ledger_row, ledger_store, partner_catalog
+
+logger = logging.getLogger(__name__)
+
+COLUMNS = ("external_id", "scenario", "product", "kind", "amount", "currency", "occurred_at")
+OPTIONAL = ("customer_id",)
+MAX_ERRORS = 200
+PROGRESS_EVERY = 5000
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def _rows(job: TransactionImport) -> Iterator[list[str]]:
+    """The file's rows as lists of strings (header first), streamed."""
+    name = job.file.name.lower()
+    with job.file.open("rb") as handle:
+        if name.endswith(".xlsx"):
+            from openpyxl import load_workbook
+
+            sheet = load_workbook(handle, read_only=True, data_only=True).active
+            for values in sheet.iter_rows(values_only=True):
+                yield [
+                    "" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v))
+                    for v in values
+                ]
+            return
+        text = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
+        yield from csv.reader(text)
+
+
+def _parse(values: dict[str, str]) -> dict:
+    """One row as the ledger's input; raises ``TransactionInvalid`` naming the column."""
+    item: dict = {"external_id": values["external_id"].strip()}
+    if not item["external_id"] or len(item["external_id"]) > 100:
+        raise TransactionInvalid(_("Give an id of 1 to 100 characters."), field="external_id")
+    item["scenario"] = values["scenario"].strip()
+    item["product"] = values["product"].strip()
+    item["kind"] = values["kind"].strip().lower()
+    if item["kind"] not in Transaction.Kind.values:
+        raise TransactionInvalid(_("Use sale or refund."), field="kind")
+    try:
+        amount = Decimal(values["amount"].strip())
+    except InvalidOperation:
+        raise TransactionInvalid(_("Give an amount like 1234.50."), field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise TransactionInvalid(_("Give a positive amount with at most two decimals."), field="amount")
+    item["amount"] = amount
+    item["currency"] = (values.get("currency") or "").strip().upper() or "CNY"
+    try:
+        occurred = datetime.fromisoformat(values["occurred_at"].strip())
+    except ValueError:
+        raise TransactionInvalid(
+            _("Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."), field="occurred_at"
+        ) from None
+    item["occurred_at"] = occurred if occurred.tzinfo else occurred.replace(tzinfo=SHANGHAI)
+    if values.get("customer_id"):
+        item["customer_id"] = values["customer_id"].strip()[:100]
+    return item
+
+
+def transaction_import_create(*, partner, file, by) -> TransactionImport:
+    """Store the upload and queue its import on the settlement workers."""
+    require(by, "revenue.import_transaction")
+    job = TransactionImport.objects.create(partner=partner, file=file, created_by=by)
+    from ..tasks import transaction_import
+
+    transaction.on_commit(lambda: transaction_import.delay(job.pk))
+    return job
+
+
+def transaction_import_run(*, import_id: int) -> TransactionImport:
+    """Check every row, then write them all (or none). Progress and errors land on the job."""
+    job = TransactionImport.objects.select_related("partner").get(pk=import_id)
+    if job.status in (TransactionImport.Status.SUCCEEDED, TransactionImport.Status.FAILED):
+        return job
+    TransactionImport.objects.filter(pk=job.pk).update(status=TransactionImport.Status.RUNNING)
+    errors: list[dict] = []
+    rows: list[tuple] = []
+    seen: dict[str, int] = {}
+    catalog = partner_catalog(partner=job.partner)
+    now = timezone.now()
+    try:
+        reader = _rows(job)
+        header = [h.strip().lower() for h in next(reader, [])]
+        missing = [c for c in COLUMNS if c not in header]
+        if missing:
+            raise RevenueError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+        index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
+        for number, raw in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in raw):
+                continue
+            if len(rows) + len(errors) >= settings.REVENUE_IMPORT_MAX_ROWS:
+                raise RevenueError(
+                    _("The file has more than %(n)d rows.") % {"n": settings.REVENUE_IMPORT_MAX_ROWS}
+                )
+            values = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+            try:
+                row = ledger_row(
+                    job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT
+                )
+            except TransactionInvalid as exc:
+                if len(errors) < MAX_ERRORS:
+                    errors.append(
+                        {"row": number, "field": (exc.field or "").rsplit(".", 1)[-1], "message": exc.message}
+                    )
+                else:
+                    errors.append({"row": number, "field": "", "message": ""})
+                continue
+            if row[1] in seen:
+                if len(errors) < MAX_ERRORS:
+                    errors.append(
+                        {
+                            "row": number,
+                            "field": "external_id",
+                            "message": _("Repeats row %(row)d.") % {"row": seen[row[1]]},
+                        }
+                    )
+                continue
+            seen[row[1]] = number
+            rows.append(row)
+            if number % PROGRESS_EVERY == 0:
+                TransactionImport.objects.filter(pk=job.pk).update(rows_done=number - 1)
+        if errors:
+            return _finish(job, failed=True, errors=errors, total=len(rows) + len(errors))
+        with transaction.atomic():
+            created, _existing, conflicts = ledger_store(rows, partner_id=job.partner_id)
+            if conflicts:
+                transaction.set_rollback(True)
+        if conflicts:
+            conflict_errors = [
+                {
+                    "row": seen[e],
+                    "field": "external_id",
+                    "message": _("Already stored with different content."),
+                }
+                for e in conflicts[:MAX_ERRORS]
+            ]
+            return _finish(job, failed=True, errors=conflict_errors, total=len(rows))
+        return _finish(job, failed=False, errors=[], total=len(rows), created=len(created))
+    except RevenueError as exc:
+        return _finish(job, failed=True, errors=[{"row": 1, "field": "", "message": exc.message}], total=0)
+
+
+def _finish(job: TransactionImport, *, failed: bool, errors: list[dict], total: int, created: int = 0):
+    shown = [e for e in errors if e["message"]]
+    hidden = len(errors) - len(shown)
+    if hidden:
+        shown.append({"row": 0, "field": "", "message": _("…and %(n)d more bad rows.") % {"n": hidden}})
+    job.status = TransactionImport.Status.FAILED if failed else TransactionImport.Status.SUCCEEDED
+    job.errors = shown
+    job.rows_total = total
+    job.rows_done = total
+    job.created = created
+    job.duplicates = 0 if failed else total - created
+    job.finished_at = timezone.now()
+    job.save()
+    logger.info("transaction import %s: %s, %d rows, %d created", job.pk, job.status, total, created)
+    return job
