@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from portal.domain import DomainError
 from scenarios import services as scenario_services
-from scenarios.selectors import scenario_list_for_partner, scenarios_joinable_for_partner
+from scenarios.selectors import scenarios_joinable_for_partner
 
 from .. import selectors
 from ..access import PartnerAccess, partner_page
@@ -28,7 +28,6 @@ def scenario_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         "portal/scenarios/list.html",
         {
             "access": access,
-            "joined": scenario_list_for_partner(partner=access.partner),
             "joinable": joinable,
             "participations": selectors.partner_participations(partner=access.partner),
         },
