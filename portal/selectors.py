@@ -14,6 +14,8 @@ from partners.models import (
     PartnerAPIKey,
     PartnerDocument,
     PartnerStatusChange,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from partners.selectors import business_today
 from products.models import Product, Segment
@@ -23,6 +25,7 @@ from scenarios.selectors import scenario_get_for_partner
 
 __all__ = [
     "business_today",
+    "endpoint_deliveries",
     "partner_calls_by_key",
     "partner_daily_calls",
     "partner_disputes",
@@ -31,6 +34,7 @@ __all__ = [
     "partner_open_invitations",
     "partner_participations",
     "partner_status_changes",
+    "partner_webhook_endpoints",
     "scenario_visible_to_partner",
     "segments",
     "user_memberships",
@@ -160,3 +164,20 @@ def partner_disputes(*, partner, statement=None) -> QuerySet[Dispute]:
     return rows.select_related("line", "line__statement", "line__product", "raised_by").order_by(
         "-raised_at", "-id"
     )
+
+
+# --------------------------------------------------------------------------------------
+# Webhooks
+# --------------------------------------------------------------------------------------
+DELIVERY_LOG_SIZE = 50
+
+
+def partner_webhook_endpoints(*, partner) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(partner=partner).order_by("url", "pk")
+
+
+def endpoint_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    """The newest deliveries of one endpoint (``webhook_delivery_endpoint_idx``)."""
+    return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")[
+        :DELIVERY_LOG_SIZE
+    ]

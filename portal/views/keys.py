@@ -23,7 +23,7 @@ from ..forms import ApiKeyForm, ReasonForm, add_domain_error
 USAGE_DAYS = 30
 
 
-def _show_once(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def show_once(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     """A page holding a secret: never cached, never stored."""
     response = render(request, template, context)
     response["Cache-Control"] = "no-store"
@@ -60,7 +60,7 @@ def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return _show_once(request, "portal/keys/issued.html", {"access": access, "issued": issued})
+            return show_once(request, "portal/keys/issued.html", {"access": access, "issued": issued})
     return render(request, "portal/keys/create.html", {"access": access, "form": form})
 
 

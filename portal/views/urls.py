@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard, keys, onboarding, revenue, scenarios, team
+from . import dashboard, keys, onboarding, revenue, scenarios, team, webhooks
 
 app_name = "portal"
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("keys/new/", keys.key_create, name="key-create"),
     path("keys/<str:prefix>/rotate/", keys.key_rotate, name="key-rotate"),
     path("keys/<str:prefix>/revoke/", keys.key_revoke, name="key-revoke"),
+    # webhooks
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
+    path("webhooks/<int:pk>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
+    path("webhooks/<int:pk>/toggle/", webhooks.webhook_toggle, name="webhook-toggle"),
     # revenue
     path("statements/", revenue.statement_list, name="statements"),
     path("statements/<int:pk>/", revenue.statement_detail, name="statement"),

@@ -1,0 +1,84 @@
+"""Webhooks: endpoints and their events, the signing secret shown once (on creation and on
+rotation), switching an endpoint off and on, and the delivery log with its retries."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from partners import services as partner_services
+from portal.domain import DomainError
+
+from .. import selectors
+from ..access import PartnerAccess, partner_page
+from ..forms import WebhookForm, add_domain_error
+from .keys import show_once
+
+
+def _endpoint(access: PartnerAccess, pk: int):
+    return get_object_or_404(selectors.partner_webhook_endpoints(partner=access.partner), pk=pk)
+
+
+@never_cache
+@partner_page("webhooks")
+def webhook_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = partner_services.webhook_endpoint_create(
+                partner=access.partner,
+                actor=request.user,
+                url=form.cleaned_data["url"],
+                events=form.cleaned_data["events"],
+                description=form.cleaned_data["description"],
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            return show_once(request, "portal/webhooks/secret.html", {"access": access, "created": created})
+    endpoints = selectors.partner_webhook_endpoints(partner=access.partner)
+    return render(
+        request, "portal/webhooks/list.html", {"access": access, "endpoints": endpoints, "form": form}
+    )
+
+
+@partner_page("webhooks")
+def webhook_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
+    endpoint = _endpoint(access, pk)
+    return render(
+        request,
+        "portal/webhooks/detail.html",
+        {
+            "access": access,
+            "endpoint": endpoint,
+            "deliveries": selectors.endpoint_deliveries(endpoint=endpoint),
+        },
+    )
+
+
+@never_cache
+@require_POST
+@partner_page("webhooks", change=True)
+def webhook_rotate(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
+    rotated = partner_services.webhook_secret_rotate(endpoint=_endpoint(access, pk), actor=request.user)
+    return show_once(
+        request, "portal/webhooks/secret.html", {"access": access, "created": rotated, "rotated": True}
+    )
+
+
+@require_POST
+@partner_page("webhooks", change=True)
+def webhook_toggle(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
+    endpoint = _endpoint(access, pk)
+    partner_services.webhook_endpoint_update(
+        endpoint=endpoint, actor=request.user, is_active=not endpoint.is_active
+    )
+    messages.success(
+        request,
+        _("The endpoint is on.") if endpoint.is_active else _("The endpoint is off: no event is sent to it."),
+    )
+    return redirect("portal:webhook", pk=pk)
