@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import hmac
 import time
-from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.utils import timezone
@@ -24,21 +24,26 @@ from rest_framework.authentication import BaseAuthentication
 
 from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
 from ..models import Partner, PartnerAPIKey, PartnerDocument
-from ..selectors import business_today, partner_cache_key, partner_document_gaps
+from ..selectors import partner_cache_key, partner_document_gaps
 from ..services.keys import api_key_cache_key, api_key_touch
+from .clock import business_day
+from .counters import shared_cache
 
 KEYWORD = "Api-Key"
-# How long a verification record lives in the cache (it is dropped on every change anyway).
+# How long a verification record lives in the cache. It is dropped on every change anyway; the
+# local-memory cache of the embedded default cannot be reached from another process (a
+# ``revoke_api_key`` in a shell), so there records live only a few seconds.
 KEY_RECORD_SECONDS = 300
-# A partner record is rebuilt at least this often (document changes by staff).
 PARTNER_RECORD_SECONDS = 60
+LOCAL_CACHE_SECONDS = 5
 # ``last_used_at`` is written at most once per this many seconds per key.
 TOUCH_SECONDS = 60
 _MISSING = "missing"
+# prefix → when this process last recorded a use (time.time()).
+_touched: dict[str, float] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
+class KeyRecord(NamedTuple):
     id: str
     prefix: str
     hashed_key: str
@@ -46,10 +51,10 @@ class KeyRecord:
     scopes: tuple[str, ...]
     expires_at: float  # a POSIX timestamp: cheap to compare on every request
     revoked: bool
+    expires_iso: str  # as ``me/`` shows it (Asia/Shanghai)
 
 
-@dataclass(frozen=True, slots=True)
-class PartnerRecord:
+class PartnerRecord(NamedTuple):
     id: int
     slug: str
     name: str
@@ -102,21 +107,52 @@ def _load_key(prefix: str) -> KeyRecord | None:
     if row is None:
         return None
     key_id, prefix, hashed, partner_id, scopes, expiry, revoked = row
-    return KeyRecord(key_id, prefix, hashed, partner_id, tuple(scopes or ()), expiry.timestamp(), revoked)
+    return KeyRecord(
+        key_id,
+        prefix,
+        hashed,
+        partner_id,
+        tuple(scopes or ()),
+        expiry.timestamp(),
+        revoked,
+        timezone.localtime(expiry).isoformat(),
+    )
+
+
+def _ttl(seconds: int) -> int:
+    return seconds if shared_cache() else min(seconds, LOCAL_CACHE_SECONDS)
+
+
+# Key records in this process when the cache is local memory (no pickling, no key checks):
+# prefix → (record, expires at). ``forget_key`` drops an entry; with Redis the shared cache is
+# used instead, so a revocation in any process reaches every other one at once.
+_local_keys: dict[str, tuple[KeyRecord | str, float]] = {}
+
+
+def forget_key(prefix: str) -> None:
+    _local_keys.pop(prefix, None)
+    cache.delete(api_key_cache_key(prefix))
 
 
 def key_record(prefix: str) -> KeyRecord | None:
-    cache_key = api_key_cache_key(prefix)
-    record = cache.get(cache_key)
-    if record is None:
-        record = _load_key(prefix) or _MISSING
-        # An unknown prefix is remembered briefly: a flood of made-up keys costs no queries.
-        cache.set(cache_key, record, KEY_RECORD_SECONDS if record != _MISSING else 30)
+    if shared_cache():
+        cache_key = api_key_cache_key(prefix)
+        record = cache.get(cache_key)
+        if record is None:
+            record = _load_key(prefix) or _MISSING
+            # An unknown prefix is remembered briefly: a flood of made-up keys costs no queries.
+            cache.set(cache_key, record, KEY_RECORD_SECONDS if record != _MISSING else 30)
+    else:
+        now = time.monotonic()
+        record, expires = _local_keys.get(prefix, (None, 0.0))
+        if record is None or expires <= now:
+            record = _load_key(prefix) or _MISSING
+            _local_keys[prefix] = (record, now + LOCAL_CACHE_SECONDS)
     return None if record == _MISSING else record
 
 
 def partner_record(partner_id: int) -> PartnerRecord:
-    today = business_today().isoformat()
+    today = business_day()
     record = cache.get(partner_cache_key(partner_id))
     if record is None or record.checked_on != today:
         partner = Partner.objects.select_related("industry").get(pk=partner_id)
@@ -132,7 +168,7 @@ def partner_record(partner_id: int) -> PartnerRecord:
             checked_on=today,
             document_gaps=tuple(gaps),
         )
-        cache.set(partner_cache_key(partner_id), record, PARTNER_RECORD_SECONDS)
+        cache.set(partner_cache_key(partner_id), record, _ttl(PARTNER_RECORD_SECONDS))
     return record
 
 
@@ -177,8 +213,12 @@ class PartnerKeyAuthentication(BaseAuthentication):
                     )
                 }
             )
-        if cache.add(f"partners:apikey-used:{record.prefix}", 1, TOUCH_SECONDS):
-            api_key_touch(key_id=record.id, at=timezone.now())
+        if now - _touched.get(record.prefix, 0.0) >= TOUCH_SECONDS:
+            # This process has not recorded a use for a minute; the cache lock keeps other
+            # processes from writing the same minute again.
+            _touched[record.prefix] = now
+            if cache.add(f"partners:apikey-used:{record.prefix}", 1, TOUCH_SECONDS):
+                api_key_touch(key_id=record.id, at=timezone.now())
         client = ApiClient(record, partner)
         request._request.api_client = client  # for the access log and metering middleware
         return client, record

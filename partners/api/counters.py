@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 import threading
 import time
 import uuid
-from datetime import date
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
@@ -30,12 +32,60 @@ METER_LIVE = "partners:meter:live"
 METER_BATCH = "partners:meter:batch:"
 
 
+_backend: list = []  # [(cache backend, raw client) or None], computed once per settings
+
+
 def _redis():
     """``(cache backend, raw Redis client)`` when the default cache is Redis, else None."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        return backend, backend._cache.get_client(write=True)
-    return None
+    if not _backend:
+        backend = caches["default"]
+        _backend.append(
+            (backend, backend._cache.get_client(write=True)) if isinstance(backend, RedisCache) else None
+        )
+    return _backend[0]
+
+
+def shared_cache() -> bool:
+    """The default cache is shared by every process (Redis), not local memory."""
+    return _redis() is not None
+
+
+@receiver(setting_changed)
+def _forget_backend(*, setting, **kwargs) -> None:
+    if setting == "CACHES":
+        _backend.clear()
+
+
+class _LocalCounters:
+    """Fixed-window counters in this process (the embedded default: the local-memory cache is
+    per process too, so this is the same scope without pickling on every increment)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.values: dict[str, list] = {}  # name → [value, expires at (monotonic)]
+        self.purged_at = time.monotonic()
+
+    def bump(self, counters: list[tuple[str, int]]) -> list[int]:
+        now = time.monotonic()
+        out = []
+        with self.lock:
+            if now - self.purged_at > 60:
+                self.values = {k: v for k, v in self.values.items() if v[1] > now}
+                self.purged_at = now
+            for name, ttl in counters:
+                entry = self.values.get(name)
+                if entry is None or entry[1] <= now:
+                    entry = self.values[name] = [0, now + ttl]
+                entry[0] += 1
+                out.append(entry[0])
+        return out
+
+    def clear(self) -> None:
+        with self.lock:
+            self.values.clear()
+
+
+local_counters = _LocalCounters()
 
 
 def bump(counters: list[tuple[str, int]]) -> list[int]:
@@ -51,16 +101,7 @@ def bump(counters: list[tuple[str, int]]) -> list[int]:
             pipe.expire(full, ttl, nx=True)
         replies = pipe.execute()
         return [int(v) for v in replies[::2]]
-    values = []
-    for name, ttl in counters:
-        try:
-            values.append(cache.incr(name))
-        except ValueError:
-            if cache.add(name, 1, ttl):
-                values.append(1)
-            else:
-                values.append(cache.incr(name))
-    return values
+    return local_counters.bump(counters)
 
 
 # --------------------------------------------------------------------------------------
@@ -94,13 +135,13 @@ class _LocalMeter:
 local_meter = _LocalMeter()
 
 
-def meter(*, key_id: str, partner_id: int, day: date, endpoint: str, error: bool) -> None:
+def meter(*, key_id: str, partner_id: int, day: str, endpoint: str, error: bool) -> None:
     """Count one call (and one error when ``error``) of a key on an endpoint."""
     redis = _redis()
     if redis:
         backend, client = redis
         live = backend.make_and_validate_key(METER_LIVE)
-        field = f"{key_id}|{partner_id}|{day.isoformat()}|{endpoint}"
+        field = f"{key_id}|{partner_id}|{day}|{endpoint}"
         if error:
             pipe = client.pipeline(transaction=False)
             pipe.hincrby(live, field + "|c", 1)
@@ -109,7 +150,7 @@ def meter(*, key_id: str, partner_id: int, day: date, endpoint: str, error: bool
         else:
             client.hincrby(live, field + "|c", 1)
         return
-    local_meter.add(key_id, partner_id, day.isoformat(), endpoint, error)
+    local_meter.add(key_id, partner_id, day, endpoint, error)
 
 
 def _parse_redis_hash(data: dict) -> dict[tuple[str, int, str, str], list[int]]:
@@ -170,10 +211,17 @@ def flush_usage() -> int:
 # Access log buffer
 # --------------------------------------------------------------------------------------
 class _AccessBuffer:
+    """Access-log entries of this process. The request path only appends; a full or old buffer
+    is written by a background thread of the process (``API_ACCESS_LOG_ASYNC``, on except in
+    tests) so no request waits for the insert."""
+
     def __init__(self):
         self.lock = threading.Lock()
         self.rows: list[dict] = []
         self.flushed_at = time.monotonic()
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
 
     def add(self, row: dict) -> None:
         with self.lock:
@@ -182,8 +230,35 @@ class _AccessBuffer:
                 len(self.rows) >= settings.API_ACCESS_LOG_BATCH
                 or time.monotonic() - self.flushed_at >= settings.API_ACCESS_LOG_FLUSH_SECONDS
             )
-        if due:
+        if not due:
+            return
+        if settings.API_ACCESS_LOG_ASYNC:
+            self._start_writer()
+            self.wake.set()
+        else:
             flush_access_log()
+
+    def _start_writer(self) -> None:
+        # One writer per process (a forked worker starts its own).
+        if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
+            return
+        with self.lock:
+            if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
+                return
+            self.pid = os.getpid()
+            self.thread = threading.Thread(target=self._write_forever, name="api-access-log", daemon=True)
+            self.thread.start()
+
+    def _write_forever(self) -> None:
+        from django.db import connection
+
+        while True:
+            self.wake.wait(timeout=settings.API_ACCESS_LOG_FLUSH_SECONDS)
+            self.wake.clear()
+            try:
+                flush_access_log()
+            finally:
+                connection.close()  # this thread's own connection
 
     def take(self) -> list[dict]:
         with self.lock:
@@ -211,9 +286,14 @@ def flush_access_log() -> int:
 
 
 def reset_buffers() -> None:
-    """Forget everything buffered in this process (tests)."""
+    """Forget everything buffered and counted in this process (tests)."""
     local_meter.take()
     access_buffer.take()
+    local_counters.clear()
+    from .auth import _local_keys, _touched
+
+    _touched.clear()
+    _local_keys.clear()
 
 
 @atexit.register

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from portal.errors import error_body
 
+from .clock import business_day
 from .counters import access_buffer, meter
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ class ApiAccessMiddleware:
             meter(
                 key_id=client.key.id,
                 partner_id=client.partner_record.id,
-                day=timezone.localdate(now),
+                day=business_day(),
                 endpoint=endpoint,
                 error=status >= 400,
             )

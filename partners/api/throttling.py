@@ -8,14 +8,13 @@ round trip per request for all three counters. Over a limit answers 429 with ``R
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
+from .clock import business_month
 from .counters import bump
 
 
@@ -23,15 +22,6 @@ class Throttled(exceptions.Throttled):
     def __init__(self, wait: float, detail: str):
         super().__init__(wait=wait, detail=detail)
         self.detail = detail  # one sentence, without DRF's "Expected available in …" suffix
-
-
-def _month_window(now: datetime) -> tuple[str, int]:
-    """``(YYYYMM, seconds until the next month starts)`` in Asia/Shanghai."""
-    local = timezone.localtime(now)
-    start_next = (
-        local.replace(day=1, hour=0, minute=0, second=0, microsecond=0) + timedelta(days=32)
-    ).replace(day=1)
-    return local.strftime("%Y%m"), max(1, int((start_next - local).total_seconds()))
 
 
 def monthly_quota(tier: str) -> int | None:
@@ -52,7 +42,7 @@ class PartnerKeyThrottle(BaseThrottle):
         prefix = client.key.prefix
         burst_window = int(now // burst_seconds)
         sustained_window = int(now // sustained_seconds)
-        month, month_left = _month_window(timezone.now())
+        month, month_left = business_month(now)
         quota = monthly_quota(client.partner_record.tier)
         counters = [
             (f"partners:rate:b:{prefix}:{burst_window}", burst_seconds + 1),

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
@@ -44,11 +43,10 @@ class MeView(PartnerAPIView):
     def get(self, request):
         p = request.user.partner_record
         key = request.user.key
-        expires = timezone.localtime(datetime.fromtimestamp(key.expires_at, tz=UTC))
         return Response(
             {
                 "partner": {"slug": p.slug, "name": p.name, "industry": p.industry, "status": p.status},
-                "key": {"prefix": key.prefix, "scopes": list(key.scopes), "expires_at": expires.isoformat()},
+                "key": {"prefix": key.prefix, "scopes": list(key.scopes), "expires_at": key.expires_iso},
             }
         )
 

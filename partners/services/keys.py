@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,7 +78,9 @@ def _expiry(expires_at: datetime | None) -> datetime:
 
 
 def _forget(prefix: str) -> None:
-    transaction.on_commit(lambda: cache.delete(api_key_cache_key(prefix)))
+    from ..api.auth import forget_key
+
+    transaction.on_commit(lambda: forget_key(prefix))
 
 
 def api_key_issue(
@@ -197,8 +198,10 @@ def api_key_touch(*, key_id: str, at: datetime) -> None:
 def partner_keys_forget(*, partner: Partner) -> None:
     """Drop the cached verification of every key of a partner (its status or documents
     changed)."""
-    prefixes = PartnerAPIKey.objects.filter(partner=partner).values_list("prefix", flat=True)
-    cache.delete_many([api_key_cache_key(p) for p in prefixes])
+    from ..api.auth import forget_key
+
+    for prefix in PartnerAPIKey.objects.filter(partner=partner).values_list("prefix", flat=True):
+        forget_key(prefix)
 
 
 __all__ = [

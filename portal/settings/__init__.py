@@ -398,6 +398,8 @@ API_MONTHLY_QUOTA: dict[str, int | None] = {
 API_METERING_FLUSH_SECONDS = env.int("API_METERING_FLUSH_SECONDS", default=30)
 API_ACCESS_LOG_BATCH = env.int("API_ACCESS_LOG_BATCH", default=200)
 API_ACCESS_LOG_FLUSH_SECONDS = env.int("API_ACCESS_LOG_FLUSH_SECONDS", default=5)
+# Write the access log from a background thread of each web process (off in tests).
+API_ACCESS_LOG_ASYNC = env.bool("API_ACCESS_LOG_ASYNC", default=True)
 API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

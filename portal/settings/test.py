@@ -14,3 +14,5 @@ LOGGING_CONFIG = None
 # The staff two-factor rule is tested by tests/portal/test_pages_accounts.py and the browser
 # journeys, which switch it on; the admin tests of each capability log staff in directly.
 STAFF_MFA_REQUIRED = False
+# The open API writes its access log in the test's own thread and transaction.
+API_ACCESS_LOG_ASYNC = False

@@ -1,0 +1,113 @@
+"""An authenticated, scoped, throttled, metered and logged open API call (``GET /api/v1/me/``)
+vs a bare DRF view (no authentication, no throttling) in the same server and middleware stack,
+through the test client. Goal: at most 1.15×."""
+
+from __future__ import annotations
+
+from django.test import Client, override_settings
+from django.urls import include, path
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bench.harness import Benchmark
+
+CALLS = 300
+
+
+class BareView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    def get(self, request):
+        return Response({"partner": {"slug": "bare"}, "key": {"prefix": "none"}})
+
+
+urlpatterns = [path("bare/", BareView.as_view()), path("api/", include("portal.api"))]
+
+_state: dict = {}
+
+
+def setup() -> None:
+    from django.utils import timezone
+
+    from partners.models import Industry, Partner, PartnerDocument
+    from partners.selectors import partner_document_gaps
+    from partners.services import api_key_issue
+    from tests.factories import StaffFactory, _credit_code
+
+    limits = override_settings(
+        ROOT_URLCONF="bench.bench_api_me",
+        API_RATE_BURST=(10**9, 1),
+        API_RATE_SUSTAINED=(10**9, 3600),
+        API_MONTHLY_QUOTA={"standard": None},
+        API_ACCESS_LOG_BATCH=200,
+    )
+    limits.enable()
+    _state["limits"] = limits
+    industry, _ = Industry.objects.get_or_create(code="bench", defaults={"name": "Bench"})
+    partner, _created = Partner.objects.get_or_create(
+        slug="bench-partner",
+        defaults={
+            "legal_name": "Bench Co., Ltd.",
+            "display_name": "Bench",
+            "credit_code": _credit_code(99_999_999),
+            "industry": industry,
+        },
+    )
+    Partner.objects.filter(pk=partner.pk).update(status="active")
+    gaps = partner_document_gaps(partner=partner)
+    if gaps:
+        staff = StaffFactory(email="bench-kyb@bank.test")
+        PartnerDocument.objects.bulk_create(
+            PartnerDocument(
+                partner=partner,
+                document_type=t,
+                file=f"kyb/bench/{t}.pdf",
+                original_name=f"{t}.pdf",
+                content_type="application/pdf",
+                size=1,
+                status="verified",
+                verified_by=staff,
+                verified_at=timezone.now(),
+            )
+            for t in gaps
+        )
+    partner.refresh_from_db()
+    _state["key"] = api_key_issue(partner=partner, actor=None, name="bench", scopes=["read"]).key
+    _state["client"] = Client()
+
+
+def teardown() -> None:
+    from partners.api import counters
+
+    counters.flush_access_log()
+    counters.flush_usage()
+    _state["limits"].disable()
+
+
+def ours() -> None:
+    client = _state["client"]
+    header = {"HTTP_AUTHORIZATION": f"Api-Key {_state['key']}"}
+    for _ in range(CALLS):
+        assert client.get("/api/v1/me/", **header).status_code == 200
+
+
+def baseline() -> None:
+    client = _state["client"]
+    for _ in range(CALLS):
+        assert client.get("/bare/").status_code == 200
+
+
+BENCHMARKS = [
+    Benchmark(
+        name=f"GET /api/v1/me/ ×{CALLS} (key, scope, limits, metering) vs bare DRF",
+        ours=ours,
+        baseline=baseline,
+        goal=1.15,
+        rounds=15,
+        setup=setup,
+        teardown=teardown,
+    ),
+]
