@@ -187,3 +187,15 @@ def test_money_pages_cost_the_same_queries_at_two_sizes(staff_client, travel, dj
     for url, expected in counts.items():
         with django_assert_num_queries(expected):
             assert staff_client.get(url, PERIOD).status_code == 200
+
+
+def test_the_rollup_command_rebuilds_and_scans(travel):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    TransactionDaily.objects.all().delete()
+    out = StringIO()
+    call_command("console_rollup", "--from", "2026-01-01", "--to", "2026-02-28", "--scan", stdout=out)
+    assert TransactionDaily.objects.count() == 5
+    assert out.getvalue().startswith("roll-ups rebuilt for 2026-01-01..2026-02-28: 5 day rows, 2 months")
