@@ -78,7 +78,7 @@ def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> Http
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("portal:keys")
-        return _show_once(
+        return show_once(
             request, "portal/keys/issued.html", {"access": access, "issued": issued, "rotated": api_key}
         )
     return render(request, "portal/keys/rotate.html", {"access": access, "api_key": api_key})
