@@ -303,3 +303,20 @@ def test_a_partner_status_change_is_published(
     body = json.loads(request["body"])
     assert body["data"] == {"partner": "acme-travel", "from": "active", "to": "suspended"}
     assert "unpaid" not in request["body"].decode()  # staff's reason stays inside the bank
+
+
+def test_the_readme_verification_example_accepts_our_signature_and_refuses_a_forgery():
+    import re
+    import time as clock
+    from pathlib import Path
+
+    readme = Path(__file__).resolve().parents[2].joinpath("README.md").read_text()
+    (code,) = [block for block in re.findall(r"```python\n(.*?)```", readme, re.S) if "def verify(" in block]
+    namespace: dict = {}
+    exec(code, namespace)  # the documented receiver, as a partner would paste it
+    body = b'{"event":"key.expiring"}'
+    header = signing.signature_header(["whsec_new", "whsec_old"], int(clock.time()), body)
+    assert namespace["verify"](header, body, "whsec_old")
+    assert namespace["verify"](header, body, "whsec_new")
+    assert not namespace["verify"](header, body + b" ", "whsec_new")
+    assert not namespace["verify"](header, body, "whsec_other")
