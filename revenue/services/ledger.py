@@ -25,25 +25,12 @@ from django.utils.translation import gettext as _
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
 
+from .. import ledger_sql
 from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Transaction
 
-INSERT_COLUMNS = (
-    "partner_id",
-    "external_id",
-    "scenario_id",
-    "scenario_code",
-    "product_id",
-    "kind",
-    "amount",
-    "currency",
-    "occurred_at",
-    "occurred_on",
-    "received_at",
-    "customer_ref",
-    "source",
-    "content_hash",
-)
+# What a reported transaction stores: every frozen column but the id.
+INSERT_COLUMNS = tuple(c for c in ledger_sql.FROZEN_COLUMNS if c != "id")
 # Rows per INSERT statement: 14 parameters each stays under SQLite's 32,766 variables.
 INSERT_BATCH = 1000
 
