@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from partners.models import (
@@ -19,7 +21,7 @@ from partners.models import (
 )
 from partners.selectors import business_today
 from products.models import Product, Segment
-from revenue.models import Dispute
+from revenue.models import Dispute, Statement
 from scenarios.models import BundleItem, Participation, Scenario
 from scenarios.selectors import scenario_get_for_partner
 
@@ -33,6 +35,8 @@ __all__ = [
     "partner_keys_expiring",
     "partner_open_invitations",
     "partner_participations",
+    "partner_share_by_month",
+    "partner_statements_open",
     "partner_status_changes",
     "partner_webhook_endpoints",
     "scenario_visible_to_partner",
@@ -181,3 +185,30 @@ def endpoint_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDeliver
     return WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at", "-id")[
         :DELIVERY_LOG_SIZE
     ]
+
+
+def partner_share_by_month(*, partner, since: date) -> dict[date, Decimal]:
+    """``{first day of month: share + adjustments}`` of ``partner``'s statements whose period
+    starts on or after ``since``: summed in SQL over the statements (the ledger's roll-up), so
+    the cost follows the number of periods, not of transactions."""
+    rows = (
+        Statement.objects.filter(partner=partner, period_start__gte=since)
+        .annotate(month=TruncMonth("period_start"))
+        .values("month")
+        .annotate(share=Sum("share_amount"), adjustments=Sum("adjustment_amount"))
+        .order_by("month")
+    )
+    return {_as_date(row["month"]): row["share"] + row["adjustments"] for row in rows}
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def partner_statements_open(*, partner, limit: int = 5) -> QuerySet[Statement]:
+    """Statements not yet paid (to check, and to dispute while they are open), newest first."""
+    return (
+        Statement.objects.filter(partner=partner)
+        .exclude(status=Statement.Status.PAID)
+        .order_by("-period_start", "-id")[:limit]
+    )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -18,7 +19,7 @@ from scenarios.selectors import scenario_list_for_partner
 from .. import access as portal_access
 from .. import selectors
 from ..access import MANAGERS, PartnerAccess, partner_page
-from ..charts import daily_calls_chart
+from ..charts import daily_calls_chart, monthly_amounts_chart
 
 CHART_DAYS = 30
 
@@ -42,6 +43,27 @@ def _calls_chart(access: PartnerAccess):
     return svg, sum(calls), sum(errors)
 
 
+def _revenue(access: PartnerAccess) -> dict:
+    today = selectors.business_today()
+    first = date(today.year - 1, today.month, 1)
+    months = [
+        date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(13)
+    ]
+    shares = selectors.partner_share_by_month(partner=access.partner, since=first)
+    year_to_date = sum((v for m, v in shares.items() if m.year == today.year), Decimal("0.00"))
+    chart = monthly_amounts_chart(
+        title=_("Revenue share by month"),
+        months=[m.strftime("%Y-%m") for m in months],
+        # pygal plots floats; the figures shown as text stay Decimal.
+        series={_("Share"): [float(shares.get(m, 0)) for m in months]},
+    )
+    return {
+        "revenue_chart": chart,
+        "revenue_ytd": year_to_date,
+        "statements_open": selectors.partner_statements_open(partner=access.partner),
+    }
+
+
 @partner_page("dashboard")
 def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
     context = {"access": access}
@@ -56,6 +78,8 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         context["documents_expiring"] = selectors.partner_documents_expiring(
             partner=access.partner, within=timedelta(days=settings.PARTNER_DOCUMENT_EXPIRY_WARNING_DAYS)
         )
+    if access.can_view("statements"):
+        context.update(_revenue(access))
     return render(request, "portal/dashboard.html", context)
 
 

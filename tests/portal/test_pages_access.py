@@ -138,7 +138,8 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_data(
     PartnerFactory()  # noise
     client.force_login(alice)
 
-    # session, user, memberships, daily calls, expiring keys, expiring documents
-    with django_assert_num_queries(6):
+    # session, user, memberships, daily calls, revenue by month, open statements, expiring
+    # keys, expiring documents
+    with django_assert_num_queries(8):
         response = client.get(reverse("portal:dashboard"))
     assert f">{3 * size * size}<" in response.content.decode()

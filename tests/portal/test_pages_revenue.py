@@ -149,3 +149,20 @@ def test_the_statement_list_costs_the_same_queries_whatever_the_data(
     with django_assert_num_queries(5):
         response = client.get(reverse("portal:statements"))
     assert response.content.decode().count("export.csv") >= 1
+
+
+def test_the_dashboard_shows_the_revenue_share_and_statements_awaiting_payment(client, fiona, settled):
+    client.force_login(fiona)
+
+    page = client.get(reverse("portal:dashboard")).content.decode()
+
+    assert "Revenue share by month" in page
+    assert 'data-testid="revenue-ytd">117.00<' in page  # 30 % of 350.00 and of 40.00
+    assert settled.scenario_code in page  # the unpaid statement is listed
+    assert reverse("portal:statement", args=[settled.pk]) in page
+
+
+def test_developers_do_not_see_revenue_on_the_dashboard(client, bob, settled):
+    client.force_login(bob)
+
+    assert "Revenue share" not in client.get(reverse("portal:dashboard")).content.decode()
