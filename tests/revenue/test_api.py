@@ -245,3 +245,27 @@ def test_agreements_list_the_partners_approved_agreements_only(
         "tiers": [{"up_to": "1000.00", "rate": "0.100000"}, {"up_to": None, "rate": "0.200000"}]
     }
     assert api.get("/api/v1/agreements/", **auth(other_key)).json()["count"] == 0
+
+
+def test_every_bad_field_of_every_item_is_named(api, key, joined):
+    bad = tx("b", occurred_at="yesterday", kind="gift", currency="RMBX")
+    del bad["product"]
+
+    response = post(api, key, tx("a"), bad, tx("c", amount="1.234"), "not-an-object")
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {
+        "transactions.1.occurred_at",
+        "transactions.1.kind",
+        "transactions.1.currency",
+        "transactions.1.product",
+        "transactions.2.amount",
+        "transactions.3.non_field_errors",
+    }
+    assert Transaction.objects.count() == 0
+
+
+def test_a_time_without_offset_is_read_in_asia_shanghai(api, key, joined):
+    post(api, key, tx("a", occurred_at="2026-01-15T10:00:00"))
+
+    assert Transaction.objects.get().occurred_at.isoformat() == "2026-01-15T02:00:00+00:00"
