@@ -9,6 +9,7 @@ v1_patterns: list = [
     # Each app adds its routes here, e.g. path("", include("partners.api_urls")).
     path("", include("partners.api.urls")),
     path("", include("revenue.api")),
+    path("", include("scenarios.api")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,138 @@
+"""Open API v1 routes of scenarios: ``GET scenarios/``, ``GET scenarios/{code}/``, ``POST offers/``.
+
+Built on the ``partners.api`` toolkit; reads go through ``scenarios.selectors`` (only the
+versions the calling partner actively participates in), quotes through
+``scenarios.services.offer_quote``.
+"""
+
+from __future__ import annotations
+
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_field
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+
+from partners.api.base import MoneyField, PartnerAPIView
+from portal.domain import DomainError
+
+from . import selectors
+from .exceptions import ScenarioNotAvailable
+from .models import Scenario
+from .services import offer_as_dict, offer_quote
+
+
+class ScenarioNotFound(DomainError):
+    """A scenario code the partner does not actively participate in (or that does not exist):
+    404, naming the field, exactly as for a missing one."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class ProductSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+
+
+class ScenarioSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    industry = serializers.CharField(source="industry.code")
+    version = serializers.IntegerField()
+    trigger_events = serializers.ListField(child=serializers.CharField())
+    products = serializers.SerializerMethodField()
+
+    @extend_schema_field(ProductSerializer(many=True))
+    def get_products(self, scenario: Scenario) -> list[dict]:
+        # ``items`` (on sale, with their product) are prefetched by the selector: no query.
+        return [
+            {"code": item.product.code, "name": item.product.name, "category": item.product.category}
+            for item in scenario.items.all()
+        ]
+
+
+class ScenarioListView(PartnerAPIView):
+    """The scenario versions the partner actively participates in, by code."""
+
+    @extend_schema(operation_id="scenarios_list", responses=ScenarioSerializer(many=True), tags=["scenarios"])
+    def get(self, request):
+        return self.paginated(selectors.scenario_list_for_partner(partner=self.partner), ScenarioSerializer)
+
+
+class ScenarioDetailView(PartnerAPIView):
+    """One scenario the partner actively participates in (the version it joined)."""
+
+    @extend_schema(operation_id="scenarios_retrieve", responses=ScenarioSerializer, tags=["scenarios"])
+    def get(self, request, code: str):
+        try:
+            scenario = selectors.scenario_get_for_partner(partner=self.partner, code=code)
+        except Scenario.DoesNotExist:
+            raise NotFound() from None
+        return Response(ScenarioSerializer(scenario).data)
+
+
+class ScheduleRowSerializer(serializers.Serializer):
+    period = serializers.IntegerField()
+    principal = serializers.CharField(help_text='Money: "1234.50".')
+    interest = serializers.CharField()
+    fee = serializers.CharField()
+    payment = serializers.CharField(help_text="principal + interest + fee")
+
+
+class OfferSerializer(serializers.Serializer):
+    product = serializers.CharField()
+    category = serializers.CharField()
+    price = serializers.DictField(help_text="Rates and amounts as strings; keys depend on the category.")
+    reward = serializers.DictField(required=False)
+    schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
+
+
+class OfferView(PartnerAPIView):
+    """Priced offers of a scenario's products for a customer at a trigger event."""
+
+    scopes = {"POST": "offers"}
+    security_level = "A2"
+
+    class OfferRequestSerializer(serializers.Serializer):
+        scenario = serializers.CharField(max_length=60)
+        event = serializers.CharField(max_length=60)
+        amount = MoneyField(help_text='Money: "1234.50".')
+        currency = serializers.CharField(max_length=3, min_length=3, default="CNY")
+        segment = serializers.CharField(max_length=40, required=False, allow_null=True)
+        tenor_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+
+    class OffersSerializer(serializers.Serializer):
+        offers = OfferSerializer(many=True)
+
+    @extend_schema(
+        operation_id="offers_create",
+        request=OfferRequestSerializer,
+        responses={200: OffersSerializer},
+        tags=["offers"],
+    )
+    def post(self, request):
+        serializer = self.OfferRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            offers = offer_quote(
+                partner=self.partner,
+                scenario_code=data["scenario"],
+                event=data["event"],
+                amount=data["amount"],
+                currency=data["currency"],
+                segment=data.get("segment"),
+                tenor_months=data.get("tenor_months"),
+            )
+        except ScenarioNotAvailable as exc:
+            raise ScenarioNotFound(exc.message, field="scenario") from None
+        return Response({"offers": [offer_as_dict(offer) for offer in offers]})
+
+
+urlpatterns = [
+    path("scenarios/", ScenarioListView.as_view(), name="scenarios"),
+    path("scenarios/<str:code>/", ScenarioDetailView.as_view(), name="scenario"),
+    path("offers/", OfferView.as_view(), name="offers"),
+]
