@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-PAGES = ["/staff/", "/staff/inbox/", "/staff/jobs/", "/staff/audit/"]
+PAGES = ["/staff/", "/staff/funnel/", "/staff/risk/", "/staff/inbox/", "/staff/jobs/", "/staff/audit/"]
 
 
 @pytest.mark.django_db

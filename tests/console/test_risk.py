@@ -250,3 +250,15 @@ def test_the_risk_page_costs_the_same_queries_at_two_sizes(
     with django_assert_num_queries(len(ctx.captured_queries)):
         response = staff_client.get("/staff/risk/")
     assert len(response.context["signals"]) == 6
+
+
+def test_the_scheduled_tasks_rebuild_and_scan(skyway, bundle, settings):
+    from portal import tasks
+
+    sell(skyway, bundle, 10, hour=2)
+    assert tasks.console_rollup_recent.delay().get() == "3 days, 1 rows"
+    assert tasks.risk_scan.delay().get() == "2026-06-14: 0 new of 0, 2026-06-15: 1 new of 1"
+    assert tasks.risk_scan.delay().get() == "2026-06-14: 0 new of 0, 2026-06-15: 0 new of 1"
+    settings.CONSOLE_ROLLUP_NIGHTLY_DAYS = 30
+    assert tasks.console_rollup_nightly.delay().get() == "30 days, 1 rows"
+    assert RiskSignal.objects.count() == 1
