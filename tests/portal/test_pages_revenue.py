@@ -166,3 +166,21 @@ def test_developers_do_not_see_revenue_on_the_dashboard(client, bob, settled):
     client.force_login(bob)
 
     assert "Revenue share" not in client.get(reverse("portal:dashboard")).content.decode()
+
+
+@pytest.mark.parametrize("size", [1, 5])
+def test_transactions_and_disputes_cost_the_same_queries_whatever_the_data(
+    client, fiona, settled, acme, django_assert_num_queries, size
+):
+    record(acme, *(item(amount="5.00", day=date(2026, 2, 2)) for _ in range(size)))
+    for line in list(settled.lines.all())[:size]:
+        services.dispute_raise(line=line, by=fiona, reason="check")
+    client.force_login(fiona)
+
+    # session, user, memberships, transactions (with product)
+    with django_assert_num_queries(4):
+        client.get(reverse("portal:transactions"))
+    # session, user, memberships, disputes (with line, statement, product, raiser)
+    with django_assert_num_queries(4):
+        response = client.get(reverse("portal:disputes"))
+    assert response.content.decode().count("<td>check</td>") == min(size, settled.lines.count())
