@@ -127,12 +127,13 @@ def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[S
         )
         if target != "draft" and statement.status == "draft":
             services.statement_prepare(statement=statement, by=maker)
-            services.statement_approve(statement=statement, by=checker, reason="demo")
+            statement = services.statement_approve(statement=statement, by=checker, reason="demo")
         if target == "paid" and statement.status == "approved":
-            services.statement_pay(
+            statement = services.statement_pay(
                 statement=statement, by=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
                 paid_on=min(statement.period_end + timedelta(days=10), today),
             )  # fmt: skip
+        statements[index] = statement
     return statements
 
 
