@@ -105,3 +105,14 @@ def ownership_transfer(request: HttpRequest, access: PartnerAccess, pk: int) -> 
         ),
         _("%(email)s is now an owner; you are an admin.") % {"email": to_membership.user.email},
     )
+
+
+@require_POST
+@partner_page("team", change=True)
+def invitation_revoke(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
+    invitation = get_object_or_404(partner_open_invitations(partner=access.partner), pk=pk)
+    return _run(
+        request,
+        lambda: partner_services.invitation_revoke(invitation=invitation, actor=request.user),
+        _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email},
+    )

@@ -42,4 +42,5 @@ urlpatterns = [
     path("team/<int:pk>/role/", team.member_role, name="member-role"),
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
+    path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
 ]

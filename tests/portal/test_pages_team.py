@@ -106,3 +106,30 @@ def test_the_team_page_costs_the_same_queries_whatever_the_team(
     with django_assert_num_queries(5):
         response = client.get(reverse("portal:team"))
     assert response.content.decode().count('<span class="muted">') == size + 1
+
+
+def test_the_owner_withdraws_an_invitation(client, alice, acme):
+    from partners import services
+
+    invitation, _token = services.invitation_create(
+        partner=acme, email="gina@acme.test", role="viewer", actor=alice, send=False
+    )
+    client.force_login(alice)
+
+    client.post(reverse("portal:invitation-revoke", args=[invitation.pk]))
+
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is not None
+
+
+def test_another_partner_s_invitation_is_a_404(client, alice, charlie, other):
+    from partners import services
+
+    invitation, _token = services.invitation_create(
+        partner=other, email="x@other.test", role="viewer", actor=charlie, send=False
+    )
+    client.force_login(alice)
+
+    assert client.post(reverse("portal:invitation-revoke", args=[invitation.pk])).status_code == 404
+    invitation.refresh_from_db()
+    assert invitation.revoked_at is None
