@@ -219,7 +219,11 @@ class StatusChangeRecord(models.Model):
     the two statuses: who, when and why."""
 
     changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
     reason = models.TextField(_("reason"), blank=True)

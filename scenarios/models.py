@@ -1,1 +1,369 @@
+"""Finance+N scenarios: versioned bundles of products, partners' participation, offer counts.
 
+A scenario is identified by its ``code``; each edit after publishing is a new *version* (a new
+row with the same code). Only a draft version changes; a published version is immutable and
+keeps serving the partners who joined it until they move. Status moves go through the
+services, which write a change row each time.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from products.models import RATE_DIGITS, LocalNameMixin, Product, StatusChangeRecord
+from products.terms import RATE_CAP
+
+
+class Scenario(LocalNameMixin, models.Model):
+    """One version of a finance+N bundle for another industry's customer journey."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
+
+    code = models.SlugField(_("code"), max_length=60)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    industry = models.ForeignKey(
+        "partners.Industry", verbose_name=_("industry"), on_delete=models.PROTECT, related_name="scenarios"
+    )
+    reserved_for = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("reserved for partner"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reserved_scenarios",
+        help_text=_("Leave empty to open the scenario to every active partner."),
+    )
+    trigger_events = models.JSONField(
+        _("trigger events"),
+        default=list,
+        blank=True,
+        help_text=_("The partner's events that ask for offers, e.g. booking.created, order.paid."),
+    )
+    data_shared = models.TextField(
+        _("customer data the partner sends"),
+        blank=True,
+        help_text=_("Shown to partners: which customer data an offer request carries."),
+    )
+    data_purpose = models.TextField(
+        _("purpose of the data"),
+        blank=True,
+        help_text=_("Shown to partners: why the bank needs that data and what it does with it."),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    based_on = models.ForeignKey(
+        "self",
+        verbose_name=_("based on"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="derived",
+        help_text=_("The previous version, or the scenario this one was cloned from."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
+        ordering = ("code", "-version")
+        permissions = [("change_scenario_status", _("Can publish and retire scenarios"))]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "version"], name="scenario_code_version_unique"),
+            # "Edit" makes the next draft: never two drafts of one scenario at once.
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(status="draft"), name="scenario_one_draft_per_code"
+            ),
+            models.CheckConstraint(condition=Q(version__gte=1), name="scenario_version_positive"),
+        ]
+        indexes = [
+            # Partners browse published scenarios by industry; the admin filters the same way.
+            models.Index(fields=["status", "industry"], name="scenario_status_industry_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.code} v{self.version})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == self.Status.DRAFT
+
+
+class ScenarioStatusChange(StatusChangeRecord):
+    """One row per status move of a scenario version: who, when, from, to and why."""
+
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="status_changes"
+    )
+    from_status = models.CharField(_("from"), max_length=10, choices=Scenario.Status.choices)
+    to_status = models.CharField(_("to"), max_length=10, choices=Scenario.Status.choices)
+
+    class Meta(StatusChangeRecord.Meta):
+        verbose_name = _("scenario status change")
+        verbose_name_plural = _("scenario status changes")
+
+    def __str__(self) -> str:
+        return f"{self.scenario}: {self.from_status} → {self.to_status}"
+
+
+class BundleItem(models.Model):
+    """A product in a scenario: its place, role, the bundle's overrides and reward."""
+
+    class Role(models.TextChoices):
+        PRIMARY = "primary", _("Primary")
+        CROSS_SELL = "cross_sell", _("Cross-sell")
+
+    class RewardKind(models.TextChoices):
+        NONE = "", _("No reward")
+        CASHBACK = "cashback", _("Cashback")
+        POINTS = "points", _("Points")
+        COUPON = "coupon", _("Coupon")
+
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario"), on_delete=models.CASCADE, related_name="items"
+    )
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="bundle_items"
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=1, validators=[MinValueValidator(1), MaxValueValidator(999)]
+    )
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.PRIMARY)
+    rate_adjustment = models.DecimalField(
+        _("bundle rate adjustment"),
+        **RATE_DIGITS,
+        default=0,
+        help_text=_(
+            "Added to the product's base rate in this bundle; the result must stay within its bounds."
+        ),
+    )
+    fee_waiver = models.DecimalField(
+        _("fee waiver"),
+        **RATE_DIGITS,
+        default=0,
+        help_text=_("The share of the product's fee waived in this bundle: 0 none, 1 all."),
+    )
+    reward_kind = models.CharField(_("reward"), max_length=10, choices=RewardKind.choices, blank=True)
+    reward_rate = models.DecimalField(
+        _("reward rate"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("Cashback: the share of the amount paid back. Points: points per yuan."),
+    )
+    reward_amount = models.DecimalField(
+        _("reward amount"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Cashback: a fixed amount. Coupon: its face value."),
+    )
+    reward_cap = models.DecimalField(
+        _("reward cap"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("The most cashback (or points) one offer gives."),
+    )
+    reward_description = models.CharField(_("reward description"), max_length=200, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("bundle item")
+        verbose_name_plural = _("bundle items")
+        ordering = ("scenario", "position")
+        constraints = [
+            models.UniqueConstraint(fields=["scenario", "product"], name="bundle_item_product_once"),
+            models.UniqueConstraint(fields=["scenario", "position"], name="bundle_item_position_unique"),
+            # Staff use 1–999 (form validation); the services park moved items above that briefly.
+            models.CheckConstraint(condition=Q(position__gte=1), name="bundle_item_position_positive"),
+            models.CheckConstraint(
+                condition=Q(rate_adjustment__gte=-RATE_CAP, rate_adjustment__lte=RATE_CAP),
+                name="bundle_item_rate_adjustment_within_cap",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee_waiver__gte=0, fee_waiver__lte=1), name="bundle_item_fee_waiver_share"
+            ),
+            models.CheckConstraint(
+                condition=(Q(reward_rate__isnull=True) | Q(reward_rate__gte=0))
+                & (Q(reward_amount__isnull=True) | Q(reward_amount__gte=0))
+                & (Q(reward_cap__isnull=True) | Q(reward_cap__gte=0)),
+                name="bundle_item_reward_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.product.code}"
+
+
+class Participation(models.Model):
+    """A partner's participation in one scenario version."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        ENDED = "ended", _("Ended")
+
+    class Channel(models.TextChoices):
+        APP = "app", _("Mobile app")
+        MINI_PROGRAM = "mini_program", _("Mini-program")
+        WEB = "web", _("Website")
+        ERP = "erp", _("ERP system")
+        OTHER = "other", _("Other")
+
+    OPEN = (Status.REQUESTED, Status.INVITED, Status.ACTIVE)
+
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="participations"
+    )
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario version"), on_delete=models.PROTECT, related_name="participations"
+    )
+    # The scenario's code, kept here so the database can hold "one open participation per
+    # partner and scenario, whatever the version".
+    scenario_code = models.SlugField(_("scenario code"), max_length=60, editable=False)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, editable=False)
+    channel = models.CharField(
+        _("channel"),
+        max_length=15,
+        choices=Channel.choices,
+        default=Channel.APP,
+        help_text=_("Where the partner shows the offers to its customers."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    moved_from = models.OneToOneField(
+        "self",
+        verbose_name=_("moved from"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="moved_to",
+    )
+    requested_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("active since"), null=True, blank=True, editable=False)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        ordering = ("-requested_at", "-id")
+        permissions = [
+            ("decide_participation", _("Can invite partners and decide on participation requests"))
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "scenario_code"],
+                condition=Q(status__in=["requested", "invited", "active"]),
+                name="participation_one_open_per_scenario",
+            ),
+        ]
+        indexes = [
+            # scenario_list_for_partner / scenario_get_for_partner: a partner's active ones.
+            models.Index(fields=["partner", "status", "scenario_code"], name="participation_partner_idx"),
+            # The admin and retiring a version: who is on this version.
+            models.Index(fields=["scenario", "status"], name="participation_scenario_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} @ {self.scenario}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class ParticipationStatusChange(StatusChangeRecord):
+    """One row per status move of a participation (``from_status`` empty when it began)."""
+
+    participation = models.ForeignKey(
+        Participation,
+        verbose_name=_("participation"),
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+    )
+    from_status = models.CharField(_("from"), max_length=10, choices=Participation.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=10, choices=Participation.Status.choices)
+
+    class Meta(StatusChangeRecord.Meta):
+        verbose_name = _("participation status change")
+        verbose_name_plural = _("participation status changes")
+
+    def __str__(self) -> str:
+        return f"{self.participation}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class OfferQuoteDaily(models.Model):
+    """Offer requests per partner, scenario version and business day (Asia/Shanghai), counted
+    with one atomic increment per request; staff analytics report "offers quoted" from here."""
+
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.CASCADE,
+        related_name="offer_quote_days",
+    )
+    scenario = models.ForeignKey(
+        Scenario, verbose_name=_("scenario version"), on_delete=models.CASCADE, related_name="quote_days"
+    )
+    day = models.DateField(_("day"))
+    quotes = models.PositiveIntegerField(_("requests quoted"), default=0)
+    offers = models.PositiveIntegerField(_("offers returned"), default=0)
+    refusals = models.PositiveIntegerField(_("requests refused"), default=0)
+
+    class Meta:
+        verbose_name = _("offers quoted per day")
+        verbose_name_plural = _("offers quoted per day")
+        ordering = ("-day", "partner", "scenario")
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "scenario", "day"], name="offer_quote_daily_unique"),
+        ]
+        indexes = [
+            # Staff analytics sum a date range across partners.
+            models.Index(fields=["day"], name="offer_quote_daily_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} / {self.scenario} / {self.day}: {self.quotes}"

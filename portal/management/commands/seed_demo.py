@@ -11,6 +11,8 @@ from django.utils.module_loading import import_string
 STEPS = [
     "portal.demo.seed",
     "partners.demo.seed",
+    "products.demo.seed",
+    "scenarios.demo.seed",
     "revenue.demo.seed",
 ]
 

@@ -1,0 +1,442 @@
+"""Staff UI of scenarios: compose a draft with inline items, see what blocks publishing, preview
+offers, publish / edit (next version) / clone / retire, decide on participation.
+
+Every write goes through ``scenarios.services``; a published or retired version is read-only.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.http import HttpRequest, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from portal.domain import DomainError
+from products.models import Product
+
+from . import selectors, services
+from .engine import offer_as_dict
+from .exceptions import OfferRefused
+from .forms import BundleItemFormSet, CloneForm, PreviewForm, RetireForm, ScenarioForm
+from .models import (
+    BundleItem,
+    OfferQuoteDaily,
+    Participation,
+    ParticipationStatusChange,
+    Scenario,
+    ScenarioStatusChange,
+)
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class BundleItemInline(admin.TabularInline):
+    model = BundleItem
+    formset = BundleItemFormSet
+    extra = 0
+    fields = (
+        "position",
+        "product",
+        "role",
+        "rate_adjustment",
+        "fee_waiver",
+        "reward_kind",
+        "reward_rate",
+        "reward_amount",
+        "reward_cap",
+        "reward_description",
+    )
+    ordering = ("position",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "product":
+            # A retired product cannot be added to a bundle.
+            kwargs["queryset"] = Product.objects.exclude(status=Product.Status.RETIRED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def _editable(self, request, obj) -> bool:
+        return obj is None or obj.is_draft
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._editable(request, obj)
+
+
+class ScenarioStatusChangeInline(ReadOnlyInline):
+    model = ScenarioStatusChange
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    readonly_fields = fields
+    verbose_name_plural = _("status history")
+
+
+def _count(model, **filters) -> Subquery:
+    rows = model.objects.filter(scenario=OuterRef("pk"), **filters).order_by().values("scenario")
+    return Subquery(rows.annotate(n=Count("pk")).values("n"), output_field=IntegerField())
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(SimpleHistoryAdmin):
+    form = ScenarioForm
+    change_form_template = "scenarios/admin/scenario_change_form.html"
+    list_display = ("code", "version", "name", "industry", "status", "item_count", "partner_count", "warning")
+    list_filter = ("status", "industry")
+    list_select_related = ("industry",)
+    search_fields = ("code", "name", "name_zh")
+    inlines = [BundleItemInline, ScenarioStatusChangeInline]
+    actions = ["publish", "new_version", "retire"]
+    readonly_fields = (
+        "version",
+        "status",
+        "publish_checklist",
+        "based_on",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "published_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("code", "version", "status", "name", "name_zh", "description", "industry")}),
+        (_("Who and when"), {"fields": ("reserved_for", "trigger_events")}),
+        (_("Data use (shown to partners)"), {"fields": ("data_shared", "data_purpose")}),
+        (_("Publishing"), {"fields": ("publish_checklist", "based_on", "created_by", "created_at", "updated_at",
+                                      "published_at")}),
+    )  # fmt: skip
+
+    # -- list ---------------------------------------------------------------------------
+    def get_queryset(self, request):
+        # Counts as subqueries: the list costs the same however many items and partners.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                items_n=_count(BundleItem),
+                partners_n=_count(Participation, status=Participation.Status.ACTIVE),
+                retired_n=_count(BundleItem, product__status=Product.Status.RETIRED),
+            )
+        )
+
+    @admin.display(description=_("products"), ordering="items_n")
+    def item_count(self, obj) -> int:
+        return obj.items_n or 0
+
+    @admin.display(description=_("active partners"), ordering="partners_n")
+    def partner_count(self, obj) -> int:
+        return obj.partners_n or 0
+
+    @admin.display(description=_("warning"))
+    def warning(self, obj) -> str:
+        if obj.retired_n:
+            return ngettext("%(count)d retired product", "%(count)d retired products", obj.retired_n) % {
+                "count": obj.retired_n
+            }
+        return ""
+
+    # -- change page --------------------------------------------------------------------
+    def has_change_permission(self, request, obj=None):
+        # A published or retired version is immutable: staff look at it; "edit" makes a draft.
+        return super().has_change_permission(request, obj) and (obj is None or obj.is_draft)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None:
+            return ("code", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description=_("before publishing"))
+    def publish_checklist(self, obj) -> str:
+        if obj is None or obj.pk is None or not obj.is_draft:
+            return "—"
+        problems = services.scenario_publish_problems(obj)
+        if not problems:
+            return _("Ready to publish.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((m,) for _f, m in problems)))
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        scenario = self.get_object(request, object_id)
+        if scenario is not None and request.method == "GET":
+            for warning in selectors.scenario_warnings(scenario):
+                self.message_user(request, warning, messages.WARNING)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        services.scenario_save_draft(scenario=obj, by=request.user)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not BundleItem:
+            return super().save_formset(request, form, formset, change)
+        removed = [f.instance for f in formset.deleted_forms if f.instance.pk]
+        changed = [f for f in formset.forms if f not in formset.deleted_forms and f.has_changed()]
+        items = []
+        for inline_form in changed:
+            item = inline_form.save(commit=False)
+            item.scenario = form.instance
+            items.append(item)
+        created = [item.pk is None for item in items]
+        services.bundle_items_save(scenario=form.instance, items=items, removed=removed, by=request.user)
+        # The admin's change message reads these lists.
+        formset.deleted_objects = removed
+        formset.new_objects = [item for item, new in zip(items, created, strict=True) if new]
+        formset.changed_objects = [
+            (item, f.changed_data) for item, f, new in zip(items, changed, created, strict=True) if not new
+        ]
+        return None
+
+    # -- extra pages --------------------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/preview/", wrap(self.preview_view), name="scenarios_scenario_preview"),
+            path("<path:object_id>/clone/", wrap(self.clone_view), name="scenarios_scenario_clone"),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, template: str, scenario: Scenario, title: str, **context) -> TemplateResponse:
+        return TemplateResponse(
+            request,
+            template,
+            {**self.admin_site.each_context(request), "opts": self.opts, "original": scenario, "title": title,
+             **context},
+        )  # fmt: skip
+
+    def preview_view(self, request: HttpRequest, object_id: str):
+        scenario = get_object_or_404(Scenario, pk=object_id)
+        if not self.has_view_permission(request, scenario):
+            raise PermissionDenied
+        form = PreviewForm(request.GET or None, scenario=scenario)
+        offers = None
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                offers = selectors.offer_preview(
+                    scenario=scenario,
+                    event=data["event"],
+                    amount=data["amount"],
+                    currency=data["currency"].upper(),
+                    segment=data["segment"].code if data["segment"] else None,
+                    tenor_months=data["tenor_months"],
+                )
+            except OfferRefused as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        shown = [(offer, offer_as_dict(offer)) for offer in offers or ()]
+        return self._page(
+            request, "scenarios/admin/preview.html", scenario, _("Preview offers"), form=form, offers=shown
+        )
+
+    def clone_view(self, request: HttpRequest, object_id: str):
+        scenario = get_object_or_404(Scenario, pk=object_id)
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        initial = {"code": f"{scenario.code}-copy", "name": scenario.name, "industry": scenario.industry_id}
+        form = CloneForm(request.POST or None, initial=initial)
+        if form.is_valid():
+            try:
+                clone = services.scenario_clone(scenario=scenario, by=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                self._report_left_out(request, clone)
+                self.message_user(request, _("Cloned as a new draft."), messages.SUCCESS)
+                return HttpResponseRedirect(reverse("admin:scenarios_scenario_change", args=[clone.pk]))
+        return self._page(request, "scenarios/admin/clone.html", scenario, _("Clone scenario"), form=form)
+
+    def _report_left_out(self, request, scenario: Scenario) -> None:
+        if getattr(scenario, "left_out_products", None):
+            self.message_user(
+                request,
+                _("Retired products were left out: %(products)s.")
+                % {"products": ", ".join(scenario.left_out_products)},
+                messages.WARNING,
+            )
+
+    # -- actions ------------------------------------------------------------------------
+    def has_change_scenario_status_permission(self, request) -> bool:
+        return request.user.has_perm("scenarios.change_scenario_status")
+
+    def has_add_scenario_permission(self, request) -> bool:
+        return request.user.has_perm("scenarios.add_scenario")
+
+    @admin.action(description=_("Publish the selected drafts"), permissions=["change_scenario_status"])
+    def publish(self, request, queryset):
+        published = 0
+        for scenario in queryset:
+            try:
+                services.scenario_publish(scenario=scenario, by=request.user)
+                published += 1
+            except DomainError as exc:
+                details = getattr(exc, "problems", None) or [(None, exc.message)]
+                for _field, message in details:
+                    self.message_user(
+                        request, f"{scenario.code} v{scenario.version}: {message}", messages.ERROR
+                    )
+        if published:
+            message = ngettext("%(count)d scenario published.", "%(count)d scenarios published.", published)
+            self.message_user(request, message % {"count": published}, messages.SUCCESS)
+
+    @admin.action(description=_("Edit: make the next draft version"), permissions=["add_scenario"])
+    def new_version(self, request, queryset):
+        for scenario in queryset:
+            try:
+                draft = services.scenario_new_version(scenario=scenario, by=request.user)
+            except DomainError as exc:
+                self.message_user(request, f"{scenario.code}: {exc.message}", messages.ERROR)
+                continue
+            self._report_left_out(request, draft)
+            self.message_user(
+                request,
+                _("Draft version %(version)d of %(code)s made.")
+                % {"version": draft.version, "code": draft.code},
+                messages.SUCCESS,
+            )
+            if queryset.count() == 1:
+                return HttpResponseRedirect(reverse("admin:scenarios_scenario_change", args=[draft.pk]))
+        return None
+
+    @admin.action(description=_("Retire the selected versions…"), permissions=["change_scenario_status"])
+    def retire(self, request, queryset):
+        form = RetireForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            retired = 0
+            for scenario in queryset:
+                try:
+                    services.scenario_retire(scenario=scenario, by=request.user, **form.cleaned_data)
+                    retired += 1
+                except DomainError as exc:
+                    self.message_user(
+                        request, f"{scenario.code} v{scenario.version}: {exc.message}", messages.ERROR
+                    )
+            if retired:
+                message = ngettext("%(count)d version retired.", "%(count)d versions retired.", retired)
+                self.message_user(request, message % {"count": retired}, messages.SUCCESS)
+            return None
+        return self._page(
+            request,
+            "scenarios/admin/retire.html",
+            None,
+            _("Retire scenario versions"),
+            form=form,
+            scenarios=queryset,
+            action_checkbox_name=admin.helpers.ACTION_CHECKBOX_NAME,
+        )
+
+
+class ParticipationStatusChangeInline(ReadOnlyInline):
+    model = ParticipationStatusChange
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    readonly_fields = fields
+    verbose_name_plural = _("status history")
+
+
+@admin.register(Participation)
+class ParticipationAdmin(SimpleHistoryAdmin):
+    list_display = ("partner", "scenario_code", "version", "status", "channel", "requested_at", "started_at")
+    list_filter = ("status", "channel", "scenario_code")
+    list_select_related = ("partner", "scenario")
+    search_fields = ("partner__display_name", "partner__slug", "scenario_code")
+    fields = ("partner", "scenario", "channel", "note", "status", "requested_at", "started_at", "ended_at",
+              "moved_from")  # fmt: skip
+    readonly_fields = ("status", "requested_at", "started_at", "ended_at", "moved_from")
+    inlines = [ParticipationStatusChangeInline]
+    actions = ["approve", "decline", "end"]
+
+    @admin.display(description=_("version"), ordering="scenario__version")
+    def version(self, obj) -> int:
+        return obj.scenario.version
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "scenario":
+            # Staff invite partners to the versions that are open for joining.
+            kwargs["queryset"] = Scenario.objects.filter(status=Scenario.Status.PUBLISHED)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("scenarios.decide_participation")
+
+    def has_change_permission(self, request, obj=None):
+        # An existing participation changes only through the actions (each writes a change row).
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_participation_permission(self, request) -> bool:
+        return request.user.has_perm("scenarios.decide_participation")
+
+    def save_model(self, request, obj, form, change):
+        """Adding a participation here is a staff invitation; the partner accepts it."""
+        invited = services.participation_invite(
+            partner=obj.partner, scenario=obj.scenario, by=request.user, channel=obj.channel, note=obj.note
+        )
+        obj.pk, obj._state.adding = invited.pk, False
+
+    @admin.action(description=_("Approve the selected requests"), permissions=["decide_participation"])
+    def approve(self, request, queryset):
+        if count := _run(self, request, queryset, services.participation_approve):
+            message = ngettext("%(count)d request approved.", "%(count)d requests approved.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("Decline the selected requests"), permissions=["decide_participation"])
+    def decline(self, request, queryset):
+        if count := _run(self, request, queryset, services.participation_decline):
+            message = ngettext("%(count)d request declined.", "%(count)d requests declined.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+    @admin.action(description=_("End the selected participations"), permissions=["decide_participation"])
+    def end(self, request, queryset):
+        if count := _run(self, request, queryset, services.participation_end):
+            message = ngettext("%(count)d participation ended.", "%(count)d participations ended.", count)
+            self.message_user(request, message % {"count": count}, messages.SUCCESS)
+
+
+def _run(modeladmin, request, queryset, service) -> int:
+    """Call ``service`` for each selected participation; report refusals one by one."""
+    done = 0
+    for participation in queryset.select_related("partner", "scenario"):
+        try:
+            service(
+                participation=participation, by=request.user, reason=str(_("staff decision in the admin"))
+            )
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{participation}: {exc.message}", messages.ERROR)
+    return done
+
+
+@admin.register(OfferQuoteDaily)
+class OfferQuoteDailyAdmin(admin.ModelAdmin):
+    list_display = ("day", "partner", "scenario", "quotes", "offers", "refusals")
+    list_filter = ("day",)
+    list_select_related = ("partner", "scenario")
+    date_hierarchy = "day"
+    search_fields = ("partner__display_name", "scenario__code")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,170 @@
+"""Demo scenarios (idempotent): the four seed bundles, published, and the demo partners in them.
+
+Runs after ``partners.demo`` and ``products.demo``. A scenario that exists (any version) is left
+as it is; a demo partner that is missing or not active is skipped, so the seed works whichever
+partners exist.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from partners.models import Industry, Partner
+from products.demo import seed_catalog
+
+from . import services
+from .models import Participation, Scenario
+
+TRAVEL_DATA = (
+    "The booking amount and currency, the customer's segment (standard, new customer, VIP) and the tenor "
+    "the customer picks. No name, ID number or phone number."
+)
+
+# code, name, Chinese name, industry code, trigger events, data shared, data purpose, description,
+# items: (product code, role, overrides)
+SCENARIOS = [
+    (
+        "travel-finance",
+        "Travel+Finance",
+        "旅游+金融",
+        "travel",
+        ["booking.created", "booking.paid"],
+        TRAVEL_DATA,
+        "To check the booking is eligible and to price installments, a credit-limit uplift and travel "
+        "cover for it. The bank keeps the request for 90 days for audit and uses it for nothing else.",
+        "At checkout of a travel package: pay in installments, raise the card limit for the trip, "
+        "insure the trip and the flights.",
+        [
+            ("travel-installment", "primary",
+             {"reward_kind": "cashback", "reward_rate": D("0.010000"), "reward_cap": D("100.00"),
+              "reward_description": "1 % back on the trip, up to 100 yuan"}),
+            ("credit-limit-uplift", "cross_sell", {}),
+            ("travel-insurance", "cross_sell",
+             {"reward_kind": "points", "reward_rate": D("1.000000"), "reward_description": "1 point per yuan"}),
+            ("flight-delay-cover", "cross_sell",
+             {"reward_kind": "coupon", "reward_amount": D("20.00"), "reward_description": "Airport lounge coupon"}),
+        ],
+    ),
+    (
+        "community-finance",
+        "Community+Finance",
+        "社区+金融",
+        "community",
+        ["property_fee.due", "service.booked"],
+        "The fee or service amount, the customer's segment and the tenor the resident picks. No room "
+        "number, name or phone number.",
+        "To offer the resident an installment plan for the fee or service and a wealth sweep of idle "
+        "balance, priced for the segment.",
+        "In the community app: spread the property fee or a fitness or beauty package, sweep idle "
+        "balance into wealth management, discounts at community merchants.",
+        [
+            ("property-fee-installment", "primary", {"fee_waiver": D("0.500000")}),
+            ("lifestyle-installment", "primary", {"rate_adjustment": D("-0.010000")}),
+            ("wealth-sweep", "cross_sell", {}),
+            ("merchant-discount", "cross_sell",
+             {"reward_kind": "coupon", "reward_amount": D("30.00"), "reward_description": "30 yuan off at a community merchant"}),
+        ],
+    ),
+    (
+        "ecommerce-supply-chain",
+        "E-commerce supply chain",
+        "电商供应链金融",
+        "ecommerce",
+        ["invoice.issued", "order.paid"],
+        "The invoice or order amount, the supplier's segment (small business or standard) and the "
+        "financing tenor. The platform keeps the supplier's identity; the bank sees a pseudonymous reference.",
+        "To price receivables financing against the platform's invoice and to settle collections and "
+        "payments inside a closed loop of funds.",
+        "Suppliers finance receivables inside the platform; buyers' payments and suppliers' collections "
+        "stay in a closed loop of funds.",
+        [
+            ("receivables-financing", "primary", {}),
+            ("closed-loop-payments", "primary", {"fee_waiver": D("0.200000")}),
+        ],
+    ),
+    (
+        "maternal-infant-finance",
+        "Maternal & infant+Finance",
+        "母婴+金融",
+        "maternal-infant",
+        ["order.paid", "membership.joined"],
+        "The order or membership amount, the customer's segment and the tenor. No child's data.",
+        "To offer mother-and-baby insurance, education savings and installments for the purchase.",
+        "Insurance for mother and baby, education savings, installments for baby goods.",
+        [
+            ("maternity-insurance", "primary", {}),
+            ("education-savings", "cross_sell", {}),
+            ("baby-goods-installment", "primary",
+             {"reward_kind": "points", "reward_rate": D("2.000000"), "reward_description": "2 points per yuan"}),
+        ],
+    ),
+]  # fmt: skip
+
+# Demo partners and the scenario each takes part in.
+PARTICIPANTS = [
+    ("skyway-travel", "travel-finance", Participation.Channel.APP),
+    ("greenleaf-community", "community-finance", Participation.Channel.MINI_PROGRAM),
+]
+
+
+def _industry(code: str) -> Industry:
+    # partners.demo seeds the industries first; this only covers running the step on its own.
+    industry, _created = Industry.objects.get_or_create(
+        code=code, defaults={"name": code.replace("-", " ").title()}
+    )
+    return industry
+
+
+def seed_scenarios() -> dict[str, Scenario]:
+    products = seed_catalog()
+    scenarios: dict[str, Scenario] = {}
+    for code, name, name_zh, industry, events, shared, purpose, description, items in SCENARIOS:
+        scenario = Scenario.objects.filter(code=code).order_by("-version").first()
+        if scenario is None:
+            scenario = services.scenario_create(
+                by=None,
+                code=code,
+                name=name,
+                name_zh=name_zh,
+                industry=_industry(industry),
+                trigger_events=events,
+                data_shared=shared,
+                data_purpose=purpose,
+                description=description,
+            )
+            for position, (product_code, role, overrides) in enumerate(items, start=1):
+                services.bundle_item_add(
+                    scenario=scenario, product=products[product_code], by=None, position=position, role=role,
+                    **overrides,
+                )  # fmt: skip
+        if scenario.status == Scenario.Status.DRAFT:
+            scenario = services.scenario_publish(scenario=scenario, by=None, reason="demo scenario")
+        scenarios[code] = scenario
+    return scenarios
+
+
+def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
+    joined = []
+    for slug, code, channel in PARTICIPANTS:
+        partner = Partner.objects.filter(slug=slug, status="active").first()
+        if partner is None:
+            continue
+        existing = Participation.objects.filter(
+            partner=partner, scenario_code=code, status__in=Participation.OPEN
+        ).first()
+        if existing is None:
+            existing = services.participation_request(
+                partner=partner, scenario=scenarios[code], channel=channel, note="demo participation"
+            )
+        if existing.status == Participation.Status.REQUESTED:
+            existing = services.participation_approve(
+                participation=existing, by=None, reason="demo participation"
+            )
+        joined.append(existing)
+    return joined
+
+
+def seed(*, password: str, stdout) -> None:
+    scenarios = seed_scenarios()
+    joined = seed_participation(scenarios)
+    stdout.write(f"scenarios: {len(scenarios)} published, demo partners participating: {len(joined)}")

@@ -1,0 +1,103 @@
+"""Domain errors of scenarios, participation and offers.
+
+Offer refusals carry ``field`` = the name of the request field at fault (``scenario``,
+``event``, ``amount``, ``currency``, ``segment``, ``tenor_months``), so the API answers 400 with
+that field named. This module imports nothing but ``portal.domain``: the offer engine raises
+these errors and stays free of the database.
+"""
+
+from __future__ import annotations
+
+from portal.domain import Conflict, DomainError, InvalidTransition, NotAllowed
+
+
+class ScenarioError(DomainError):
+    """A refused change to a scenario or its items."""
+
+
+class ScenarioImmutable(Conflict):
+    """Only a draft version can change; a published version is immutable."""
+
+    code = "scenario_immutable"
+
+
+class ScenarioNotPublishable(ScenarioError):
+    """The draft is not ready: ``problems`` lists every reason, ``message`` the first."""
+
+    code = "not_publishable"
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        field, message = problems[0]
+        super().__init__(message, field=field or None)
+        self.problems = problems
+
+
+class ScenarioStatusInvalid(InvalidTransition):
+    """A scenario status move the allowed-moves map does not permit."""
+
+
+class BundleItemInvalid(ScenarioError):
+    """An item whose product or overrides do not fit (``field`` names the bad one)."""
+
+    code = "invalid_item"
+
+
+class ScenarioNotAllowed(NotAllowed):
+    """The acting staff member lacks the permission."""
+
+
+class ParticipationError(DomainError):
+    """A refused participation request or decision."""
+
+
+class ParticipationConflict(Conflict):
+    """The partner already has an open participation, or the version is not the one to join."""
+
+
+class ParticipationStatusInvalid(InvalidTransition):
+    """A participation status move the allowed-moves map does not permit."""
+
+
+class PartnerNotActive(NotAllowed):
+    """Only an active partner participates in scenarios and asks for offers."""
+
+    code = "partner_not_active"
+
+
+class OfferRefused(DomainError):
+    """The request cannot be quoted; ``field`` names the request field at fault."""
+
+    code = "offer_refused"
+
+
+class ScenarioNotAvailable(OfferRefused):
+    """No scenario with that code in which the partner actively participates (another partner's
+    scenario looks exactly the same as a missing one)."""
+
+    code = "unknown_scenario"
+
+
+class EventNotTriggered(OfferRefused):
+    code = "event_not_triggered"
+
+
+class AmountNotOffered(OfferRefused):
+    code = "amount_not_offered"
+
+
+class CurrencyNotOffered(OfferRefused):
+    code = "currency_not_offered"
+
+
+class SegmentUnknown(OfferRefused):
+    code = "unknown_segment"
+
+
+class TenorNotOffered(OfferRefused):
+    code = "tenor_not_offered"
+
+
+class NothingToOffer(OfferRefused):
+    """The bundle has no product on sale any more (every one retired)."""
+
+    code = "nothing_to_offer"

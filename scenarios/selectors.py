@@ -1,0 +1,188 @@
+"""Reads of scenarios that the portal pages, the open API and the admin share.
+
+Partner reads take the partner: a partner sees only the versions it actively participates in;
+another partner's scenario, or one it does not take part in, is indistinguishable from a
+missing one (``Scenario.DoesNotExist``). Partner-facing reads list only the items whose product
+is on sale (active): a retired product is never offered.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
+
+from products.models import Product, Segment, SegmentPrice
+
+from .engine import BundleLine, Offer, ProductTerms, QuoteRequest, RewardTerms, ScenarioTerms, quote
+from .models import BundleItem, Participation, Scenario
+
+
+def _on_sale_items() -> Prefetch:
+    return Prefetch(
+        "items",
+        queryset=BundleItem.objects.filter(product__status=Product.Status.ACTIVE)
+        .select_related("product")
+        .order_by("position"),
+    )
+
+
+def _participating(partner) -> QuerySet[Scenario]:
+    return Scenario.objects.filter(
+        status=Scenario.Status.PUBLISHED,
+        participations__partner=partner,
+        participations__status=Participation.Status.ACTIVE,
+    )
+
+
+def scenario_list_for_partner(*, partner) -> QuerySet[Scenario]:
+    """The versions ``partner`` actively participates in, by code, with ``industry`` and the
+    on-sale ``items`` (each with its ``product``) loaded: 2 queries however many."""
+    return (
+        _participating(partner).select_related("industry").prefetch_related(_on_sale_items()).order_by("code")
+    )
+
+
+def scenario_get_for_partner(*, partner, code: str) -> Scenario:
+    """The version of ``code`` that ``partner`` actively participates in; ``Scenario.DoesNotExist``
+    for anything else."""
+    return scenario_list_for_partner(partner=partner).get(code=code)
+
+
+def scenarios_joinable_for_partner(*, partner) -> QuerySet[Scenario]:
+    """The latest published version of each scenario ``partner`` may ask to join (open to it and
+    not already requested, invited or joined), with industry and on-sale items."""
+    newer = Scenario.objects.filter(
+        code=OuterRef("code"), status=Scenario.Status.PUBLISHED, version__gt=OuterRef("version")
+    )
+    open_participation = Participation.objects.filter(
+        partner=partner, scenario_code=OuterRef("code"), status__in=Participation.OPEN
+    )
+    return (
+        Scenario.objects.filter(status=Scenario.Status.PUBLISHED)
+        .filter(Q(reserved_for__isnull=True) | Q(reserved_for=partner))
+        .exclude(Exists(newer))
+        .exclude(Exists(open_participation))
+        .select_related("industry")
+        .prefetch_related(_on_sale_items())
+        .order_by("industry__position", "code")
+    )
+
+
+def scenario_latest_published(*, code: str) -> Scenario | None:
+    return Scenario.objects.filter(code=code, status=Scenario.Status.PUBLISHED).order_by("-version").first()
+
+
+def _priced_items(items: QuerySet[BundleItem]) -> Prefetch:
+    """``items`` with their products and each product's segment prices (2 queries)."""
+    prices = Prefetch("product__segment_prices", queryset=SegmentPrice.objects.select_related("segment"))
+    return Prefetch("items", queryset=items.select_related("product").prefetch_related(prices))
+
+
+def scenario_for_quote(*, partner, code: str) -> Scenario | None:
+    """The version of ``code`` ``partner`` actively participates in, with on-sale items, their
+    products and segment prices loaded (3 queries); ``None`` otherwise."""
+    items = _priced_items(BundleItem.objects.filter(product__status=Product.Status.ACTIVE))
+    return _participating(partner).filter(code=code).prefetch_related(items).first()
+
+
+def scenario_for_preview(*, scenario: Scenario) -> Scenario:
+    """Any version with its non-retired items loaded, for staff to preview offers (drafts
+    included, draft products included: staff see what publishing would offer)."""
+    items = _priced_items(BundleItem.objects.exclude(product__status=Product.Status.RETIRED))
+    return Scenario.objects.prefetch_related(items).get(pk=scenario.pk)
+
+
+def offer_preview(
+    *,
+    scenario: Scenario,
+    event: str,
+    amount: Decimal,
+    currency: str = "CNY",
+    segment: str | None = None,
+    tenor_months: int | None = None,
+) -> list[Offer]:
+    """The offers this version would give (drafts included), for staff to check a bundle before
+    publishing; nothing is counted. Raises the engine's ``OfferRefused`` errors."""
+    terms = scenario_terms(scenario_for_preview(scenario=scenario), segments=segment_codes())
+    request = QuoteRequest(
+        event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months
+    )
+    return list(quote(terms, request))
+
+
+def segment_codes() -> frozenset[str]:
+    return frozenset(Segment.objects.values_list("code", flat=True))
+
+
+def product_terms(product: Product) -> ProductTerms:
+    """The engine's view of a product (its ``segment_prices`` prefetched with their segment)."""
+    return ProductTerms(
+        code=product.code,
+        category=product.category,
+        currency=product.currency,
+        rate=product.rate,
+        rate_floor=product.rate_floor,
+        rate_ceiling=product.rate_ceiling,
+        min_amount=product.min_amount,
+        max_amount=product.max_amount,
+        tenor_months=tuple(product.tenor_months or ()),
+        repayment_method=product.repayment_method,
+        minimum_charge=product.minimum_charge,
+        fixed_fee=product.fixed_fee,
+        segment_adjustments={
+            price.segment.code: price.rate_adjustment for price in product.segment_prices.all()
+        },
+    )
+
+
+def scenario_terms(scenario: Scenario, *, segments: frozenset[str]) -> ScenarioTerms:
+    """The engine's view of a version loaded by ``scenario_for_quote`` / ``scenario_for_preview``
+    (no further query)."""
+    lines = []
+    for item in scenario.items.all():
+        reward = None
+        if item.reward_kind:
+            reward = RewardTerms(
+                kind=item.reward_kind,
+                rate=item.reward_rate,
+                amount=item.reward_amount,
+                cap=item.reward_cap,
+                description=item.reward_description,
+            )
+        lines.append(
+            BundleLine(
+                position=item.position,
+                product=product_terms(item.product),
+                role=item.role,
+                rate_adjustment=item.rate_adjustment,
+                fee_waiver=item.fee_waiver,
+                reward=reward,
+            )
+        )
+    return ScenarioTerms(
+        code=scenario.code,
+        version=scenario.version,
+        trigger_events=frozenset(scenario.trigger_events),
+        lines=tuple(lines),
+        segments=segments,
+    )
+
+
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """What staff should know about a version: products retired since it was composed."""
+    retired = scenario.items.filter(product__status=Product.Status.RETIRED).values_list(
+        "product__code", flat=True
+    )
+    return [
+        _("%(product)s is retired: it is no longer offered in this scenario.") % {"product": code}
+        for code in retired
+    ]
+
+
+def scenarios_with_retired_products() -> QuerySet[Scenario]:
+    """Versions not retired whose bundle holds a retired product."""
+    return Scenario.objects.exclude(status=Scenario.Status.RETIRED).filter(
+        Exists(BundleItem.objects.filter(scenario=OuterRef("pk"), product__status=Product.Status.RETIRED))
+    )

@@ -1,0 +1,13 @@
+"""What every scenarios service shares: the permission check and the change-row writer."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from scenarios.exceptions import ScenarioNotAllowed
+
+
+def require(by, permission: str) -> None:
+    """``by`` is a staff user who must hold ``permission``, or ``None`` for the system itself."""
+    if by is not None and not by.has_perm(permission):
+        raise ScenarioNotAllowed(_("You do not have permission to do this."))

@@ -1,0 +1,284 @@
+"""Writes of participation: partners request to join, staff invite, approve or decline, either
+side ends it, a partner moves to a newer published version.
+
+Only an active partner participates, and only in the latest published version of a scenario
+(older published versions keep serving the partners already on them). The database holds one
+open participation (requested, invited or active) per partner and scenario code. Every status
+move writes a ``ParticipationStatusChange``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from scenarios.exceptions import (
+    ParticipationConflict,
+    ParticipationError,
+    ParticipationStatusInvalid,
+    PartnerNotActive,
+)
+from scenarios.models import Participation, ParticipationStatusChange, Scenario
+
+from ._common import require
+
+logger = logging.getLogger(__name__)
+
+PStatus = Participation.Status
+ALLOWED_MOVES: dict[str, frozenset[str]] = {
+    PStatus.REQUESTED: frozenset({PStatus.ACTIVE, PStatus.DECLINED, PStatus.ENDED}),
+    PStatus.INVITED: frozenset({PStatus.ACTIVE, PStatus.DECLINED, PStatus.ENDED}),
+    PStatus.ACTIVE: frozenset({PStatus.ENDED}),
+    PStatus.DECLINED: frozenset(),
+    PStatus.ENDED: frozenset(),
+}
+DECIDE = "scenarios.decide_participation"
+
+
+def _require_active_partner(partner) -> None:
+    if partner.status != "active":
+        raise PartnerNotActive(_("Only an active partner can take part in scenarios."), field="partner")
+
+
+def _require_joinable(partner, scenario: Scenario) -> None:
+    """The latest published version, open to this partner."""
+    if scenario.status != Scenario.Status.PUBLISHED or (
+        scenario.reserved_for_id is not None and scenario.reserved_for_id != partner.pk
+    ):
+        raise ParticipationError(_("This scenario is not open for joining."), field="scenario")
+    latest = (
+        Scenario.objects.filter(code=scenario.code, status=Scenario.Status.PUBLISHED)
+        .order_by("-version")
+        .values_list("version", flat=True)
+        .first()
+    )
+    if latest != scenario.version:
+        raise ParticipationConflict(
+            _("Version %(version)d is the current version of this scenario: join that one.")
+            % {"version": latest},
+            field="scenario",
+        )
+
+
+def _open(
+    *, partner, scenario: Scenario, status: str, by, channel: str, note: str, reason: str
+) -> Participation:
+    _require_active_partner(partner)
+    _require_joinable(partner, scenario)
+    if Participation.objects.filter(
+        partner=partner, scenario_code=scenario.code, status__in=Participation.OPEN
+    ).exists():
+        raise ParticipationConflict(
+            _("%(partner)s already takes part in, or has asked to join, this scenario.")
+            % {"partner": partner},
+            field="scenario",
+        )
+    participation = Participation(
+        partner=partner,
+        scenario=scenario,
+        scenario_code=scenario.code,
+        status=status,
+        channel=channel,
+        note=note,
+        requested_by=by,
+    )
+    participation._history_user = by
+    try:
+        with transaction.atomic():  # the constraint is the last line against a concurrent twin
+            participation.save()
+    except IntegrityError as exc:
+        raise ParticipationConflict(
+            _("%(partner)s already takes part in, or has asked to join, this scenario.")
+            % {"partner": partner},
+            field="scenario",
+        ) from exc
+    ParticipationStatusChange.objects.create(
+        participation=participation, from_status="", to_status=status, changed_by=by, reason=reason
+    )
+    return participation
+
+
+@transaction.atomic
+def participation_request(
+    *, partner, scenario: Scenario, by=None, channel: str = Participation.Channel.APP, note: str = ""
+) -> Participation:
+    """The partner asks to join a published scenario; staff approve or decline."""
+    return _open(
+        partner=partner,
+        scenario=scenario,
+        status=PStatus.REQUESTED,
+        by=by,
+        channel=channel,
+        note=note,
+        reason=note,
+    )
+
+
+@transaction.atomic
+def participation_invite(
+    *, partner, scenario: Scenario, by, channel: str = Participation.Channel.APP, note: str = ""
+) -> Participation:
+    """Staff invite a partner to a published scenario; the partner accepts or declines."""
+    require(by, DECIDE)
+    return _open(
+        partner=partner,
+        scenario=scenario,
+        status=PStatus.INVITED,
+        by=by,
+        channel=channel,
+        note=note,
+        reason=note,
+    )
+
+
+@transaction.atomic
+def participation_status_change(
+    *,
+    participation: Participation,
+    to: str,
+    by,
+    reason: str = "",
+    staff: bool = False,
+    expect: str | None = None,
+) -> Participation:
+    """Move ``participation`` to ``to`` if the allowed-moves map permits it (and, with ``expect``,
+    only from that status); ``staff`` moves need the decide permission. Becoming active needs an
+    active partner and a published version."""
+    if staff:
+        require(by, DECIDE)
+    participation = (
+        Participation.objects.select_for_update()
+        .select_related("partner", "scenario")
+        .get(pk=participation.pk)
+    )
+    current = participation.status
+    if expect is not None and current != expect:
+        raise ParticipationStatusInvalid(
+            _("Only a participation that is %(status)s can do this.")
+            % {"status": PStatus(expect).label.lower()},
+            field="status",
+        )
+    if to not in ALLOWED_MOVES[current]:
+        raise ParticipationStatusInvalid(
+            _("A participation that is %(from)s cannot become %(to)s.")
+            % {"from": PStatus(current).label.lower(), "to": PStatus(to).label.lower()},
+            field="status",
+        )
+    now = timezone.now()
+    if to == PStatus.ACTIVE:
+        _require_active_partner(participation.partner)
+        if participation.scenario.status != Scenario.Status.PUBLISHED:
+            raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
+        participation.started_at = now
+    else:
+        participation.ended_at = now
+    participation.status = to
+    participation._history_user = by
+    participation.save(update_fields=["status", "started_at", "ended_at"])
+    ParticipationStatusChange.objects.create(
+        participation=participation, from_status=current, to_status=to, changed_by=by, reason=reason
+    )
+    logger.info("participation %s: %s -> %s", participation.pk, current, to)
+    return participation
+
+
+def participation_approve(*, participation: Participation, by, reason: str = "") -> Participation:
+    """Staff approve a partner's request."""
+    return participation_status_change(
+        participation=participation,
+        to=PStatus.ACTIVE,
+        by=by,
+        reason=reason,
+        staff=True,
+        expect=PStatus.REQUESTED,
+    )
+
+
+def participation_decline(*, participation: Participation, by, reason: str = "") -> Participation:
+    """Staff decline a partner's request."""
+    return participation_status_change(
+        participation=participation,
+        to=PStatus.DECLINED,
+        by=by,
+        reason=reason,
+        staff=True,
+        expect=PStatus.REQUESTED,
+    )
+
+
+def participation_accept(*, participation: Participation, by=None) -> Participation:
+    """The partner accepts a staff invitation."""
+    return participation_status_change(
+        participation=participation, to=PStatus.ACTIVE, by=by, expect=PStatus.INVITED
+    )
+
+
+def participation_reject_invitation(
+    *, participation: Participation, by=None, reason: str = ""
+) -> Participation:
+    """The partner turns a staff invitation down."""
+    return participation_status_change(
+        participation=participation, to=PStatus.DECLINED, by=by, reason=reason, expect=PStatus.INVITED
+    )
+
+
+def participation_end(
+    *, participation: Participation, by, reason: str = "", staff: bool = True
+) -> Participation:
+    """End an open participation (staff, or the partner leaving with ``staff=False``)."""
+    return participation_status_change(
+        participation=participation, to=PStatus.ENDED, by=by, reason=reason, staff=staff
+    )
+
+
+@transaction.atomic
+def participation_move(*, participation: Participation, by=None, to: Scenario | None = None) -> Participation:
+    """Move an active participation to a newer published version of the same scenario (the
+    latest unless ``to`` is given): the old one ends, a new active one starts from it."""
+    participation = (
+        Participation.objects.select_for_update()
+        .select_related("partner", "scenario")
+        .get(pk=participation.pk)
+    )
+    if not participation.is_active:
+        raise ParticipationStatusInvalid(_("Only an active participation can move."), field="status")
+    _require_active_partner(participation.partner)
+    current = participation.scenario
+    target = to or (
+        Scenario.objects.filter(code=current.code, status=Scenario.Status.PUBLISHED)
+        .order_by("-version")
+        .first()
+    )
+    if target is None or target.code != current.code or target.status != Scenario.Status.PUBLISHED:
+        raise ParticipationError(_("Choose a published version of the same scenario."), field="scenario")
+    if target.version <= current.version:
+        raise ParticipationConflict(
+            _("Version %(version)d is already the newest published version.") % {"version": current.version},
+            field="scenario",
+        )
+    reason = _("Moved to version %(version)d.") % {"version": target.version}
+    participation_status_change(participation=participation, to=PStatus.ENDED, by=by, reason=reason)
+    moved = Participation(
+        partner=participation.partner,
+        scenario=target,
+        scenario_code=target.code,
+        status=PStatus.ACTIVE,
+        channel=participation.channel,
+        note=participation.note,
+        requested_by=by,
+        moved_from=participation,
+        started_at=timezone.now(),
+    )
+    moved._history_user = by
+    moved.save()
+    ParticipationStatusChange.objects.create(
+        participation=moved,
+        from_status="",
+        to_status=PStatus.ACTIVE,
+        changed_by=by,
+        reason=_("Moved from version %(version)d.") % {"version": current.version},
+    )
+    return moved

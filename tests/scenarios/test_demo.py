@@ -1,0 +1,65 @@
+"""The seed's catalog and scenarios: published, the demo partners in them, idempotent."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from products.models import Product
+from scenarios import demo, selectors
+from scenarios.models import Participation, Scenario
+from tests.factories import PartnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_publishes_the_four_seed_scenarios_with_their_products(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+
+    scenarios = {s.code: s for s in Scenario.objects.prefetch_related("items__product")}
+    assert set(scenarios) == {
+        "travel-finance",
+        "community-finance",
+        "ecommerce-supply-chain",
+        "maternal-infant-finance",
+    }
+    assert {s.status for s in scenarios.values()} == {"published"}
+    assert [i.product.code for i in scenarios["travel-finance"].items.order_by("position")] == [
+        "travel-installment", "credit-limit-uplift", "travel-insurance", "flight-delay-cover",
+    ]  # fmt: skip
+    assert {i.product.category for i in scenarios["ecommerce-supply-chain"].items.all()} == {
+        "supply_chain_finance", "payment",
+    }  # fmt: skip
+    assert not Product.objects.exclude(status="active").exists()
+
+
+def test_seed_demo_puts_the_demo_partners_in_their_scenarios(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=StringIO())
+
+    joined = set(Participation.objects.filter(status="active").values_list("partner__slug", "scenario_code"))
+    assert joined == {("skyway-travel", "travel-finance"), ("greenleaf-community", "community-finance")}
+
+
+def test_the_scenario_step_works_without_the_demo_partners():
+    out = StringIO()
+
+    demo.seed(password="x", stdout=out)
+    demo.seed(password="x", stdout=out)
+
+    assert Scenario.objects.filter(status="published").count() == 4
+    assert not Participation.objects.exists()
+    assert "demo partners participating: 0" in out.getvalue()
+
+
+def test_an_inactive_demo_partner_is_left_out():
+    PartnerFactory(slug="skyway-travel", status="suspended")
+    greenleaf = PartnerFactory(slug="greenleaf-community", industry__code="community")
+
+    demo.seed(password="x", stdout=StringIO())
+
+    assert [s.code for s in selectors.scenario_list_for_partner(partner=greenleaf)] == ["community-finance"]
+    assert not Participation.objects.filter(partner__slug="skyway-travel").exists()
