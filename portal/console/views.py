@@ -30,9 +30,17 @@ from .services import rollups
 
 
 def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
-    """Render with the admin's chrome (header, user tools) but without its sidebar."""
-    base = admin.site.each_context(request)
-    base["is_nav_sidebar_enabled"] = False
+    """Render with the admin's chrome (header, user tools) but without its sidebar: the admin's
+    ``each_context`` would build the whole app list on every page for nothing."""
+    base = {
+        "site_title": admin.site.site_title,
+        "site_header": admin.site.site_header,
+        "site_url": admin.site.site_url,
+        "has_permission": True,
+        "available_apps": [],
+        "is_popup": False,
+        "is_nav_sidebar_enabled": False,
+    }
     return render(request, template, {**base, "title": title, **context})
 
 
