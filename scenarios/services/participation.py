@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
     ParticipationError,
@@ -36,6 +37,20 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     PStatus.ENDED: frozenset(),
 }
 DECIDE = "scenarios.decide_participation"
+
+
+def _publish_change(participation: Participation, from_status: str, to_status: str) -> None:
+    """Tell the partner's webhooks (``participation.changed``); sent after commit."""
+    webhook_event_publish(
+        partner=participation.partner,
+        event="participation.changed",
+        payload={
+            "scenario": participation.scenario_code,
+            "version": participation.scenario.version,
+            "from": from_status or None,
+            "to": to_status,
+        },
+    )
 
 
 def _require_active_partner(partner) -> None:
@@ -98,6 +113,7 @@ def _open(
     ParticipationStatusChange.objects.create(
         participation=participation, from_status="", to_status=status, changed_by=by, reason=reason
     )
+    _publish_change(participation, "", status)
     return participation
 
 
@@ -181,6 +197,7 @@ def participation_status_change(
     ParticipationStatusChange.objects.create(
         participation=participation, from_status=current, to_status=to, changed_by=by, reason=reason
     )
+    _publish_change(participation, current, to)
     logger.info("participation %s: %s -> %s", participation.pk, current, to)
     return participation
 
@@ -281,4 +298,5 @@ def participation_move(*, participation: Participation, by=None, to: Scenario | 
         changed_by=by,
         reason=_("Moved from version %(version)d.") % {"version": current.version},
     )
+    _publish_change(moved, "", PStatus.ACTIVE)
     return moved
