@@ -106,3 +106,12 @@ def test_partner_users_are_not_asked_for_a_second_factor(client, mfa_rule, alice
     client.force_login(alice)
 
     assert client.get(reverse("portal:dashboard")).status_code == 200
+
+
+def test_account_pages_link_to_e_mail_password_and_two_factor(client, alice):
+    client.force_login(alice)
+
+    page = client.get(reverse("account_email")).content.decode()
+
+    assert reverse("account_change_password") in page
+    assert reverse("mfa_index") in page
