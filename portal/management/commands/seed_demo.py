@@ -14,6 +14,7 @@ STEPS = [
     "products.demo.seed",
     "scenarios.demo.seed",
     "revenue.demo.seed",
+    "portal.console.demo.seed",
 ]
 
 DEMO_LOGINS = [
