@@ -320,3 +320,25 @@ def test_the_readme_verification_example_accepts_our_signature_and_refuses_a_for
     assert namespace["verify"](header, body, "whsec_new")
     assert not namespace["verify"](header, body + b" ", "whsec_new")
     assert not namespace["verify"](header, body, "whsec_other")
+
+
+def test_participation_changes_are_published(acme, receiver, staff_roles, django_capture_on_commit_callbacks):
+    from scenarios import services as scenario_services
+    from tests.factories import StaffFactory
+    from tests.products.factories import ProductFactory
+    from tests.scenarios.factories import BundleItemFactory, ScenarioFactory
+
+    manager = StaffFactory(email="pm@bank.test")
+    manager.groups.add(staff_roles["Product managers"])
+    scenario = ScenarioFactory(code="travel-finance")
+    BundleItemFactory(scenario=scenario, product=ProductFactory(code="trip-installment"))
+    webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["participation.changed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        participation = scenario_services.participation_request(partner=acme, scenario=scenario)
+    with django_capture_on_commit_callbacks(execute=True):
+        scenario_services.participation_approve(participation=participation, by=manager)
+    moves = [json.loads(r["body"])["data"] for r in receiver.requests]
+    assert moves == [
+        {"scenario": "travel-finance", "version": 1, "from": None, "to": "requested"},
+        {"scenario": "travel-finance", "version": 1, "from": "requested", "to": "active"},
+    ]
