@@ -55,6 +55,22 @@ def world(slug: str | None = None):
     return partner, scenario, product, agreement
 
 
+def verified_documents(partner, by) -> None:
+    """The required KYB documents, verified (rows only), so the partner's API keys are accepted."""
+    from django.utils import timezone
+
+    from partners.models import PartnerDocument
+
+    PartnerDocument.objects.bulk_create(
+        PartnerDocument(
+            partner=partner, document_type=t, file=f"kyb/{partner.pk}/{t}.pdf", original_name=f"{t}.pdf",
+            content_type="application/pdf", size=100, status=PartnerDocument.Status.VERIFIED, verified_by=by,
+            verified_at=timezone.now(),
+        )
+        for t in PartnerDocument.REQUIRED_TYPES
+    )  # fmt: skip
+
+
 def _credit_code() -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
     weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28]

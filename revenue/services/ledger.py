@@ -140,22 +140,34 @@ def ledger_row(
     )
 
 
+# PostgreSQL types of INSERT_COLUMNS, for one array parameter per column (``unnest``).
+PG_ARRAY_TYPES = (
+    "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "numeric", "varchar", "timestamptz", "date",
+    "timestamptz", "varchar", "varchar", "varchar",
+)  # fmt: skip
+
+
 def _insert_new(rows: Sequence[tuple]) -> dict[str, int]:
     """Insert ``rows``, skipping (partner, external_id) already stored; ``{external_id: id}`` of
-    the rows this statement created."""
+    the rows this statement created. PostgreSQL gets one array per column (``unnest``): 14
+    parameters per batch instead of 14,000, which it binds far faster."""
     table = Transaction._meta.db_table
     columns = ", ".join(INSERT_COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
+    conflict = "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
     created: dict[str, int] = {}
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             chunk = rows[start : start + INSERT_BATCH]
             # Only our own table and column names and placeholders go into the text.
-            sql = (
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} "  # noqa: S608
-                "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
-            )
-            cursor.execute(sql, [value for row in chunk for value in row])
+            if postgresql:
+                arrays = ", ".join(f"%s::{t}[]" for t in PG_ARRAY_TYPES)
+                sql = f"INSERT INTO {table} ({columns}) SELECT * FROM unnest({arrays}) {conflict}"  # noqa: S608
+                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+            else:
+                one = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
+                sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} {conflict}"  # noqa: S608
+                cursor.execute(sql, [value for row in chunk for value in row])
             created.update(cursor.fetchall())
     return created
 
