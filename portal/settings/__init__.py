@@ -127,7 +127,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file-based test database lets a real worker process reach the test data.
-    DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_SQLITE_NAME", default=str(VAR_DIR / "test.sqlite3"))}
+    DATABASES["default"]["TEST"] = {
+        "NAME": env.str("TEST_SQLITE_NAME", default=str(VAR_DIR / "test.sqlite3"))
+    }
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -435,7 +437,9 @@ REVENUE_CLOCK_SKEW = timedelta(minutes=env.int("REVENUE_CLOCK_SKEW_MINUTES", def
 REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settlement")
 # Test-only: seconds the settlement task pauses after each period (reliability tests kill the
 # worker in that pause). Always 0 in production.
-REVENUE_SETTLEMENT_PAUSE_SECONDS = 0.0 if PRODUCTION else env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
+REVENUE_SETTLEMENT_PAUSE_SECONDS = (
+    0.0 if PRODUCTION else env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
+)
 REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
 
 # Staff console: analytics roll-ups and risk rules
