@@ -199,3 +199,23 @@ def test_the_rollup_command_rebuilds_and_scans(travel):
     call_command("console_rollup", "--from", "2026-01-01", "--to", "2026-02-28", "--scan", stdout=out)
     assert TransactionDaily.objects.count() == 5
     assert out.getvalue().startswith("roll-ups rebuilt for 2026-01-01..2026-02-28: 5 day rows, 2 months")
+
+
+def test_money_figures_link_to_the_records_behind_them(client, travel):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="root@bank.example", is_staff=True, is_superuser=True))
+    context = client.get("/staff/", PERIOD).context
+    links = [
+        context["by_scenario"][0]["link"],
+        context["by_partner"][0]["link"],
+        context["settlement"][0]["link"],
+    ]
+    assert links[0] == (
+        "/admin/revenue/transaction/?scenario_code=travel-finance&occurred_on__gte=2026-01-01&occurred_on__lte=2026-02-28"
+    )
+    for link in links:
+        response = client.get(link)
+        assert response.status_code == 200, link
+        assert "?e=1" not in response.get("Location", "")
+    assert client.get(links[0]).context["cl"].result_count == 5
