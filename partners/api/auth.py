@@ -66,6 +66,9 @@ class PartnerRecord(NamedTuple):
     document_gaps: tuple[str, ...]
 
 
+_PARTNER_FIELDS = len(PartnerRecord._fields)
+
+
 class ApiClient:
     """``request.user`` of an API request: the partner's machine behind a key. ``partner`` is
     a ``Partner`` built from the cached record (no query) for selectors and services."""
@@ -153,7 +156,10 @@ def key_record(prefix: str) -> KeyRecord | None:
 
 def partner_record(partner_id: int) -> PartnerRecord:
     today = business_day()
-    record = cache.get(partner_cache_key(partner_id))
+    # Stored as a plain tuple: a deploy that changes the record's fields finds an old entry
+    # of another length and rebuilds it instead of failing to unpickle it.
+    cached = cache.get(partner_cache_key(partner_id))
+    record = PartnerRecord._make(cached) if type(cached) is tuple and len(cached) == _PARTNER_FIELDS else None
     if record is None or record.checked_on != today:
         partner = Partner.objects.select_related("industry").get(pk=partner_id)
         gaps = partner_document_gaps(partner=partner) if partner.accepts_api_traffic else []
@@ -168,7 +174,7 @@ def partner_record(partner_id: int) -> PartnerRecord:
             checked_on=today,
             document_gaps=tuple(gaps),
         )
-        cache.set(partner_cache_key(partner_id), record, _ttl(PARTNER_RECORD_SECONDS))
+        cache.set(partner_cache_key(partner_id), tuple(record), _ttl(PARTNER_RECORD_SECONDS))
     return record
 
 

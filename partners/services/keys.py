@@ -31,7 +31,7 @@ KEY_MANAGER_ROLES = ("owner", "admin", "developer")
 
 def api_key_cache_key(prefix: str) -> str:
     """Where authentication caches a key's verification record (see ``partners.api.auth``)."""
-    return f"partners:apikey:{prefix}"
+    return f"partners:apikey:v1:{prefix}"  # bump the version when ``KeyRecord`` changes
 
 
 @dataclass(frozen=True)
