@@ -21,6 +21,19 @@ def add_domain_error(form: forms.Form, exc: DomainError) -> None:
     form.add_error(field, exc.message)
 
 
+def submit(request, form: forms.Form, call) -> bool:
+    """True when ``form`` was posted valid and ``call(cleaned_data)`` (a service) accepted it;
+    otherwise the refusal is shown on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return False
+    try:
+        call(form.cleaned_data)
+    except DomainError as exc:
+        add_domain_error(form, exc)
+        return False
+    return True
+
+
 class CompanyForm(forms.Form):
     legal_name = forms.CharField(label=_("Legal name"), max_length=200)
     display_name = forms.CharField(label=_("Display name"), max_length=100)

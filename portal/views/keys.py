@@ -18,7 +18,7 @@ from portal.domain import DomainError
 
 from .. import selectors
 from ..access import PartnerAccess, partner_page
-from ..forms import ApiKeyForm, ReasonForm, add_domain_error
+from ..forms import ApiKeyForm, ReasonForm, add_domain_error, submit
 
 USAGE_DAYS = 30
 
@@ -88,14 +88,13 @@ def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> Http
 def key_revoke(request: HttpRequest, access: PartnerAccess, prefix: str) -> HttpResponse:
     api_key = _key(access, prefix)
     form = ReasonForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner_services.api_key_revoke(
-                api_key=api_key, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The key %(prefix)s is revoked.") % {"prefix": api_key.prefix})
-            return redirect("portal:keys")
+    if submit(
+        request,
+        form,
+        lambda data: partner_services.api_key_revoke(
+            api_key=api_key, actor=request.user, reason=data["reason"]
+        ),
+    ):
+        messages.success(request, _("The key %(prefix)s is revoked.") % {"prefix": api_key.prefix})
+        return redirect("portal:keys")
     return render(request, "portal/keys/revoke.html", {"access": access, "api_key": api_key, "form": form})

@@ -16,7 +16,7 @@ from portal.domain import DomainError
 
 from .. import onboarding
 from ..access import PartnerAccess, partner_page, resolve
-from ..forms import CompanyForm, ContactsForm, DocumentForm, add_domain_error
+from ..forms import CompanyForm, ContactsForm, DocumentForm, submit
 from ..selectors import partner_status_changes
 
 STEPS = (
@@ -52,16 +52,14 @@ def apply_company(request: HttpRequest) -> HttpResponse:
         initial = {f: getattr(partner, f) for f in CompanyForm.base_fields if f != "industry"}
         initial["industry"] = partner.industry_id
     form = CompanyForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if partner is None:
-                onboarding.application_start(user=request.user, **form.cleaned_data)
-            else:
-                onboarding.application_update(partner=partner, user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return redirect("portal:apply-contacts")
+
+    def save(data):
+        if partner is None:
+            return onboarding.application_start(user=request.user, **data)
+        return onboarding.application_update(partner=partner, user=request.user, **data)
+
+    if submit(request, form, save):
+        return redirect("portal:apply-contacts")
     return _wizard(request, "portal/onboarding/company.html", 1, {"form": form, "partner": partner})
 
 
@@ -75,13 +73,10 @@ def apply_contacts(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         initial={f: getattr(partner, f) for f in ContactsForm.base_fields}
         | {"contact_email": partner.contact_email or request.user.email},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            onboarding.application_update(partner=partner, user=request.user, **form.cleaned_data)
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            return redirect("portal:apply-documents")
+    if submit(
+        request, form, lambda data: onboarding.application_update(partner=partner, user=request.user, **data)
+    ):
+        return redirect("portal:apply-documents")
     return _wizard(request, "portal/onboarding/contacts.html", 2, {"form": form, "partner": partner})
 
 
@@ -90,20 +85,19 @@ def apply_documents(request: HttpRequest, access: PartnerAccess) -> HttpResponse
     if response := _draft_or_status(access):
         return response
     form = DocumentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner_services.document_upload(
-                partner=access.partner,
-                actor=request.user,
-                document_type=form.cleaned_data["document_type"],
-                upload=form.cleaned_data["file"],
-                expires_on=form.cleaned_data["expires_on"],
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(request, _("The document was uploaded."))
-            return redirect("portal:apply-documents")
+
+    def upload(data):
+        return partner_services.document_upload(
+            partner=access.partner,
+            actor=request.user,
+            document_type=data["document_type"],
+            upload=data["file"],
+            expires_on=data["expires_on"],
+        )
+
+    if submit(request, form, upload):
+        messages.success(request, _("The document was uploaded."))
+        return redirect("portal:apply-documents")
     return _wizard(
         request,
         "portal/onboarding/documents.html",

@@ -14,7 +14,7 @@ from partners.selectors import partner_members
 from portal.domain import DomainError
 
 from ..access import PartnerAccess, partner_page
-from ..forms import InviteForm, RoleForm, add_domain_error
+from ..forms import InviteForm, RoleForm, submit
 from ..selectors import partner_open_invitations
 
 
@@ -25,21 +25,17 @@ def _member(access: PartnerAccess, pk: int):
 @partner_page("team")
 def team(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            partner_services.invitation_create(
-                partner=access.partner,
-                actor=request.user,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-            )
-        except DomainError as exc:
-            add_domain_error(form, exc)
-        else:
-            messages.success(
-                request, _("The invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]}
-            )
-            return redirect("portal:team")
+
+    def invite(data):
+        return partner_services.invitation_create(
+            partner=access.partner, actor=request.user, email=data["email"], role=data["role"]
+        )
+
+    if submit(request, form, invite):
+        messages.success(
+            request, _("The invitation was sent to %(email)s.") % {"email": form.cleaned_data["email"]}
+        )
+        return redirect("portal:team")
     members = partner_members(partner=access.partner)
     return render(
         request,
