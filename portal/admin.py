@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import User
+from .models import RiskSignal, User
 
 
 @admin.register(User)
@@ -22,3 +22,23 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(RiskSignal)
+class RiskSignalAdmin(admin.ModelAdmin):
+    """Read-only: signals are raised by the scan and decided on the console's risk page."""
+
+    list_display = ("detected_at", "rule", "severity", "partner", "subject", "window_start", "status")
+    list_filter = ("status", "rule", "severity", "window_start")
+    list_select_related = ("partner",)
+    search_fields = ("partner__slug", "subject")
+    date_hierarchy = "window_start"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -262,3 +262,17 @@ def test_the_scheduled_tasks_rebuild_and_scan(skyway, bundle, settings):
     settings.CONSOLE_ROLLUP_NIGHTLY_DAYS = 30
     assert tasks.console_rollup_nightly.delay().get() == "30 days, 1 rows"
     assert RiskSignal.objects.count() == 1
+
+
+def test_signals_are_read_only_in_the_admin(client, signal):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="root@bank.example", is_staff=True, is_superuser=True))
+    assert client.get("/admin/portal/risksignal/").context["cl"].result_count == 1
+    assert client.get("/admin/portal/risksignal/add/").status_code == 403
+    rows = (
+        client.get("/staff/audit/", {"q": str(signal.pk), "source": "portal.risksignalchange"})
+        .context["page"]
+        .rows
+    )
+    assert rows == []  # nothing decided yet
