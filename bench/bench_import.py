@@ -4,6 +4,7 @@ printed."""
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -16,8 +17,8 @@ from bench.harness import Benchmark
 from ._revenue import note, truncate_revenue, world
 
 ROWS = 100_000
-ROUNDS = 2
-WARMUP = 1
+ROUNDS = int(os.environ.get("BENCH_IMPORT_ROUNDS", "2"))
+WARMUP = int(os.environ.get("BENCH_IMPORT_WARMUP", "1"))
 state: dict = {}
 EMPTY = '""'  # an empty string, not NULL, in COPY's CSV format
 ZEROS = "0" * 64

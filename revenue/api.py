@@ -21,6 +21,7 @@ from . import selectors, services
 from .models import Statement, Transaction
 
 MAX_BATCH = 1000
+KINDS = frozenset(Transaction.Kind.values)
 
 
 class AgreementSerializer(serializers.Serializer):
@@ -187,7 +188,7 @@ def batch_input(data) -> list[dict]:
                 bad[name] = [message]
             item[name] = value
         kind = raw.get("kind")
-        if kind not in Transaction.Kind.values:
+        if kind not in KINDS:
             bad["kind"] = [_("Use “sale” or “refund”.")]
         item["kind"] = kind
         currency = raw.get("currency", "CNY")

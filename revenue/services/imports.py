@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ OPTIONAL = ("customer_id",)
 MAX_ERRORS = 200
 PROGRESS_EVERY = 5000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+KINDS = frozenset(Transaction.Kind.values)
 
 
 def _rows(job: TransactionImport) -> Iterator[list[str]]:
@@ -58,7 +59,7 @@ def _parse(values: dict[str, str]) -> dict:
     item["scenario"] = values["scenario"].strip()
     item["product"] = values["product"].strip()
     item["kind"] = values["kind"].strip().lower()
-    if item["kind"] not in Transaction.Kind.values:
+    if item["kind"] not in KINDS:
         raise TransactionInvalid(_("Use sale or refund."), field="kind")
     try:
         amount = Decimal(values["amount"].strip())
@@ -101,6 +102,7 @@ def transaction_import_run(*, import_id: int) -> TransactionImport:
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
     now = timezone.now()
+    ops = connection.ops
     try:
         reader = _rows(job)
         header = [h.strip().lower() for h in next(reader, [])]
@@ -118,7 +120,7 @@ def transaction_import_run(*, import_id: int) -> TransactionImport:
             values = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
             try:
                 row = ledger_row(
-                    job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT
+                    job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT, ops
                 )
             except TransactionInvalid as exc:
                 if len(errors) < MAX_ERRORS:

@@ -31,8 +31,10 @@ from ..models import Transaction
 
 # What a reported transaction stores: every frozen column but the id.
 INSERT_COLUMNS = tuple(c for c in ledger_sql.FROZEN_COLUMNS if c != "id")
-# Rows per INSERT statement: 14 parameters each stays under SQLite's 32,766 variables.
+# Rows per INSERT statement: on SQLite 14 parameters each stays under its 32,766 variables;
+# PostgreSQL takes one array per column, so a batch can be much larger (fewer round trips).
 INSERT_BATCH = 1000
+PG_INSERT_BATCH = 10_000
 
 
 @dataclass
@@ -94,7 +96,7 @@ def content_hash(item: Mapping, customer_ref: str) -> str:
 
 
 def ledger_row(
-    partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str
+    partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str, ops=None
 ) -> tuple:
     prefix = f"transactions.{index}"
     entry = catalog.scenarios.get(item["scenario"])
@@ -121,7 +123,7 @@ def ledger_row(
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
     ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
-    ops = connection.ops
+    ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
     return (
         partner_id,
         item["external_id"],
@@ -156,9 +158,10 @@ def _insert_new(rows: Sequence[tuple]) -> dict[str, int]:
     conflict = "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
     created: dict[str, int] = {}
     postgresql = connection.vendor == "postgresql"
+    size = PG_INSERT_BATCH if postgresql else INSERT_BATCH
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), INSERT_BATCH):
-            chunk = rows[start : start + INSERT_BATCH]
+        for start in range(0, len(rows), size):
+            chunk = rows[start : start + size]
             # Only our own table and column names and placeholders go into the text.
             if postgresql:
                 arrays = ", ".join(f"%s::{t}[]" for t in PG_ARRAY_TYPES)
@@ -184,10 +187,11 @@ def transactions_record(
     (400, naming ``transactions.<i>.<field>``) or ``TransactionConflict`` (409)."""
     catalog = catalog or partner_catalog(partner=partner)
     now = timezone.now()
+    ops = connection.ops
     rows: list[tuple] = []
     first_seen: dict[str, int] = {}
     for index, item in enumerate(items):
-        row = ledger_row(partner.pk, item, catalog, index, now, source)
+        row = ledger_row(partner.pk, item, catalog, index, now, source, ops)
         external_id = item["external_id"]
         if external_id in first_seen:
             if rows[first_seen[external_id]][-1] != row[-1]:
