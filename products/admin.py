@@ -72,11 +72,25 @@ class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
     list_filter = ("status", "category", "currency")
     search_fields = ("code", "name", "name_zh")
-    readonly_fields = ("status", "created_at", "updated_at")
+    readonly_fields = ("status", "used_in", "created_at", "updated_at")
     inlines = [SegmentPriceInline, ProductStatusChangeInline]
     actions = ["activate", "retire"]
     fieldsets = (
-        (None, {"fields": ("code", "name", "name_zh", "description", "category", "status", "currency")}),
+        (
+            None,
+            {
+                "fields": (
+                    "code",
+                    "name",
+                    "name_zh",
+                    "description",
+                    "category",
+                    "status",
+                    "used_in",
+                    "currency",
+                )
+            },
+        ),
         (_("Rate"), {"fields": ("rate", "rate_floor", "rate_ceiling")}),
         (
             _("Amounts and tenors"),
@@ -85,6 +99,16 @@ class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         (_("Charges"), {"fields": ("minimum_charge", "fixed_fee")}),
         (_("Dates"), {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description=_("used in scenarios"))
+    def used_in(self, obj) -> str:
+        # The reverse relation only: the catalog never imports the scenarios app.
+        if obj is None or obj.pk is None:
+            return "—"
+        versions = obj.bundle_items.exclude(scenario__status="retired").values_list(
+            "scenario__code", "scenario__version", "scenario__status"
+        )
+        return ", ".join(f"{code} v{version} ({status})" for code, version, status in versions) or "—"
 
     def has_change_permission(self, request, obj=None):
         # A retired product is history: staff may look at it, not change it.
@@ -144,6 +168,18 @@ class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         if count := _run(self, request, queryset, services.product_retire):
             message = ngettext("%(count)d product retired.", "%(count)d products retired.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
+        # Bundles keep their items for history; say which ones stop offering a product.
+        for product in queryset.filter(status=Product.Status.RETIRED):
+            published = product.bundle_items.filter(scenario__status="published").count()
+            if published:
+                warning = ngettext(
+                    "%(product)s is in %(count)d published scenario, which no longer offers it.",
+                    "%(product)s is in %(count)d published scenarios, which no longer offer it.",
+                    published,
+                )
+                self.message_user(
+                    request, warning % {"product": product.code, "count": published}, messages.WARNING
+                )
 
 
 @admin.register(Segment)

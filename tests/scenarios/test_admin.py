@@ -276,3 +276,21 @@ def test_bundle_items_of_a_published_version_cannot_change_in_the_admin(client, 
     client.post(url, _scenario_form(published.industry, [], **{"items-INITIAL_FORMS": "1"}))
 
     assert BundleItem.objects.get(pk=item.pk).rate_adjustment == item.rate_adjustment
+
+
+def test_retiring_a_product_says_which_published_scenarios_stop_offering_it(
+    client, staff, published, insurance
+):
+    product_page = client.get(reverse("admin:products_product_change", args=[insurance.pk])).content.decode()
+
+    response = client.post(
+        reverse("admin:products_product_changelist"),
+        {"action": "retire", "_selected_action": [insurance.pk]},
+        follow=True,
+    )
+
+    assert "travel-finance v1 (published)" in product_page
+    assert [str(m) for m in response.context["messages"]] == [
+        "1 product retired.",
+        "trip-cover is in 1 published scenario, which no longer offers it.",
+    ]
