@@ -53,7 +53,8 @@ def page(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(15_000)
+    # Generous: CI machines run the suite on two databases and other jobs at once.
+    context.set_default_timeout(45_000)
     page = context.new_page()
     yield page
     context.close()

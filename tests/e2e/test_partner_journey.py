@@ -26,7 +26,7 @@ def staff_page(browser, live_server):
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
-    context.set_default_timeout(15_000)
+    context.set_default_timeout(45_000)
     yield context.new_page()
     context.close()
 

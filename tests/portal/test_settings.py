@@ -18,7 +18,9 @@ PRODUCTION_ENV = {
 
 
 def _run(env_overrides: dict[str, str | None], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_SETTINGS_MODULE"}
+    # The browser tests allow sync ORM calls beside Playwright's loop; a deployment never does.
+    dropped = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k not in dropped}
     for key, value in env_overrides.items():
         if value is not None:
             env[key] = value
