@@ -194,6 +194,9 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
         bulk_update_with_history(
             expired, PartnerDocument, ["status", "status_reason"], default_change_reason="expired"
         )
+        # The open API caches each partner's document check: recheck on the next call.
+        expired_partners = {document.partner_id for document in expired}
+        transaction.on_commit(lambda: cache.delete_many([partner_cache_key(pk) for pk in expired_partners]))
 
         # A document already replaced by one valid past the window needs no warning.
         renewed = PartnerDocument.objects.filter(

@@ -1,6 +1,8 @@
 """The staff admin of partners: pages, lifecycle actions through the services, fixed query
 counts as partners grow."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 
@@ -131,12 +133,21 @@ def test_a_bulk_lifecycle_action_asks_for_a_reason_then_reports_each_partner(cli
     ask = client.post("/admin/partners/partner/", data)
     assert ask.status_code == 200
     assert 'name="reason"' in ask.content.decode()
-    missing_reason = client.post("/admin/partners/partner/", {**data, "confirm": "1", "reason": ""})
+    # What the confirmation page posts back: its hidden fields, the reason and "confirm".
+    hidden = re.findall(
+        r'<input type="hidden" name="(action|_selected_action)" value="([^"]+)"', ask.content.decode()
+    )
+    posted = {
+        "action": [v for k, v in hidden if k == "action"],
+        "_selected_action": [v for k, v in hidden if k != "action"],
+    }
+    assert posted["action"] == ["lifecycle_suspend"]
+    missing_reason = client.post("/admin/partners/partner/", {**posted, "confirm": "1", "reason": ""})
     assert missing_reason.status_code == 200
     assert Partner.objects.get(pk=ready.pk).status == "active"
 
     done = client.post(
-        "/admin/partners/partner/", {**data, "confirm": "1", "reason": "Fraud alert"}, follow=True
+        "/admin/partners/partner/", {**posted, "confirm": "1", "reason": "Fraud alert"}, follow=True
     )
 
     messages = [str(m) for m in get_messages(done.wsgi_request)] or [

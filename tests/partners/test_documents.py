@@ -281,3 +281,21 @@ def test_the_invalid_documents_selector_is_one_query(manager, django_assert_num_
 
     with django_assert_num_queries(1):
         assert list(partners_with_invalid_documents()) == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_drops_the_cached_document_check_of_partners_whose_documents_expired(
+    manager, acme, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+
+    from partners.selectors import partner_cache_key
+
+    with time_machine.travel(date(2026, 11, 1)):
+        add_document(acme, manager, T.BUSINESS_LICENCE, expires_on=date(2026, 11, 30))
+    cache.set(partner_cache_key(acme.pk), "documents valid")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.document_expiry_sweep(today=date(2026, 12, 1))
+
+    assert cache.get(partner_cache_key(acme.pk)) is None
