@@ -1,0 +1,287 @@
+"""What the inbox shows for each kind of pending item, field by field, in what order, and at
+what cost: one query per kind whatever is waiting."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from partners.models import PartnerStatusChange
+from portal.console.selectors import inbox
+from revenue import services
+from revenue.periods import Period
+from revenue.services.settlement import statement_generate
+from tests.console.factories import ledger_row, shanghai
+from tests.factories import IndustryFactory, MembershipFactory, PartnerFactory, UserFactory
+from tests.revenue.factories import agreement_in_force, finance_staff, join, scenario_with_products
+from tests.scenarios.factories import ParticipationFactory
+
+START = datetime(2026, 3, 10, 9, 0, tzinfo=shanghai(date(2026, 3, 10)).tzinfo)
+
+
+@pytest.fixture
+def clock():
+    with time_machine.travel(START, tick=False) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def maker(staff_roles):
+    return finance_staff(staff_roles, "maker@bank.example", "Finance makers")
+
+
+@pytest.fixture
+def checker(staff_roles):
+    return finance_staff(staff_roles, "checker@bank.example", "Finance checkers")
+
+
+@pytest.fixture
+def alice(db):
+    return UserFactory(email="alice@skyway.example")
+
+
+def _submitted(slug: str, name: str, *, by) -> object:
+    partner = PartnerFactory(
+        slug=slug, display_name=name, status="submitted", industry=IndustryFactory(code="retail")
+    )
+    PartnerStatusChange.objects.create(
+        partner=partner, from_status="draft", to_status="submitted", changed_by=by
+    )
+    return partner
+
+
+@pytest.fixture
+def waiting(db, clock, alice, maker, checker):
+    """One item of every kind: a partner application, a participation request, an agreement
+    pending approval, a prepared statement, an open dispute and a pending adjustment."""
+    applicant = _submitted("applicant", "Applicant", by=alice)
+    clock.shift(timedelta(minutes=1))
+    scenario, (installment, cover) = scenario_with_products()
+    joiner = PartnerFactory(slug="joiner", display_name="Joiner")
+    participation = ParticipationFactory(
+        partner=joiner, scenario=scenario, status="requested", requested_by=alice, note="Spring launch"
+    )
+    skyway = PartnerFactory(slug="skyway", display_name="Skyway")
+    MembershipFactory(user=alice, partner=skyway, role="owner")
+    join(skyway, scenario)
+    in_force = agreement_in_force(maker=maker, checker=checker, partner=skyway, scenario=scenario)
+    clock.shift(timedelta(minutes=1))
+    pending = services.agreement_create(
+        by=maker,
+        partner=skyway,
+        scenario=scenario,
+        model="fixed_per_transaction",
+        terms={"amount": "2.00"},
+        cycle="monthly",
+        effective_from=date(2026, 4, 1),
+        supersedes=in_force,
+    )
+    services.agreement_submit(agreement=pending, by=maker)
+    ledger_row(skyway, scenario, installment, when=shanghai(date(2026, 1, 10)), amount="100.00")
+    ledger_row(skyway, scenario, cover, when=shanghai(date(2026, 1, 11)), amount="20.00")
+    statement = statement_generate(
+        agreement_id=in_force.pk, period=Period(date(2026, 1, 1), date(2026, 1, 31))
+    ).statement
+    clock.shift(timedelta(minutes=1))
+    services.statement_prepare(statement=statement, by=maker)
+    clock.shift(timedelta(minutes=1))
+    first_line, second_line = statement.lines.order_by("pk")
+    dispute = services.dispute_raise(line=first_line, by=alice, reason="Missing a sale.")
+    clock.shift(timedelta(minutes=1))
+    second = services.dispute_raise(line=second_line, by=alice, reason="And another.")
+    clock.shift(timedelta(minutes=1))
+    adjustment = services.dispute_propose_adjustment(
+        dispute=second, by=maker, amount=Decimal("12.50"), reason="Agreed."
+    )
+    return {
+        "applicant": applicant,
+        "participation": participation,
+        "agreement": pending,
+        "statement": statement,
+        "dispute": dispute,
+        "adjustment": adjustment,
+        "scenario": scenario,
+    }
+
+
+def _by_kind(sections) -> dict:
+    return {s.kind: s for s in sections}
+
+
+def _shown(item) -> tuple:
+    return (
+        item.kind,
+        item.pk,
+        item.title,
+        item.detail,
+        str(item.status_label),
+        item.maker_id,
+        item.maker,
+        item.since,
+        item.admin_url,
+        [d.name for d in item.decisions],
+    )
+
+
+def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, maker):
+    sections = _by_kind(inbox.inbox_sections())
+    applicant, participation = waiting["applicant"], waiting["participation"]
+    agreement, statement = waiting["agreement"], waiting["statement"]
+    dispute, adjustment = waiting["dispute"], waiting["adjustment"]
+    scenario = waiting["scenario"]
+    assert [s.kind for s in sections.values()] == [
+        "partner",
+        "participation",
+        "agreement",
+        "statement",
+        "adjustment",
+        "dispute",
+    ]
+    shown = {kind: [_shown(i) for i in s.items] for kind, s in sections.items()}
+    assert shown["partner"] == [
+        (
+            "partner",
+            applicant.pk,
+            "Applicant",
+            f"Retail · {applicant.credit_code}",
+            "Submitted",
+            alice.pk,
+            "alice@skyway.example",
+            START,
+            f"/admin/partners/partner/{applicant.pk}/change/",
+            ["start_review"],
+        )
+    ]
+    assert shown["participation"] == [
+        (
+            "participation",
+            participation.pk,
+            f"Joiner → {scenario}",
+            f"{participation.get_channel_display()} · Spring launch",
+            "Requested",
+            alice.pk,
+            "alice@skyway.example",
+            participation.requested_at,
+            f"/admin/scenarios/participation/{participation.pk}/change/",
+            ["approve", "decline"],
+        )
+    ]
+    assert shown["agreement"] == [
+        (
+            "agreement",
+            agreement.pk,
+            "Skyway · travel-finance",
+            f"{agreement.get_model_display()} · Monthly · 2026-04-01",
+            "Pending approval",
+            maker.pk,
+            "maker@bank.example",
+            START + timedelta(minutes=2),
+            f"/admin/revenue/agreement/{agreement.pk}/change/",
+            ["approve", "return"],
+        )
+    ]
+    assert shown["statement"] == [
+        (
+            "statement",
+            statement.pk,
+            "Skyway · travel-finance · 2026-01-01–2026-01-31",
+            "2 · 120.00 → 36.00 CNY",
+            "Draft",
+            maker.pk,
+            "maker@bank.example",
+            START + timedelta(minutes=3),
+            f"/admin/revenue/statement/{statement.pk}/change/",
+            ["approve"],
+        )
+    ]
+    assert shown["adjustment"] == [
+        (
+            "adjustment",
+            adjustment.pk,
+            "Skyway · 12.50",
+            "Agreed.",
+            "Pending approval",
+            maker.pk,
+            "maker@bank.example",
+            START + timedelta(minutes=6),
+            f"/admin/revenue/adjustment/{adjustment.pk}/change/",
+            ["approve", "reject"],
+        )
+    ]
+    assert shown["dispute"] == [
+        (
+            "dispute",
+            dispute.pk,
+            "Skyway · 2026-01-01–2026-01-31",
+            "Missing a sale.",
+            "Open",
+            alice.pk,
+            "alice@skyway.example",
+            START + timedelta(minutes=4),
+            f"/admin/revenue/dispute/{dispute.pk}/change/",
+            ["reject"],
+        )
+    ]
+
+
+def test_each_section_links_to_the_same_items_in_the_admin(waiting):
+    links = {s.kind: s.link for s in inbox.inbox_sections()}
+    assert links == {
+        "partner": "/admin/partners/partner/?status__in=submitted%2Cunder_review",
+        "participation": "/admin/scenarios/participation/?status__exact=requested",
+        "agreement": "/admin/revenue/agreement/?status__exact=pending_approval",
+        "statement": "/admin/revenue/statement/?status__exact=draft",
+        "adjustment": "/admin/revenue/adjustment/?status__exact=pending_approval",
+        "dispute": "/admin/revenue/dispute/?status__exact=open",
+    }
+
+
+def test_a_maker_nobody_recorded_shows_as_a_dash(db, clock):
+    participation = ParticipationFactory(status="requested", requested_by=None)
+    partner = PartnerFactory(slug="anonymous", status="submitted")  # no change row: no maker
+    sections = _by_kind(inbox.inbox_sections())
+    [joined] = sections["participation"].items
+    [applied] = sections["partner"].items
+    assert (joined.pk, joined.maker_id, joined.maker) == (participation.pk, None, "—")
+    assert (applied.pk, applied.maker_id, applied.maker, applied.since) == (partner.pk, None, "—", None)
+
+
+def test_items_come_oldest_first_and_each_kind_is_capped(waiting, clock, alice, monkeypatch):
+    clock.shift(timedelta(minutes=1))
+    _submitted("later", "Later", by=alice)
+    assert [i.title for i in _by_kind(inbox.inbox_sections())["partner"].items] == ["Applicant", "Later"]
+    monkeypatch.setattr(inbox, "INBOX_SHOWN", 1)
+    assert [i.title for i in _by_kind(inbox.inbox_sections())["partner"].items] == ["Applicant"]
+
+
+def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice, maker):
+    with CaptureQueriesContext(connection) as few:
+        sections = inbox.inbox_sections()
+    assert len(few.captured_queries) == 6
+    assert all(len(s.items) == 1 for s in sections)
+
+    for n in range(3):
+        clock.shift(timedelta(minutes=1))
+        _submitted(f"applicant-{n}", f"Applicant {n}", by=alice)
+        ParticipationFactory(status="requested", requested_by=alice)
+        partner = PartnerFactory(slug=f"joined-{n}")
+        join(partner, waiting["scenario"])
+        draft = services.agreement_create(
+            by=maker,
+            partner=partner,
+            scenario=waiting["scenario"],
+            model="percentage",
+            terms={"rate": "0.1"},
+            cycle="monthly",
+            effective_from=date(2026, 4, 1),
+        )
+        services.agreement_submit(agreement=draft, by=maker)
+    with CaptureQueriesContext(connection) as many:
+        sections = _by_kind(inbox.inbox_sections())
+    assert len(many.captured_queries) == 6
+    assert [len(sections[k].items) for k in ("partner", "participation", "agreement")] == [4, 4, 4]
