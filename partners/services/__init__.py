@@ -52,6 +52,7 @@ from .webhooks import (
     webhook_event_publish,
     webhook_retry_due,
     webhook_secret_rotate,
+    webhook_test_send,
 )
 
 __all__ = [
@@ -95,4 +96,5 @@ __all__ = [
     "webhook_event_publish",
     "webhook_retry_due",
     "webhook_secret_rotate",
+    "webhook_test_send",
 ]

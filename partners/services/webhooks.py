@@ -4,7 +4,8 @@ events, and delivering them signed with retries and exponential backoff.
 Other capabilities call ``webhook_event_publish(partner=…, event=…, payload=…)`` inside their
 transaction: deliveries are written with it and sent after commit by the Celery worker. A
 failed attempt is retried by ``webhook_retry_due`` (every minute, beat) after
-``30 s × 2^(attempt-1)`` (capped at 6 h) until ``WEBHOOK_MAX_ATTEMPTS``.
+``30 s × 2^(attempt-1)`` (capped at 6 h) until ``WEBHOOK_MAX_ATTEMPTS``. A partner checks
+its receiver with ``webhook_test_send``: a ``webhook.test`` event down the same path.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..api.exceptions import WebhookAddressRefused, WebhookInvalid
+from ..exceptions import PartnerNotAllowed
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
 from ..webhooks import signing, transport
 from ._access import require_staff_perm_or_role
@@ -34,6 +36,8 @@ DStatus = WebhookDelivery.Status
 WEBHOOK_MANAGER_ROLES = ("owner", "admin", "developer")
 MAX_BACKOFF = timedelta(hours=6)
 FIRST_BACKOFF = timedelta(seconds=30)
+# Not an ``Event``: nobody subscribes to it, a partner sends it to one endpoint on demand.
+TEST_EVENT = "webhook.test"
 
 
 @dataclass(frozen=True)
@@ -140,6 +144,39 @@ def webhook_event_publish(*, partner: Partner, event: str, payload: dict) -> lis
         for e in WebhookEndpoint.objects.filter(partner=partner, is_active=True)
         if event in (e.events or [])
     ]
+    return _deliveries_queue(endpoints=endpoints, event=event, payload=payload)
+
+
+def webhook_test_send(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
+    """Queue a synthetic ``webhook.test`` event to this one endpoint, so the partner can check
+    its receiver: it goes the way of real events (delivery log, worker, retries, address
+    check, signature) and carries only the partner's slug and the time, no customer data."""
+    partner = endpoint.partner
+    _require_manager(actor, partner)
+    if partner.is_read_only:  # staff pass ``_require_manager`` whatever the partner's state
+        raise PartnerNotAllowed(_("This partner is suspended or closed: nothing can be changed."))
+    if not endpoint.is_active:
+        raise WebhookInvalid(
+            _("The endpoint is off: switch it on to send it a test event."), code="endpoint_off"
+        )
+    (delivery,) = _deliveries_queue(
+        endpoints=[endpoint],
+        event=TEST_EVENT,
+        payload={
+            "test": True,
+            "message": "A test event from the Finance+N partner portal: nothing happened, no action needed.",
+            "partner": partner.slug,
+            "sent_at": timezone.now(),
+        },
+    )
+    logger.info("webhook endpoint %s: test event queued (delivery %s)", endpoint.pk, delivery.pk)
+    return delivery
+
+
+def _deliveries_queue(
+    *, endpoints: list[WebhookEndpoint], event: str, payload: dict
+) -> list[WebhookDelivery]:
+    """One pending delivery of ``event`` per endpoint, each sent by the worker after commit."""
     if not endpoints:
         return []
     data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))

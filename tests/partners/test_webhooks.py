@@ -1,13 +1,13 @@
 """Webhooks: endpoints (HTTPS, public addresses only), signed deliveries to a local server,
 secret rotation with two signatures, retries with backoff, the SSRF guard (also after DNS
-resolution and redirects), ``key.expiring``."""
+resolution and redirects), ``key.expiring``, the test event a partner sends on demand."""
 
 from __future__ import annotations
 
 import json
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -15,6 +15,7 @@ import time_machine
 from django.utils import timezone
 
 from partners.api.exceptions import WebhookAddressRefused, WebhookInvalid
+from partners.exceptions import PartnerNotAllowed
 from partners.models import WebhookDelivery, WebhookEndpoint
 from partners.services import (
     api_key_expiry_sweep,
@@ -23,6 +24,7 @@ from partners.services import (
     webhook_event_publish,
     webhook_retry_due,
     webhook_secret_rotate,
+    webhook_test_send,
 )
 from partners.services.webhooks import backoff
 from partners.webhooks import signing
@@ -342,3 +344,111 @@ def test_participation_changes_are_published(acme, receiver, staff_roles, django
         {"scenario": "travel-finance", "version": 1, "from": None, "to": "requested"},
         {"scenario": "travel-finance", "version": 1, "from": "requested", "to": "active"},
     ]
+
+
+def member_of(partner, email: str, role: str):
+    from tests.factories import MembershipFactory, UserFactory
+
+    return MembershipFactory(partner=partner, user=UserFactory(email=email), role=role).user
+
+
+def test_a_test_event_goes_the_way_of_real_events_signed_and_logged(
+    acme, receiver, django_capture_on_commit_callbacks
+):
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    developer = member_of(acme, "dev@acme.test", "developer")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery = webhook_test_send(endpoint=created.endpoint, actor=developer)
+
+    delivery.refresh_from_db()
+    assert (delivery.endpoint, delivery.event, delivery.status, delivery.attempts) == (
+        created.endpoint,
+        "webhook.test",
+        "delivered",
+        1,
+    )
+    (request,) = receiver.requests
+    assert request["headers"]["X-FinanceN-Event"] == "webhook.test"
+    assert request["headers"]["X-FinanceN-Delivery"] == str(delivery.event_id)
+    assert signing.verify(request["headers"]["X-FinanceN-Signature"], request["body"], created.secret)
+    body = json.loads(request["body"])
+    assert body["event"] == "webhook.test"
+    assert set(body["data"]) == {"test", "message", "partner", "sent_at"}  # nothing about customers
+    assert (body["data"]["test"], body["data"]["partner"]) == (True, "acme-travel")
+    assert abs(timezone.now() - datetime.fromisoformat(body["data"]["sent_at"])) < timedelta(minutes=1)
+
+
+def test_a_failed_test_event_is_retried_with_backoff_like_any_other(
+    acme, receiver, django_capture_on_commit_callbacks
+):
+    receiver.status = 503
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    start = timezone.now()
+
+    with time_machine.travel(start, tick=False), django_capture_on_commit_callbacks(execute=True):
+        delivery = webhook_test_send(endpoint=created.endpoint, actor=None)
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == ("pending", 1, 503)
+    assert delivery.next_attempt_at == start + backoff(1)
+
+
+def test_the_ssrf_guard_holds_for_test_events_too(acme, monkeypatch):
+    public_dns(monkeypatch, "93.184.216.34")
+    created = webhook_endpoint_create(
+        partner=acme, actor=None, url="https://hooks.example.com/x", events=["key.expiring"]
+    )
+    public_dns(monkeypatch, "10.0.0.5")
+    connects = []
+    monkeypatch.setattr(socket, "create_connection", lambda *a, **k: connects.append(a))
+
+    delivery = webhook_test_send(endpoint=created.endpoint, actor=None)
+    webhook_deliver(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert "must be public" in delivery.last_error
+    assert connects == []
+
+
+def test_a_test_event_to_a_switched_off_endpoint_is_refused(acme, receiver):
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    WebhookEndpoint.objects.filter(pk=created.endpoint.pk).update(is_active=False)
+    created.endpoint.refresh_from_db()
+
+    with pytest.raises(WebhookInvalid, match="switch it on"):
+        webhook_test_send(endpoint=created.endpoint, actor=member_of(acme, "owner@acme.test", "owner"))
+
+    assert not WebhookDelivery.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("partner_slug", "role"),
+    [("other-mall", "owner"), ("acme-travel", "finance"), ("acme-travel", "viewer")],
+)
+def test_only_webhook_managers_of_the_endpoint_s_partner_send_a_test_event(
+    acme, receiver, partner_slug, role
+):
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    partner = acme if partner_slug == acme.slug else api_partner(partner_slug)
+
+    with pytest.raises(PartnerNotAllowed):
+        webhook_test_send(endpoint=created.endpoint, actor=member_of(partner, "someone@x.test", role))
+
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_suspended_partner_s_endpoint_gets_no_test_event_even_from_staff(acme, receiver, staff_roles):
+    from tests.factories import StaffFactory
+
+    created = webhook_endpoint_create(partner=acme, actor=None, url=receiver.url, events=["key.expiring"])
+    owner = member_of(acme, "owner@acme.test", "owner")
+    superuser = StaffFactory(email="root@bank.test", is_superuser=True)
+    acme.status = "suspended"
+    acme.save(update_fields=["status"])
+
+    for actor in (owner, superuser):
+        with pytest.raises(PartnerNotAllowed, match="suspended"):
+            webhook_test_send(endpoint=WebhookEndpoint.objects.get(pk=created.endpoint.pk), actor=actor)
+
+    assert not WebhookDelivery.objects.exists()
