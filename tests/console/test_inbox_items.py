@@ -36,11 +36,6 @@ def maker(staff_roles):
 
 
 @pytest.fixture
-def checker(staff_roles):
-    return finance_staff(staff_roles, "checker@bank.example", "Finance checkers")
-
-
-@pytest.fixture
 def alice(db):
     return UserFactory(email="alice@skyway.example")
 
@@ -55,8 +50,22 @@ def _submitted(slug: str, name: str, *, by) -> object:
     return partner
 
 
+def _pending_agreement(partner, scenario, *, by, supersedes=None):
+    agreement = services.agreement_create(
+        by=by,
+        partner=partner,
+        scenario=scenario,
+        model="fixed_per_transaction",
+        terms={"amount": "2.00"},
+        cycle="monthly",
+        effective_from=date(2026, 4, 1),
+        supersedes=supersedes,
+    )
+    return services.agreement_submit(agreement=agreement, by=by)
+
+
 @pytest.fixture
-def waiting(db, clock, alice, maker, checker):
+def waiting(db, clock, alice, maker, staff_roles):
     """One item of every kind: a partner application, a participation request, an agreement
     pending approval, a prepared statement, an open dispute and a pending adjustment."""
     applicant = _submitted("applicant", "Applicant", by=alice)
@@ -69,19 +78,10 @@ def waiting(db, clock, alice, maker, checker):
     skyway = PartnerFactory(slug="skyway", display_name="Skyway")
     MembershipFactory(user=alice, partner=skyway, role="owner")
     join(skyway, scenario)
+    checker = finance_staff(staff_roles, "checker@bank.example", "Finance checkers")
     in_force = agreement_in_force(maker=maker, checker=checker, partner=skyway, scenario=scenario)
     clock.shift(timedelta(minutes=1))
-    pending = services.agreement_create(
-        by=maker,
-        partner=skyway,
-        scenario=scenario,
-        model="fixed_per_transaction",
-        terms={"amount": "2.00"},
-        cycle="monthly",
-        effective_from=date(2026, 4, 1),
-        supersedes=in_force,
-    )
-    services.agreement_submit(agreement=pending, by=maker)
+    pending = _pending_agreement(skyway, scenario, by=maker, supersedes=in_force)
     ledger_row(skyway, scenario, installment, when=shanghai(date(2026, 1, 10)), amount="100.00")
     ledger_row(skyway, scenario, cover, when=shanghai(date(2026, 1, 11)), amount="20.00")
     statement = statement_generate(
@@ -271,16 +271,7 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
         ParticipationFactory(status="requested", requested_by=alice)
         partner = PartnerFactory(slug=f"joined-{n}")
         join(partner, waiting["scenario"])
-        draft = services.agreement_create(
-            by=maker,
-            partner=partner,
-            scenario=waiting["scenario"],
-            model="percentage",
-            terms={"rate": "0.1"},
-            cycle="monthly",
-            effective_from=date(2026, 4, 1),
-        )
-        services.agreement_submit(agreement=draft, by=maker)
+        _pending_agreement(partner, waiting["scenario"], by=maker)
     with CaptureQueriesContext(connection) as many:
         sections = _by_kind(inbox.inbox_sections())
     assert len(many.captured_queries) == 6

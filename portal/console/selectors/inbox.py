@@ -6,7 +6,10 @@ same whatever is waiting. Kinds whose app is not installed yet are simply absent
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
+from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
@@ -151,40 +154,55 @@ class InboxSection:
     link: str
 
 
-def _partner_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="partner",
-            pk=p.pk,
-            title=p.display_name,
-            detail=f"{p.industry} · {p.credit_code}",
-            status_label=p.get_status_display(),
-            maker_id=p.maker_id,
-            maker=p.maker_email or "—",
-            since=p.submitted_at,
-            admin_url=reverse("admin:partners_partner_change", args=[p.pk]),
-            decisions=PARTNER_DECISIONS[p.status],
-        )
-        for p in partner_reviews()[:INBOX_SHOWN]
-    ]
+def _made_by(field_name: str) -> Callable[[Any], tuple[int | None, str | None]]:
+    """The maker as (id, e-mail) from a user foreign key the row's query selected."""
+
+    def maker(row) -> tuple[int | None, str | None]:
+        user = getattr(row, field_name)
+        return getattr(row, f"{field_name}_id"), user.email if user else None
+
+    return maker
 
 
-def _participation_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="participation",
-            pk=p.pk,
-            title=f"{p.partner} → {p.scenario}",
-            detail=p.get_channel_display() + (f" · {p.note}" if p.note else ""),
-            status_label=p.get_status_display(),
-            maker_id=p.requested_by_id,
-            maker=p.requested_by.email if p.requested_by else "—",
-            since=p.requested_at,
-            admin_url=reverse("admin:scenarios_participation_change", args=[p.pk]),
-            decisions=PARTICIPATION_DECISIONS[p.status],
+@dataclass(frozen=True)
+class InboxKind:
+    """One kind of pending item: the query behind it and what each row shows."""
+
+    kind: str
+    label: str
+    rows: Callable[[], QuerySet]
+    decisions: Mapping[str, tuple[Decision, ...]]
+    title: Callable[[Any], str]
+    detail: Callable[[Any], str]
+    maker: Callable[[Any], tuple[int | None, str | None]]
+    since: Callable[[Any], object]
+
+    def items(self) -> list[InboxItem]:
+        """The oldest ``INBOX_SHOWN`` rows: one query, the maker joined in."""
+        return [self._item(row) for row in self.rows()[:INBOX_SHOWN]]
+
+    def link(self) -> str:
+        """The admin changelist filtered to the statuses this kind decides on."""
+        opts = self.rows().model._meta
+        statuses = list(self.decisions)
+        if len(statuses) == 1:
+            return changelist(opts.app_label, opts.model_name, status__exact=statuses[0])
+        return changelist(opts.app_label, opts.model_name, status__in=",".join(statuses))
+
+    def _item(self, row) -> InboxItem:
+        maker_id, maker_email = self.maker(row)
+        return InboxItem(
+            kind=self.kind,
+            pk=row.pk,
+            title=self.title(row),
+            detail=self.detail(row),
+            status_label=row.get_status_display(),
+            maker_id=maker_id,
+            maker=maker_email or "—",
+            since=self.since(row),
+            admin_url=_admin_change(f"{row._meta.app_label}_{row._meta.model_name}", row.pk),
+            decisions=self.decisions[row.status],
         )
-        for p in participation_requests()[:INBOX_SHOWN]
-    ]
 
 
 def _admin_change(app_model: str, pk) -> str:
@@ -194,115 +212,75 @@ def _admin_change(app_model: str, pk) -> str:
         return ""
 
 
-def _agreement_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="agreement",
-            pk=a.pk,
-            title=f"{a.partner} · {a.scenario_code}",
-            detail=f"{a.get_model_display()} · {a.get_cycle_display()} · {a.effective_from}",
-            status_label=a.get_status_display(),
-            maker_id=a.created_by_id,
-            maker=a.created_by.email if a.created_by else "—",
-            since=a.created_at,
-            admin_url=_admin_change("revenue_agreement", a.pk),
-            decisions=AGREEMENT_DECISIONS[a.status],
-        )
-        for a in agreements_pending()[:INBOX_SHOWN]
-    ]
+def _period(statement: Statement) -> str:
+    return f"{statement.period_start}–{statement.period_end}"
 
 
-def _statement_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="statement",
-            pk=s.pk,
-            title=f"{s.partner} · {s.scenario_code} · {s.period_start}–{s.period_end}",
-            detail=f"{s.transaction_count} · {s.gross_amount} → {s.share_amount} {s.currency}",
-            status_label=s.get_status_display(),
-            maker_id=s.prepared_by_id,
-            maker=s.prepared_by.email,
-            since=s.prepared_at,
-            admin_url=_admin_change("revenue_statement", s.pk),
-            decisions=STATEMENT_DECISIONS[s.status],
-        )
-        for s in statements_pending()[:INBOX_SHOWN]
-    ]
-
-
-def _adjustment_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="adjustment",
-            pk=a.pk,
-            title=f"{a.agreement.partner} · {a.amount}",
-            detail=a.reason,
-            status_label=a.get_status_display(),
-            maker_id=a.created_by_id,
-            maker=a.created_by.email,
-            since=a.created_at,
-            admin_url=_admin_change("revenue_adjustment", a.pk),
-            decisions=ADJUSTMENT_DECISIONS[a.status],
-        )
-        for a in adjustments_pending()[:INBOX_SHOWN]
-    ]
-
-
-def _dispute_items() -> list[InboxItem]:
-    return [
-        InboxItem(
-            kind="dispute",
-            pk=d.pk,
-            title=f"{d.partner} · {d.line.statement.period_start}–{d.line.statement.period_end}",
-            detail=d.reason,
-            status_label=d.get_status_display(),
-            maker_id=d.raised_by_id,
-            maker=d.raised_by.email,
-            since=d.raised_at,
-            admin_url=_admin_change("revenue_dispute", d.pk),
-            decisions=DISPUTE_DECISIONS[d.status],
-        )
-        for d in disputes_open()[:INBOX_SHOWN]
-    ]
+# The inbox's sections, in page order.
+INBOX_KINDS: tuple[InboxKind, ...] = (
+    InboxKind(
+        kind="partner",
+        label=_("Partner reviews"),
+        rows=partner_reviews,
+        decisions=PARTNER_DECISIONS,
+        title=attrgetter("display_name"),
+        detail=lambda p: f"{p.industry} · {p.credit_code}",
+        maker=attrgetter("maker_id", "maker_email"),
+        since=attrgetter("submitted_at"),
+    ),
+    InboxKind(
+        kind="participation",
+        label=_("Participation requests"),
+        rows=participation_requests,
+        decisions=PARTICIPATION_DECISIONS,
+        title=lambda p: f"{p.partner} → {p.scenario}",
+        detail=lambda p: p.get_channel_display() + (f" · {p.note}" if p.note else ""),
+        maker=_made_by("requested_by"),
+        since=attrgetter("requested_at"),
+    ),
+    InboxKind(
+        kind="agreement",
+        label=_("Agreements pending approval"),
+        rows=agreements_pending,
+        decisions=AGREEMENT_DECISIONS,
+        title=lambda a: f"{a.partner} · {a.scenario_code}",
+        detail=lambda a: f"{a.get_model_display()} · {a.get_cycle_display()} · {a.effective_from}",
+        maker=_made_by("created_by"),
+        since=attrgetter("created_at"),
+    ),
+    InboxKind(
+        kind="statement",
+        label=_("Statements pending a checker"),
+        rows=statements_pending,
+        decisions=STATEMENT_DECISIONS,
+        title=lambda s: f"{s.partner} · {s.scenario_code} · {_period(s)}",
+        detail=lambda s: f"{s.transaction_count} · {s.gross_amount} → {s.share_amount} {s.currency}",
+        maker=_made_by("prepared_by"),
+        since=attrgetter("prepared_at"),
+    ),
+    InboxKind(
+        kind="adjustment",
+        label=_("Adjustments pending approval"),
+        rows=adjustments_pending,
+        decisions=ADJUSTMENT_DECISIONS,
+        title=lambda a: f"{a.agreement.partner} · {a.amount}",
+        detail=attrgetter("reason"),
+        maker=_made_by("created_by"),
+        since=attrgetter("created_at"),
+    ),
+    InboxKind(
+        kind="dispute",
+        label=_("Open disputes"),
+        rows=disputes_open,
+        decisions=DISPUTE_DECISIONS,
+        title=lambda d: f"{d.partner} · {_period(d.line.statement)}",
+        detail=attrgetter("reason"),
+        maker=_made_by("raised_by"),
+        since=attrgetter("raised_at"),
+    ),
+)
 
 
 def inbox_sections() -> list[InboxSection]:
     """Every kind of pending item, one query per kind."""
-    return [
-        InboxSection(
-            "partner",
-            _("Partner reviews"),
-            _partner_items(),
-            changelist("partners", "partner", status__in="submitted,under_review"),
-        ),
-        InboxSection(
-            "participation",
-            _("Participation requests"),
-            _participation_items(),
-            changelist("scenarios", "participation", status__exact="requested"),
-        ),
-        InboxSection(
-            "agreement",
-            _("Agreements pending approval"),
-            _agreement_items(),
-            changelist("revenue", "agreement", status__exact="pending_approval"),
-        ),
-        InboxSection(
-            "statement",
-            _("Statements pending a checker"),
-            _statement_items(),
-            changelist("revenue", "statement", status__exact="draft"),
-        ),
-        InboxSection(
-            "adjustment",
-            _("Adjustments pending approval"),
-            _adjustment_items(),
-            changelist("revenue", "adjustment", status__exact="pending_approval"),
-        ),
-        InboxSection(
-            "dispute",
-            _("Open disputes"),
-            _dispute_items(),
-            changelist("revenue", "dispute", status__exact="open"),
-        ),
-    ]
+    return [InboxSection(k.kind, k.label, k.items(), k.link()) for k in INBOX_KINDS]
