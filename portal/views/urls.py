@@ -30,6 +30,7 @@ urlpatterns = [
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
     path("webhooks/<int:pk>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
     path("webhooks/<int:pk>/toggle/", webhooks.webhook_toggle, name="webhook-toggle"),
+    path("webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
     # revenue
     path("statements/", revenue.statement_list, name="statements"),
     path("statements/<int:pk>/", revenue.statement_detail, name="statement"),

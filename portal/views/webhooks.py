@@ -1,5 +1,6 @@
 """Webhooks: endpoints and their events, the signing secret shown once (on creation and on
-rotation), switching an endpoint off and on, and the delivery log with its retries."""
+rotation), switching an endpoint off and on, a test event on demand, and the delivery log
+with its retries."""
 
 from __future__ import annotations
 
@@ -81,4 +82,16 @@ def webhook_toggle(request: HttpRequest, access: PartnerAccess, pk: int) -> Http
         request,
         _("The endpoint is on.") if endpoint.is_active else _("The endpoint is off: no event is sent to it."),
     )
+    return redirect("portal:webhook", pk=pk)
+
+
+@require_POST
+@partner_page("webhooks", change=True)
+def webhook_test(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
+    try:
+        partner_services.webhook_test_send(endpoint=_endpoint(access, pk), actor=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("A test event is on its way: follow it in the delivery log below."))
     return redirect("portal:webhook", pk=pk)

@@ -1,5 +1,5 @@
-"""Webhook pages: add an endpoint (secret shown once), rotate the secret, switch off, the
-delivery log; who may do what; another partner's endpoint is a 404."""
+"""Webhook pages: add an endpoint (secret shown once), rotate the secret, switch off, send a
+test event, the delivery log; who may do what; another partner's endpoint is a 404."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import pytest
 from django.urls import reverse
 
 from partners import services
-from partners.models import WebhookDelivery, WebhookEndpoint
+from partners.models import Partner, WebhookDelivery, WebhookEndpoint
 from partners.webhooks import signing
+from tests.factories import UserFactory
+from tests.portal.conftest import member
 
 pytestmark = pytest.mark.django_db
 
@@ -133,3 +135,80 @@ def test_the_delivery_log_costs_the_same_queries_whatever_the_data(
     with django_assert_num_queries(5):
         response = client.get(reverse("portal:webhook", args=[endpoint.pk]))
     assert response.content.decode().count("<code>statement.ready</code>") == size
+
+
+TEST_BUTTON = 'data-testid="send-test-event"'
+
+
+@pytest.mark.parametrize("role", ["owner", "admin", "developer"])
+def test_a_webhook_manager_sends_a_test_event_and_sees_it_in_the_delivery_log(client, acme, role):
+    endpoint = endpoint_of(acme)
+    client.force_login(member(acme, f"{role}@acme.test", role))
+    assert TEST_BUTTON in client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+
+    response = client.post(reverse("portal:webhook-test", args=[endpoint.pk]), follow=True)
+
+    assert response.redirect_chain == [(reverse("portal:webhook", args=[endpoint.pk]), 302)]
+    page = response.content.decode()
+    assert "A test event is on its way" in page
+    assert "<code>webhook.test</code>" in page
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert (delivery.event, delivery.status, delivery.payload["test"]) == ("webhook.test", "pending", True)
+
+
+@pytest.mark.parametrize("persona", ["fiona", "victor"])
+def test_finance_and_viewers_cannot_send_a_test_event(client, request, acme, persona):
+    endpoint = endpoint_of(acme)
+    client.force_login(request.getfixturevalue(persona))
+
+    assert client.post(reverse("portal:webhook-test", args=[endpoint.pk])).status_code == 403
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_viewer_sees_the_log_without_the_test_button(client, victor, acme):
+    endpoint = endpoint_of(acme)
+    client.force_login(victor)
+
+    assert TEST_BUTTON not in client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+
+
+def test_an_outsider_without_a_team_is_sent_to_apply(client, acme):
+    endpoint = endpoint_of(acme)
+    client.force_login(UserFactory(email="mallory@nowhere.test"))
+
+    response = client.post(reverse("portal:webhook-test", args=[endpoint.pk]))
+
+    assert response["Location"] == reverse("portal:apply")
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_test_event_to_another_partner_s_endpoint_is_a_404(client, charlie, acme):
+    endpoint = endpoint_of(acme)
+    client.force_login(charlie)
+
+    assert client.post(reverse("portal:webhook-test", args=[endpoint.pk])).status_code == 404
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_suspended_partner_cannot_send_a_test_event(client, alice, acme):
+    endpoint = endpoint_of(acme)
+    Partner.objects.filter(pk=acme.pk).update(status=Partner.Status.SUSPENDED)
+    client.force_login(alice)
+
+    assert TEST_BUTTON not in client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+    response = client.post(reverse("portal:webhook-test", args=[endpoint.pk]))
+
+    assert response.status_code == 403
+    assert not WebhookDelivery.objects.exists()
+
+
+def test_a_switched_off_endpoint_has_no_test_button_and_a_posted_test_is_refused(client, alice, acme):
+    endpoint = endpoint_of(acme)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(is_active=False)
+    client.force_login(alice)
+
+    assert TEST_BUTTON not in client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+    response = client.post(reverse("portal:webhook-test", args=[endpoint.pk]), follow=True)
+
+    assert "switch it on to send it a test event" in response.content.decode()
+    assert not WebhookDelivery.objects.exists()
