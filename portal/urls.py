@@ -3,8 +3,11 @@ from django.contrib import admin
 from django.urls import include, path
 
 from . import views
+from .api import v1 as api_v1
 
 urlpatterns = [
+    # The open API first: it is the hot path.
+    path("api/v1/", api_v1),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -37,7 +37,7 @@ Adding a route (e.g. revenue's)
 
     urlpatterns = [path("statements/", StatementListView.as_view(), name="statements")]
 
-then one line in ``portal/api.py``: ``path("", include("revenue.api"))``. Reach partner data
+then one line in ``v1_patterns`` of ``portal/api.py``: ``*revenue_api.urlpatterns``. Reach partner data
 only through a selector that takes ``self.partner`` so another partner's object is a 404.
 ``tests/api/test_cross_partner.py`` sweeps every route found in the URL resolver: register a
 new route with a path parameter in ``OTHER_PARTNERS_OBJECT`` and a new write in
