@@ -1,7 +1,8 @@
 """Partner records and their onboarding lifecycle.
 
 Every status change goes through ``_partner_move``: it locks the partner row, checks the
-allowed-moves map, runs the move's precondition and writes a ``PartnerStatusChange`` row.
+allowed-moves map, runs the move's precondition, writes a ``PartnerStatusChange`` row and,
+after commit, tells the partner's owners and admins of the bank's decision by e-mail.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ..selectors import (
 )
 from ..validators import normalise_credit_code
 from ._access import require_staff_perm, require_staff_perm_or_role
+from .notifications import partner_decision_notify
 from .webhooks import webhook_event_publish
 
 logger = logging.getLogger(__name__)
@@ -45,6 +47,10 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 
 # Moves whose change row must say why.
 REASON_REQUIRED = frozenset({S.REJECTED, S.SUSPENDED, S.TERMINATED})
+
+# Moves the partner's owners and admins hear of by e-mail: the bank's decisions, so every move
+# but the submission (the applicant's own).
+DECISIONS_MAILED = frozenset(S) - {S.SUBMITTED}
 
 # The fields staff (and the import) may set; the status only moves through the services.
 EDITABLE_FIELDS = (
@@ -153,10 +159,12 @@ def _partner_move(
             :100
         ]
         locked.save(update_fields=["status", "updated_at"])
-        PartnerStatusChange.objects.create(
+        change = PartnerStatusChange.objects.create(
             partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
         )
         transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.pk)))
+        if to in DECISIONS_MAILED:
+            transaction.on_commit(lambda: partner_decision_notify(change=change))
         webhook_event_publish(
             partner=locked,
             event="partner.status_changed",

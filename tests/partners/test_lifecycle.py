@@ -275,3 +275,60 @@ def test_the_relationship_manager_must_be_staff(manager, alice):
         services.partner_update(partner=partner, actor=manager, relationship_manager=alice)
 
     assert "relationship_manager" in excinfo.value.message_dict
+
+
+@pytest.fixture
+def checker(staff_roles):
+    from .conftest import _staff_in
+
+    return _staff_in("Partner managers", "checker@bank.test")
+
+
+@pytest.mark.django_db
+def test_each_decision_of_the_bank_is_mailed_to_the_active_owners_and_admins_after_commit(
+    manager, checker, mailoutbox, django_capture_on_commit_callbacks
+):
+    from tests.factories import MembershipFactory, UserFactory
+
+    partner = make_reviewable(actor=manager, display_name="Acme Travel")
+    owner = MembershipFactory(partner=partner, user=UserFactory(email="owner@acme.test"), role="owner").user
+    MembershipFactory(partner=partner, user=UserFactory(email="admin@acme.test"), role="admin")
+    MembershipFactory(partner=partner, user=UserFactory(email="dev@acme.test"), role="developer")
+    MembershipFactory(
+        partner=partner, user=UserFactory(email="gone@acme.test", is_active=False), role="admin"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partner_submit(partner=partner, actor=owner)  # the applicant's own move
+    assert mailoutbox == []
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.partner_review_start(partner=partner, actor=manager)
+        assert mailoutbox == []  # nothing before the commit
+    assert callbacks
+    with django_capture_on_commit_callbacks(execute=True):
+        services.partner_approve(partner=partner, actor=checker, reason="KYB complete")
+
+    assert [m.to for m in mailoutbox] == [["admin@acme.test", "owner@acme.test"]] * 2
+    approval = mailoutbox[1]
+    assert "Acme Travel: Approved" in approval.subject
+    assert "Acme Travel：已批准" in approval.subject
+    assert "The bank changed the status of Acme Travel to “Approved”." in approval.body
+    assert "银行已将 Acme Travel 的状态更改为“已批准”。" in approval.body
+    assert "KYB complete" in approval.body
+    assert "/portal/application/" in approval.body
+
+
+@pytest.mark.django_db
+def test_a_refused_decision_mails_nobody_and_a_bare_change_row_neither(
+    manager, alice, acme, mailoutbox, django_capture_on_commit_callbacks
+):
+    Partner.objects.filter(pk=acme.pk).update(status=S.UNDER_REVIEW)
+    acme.refresh_from_db()
+
+    with pytest.raises(ReviewIncomplete), django_capture_on_commit_callbacks(execute=True):
+        services.partner_approve(partner=acme, actor=manager)
+    with django_capture_on_commit_callbacks(execute=True):
+        # Only the lifecycle tells partners; a row written any other way sends nothing.
+        PartnerStatusChange.objects.create(partner=acme, from_status=S.UNDER_REVIEW, to_status=S.APPROVED)
+
+    assert mailoutbox == []
