@@ -12,6 +12,7 @@ from products.models import StatusChangeRecord
 
 from .agreements import MONEY, Agreement
 from .statements import StatementLine
+from .status_log import status_log
 
 
 class Adjustment(models.Model):
@@ -129,18 +130,9 @@ class Dispute(models.Model):
         return f"{self.partner} / line {self.line_id} ({self.get_status_display()})"
 
 
-class DisputeEvent(StatusChangeRecord):
+class DisputeEvent(status_log(Dispute, max_length=10, related_name="events")):
     """The trail of a dispute: raised, adjustment proposed, approved or refused, rejected."""
-
-    dispute = models.ForeignKey(
-        Dispute, verbose_name=_("dispute"), on_delete=models.CASCADE, related_name="events"
-    )
-    from_status = models.CharField(_("from"), max_length=10, choices=Dispute.Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=10, choices=Dispute.Status.choices)
 
     class Meta(StatusChangeRecord.Meta):
         verbose_name = _("dispute event")
         verbose_name_plural = _("dispute events")
-
-    def __str__(self) -> str:
-        return f"{self.dispute_id}: {self.from_status or '∅'} → {self.to_status}"

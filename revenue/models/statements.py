@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from products.models import StatusChangeRecord
 
 from .agreements import MONEY, Agreement
+from .status_log import status_log
 
 
 class SettlementRun(models.Model):
@@ -158,21 +159,12 @@ class Statement(models.Model):
         return f"{self.partner} / {self.scenario_code} {self.period_start}–{self.period_end}"
 
 
-class StatementStatusChange(StatusChangeRecord):
+class StatementStatusChange(status_log(Statement, max_length=10)):
     """One row per status move of a statement (``from_status`` empty when it was generated)."""
-
-    statement = models.ForeignKey(
-        Statement, verbose_name=_("statement"), on_delete=models.CASCADE, related_name="status_changes"
-    )
-    from_status = models.CharField(_("from"), max_length=10, choices=Statement.Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=10, choices=Statement.Status.choices)
 
     class Meta(StatusChangeRecord.Meta):
         verbose_name = _("statement status change")
         verbose_name_plural = _("statement status changes")
-
-    def __str__(self) -> str:
-        return f"{self.statement_id}: {self.from_status or '∅'} → {self.to_status}"
 
 
 class StatementLine(models.Model):
