@@ -192,10 +192,11 @@ def _documents(partner: Partner, staff, *, verify: bool) -> None:
             services.document_verify(document=document, actor=staff)
 
 
-def _walk(partner: Partner, status: str, staff) -> None:
+def _walk(partner: Partner, status: str, staff, owner) -> None:
+    # The owner submits, staff decide: whoever submits an application never approves it.
     steps = {
         "submit": lambda: services.partner_submit(
-            partner=partner, actor=staff, reason="Application complete"
+            partner=partner, actor=owner, reason="Application complete"
         ),
         "review": lambda: services.partner_review_start(partner=partner, actor=staff),
         "approve": lambda: services.partner_approve(partner=partner, actor=staff, reason="KYB complete"),
@@ -234,7 +235,7 @@ def seed_partners(*, password: str, staff, manager) -> list[Partner]:
             for email, role in team:
                 user = _account(email, password, email.split("@")[0].title())
                 services.membership_create(partner=partner, user=user, role=role, actor=staff)
-            _walk(partner, status, staff)
+            _walk(partner, status, staff, owner)
         partners.append(partner)
     return partners
 

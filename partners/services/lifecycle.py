@@ -3,6 +3,7 @@
 Every status change goes through ``_partner_move``: it locks the partner row, checks the
 allowed-moves map, runs the move's precondition, writes a ``PartnerStatusChange`` row and,
 after commit, tells the partner's owners and admins of the bank's decision by e-mail.
+Approval is maker-checker: whoever submitted the application never approves it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import PartnerError, PartnerInvalidTransition, ReviewIncomplete
+from ..exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
 from ..models import Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import (
     partner_application_gaps,
@@ -219,11 +220,35 @@ def partner_review_start(*, partner: Partner, actor, reason: str = "") -> Partne
     return _partner_move(partner=partner, to=S.UNDER_REVIEW, actor=actor, reason=reason)
 
 
+def _not_the_submitter(partner: Partner, actor) -> None:
+    """Maker-checker: the application's maker is whoever submitted it last (as the staff
+    console's inbox shows it), and the maker never approves it — not even a superuser."""
+    submitted_by = (
+        PartnerStatusChange.objects.filter(partner=partner, to_status=S.SUBMITTED)
+        .order_by("-changed_at", "-id")
+        .values_list("changed_by_id", flat=True)
+        .first()
+    )
+    if submitted_by is not None and submitted_by == actor.pk:
+        raise PartnerNotAllowed(
+            _(
+                "Maker-checker: whoever submitted an application cannot approve it; another staff member must."
+            ),
+            code="maker_checker",
+        )
+
+
 def partner_approve(*, partner: Partner, actor, reason: str = "") -> Partner:
-    """under review → approved, once the review checklist is complete."""
+    """under review → approved, by someone other than the submitter, once the review
+    checklist is complete."""
     require_staff_perm(actor, "partners.review_partner")
+
+    def precondition(locked: Partner) -> None:
+        _not_the_submitter(locked, actor)
+        _review_complete(locked)
+
     return _partner_move(
-        partner=partner, to=S.APPROVED, actor=actor, reason=reason, precondition=_review_complete
+        partner=partner, to=S.APPROVED, actor=actor, reason=reason, precondition=precondition
     )
 
 

@@ -133,3 +133,39 @@ def test_the_inbox_costs_the_same_queries_at_two_sizes(staff_client, alice, djan
     with django_assert_num_queries(len(ctx.captured_queries)):
         response = staff_client.get("/staff/inbox/")
     assert len(_items(response, "partner")) == 6
+
+
+@pytest.mark.django_db
+def test_approving_what_one_submitted_is_refused_by_the_partners_service(staff_client, staff, other_staff):
+    from tests.partners.factories import make_reviewable
+
+    partner = make_reviewable(actor=other_staff, status="under_review")
+    PartnerStatusChange.objects.create(
+        partner=partner, from_status="draft", to_status="submitted", changed_by=staff
+    )
+
+    response = staff_client.post(f"/staff/inbox/partner/{partner.pk}/approve/", follow=True)
+
+    page = response.content.decode()
+    assert "Maker-checker: whoever submitted an application cannot approve it" in page  # the service's
+    assert "Decision recorded" not in page
+    partner.refresh_from_db()
+    assert partner.status == "under_review"
+
+
+@pytest.mark.django_db
+def test_another_staff_member_approves_the_application_sam_submitted(client, staff, other_staff):
+    from tests.partners.factories import make_reviewable
+
+    partner = make_reviewable(actor=other_staff, status="under_review")
+    PartnerStatusChange.objects.create(
+        partner=partner, from_status="draft", to_status="submitted", changed_by=staff
+    )
+    client.force_login(other_staff)
+
+    response = client.post(f"/staff/inbox/partner/{partner.pk}/approve/", follow=True)
+
+    assert "Decision recorded" in response.content.decode()
+    partner.refresh_from_db()
+    assert partner.status == "approved"
+    assert partner.status_changes.first().changed_by == other_staff

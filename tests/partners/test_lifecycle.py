@@ -285,6 +285,56 @@ def checker(staff_roles):
 
 
 @pytest.mark.django_db
+def test_whoever_submitted_an_application_cannot_approve_it(manager, checker):
+    partner = make_reviewable(actor=manager)
+    services.partner_submit(partner=partner, actor=manager)
+    services.partner_review_start(partner=partner, actor=checker)
+
+    with pytest.raises(PartnerNotAllowed) as excinfo:
+        services.partner_approve(partner=partner, actor=manager)
+
+    assert excinfo.value.code == "maker_checker"
+    assert "whoever submitted an application cannot approve it" in excinfo.value.message
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
+    assert not PartnerStatusChange.objects.filter(partner=partner, to_status=S.APPROVED).exists()
+    services.partner_approve(partner=partner, actor=checker)
+    assert Partner.objects.get(pk=partner.pk).status == S.APPROVED
+
+
+@pytest.mark.django_db
+def test_not_even_a_superuser_approves_what_they_submitted(manager):
+    from tests.factories import StaffFactory
+
+    root = StaffFactory(email="root@bank.test", is_superuser=True)
+    partner = make_reviewable(actor=manager)
+    services.partner_submit(partner=partner, actor=root)
+    services.partner_review_start(partner=partner, actor=root)
+
+    with pytest.raises(PartnerNotAllowed, match="Maker-checker"):
+        services.partner_approve(partner=partner, actor=root)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
+
+
+@pytest.mark.django_db
+def test_the_maker_is_whoever_submitted_last(manager, checker):
+    from tests.factories import MembershipFactory, UserFactory
+
+    partner = make_reviewable(actor=manager)
+    owner = MembershipFactory(partner=partner, user=UserFactory(), role="owner").user
+    services.partner_submit(partner=partner, actor=manager)
+    services.partner_review_start(partner=partner, actor=checker)
+    services.partner_reject(partner=partner, actor=checker, reason="Blurred licence")
+    services.partner_reopen(partner=partner, actor=checker)
+    services.partner_submit(partner=partner, actor=owner)  # the applicant submits it again
+    services.partner_review_start(partner=partner, actor=checker)
+
+    services.partner_approve(partner=partner, actor=manager)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.APPROVED
+
+
+@pytest.mark.django_db
 def test_each_decision_of_the_bank_is_mailed_to_the_active_owners_and_admins_after_commit(
     manager, checker, mailoutbox, django_capture_on_commit_callbacks
 ):

@@ -1,5 +1,6 @@
 """Writes of the staff console. Decisions go to the owning app's services (which check
-permissions and moves); the console adds maker-checker for the inbox."""
+permissions and moves); the console adds maker-checker for the inbox where the service does not
+own it (approving a partner's application: ``partner_approve`` refuses its submitter)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ logger = logging.getLogger(__name__)
 
 def _partner_decide(pk, decision: str, actor, reason: str) -> None:
     partner = inbox.partner_reviews().get(pk=pk)
-    _refuse_maker(partner.maker_id, actor)
+    if decision != "approve":  # partner_approve refuses the submitter itself, wherever it is called
+        _refuse_maker(partner.maker_id, actor)
     action: Callable = {
         "start_review": lifecycle.partner_review_start,
         "approve": lifecycle.partner_approve,
