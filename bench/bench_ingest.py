@@ -48,7 +48,7 @@ def _copy_rows(tag: str) -> list[tuple]:
     p, s, pr = state["partner"], state["scenario"], state["product"]
     return [
         (p.pk, item["external_id"], s.pk, s.code, pr.pk, item["kind"], item["amount"], "CNY", item["occurred_at"],
-         item["occurred_at"][:10], now, "", "api", "0" * 64)
+         item["occurred_at"][:10], now, "", "api", "0" * 64, False)
         for item in _items(tag)
     ]  # fmt: skip
 

@@ -47,3 +47,9 @@ class TransactionConflict(Conflict):
 
 class DisputeInvalid(RevenueError):
     """A dispute that cannot be raised or decided as asked."""
+
+
+class LedgerImmutable(Conflict):
+    """A stored transaction is never changed or deleted; a refund is a new transaction."""
+
+    code = "ledger_immutable"

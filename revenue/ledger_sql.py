@@ -1,15 +1,18 @@
-"""The database half of the ledger's append-only rule: triggers that refuse deleting a
-transaction and changing anything but setting ``statement`` once from null.
+"""The database half of the ledger's append-only rule: triggers that refuse every UPDATE and
+DELETE of a transaction. Nothing about a stored transaction ever changes — not even which
+statement settled it: that follows from the statement's ledger bounds (see
+``revenue.services.settlement``), so settling writes no ledger row.
 
-Migration 0002 installs them; ``flush`` (SQLite only: PostgreSQL's TRUNCATE does not fire row
-triggers) lifts them for the length of a full wipe. A later migration that rebuilds the
-``revenue_transaction`` table on SQLite must call ``install`` again.
+Migrations install them (0002, and 0003 again after it rebuilt the table on SQLite);
+``flush`` (SQLite only: PostgreSQL's TRUNCATE does not fire row triggers) lifts them for the
+length of a full wipe. A later migration that rebuilds the ``revenue_transaction`` table on
+SQLite must call ``install`` again.
 """
 
 from __future__ import annotations
 
-# Every column but ``statement_id``: none of them may ever change.
-FROZEN_COLUMNS = (
+# Every stored column, in the order the ledger service inserts them (after ``id``).
+COLUMNS = (
     "id",
     "partner_id",
     "external_id",
@@ -25,15 +28,13 @@ FROZEN_COLUMNS = (
     "customer_ref",
     "source",
     "content_hash",
+    "late",
 )
 
-UPDATE_MESSAGE = "revenue ledger is append-only: only the statement of a transaction can be set, once"
+UPDATE_MESSAGE = "revenue ledger is append-only: a transaction cannot be changed"
 DELETE_MESSAGE = "revenue ledger is append-only: a transaction cannot be deleted"
 
 
-# The WHEN clause is evaluated without calling the function: linking a million rows to their
-# statement at settlement costs no PL/pgSQL call per row.
-_pg_frozen = ", ".join(f"{{side}}.{c}" for c in FROZEN_COLUMNS)
 POSTGRESQL_INSTALL = [
     f"""
     CREATE OR REPLACE FUNCTION revenue_transaction_append_only() RETURNS trigger AS $$
@@ -45,14 +46,10 @@ POSTGRESQL_INSTALL = [
     END
     $$ LANGUAGE plpgsql;
     """,
-    f"""
+    """
     CREATE TRIGGER revenue_transaction_append_only
     BEFORE UPDATE ON revenue_transaction
-    FOR EACH ROW WHEN (
-        OLD.statement_id IS NOT NULL OR NEW.statement_id IS NULL
-        OR ROW({_pg_frozen.format(side="OLD")}) IS DISTINCT FROM ROW({_pg_frozen.format(side="NEW")})
-    )
-    EXECUTE FUNCTION revenue_transaction_append_only();
+    FOR EACH ROW EXECUTE FUNCTION revenue_transaction_append_only();
     """,
     """
     CREATE TRIGGER revenue_transaction_no_delete
@@ -66,11 +63,9 @@ POSTGRESQL_REMOVE = [
     "DROP FUNCTION IF EXISTS revenue_transaction_append_only();",
 ]
 
-_sqlite_changed = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FROZEN_COLUMNS)
 SQLITE_INSTALL = [
     f"""
     CREATE TRIGGER IF NOT EXISTS revenue_transaction_no_update BEFORE UPDATE ON revenue_transaction
-    WHEN OLD.statement_id IS NOT NULL OR NEW.statement_id IS NULL OR {_sqlite_changed}
     BEGIN SELECT RAISE(ABORT, '{UPDATE_MESSAGE}'); END;
     """,
     f"""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
 from .models import Agreement, Statement, StatementLine, Transaction
 
@@ -50,7 +50,64 @@ def transactions_for_partner(
         rows = rows.filter(occurred_at__lt=occurred_before)
     if scenario:
         rows = rows.filter(scenario_code=scenario)
-    return rows.select_related("product").order_by("-occurred_at", "-id")
+    return with_statement(rows).select_related("product").order_by("-occurred_at", "-id")
+
+
+# Which statement settled a transaction follows from the statements' ledger bounds (see
+# ``revenue.services.settlement``): nothing is written on the transaction.
+def _in_scope(statement: Statement) -> Q:
+    return Q(
+        partner_id=statement.partner_id, scenario_code=statement.scenario_code, currency=statement.currency
+    )
+
+
+def statement_period_transactions(statement: Statement) -> QuerySet[Transaction]:
+    """The transactions of the statement's own period that it settled."""
+    return Transaction.objects.filter(
+        _in_scope(statement),
+        occurred_on__gte=statement.period_start,
+        occurred_on__lte=statement.period_end,
+        id__lte=statement.ledger_through,
+    )
+
+
+def statement_late_transactions(statement: Statement) -> QuerySet[Transaction]:
+    """The late arrivals (of earlier, settled periods) the statement settled as adjustments."""
+    return Transaction.objects.filter(
+        _in_scope(statement),
+        late=True,
+        id__gt=statement.ledger_after,
+        id__lte=statement.ledger_through,
+        occurred_on__lt=statement.period_start,
+    )
+
+
+def statement_transactions(statement: Statement) -> QuerySet[Transaction]:
+    """Every transaction the statement settled: its period's and the late arrivals."""
+    return statement_period_transactions(statement) | statement_late_transactions(statement)
+
+
+def with_statement(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """``rows`` annotated with ``statement_id``: the statement that settled each one, or None.
+
+    A transaction on time is settled by the statement covering its date if that statement saw
+    its id; a late one by the first statement of its scenario whose bounds hold its id."""
+    if "statement_id" in rows.query.annotations:
+        return rows
+    scope = Statement.objects.filter(
+        partner_id=OuterRef("partner_id"),
+        scenario_code=OuterRef("scenario_code"),
+        currency=OuterRef("currency"),
+        ledger_through__gte=OuterRef("id"),
+    )
+    on_time = scope.filter(period_start__lte=OuterRef("occurred_on"), period_end__gte=OuterRef("occurred_on"))
+    late = scope.filter(ledger_after__lt=OuterRef("id"), period_start__gt=OuterRef("occurred_on"))
+    return rows.annotate(
+        statement_id=Case(
+            When(late=True, then=Subquery(late.order_by("ledger_through").values("id")[:1])),
+            default=Subquery(on_time.values("id")[:1]),
+        )
+    )
 
 
 def transaction_for_partner(*, partner, transaction_id: int) -> Transaction:
@@ -77,7 +134,7 @@ EXPORT_COLUMNS = (
 def transaction_export_rows(rows: QuerySet[Transaction], *, chunk_size: int = 2000) -> Iterator[tuple]:
     """Rows of ``rows`` as tuples of ``EXPORT_COLUMNS``, streamed from a server-side cursor in
     chunks: memory stays flat however many there are."""
-    return rows.order_by("id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size)
+    return with_statement(rows).order_by("id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=chunk_size)
 
 
 def statement_with_lines(*, statement_id: int) -> Statement:

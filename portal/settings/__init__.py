@@ -133,9 +133,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL with synchronous=NORMAL: readers never wait for the writer, and a commit does not
     # wait for the disk (a power cut may lose the last commits, never corrupt the file). The
     # embedded default is for development and demos; production runs on PostgreSQL.
+    # Transactions begin IMMEDIATE: a writer holds the write lock from its first statement, so
+    # it never fails to upgrade a stale read snapshot, and what it reads nobody else is writing
+    # (the ledger's statement bounds rely on it; see ``revenue.services._common.ledger_lock``).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from partners.admin.base import ServiceAddAdminMixin, ServiceAddForm
 
-from .. import exports
+from .. import exports, selectors
 from ..models import Transaction, TransactionImport
 from ..services.imports import transaction_import_create
 from ._common import ReadOnlyAdmin, progress_bar
@@ -49,12 +49,17 @@ class TransactionAdmin(ReadOnlyAdmin):
         "customer_ref",
         "source",
         "content_hash",
-        "statement",
+        "late",
+        "statement_number",
     )
     readonly_fields = fields
     actions = ["export_csv"]
 
-    @admin.display(description=gettext_lazy("statement"), ordering="statement")
+    def get_queryset(self, request):
+        # Which statement settled each row follows from the statements' ledger bounds.
+        return selectors.with_statement(super().get_queryset(request))
+
+    @admin.display(description=gettext_lazy("statement"), ordering="statement_id")
     def statement_number(self, obj):
         return obj.statement_id or "-"
 

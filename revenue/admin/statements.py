@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from partners.admin.base import run_per_object
 
 from .. import exports, selectors, services
-from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange, Transaction
+from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
 from ._common import ReadOnlyAdmin, ReadOnlyInline, form_page, progress_bar
 
 
@@ -143,7 +143,7 @@ class StatementAdmin(ReadOnlyAdmin):
 
     def transactions_view(self, request, pk):
         statement = self._statement(request, pk)
-        rows = Transaction.objects.filter(statement=statement)
+        rows = selectors.statement_transactions(statement)
         return exports.transactions_csv(rows, filename=f"statement-{statement.pk}-transactions.csv")
 
     def pay_view(self, request, pk):

@@ -10,6 +10,8 @@ from simple_history.models import HistoricalRecords
 
 from products.models import StatusChangeRecord
 
+from .status_log import status_log
+
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
@@ -138,18 +140,9 @@ class Agreement(models.Model):
         return f"{self.partner} / {self.scenario_code} ({self.get_model_display()}, {self.effective_from})"
 
 
-class AgreementStatusChange(StatusChangeRecord):
+class AgreementStatusChange(status_log(Agreement, max_length=20)):
     """One row per status move of an agreement: who, when, from, to and why."""
-
-    agreement = models.ForeignKey(
-        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="status_changes"
-    )
-    from_status = models.CharField(_("from"), max_length=20, choices=Agreement.Status.choices, blank=True)
-    to_status = models.CharField(_("to"), max_length=20, choices=Agreement.Status.choices)
 
     class Meta(StatusChangeRecord.Meta):
         verbose_name = _("agreement status change")
         verbose_name_plural = _("agreement status changes")
-
-    def __str__(self) -> str:
-        return f"{self.agreement_id}: {self.from_status or '∅'} → {self.to_status}"

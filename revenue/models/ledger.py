@@ -1,5 +1,11 @@
-"""The transaction ledger: append-only (the only change the database accepts is setting
-``statement`` once from null; see ``revenue.ledger_sql``), and staff imports of partner files."""
+"""The transaction ledger: append-only — a stored transaction is never changed or deleted, by
+the model and by the database (``revenue.ledger_sql``) — and staff imports of partner files.
+
+Which statement settled a transaction is not stored on it: a statement records the ledger ids
+it saw (``Statement.ledger_after``/``ledger_through``), and the transactions of a statement are
+its period's with ``id <= ledger_through`` plus the late arrivals with ``ledger_after < id <=
+ledger_through`` (see ``revenue.selectors.statement_transactions``). Settling a million rows
+therefore writes no ledger row."""
 
 from __future__ import annotations
 
@@ -8,8 +14,19 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ..exceptions import LedgerImmutable
+from ..ledger_sql import DELETE_MESSAGE, UPDATE_MESSAGE
 from .agreements import MONEY
-from .statements import Statement
+
+
+class LedgerQuerySet(models.QuerySet):
+    """Refuses bulk changes: the ledger only grows."""
+
+    def update(self, **kwargs):
+        raise LedgerImmutable(UPDATE_MESSAGE)
+
+    def delete(self):
+        raise LedgerImmutable(DELETE_MESSAGE)
 
 
 class Transaction(models.Model):
@@ -50,14 +67,11 @@ class Transaction(models.Model):
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
     # SHA-256 of the reported content: an identical replay is a duplicate, a different one a conflict.
     content_hash = models.CharField(_("content hash"), max_length=64)
-    statement = models.ForeignKey(
-        Statement,
-        verbose_name=_("statement"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="transactions",
-    )
+    # Its period already had a statement when it arrived: it settles as an adjustment in the
+    # partner's next statement of the scenario. Decided on insert, under the ledger lock.
+    late = models.BooleanField(_("arrived after its period was settled"), default=False, db_default=False)
+
+    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("transaction")
@@ -73,17 +87,26 @@ class Transaction(models.Model):
             models.CheckConstraint(condition=Q(kind__in=["sale", "refund"]), name="transaction_kind_known"),
         ]
         indexes = [
-            # Settlement: one partner's scenario over a range of business dates, unsettled first.
-            models.Index(
-                fields=["partner", "scenario_code", "occurred_on", "statement"], name="transaction_settle_idx"
-            ),
+            # Settlement: one partner's scenario over a range of business dates.
+            models.Index(fields=["partner", "scenario_code", "occurred_on"], name="transaction_settle_idx"),
             # The API list: a partner's transactions, newest first (keyset on occurred_at, id).
             models.Index(fields=["partner", "-occurred_at", "-id"], name="transaction_partner_time_idx"),
-            models.Index(fields=["statement"], name="transaction_statement_idx"),
+            # Late arrivals of a partner's scenario, by id (the few settled as adjustments).
+            models.Index(
+                fields=["partner", "scenario_code", "id"], name="transaction_late_idx", condition=Q(late=True)
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.partner_id}:{self.external_id} {self.kind} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise LedgerImmutable(UPDATE_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise LedgerImmutable(DELETE_MESSAGE)
 
     @property
     def signed_amount(self):

@@ -98,6 +98,11 @@ class Statement(models.Model):
         related_name="statements",
     )
     generated_at = models.DateTimeField(_("generated at"), auto_now_add=True)
+    # The ledger ids the statement saw when it was generated: its period's transactions with
+    # ``id <= ledger_through`` and the late arrivals with ``ledger_after < id <= ledger_through``
+    # (``ledger_after`` is the previous statement's ``ledger_through`` of the scenario).
+    ledger_after = models.BigIntegerField(_("ledger: after id"), default=0, editable=False)
+    ledger_through = models.BigIntegerField(_("ledger: through id"), default=0, editable=False)
     prepared_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("prepared by"),

@@ -45,3 +45,22 @@ def lock_scenario_agreements(*, partner_id: int, scenario_code: str) -> list[int
         .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def ledger_lock(*, partner_id: int, scenario_codes, exclusive: bool) -> None:
+    """The ledger lock of a partner's scenarios, held to the end of the transaction.
+
+    Recording transactions takes it shared (recorders never wait for each other); generating a
+    statement takes it exclusive, so no recording of that partner's scenario is in flight when
+    the statement reads the ledger's last id: every row committed later gets a higher id and
+    is the next statement's. PostgreSQL: transaction-level advisory locks on (partner, hash of
+    the code), taken in code order. SQLite: a no-op — its transactions begin IMMEDIATE (see
+    settings), one writer at a time."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    with connection.cursor() as cursor:
+        for code in sorted(set(scenario_codes)):
+            cursor.execute(f"SELECT {function}(%s, hashtext(%s))", [partner_id, code])

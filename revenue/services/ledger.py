@@ -6,10 +6,15 @@ compare their stored content hash. An identical replay is a duplicate (never a s
 same ``external_id`` with different content is a conflict and nothing of the batch is written.
 Concurrent identical batches are safe: the second waits on the first's unique-index entries and
 then sees them as conflicts.
+
+Recording holds the partner's ledger lock of the batch's scenarios shared (see
+``_common.ledger_lock``) and marks each row ``late`` when a statement already covers its date:
+it then settles as an adjustment in the next statement.
 """
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
@@ -27,10 +32,12 @@ from scenarios.models import BundleItem, Participation, Scenario
 
 from .. import ledger_sql
 from ..exceptions import TransactionConflict, TransactionInvalid
-from ..models import Transaction
+from ..models import Statement, Transaction
+from ._common import ledger_lock
 
-# What a reported transaction stores: every frozen column but the id.
-INSERT_COLUMNS = tuple(c for c in ledger_sql.FROZEN_COLUMNS if c != "id")
+# What a reported transaction stores: every column but the id. ``ledger_row`` builds all but
+# the last (``late``), which ``ledger_store`` decides under the ledger lock.
+INSERT_COLUMNS = tuple(c for c in ledger_sql.COLUMNS if c != "id")
 # Rows per INSERT statement: on SQLite 14 parameters each stays under its 32,766 variables;
 # PostgreSQL takes one array per column, so a batch can be much larger (fewer round trips).
 INSERT_BATCH = 1000
@@ -145,7 +152,7 @@ def ledger_row(
 # PostgreSQL types of INSERT_COLUMNS, for one array parameter per column (``unnest``).
 PG_ARRAY_TYPES = (
     "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "numeric", "varchar", "timestamptz", "date",
-    "timestamptz", "varchar", "varchar", "varchar",
+    "timestamptz", "varchar", "varchar", "varchar", "boolean",
 )  # fmt: skip
 
 
@@ -226,10 +233,39 @@ def ledger_store(rows: Sequence[tuple], *, partner_id: int) -> tuple[dict, dict,
     """Insert ledger ``rows`` (``INSERT_COLUMNS`` tuples, all of one partner) that are new.
     Returns ``({external_id: id} created, {external_id: (id, hash)} already stored, [external_id
     stored with different content])``. Call inside a transaction and roll back on conflicts."""
-    created = _insert_new(rows)
+    ledger_lock(partner_id=partner_id, scenario_codes={r[3] for r in rows}, exclusive=False)
+    late = _late_flags(rows, partner_id=partner_id)
+    created = _insert_new([(*row, flag) for row, flag in zip(rows, late, strict=True)])
     existing = _existing([r[1] for r in rows if r[1] not in created], partner_id=partner_id)
     conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
     return created, existing, conflicts
+
+
+def _late_flags(rows: Sequence[tuple], *, partner_id: int) -> list[bool]:
+    """For each ledger row: does a statement of its scenario and currency already cover its
+    business date? One query over the statements that could (period ending on or after the
+    earliest date of the batch); none in the common case."""
+    if not rows:
+        return []
+    earliest = min(str(r[9]) for r in rows)
+    periods: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for code, currency, start, end in Statement.objects.filter(
+        partner_id=partner_id, scenario_code__in={r[3] for r in rows}, period_end__gte=earliest
+    ).values_list("scenario_code", "currency", "period_start", "period_end"):
+        periods.setdefault((code, currency), []).append((start.isoformat(), end.isoformat()))
+    if not periods:
+        return [False] * len(rows)
+    starts = {}
+    for key, spans in periods.items():
+        spans.sort()
+        starts[key] = [start for start, _end in spans]
+    flags = []
+    for r in rows:
+        key, day = (r[3], r[7]), str(r[9])  # ISO dates order as strings do
+        spans = periods.get(key)
+        at = bisect.bisect_right(starts[key], day) - 1 if spans else -1
+        flags.append(at >= 0 and day <= spans[at][1])
+    return flags
 
 
 def _existing(external_ids: Iterable[str], *, partner_id: int) -> dict[str, tuple[int, str]]:

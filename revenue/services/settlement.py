@@ -5,16 +5,16 @@ Celery tasks on the settlement queue: one chain per partner and scenario (period
 since a late transaction lands in the first statement generated after its own period's), the
 chains in parallel. ``statement_generate`` writes one period's statement atomically:
 
-1. lock the agreements of the partner's scenario (``SELECT … FOR UPDATE``, id order);
+1. lock the agreements of the partner's scenario (``SELECT … FOR UPDATE``, id order) and its
+   ledger exclusively (``_common.ledger_lock``: no recording of it is in flight);
 2. return if the statement exists (the unique (agreement, period) constraint backs this up), so
    a task run twice, two runs at once or a killed run re-run all leave the same result;
-3. link the period's unsettled transactions to the new statement, and the late ones (their
-   period already has a statement) — two set-based UPDATEs;
-4. sum what was linked with SQL ``GROUP BY`` (scenario, product, kind), compute the shares of
-   those few lines (``revenue.money``) and write the lines and the totals.
-
-Since the sums are taken over what step 3 linked, a transaction arriving meanwhile is either in
-the statement or left for the next one, never half-counted.
+3. read the ledger's last id: the statement covers its period's transactions up to that id and
+   the late arrivals since the scenario's previous statement (``ledger_after < id <=
+   ledger_through``). Rows committed later get higher ids and are the next statement's, so the
+   bounds link every transaction to exactly one statement without writing a ledger row;
+4. sum those rows with SQL ``GROUP BY`` (scenario, product, kind), compute the shares of the
+   few lines (``revenue.money``) and write the lines and the totals.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Exists, F, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from ..models import (
@@ -41,7 +41,8 @@ from ..models import (
 )
 from ..money import ZERO, line_shares
 from ..periods import Period, closed_periods
-from ._common import lock_scenario_agreements
+from ..selectors import statement_late_transactions, statement_period_transactions
+from ._common import ledger_lock, lock_scenario_agreements
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +121,13 @@ def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
         chain(*signatures).apply_async()
 
 
-def _covering_statement(partner_ref, scenario_ref, day_ref):
+def _covering_statement(partner_ref, scenario_ref, currency_ref, day_ref):
     return Statement.objects.filter(
-        partner_id=partner_ref, scenario_code=scenario_ref, period_start__lte=day_ref, period_end__gte=day_ref
+        partner_id=partner_ref,
+        scenario_code=scenario_ref,
+        currency=currency_ref,
+        period_start__lte=day_ref,
+        period_end__gte=day_ref,
     )
 
 
@@ -144,6 +149,18 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
             if run_id is not None and existing.run_id != run_id:
                 _progress(run_id, created=False, transactions=0)
             return Generated(existing, False, 0)
+        ledger_lock(partner_id=agreement.partner_id, scenario_codes=[agreement.scenario_code], exclusive=True)
+        # The previous statement's bound of the partner's scenario (under any agreement): late
+        # arrivals after it are this statement's.
+        after = (
+            Statement.objects.filter(
+                partner_id=agreement.partner_id,
+                scenario_code=agreement.scenario_code,
+                currency=agreement.currency,
+            ).aggregate(bound=Max("ledger_through"))["bound"]
+            or 0
+        )
+        through = Transaction.objects.aggregate(last=Max("id"))["last"] or 0
         statement = Statement.objects.create(
             agreement=agreement,
             partner_id=agreement.partner_id,
@@ -152,21 +169,8 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
             period_end=period.end,
             currency=agreement.currency,
             run_id=run_id,
-        )
-        scope = Transaction.objects.filter(
-            partner_id=agreement.partner_id,
-            scenario_code=agreement.scenario_code,
-            currency=agreement.currency,
-            statement__isnull=True,
-        )
-        linked = scope.filter(occurred_on__gte=period.start, occurred_on__lte=period.end).update(
-            statement=statement
-        )
-        covered = _covering_statement(
-            OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on")
-        )
-        linked += (
-            scope.filter(occurred_on__lt=period.start).filter(Exists(covered)).update(statement=statement)
+            ledger_after=after,
+            ledger_through=through,
         )
         lines = (
             _regular_lines(statement, agreement)
@@ -176,6 +180,7 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         for position, line in enumerate(lines, start=1):
             line.position = position
         StatementLine.objects.bulk_create(lines)
+        linked = sum(line.transaction_count for line in lines)
         regular = [line for line in lines if line.kind != StatementLine.Kind.ADJUSTMENT]
         adjustments = [line for line in lines if line.kind == StatementLine.Kind.ADJUSTMENT]
         totals = {
@@ -202,7 +207,7 @@ def _signed(kind: str, total: Decimal) -> Decimal:
 
 def _regular_lines(statement: Statement, agreement: Agreement) -> list[StatementLine]:
     groups = list(
-        Transaction.objects.filter(statement=statement, occurred_on__gte=statement.period_start)
+        statement_period_transactions(statement)
         .values("scenario_code", "product_id", "kind")
         .annotate(count=Count("id"), total=Sum("amount"))
         .order_by("scenario_code", "product_id", "kind")
@@ -226,9 +231,11 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
 def _late_lines(statement: Statement) -> list[StatementLine]:
     """Adjustment lines for transactions of already-settled periods, one per earlier statement
     and product, priced with that statement's agreement terms."""
-    covering = _covering_statement(OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("occurred_on"))
+    covering = _covering_statement(
+        OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("currency"), OuterRef("occurred_on")
+    )
     groups = list(
-        Transaction.objects.filter(statement=statement, occurred_on__lt=statement.period_start)
+        statement_late_transactions(statement)
         .annotate(adjusts=Subquery(covering.values("id")[:1]))
         .values("adjusts", "scenario_code", "product_id", "kind")
         .annotate(count=Count("id"), total=Sum("amount"))

@@ -12,6 +12,7 @@ from django.db import connection, connections
 
 from revenue.models import Statement, StatementLine, Transaction
 from revenue.periods import Period
+from revenue.selectors import statement_transactions, with_statement
 from revenue.services import settlement_start, statement_generate, transactions_record
 from tests.revenue.factories import agreement_in_force, item, record
 
@@ -60,7 +61,7 @@ def test_the_same_period_settled_concurrently_gives_one_statement(partner, agree
     statement = Statement.objects.get()
     assert statement.transaction_count == 28
     assert statement.share_amount == Decimal("84.00")
-    assert Transaction.objects.filter(statement=statement).count() == 28
+    assert statement_transactions(statement).count() == 28
 
 
 def test_two_runs_at_once_leave_one_statement_per_period(maker, checker, partner, scenario, joined):
@@ -79,7 +80,7 @@ def test_two_runs_at_once_leave_one_statement_per_period(maker, checker, partner
     assert not [r for r in results if isinstance(r, Exception)], results
     assert Statement.objects.filter(agreement=agreement).count() == 20
     assert StatementLine.objects.count() == 20
-    assert Transaction.objects.filter(statement__isnull=True).count() == 0
+    assert not with_statement(Transaction.objects.all()).filter(statement_id__isnull=True).exists()
 
 
 def test_settling_twice_changes_nothing(partner, agreement):
@@ -118,3 +119,58 @@ def test_the_trigger_refuses_raw_updates_and_deletes(partner, joined):
             cursor.execute(sql)
 
     assert Transaction.objects.get().amount == Decimal("10.00")
+
+
+def test_recording_while_a_period_is_settled_counts_every_transaction_once(partner, agreement):
+    """Batches for January keep arriving while January is settled: each transaction ends up in
+    exactly one statement — January's if it was recorded before the statement, February's as an
+    adjustment if after — and each statement's count is the set its ledger bounds name."""
+    january, february = (
+        Period(date(2026, 1, 1), date(2026, 1, 31)),
+        Period(date(2026, 2, 1), date(2026, 2, 28)),
+    )
+    record(partner, *[item(amount="10.00", day=date(2026, 1, 1 + d % 28)) for d in range(50)])
+    stop = threading.Event()
+
+    def recorder() -> int:
+        batches = after = 0
+        while after < 2 and batches < 60:  # until two batches after January is settled
+            record(partner, *[item(amount="1.00", day=date(2026, 1, 1 + d % 28)) for d in range(25)])
+            batches += 1
+            after += stop.is_set()
+        return batches
+
+    def settler() -> Statement:
+        try:
+            return statement_generate(agreement_id=agreement.pk, period=january).statement
+        finally:
+            stop.set()
+
+    turns = iter([settler, recorder, recorder])
+    lock = threading.Lock()
+
+    def one_of_them():
+        with lock:
+            job = next(turns)
+        return job()
+
+    results = in_threads(one_of_them, n=3)
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert any(isinstance(r, Statement) for r in results)
+    assert sum(r for r in results if isinstance(r, int)) >= 2
+    statement_generate(agreement_id=agreement.pk, period=february)
+
+    ledger = with_statement(Transaction.objects.all())
+    assert not ledger.filter(statement_id__isnull=True).exists()
+    held: dict[int, int] = {}
+    for statement in Statement.objects.all():
+        ids = set(statement_transactions(statement).values_list("pk", flat=True))
+        assert len(ids) == statement.transaction_count
+        assert ids == set(ledger.filter(statement_id=statement.pk).values_list("pk", flat=True))
+        for pk in ids:
+            held[pk] = held.get(pk, 0) + 1
+    assert held == dict.fromkeys(Transaction.objects.values_list("pk", flat=True), 1)
+    jan, feb = Statement.objects.order_by("period_start")
+    assert feb.lines.filter(kind="adjustment", adjusts=jan).exists()  # the late arrivals
+    total = sum(t.amount for t in Transaction.objects.all())
+    assert jan.gross_amount + sum(line.gross_amount for line in feb.lines.all()) == total

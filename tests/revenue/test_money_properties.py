@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from revenue.models import Statement, StatementLine, Transaction
 from revenue.money import allocate, line_shares, tiered_share_exact
+from revenue.selectors import statement_transactions, with_statement
 from revenue.services import settlement_start
 
 from .factories import agreement_in_force, item, record
@@ -171,11 +172,17 @@ def _settle_and_check(model, data, rows, maker, checker, partner, scenario):
         assert statement.transaction_count == sum(line.transaction_count for line in mine)
     ledger_total = sum((-a if k == "refund" else a) for k, a, _d, _p, _l in rows)
     settled_gross = sum(line.gross_amount for line in lines)
-    pending = sum(
-        t.signed_amount for t in Transaction.objects.filter(partner=partner, statement__isnull=True)
-    )
+    ledger = with_statement(Transaction.objects.filter(partner=partner))
+    pending = sum(t.signed_amount for t in ledger.filter(statement_id__isnull=True))
     assert settled_gross + pending == ledger_total
-    assert Transaction.objects.filter(partner=partner, statement__isnull=True).count() == 0
+    assert ledger.filter(statement_id__isnull=True).count() == 0
+    # Every transaction is settled by exactly one statement: the statement the ledger names
+    # for it is the one whose transactions hold it, and their counts are the statement's.
+    named = {t.pk: t.statement_id for t in ledger}
+    for statement in statements:
+        held = set(statement_transactions(statement).values_list("pk", flat=True))
+        assert held == {pk for pk, sid in named.items() if sid == statement.pk}
+        assert len(held) == statement.transaction_count
     if model == "tiered":
         # Per month: what was paid (statement plus later adjustments) is the marginal share of the
         # month's whole basis, to the fen.

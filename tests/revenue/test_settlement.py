@@ -6,6 +6,7 @@ from django.core.management import call_command
 
 from revenue.models import SettlementRun, Statement, Transaction
 from revenue.periods import Period
+from revenue.selectors import statement_transactions, with_statement
 from revenue.services import settlement_start, statement_generate
 
 from .factories import agreement_in_force, item, record
@@ -50,8 +51,9 @@ def test_it_settles_a_month_into_one_statement_with_lines_per_product_and_kind(p
     assert statement.transaction_count == 4
     assert statement.gross_amount == Decimal("160.05")
     assert statement.share_amount == Decimal("48.02")
-    assert Transaction.objects.filter(statement=statement).count() == 4
-    assert Transaction.objects.filter(statement__isnull=True).count() == 1
+    assert statement_transactions(statement).count() == 4
+    unsettled = with_statement(Transaction.objects.all()).filter(statement_id__isnull=True)
+    assert [t.occurred_on for t in unsettled] == [date(2026, 2, 1)]
 
 
 def test_settling_the_same_period_twice_gives_one_statement(partner, agreement):

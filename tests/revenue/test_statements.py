@@ -7,8 +7,9 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 
 from revenue import services
-from revenue.exceptions import MakerCheckerViolation, RevenueError, StatusMoveInvalid
+from revenue.exceptions import LedgerImmutable, MakerCheckerViolation, RevenueError, StatusMoveInvalid
 from revenue.models import Statement, StatementStatusChange, Transaction
+from revenue.selectors import statement_transactions, with_statement
 
 from .factories import item, record
 
@@ -102,8 +103,21 @@ def test_the_database_refuses_deleting_a_transaction(partner, agreement):
     assert Transaction.objects.count() == 1
 
 
-def test_the_statement_of_a_settled_transaction_is_never_changed(statement, partner):
-    with pytest.raises(Exception, match="append-only"), transaction.atomic():
-        Transaction.objects.update(statement=None)
+def test_a_settled_transaction_is_never_changed(statement, partner):
+    tx = Transaction.objects.get()
+    with pytest.raises(LedgerImmutable, match="append-only"):
+        Transaction.objects.update(late=True)
+    with pytest.raises(LedgerImmutable, match="append-only"):
+        tx.save()
+    with pytest.raises(LedgerImmutable, match="append-only"):
+        tx.delete()
+    table = Transaction._meta.db_table
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(f"UPDATE {table} SET late = %s", [True])
 
-    assert Transaction.objects.filter(statement=statement).count() == 1
+    assert list(statement_transactions(statement)) == [tx]
+    assert with_statement(Transaction.objects.all()).get().statement_id == statement.pk
