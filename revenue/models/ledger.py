@@ -41,7 +41,14 @@ class Transaction(models.Model):
         IMPORT = "import", _("File import")
 
     partner = models.ForeignKey(
-        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="transactions"
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.PROTECT,
+        related_name="transactions",
+        # No index of its own: the unique (partner, external_id) and the indexes below all lead
+        # with the partner. One index fewer to fill on every insert, and the planner never picks
+        # a partner-only scan where the unique index finds the row.
+        db_index=False,
     )
     external_id = models.CharField(_("external id"), max_length=100)
     scenario = models.ForeignKey(
