@@ -61,14 +61,15 @@ def api_access_log_write(*, rows: list[dict]) -> int:
         return 0
     table = connection.ops.quote_name(ApiAccessLog._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in ACCESS_LOG_COLUMNS)
-    field = ApiAccessLog._meta.get_field("at")
+    # ``at`` is always an aware datetime here: adapted directly, without the field's checks.
+    adapt = connection.ops.adapt_datetimefield_value
     with connection.cursor() as cursor:
         for start in range(0, len(rows), 500):
             chunk = rows[start : start + 500]
             placeholders = ", ".join(["(" + ", ".join(["%s"] * len(ACCESS_LOG_COLUMNS)) + ")"] * len(chunk))
             params = []
             for row in chunk:
-                row = {**row, "at": field.get_db_prep_value(row["at"], connection)}
+                row = {**row, "at": adapt(row["at"])}
                 params.extend(row.get(c) for c in ACCESS_LOG_COLUMNS)
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", params)  # noqa: S608
     return len(rows)
