@@ -13,14 +13,9 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .cache import partner_cache_key  # noqa: F401 - read by other capabilities from here
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
 from .models import Invitation, Membership, Partner, PartnerDocument
-
-
-def partner_cache_key(partner_id: int) -> str:
-    """The cache key under which other capabilities may cache a partner's status (API key
-    authentication). Every lifecycle move deletes it, so suspension works at once."""
-    return f"partners:partner:{partner_id}"
 
 
 def business_today() -> date:

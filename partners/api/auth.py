@@ -1,12 +1,13 @@
 """API key authentication: ``Authorization: Api-Key <key>``.
 
-The hot path costs two cache reads and no query: the key's verification record (by prefix)
-and the partner's status record (``partners.selectors.partner_cache_key``) are cached, and
-both are dropped when they change (key rotated or revoked, partner moved through its
-lifecycle), so a revocation or suspension is refused on the very next request. A required
-KYB document that expires is noticed the same day: the partner record remembers the business
-date its documents were checked on and is rebuilt on the next date (and at most a minute
-after staff reject a document).
+The hot path costs no query: the key's verification record (by prefix) and the partner's
+status record (``partners.cache.partner_cache_key``) are cached — in Redis when there is one,
+else in dicts of this process checked against the epoch file of ``partners.cache`` (one
+``stat``) — and both are dropped when they change (key rotated or revoked, partner moved
+through its lifecycle, a document verified, rejected or expired), in every process, so a
+revocation or suspension is refused on the very next request. A required KYB document that
+expires is noticed the same day: the partner record remembers the business date its documents
+were checked on and is rebuilt on the next date.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
+from ..cache import epoch, epoch_touch
 from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
 from ..models import Partner, PartnerAPIKey, PartnerDocument
 from ..selectors import partner_cache_key, partner_document_gaps
@@ -30,12 +32,11 @@ from .clock import business_day
 from .counters import shared_cache
 
 KEYWORD = "Api-Key"
-# How long a verification record lives in the cache. It is dropped on every change anyway; the
-# local-memory cache of the embedded default cannot be reached from another process (a
-# ``revoke_api_key`` in a shell), so there records live only a few seconds.
+# How long a verification record lives in the cache. It is dropped on every change anyway: in
+# Redis by every process, and on the embedded default (a dict per process) through the epoch
+# file of ``partners.cache``, so a ``revoke_api_key`` in a shell reaches the web server at once.
 KEY_RECORD_SECONDS = 300
 PARTNER_RECORD_SECONDS = 60
-LOCAL_CACHE_SECONDS = 5
 # ``last_used_at`` is written at most once per this many seconds per key.
 TOUCH_SECONDS = 60
 _MISSING = "missing"
@@ -122,19 +123,31 @@ def _load_key(prefix: str) -> KeyRecord | None:
     )
 
 
-def _ttl(seconds: int) -> int:
-    return seconds if shared_cache() else min(seconds, LOCAL_CACHE_SECONDS)
-
-
 # Key records in this process when the cache is local memory (no pickling, no key checks):
 # prefix → (record, expires at). ``forget_key`` drops an entry; with Redis the shared cache is
 # used instead, so a revocation in any process reaches every other one at once.
 _local_keys: dict[str, tuple[KeyRecord | str, float]] = {}
 
 
+_local_partners: dict[int, tuple[PartnerRecord, float]] = {}
+_seen_epoch: list[tuple[int, int]] = [(0, 0)]
+
+
 def forget_key(prefix: str) -> None:
     _local_keys.pop(prefix, None)
     cache.delete(api_key_cache_key(prefix))
+    if not shared_cache():
+        epoch_touch()
+
+
+def _local_fresh() -> None:
+    """Local-memory mode: drop this process's records when another process (or this one)
+    changed a verification since the last call (``partners.cache``)."""
+    current = epoch()
+    if current != _seen_epoch[0]:
+        _local_keys.clear()
+        _local_partners.clear()
+        _seen_epoch[0] = current
 
 
 def key_record(prefix: str) -> KeyRecord | None:
@@ -146,20 +159,31 @@ def key_record(prefix: str) -> KeyRecord | None:
             # An unknown prefix is remembered briefly: a flood of made-up keys costs no queries.
             cache.set(cache_key, record, KEY_RECORD_SECONDS if record != _MISSING else 30)
     else:
+        _local_fresh()
         now = time.monotonic()
         record, expires = _local_keys.get(prefix, (None, 0.0))
         if record is None or expires <= now:
             record = _load_key(prefix) or _MISSING
-            _local_keys[prefix] = (record, now + LOCAL_CACHE_SECONDS)
+            # An unknown prefix is remembered briefly, as in the shared cache.
+            _local_keys[prefix] = (record, now + (KEY_RECORD_SECONDS if record != _MISSING else 30))
     return None if record == _MISSING else record
 
 
 def partner_record(partner_id: int) -> PartnerRecord:
     today = business_day()
-    # Stored as a plain tuple: a deploy that changes the record's fields finds an old entry
-    # of another length and rebuilds it instead of failing to unpickle it.
-    cached = cache.get(partner_cache_key(partner_id))
-    record = PartnerRecord._make(cached) if type(cached) is tuple and len(cached) == _PARTNER_FIELDS else None
+    shared = shared_cache()
+    if shared:
+        # Stored as a plain tuple: a deploy that changes the record's fields finds an old entry
+        # of another length and rebuilds it instead of failing to unpickle it.
+        cached = cache.get(partner_cache_key(partner_id))
+        record = (
+            PartnerRecord._make(cached) if type(cached) is tuple and len(cached) == _PARTNER_FIELDS else None
+        )
+    else:
+        # Checked against the epoch by ``key_record`` just before.
+        record, expires = _local_partners.get(partner_id, (None, 0.0))
+        if expires <= time.monotonic():
+            record = None
     if record is None or record.checked_on != today:
         partner = Partner.objects.select_related("industry").get(pk=partner_id)
         gaps = partner_document_gaps(partner=partner) if partner.accepts_api_traffic else []
@@ -174,7 +198,10 @@ def partner_record(partner_id: int) -> PartnerRecord:
             checked_on=today,
             document_gaps=tuple(gaps),
         )
-        cache.set(partner_cache_key(partner_id), tuple(record), _ttl(PARTNER_RECORD_SECONDS))
+        if shared:
+            cache.set(partner_cache_key(partner_id), tuple(record), PARTNER_RECORD_SECONDS)
+        else:
+            _local_partners[partner_id] = (record, time.monotonic() + PARTNER_RECORD_SECONDS)
     return record
 
 

@@ -290,10 +290,11 @@ def reset_buffers() -> None:
     local_meter.take()
     access_buffer.take()
     local_counters.clear()
-    from .auth import _local_keys, _touched
+    from .auth import _local_keys, _local_partners, _touched
 
     _touched.clear()
     _local_keys.clear()
+    _local_partners.clear()
 
 
 @atexit.register

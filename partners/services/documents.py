@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import filetype
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -16,10 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
+from ..cache import partner_cache_forget
 from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotAllowed
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerDocument
-from ..selectors import business_today, partner_cache_key
+from ..selectors import business_today
 from ._access import require_staff_perm, require_staff_perm_or_role
 
 logger = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _document_move(*, document: PartnerDocument, to: str, actor, reason: str = "
             fields += ["verified_by", "verified_at"]
         locked.save(update_fields=fields)
         # API key authentication caches the partner's document check: recheck on the next call.
-        transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.partner_id)))
+        transaction.on_commit(lambda: partner_cache_forget(locked.partner_id))
     for name in ("status", "status_reason", "verified_by", "verified_at"):
         setattr(document, name, getattr(locked, name))
     return document
@@ -196,7 +196,7 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
         )
         # The open API caches each partner's document check: recheck on the next call.
         expired_partners = {document.partner_id for document in expired}
-        transaction.on_commit(lambda: cache.delete_many([partner_cache_key(pk) for pk in expired_partners]))
+        transaction.on_commit(lambda: partner_cache_forget(*expired_partners))
 
         # A document already replaced by one valid past the window needs no warning.
         renewed = PartnerDocument.objects.filter(

@@ -11,16 +11,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ..cache import partner_cache_forget
 from ..exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
 from ..models import Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import (
     partner_application_gaps,
-    partner_cache_key,
     partner_document_gaps,
     partner_review_checklist,
 )
@@ -163,7 +162,7 @@ def _partner_move(
         change = PartnerStatusChange.objects.create(
             partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
         )
-        transaction.on_commit(lambda: cache.delete(partner_cache_key(locked.pk)))
+        transaction.on_commit(lambda: partner_cache_forget(locked.pk))
         if to in DECISIONS_MAILED:
             transaction.on_commit(lambda: partner_decision_notify(change=change))
         webhook_event_publish(

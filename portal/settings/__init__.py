@@ -413,6 +413,9 @@ API_ACCESS_LOG_BATCH = env.int("API_ACCESS_LOG_BATCH", default=200)
 API_ACCESS_LOG_FLUSH_SECONDS = env.int("API_ACCESS_LOG_FLUSH_SECONDS", default=5)
 # Write the access log from a background thread of each web process (off in tests).
 API_ACCESS_LOG_ASYNC = env.bool("API_ACCESS_LOG_ASYNC", default=True)
+# Embedded default only (no Redis): the file whose replacement tells every local process that
+# cached API key and partner verifications changed (see partners.cache).
+API_AUTH_EPOCH_FILE = env.str("API_AUTH_EPOCH_FILE", default=str(VAR_DIR / "api-auth.epoch"))
 API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import pytest
@@ -188,3 +189,36 @@ def test_a_rejected_document_is_refused_on_the_next_request(
     response = api.get("/api/v1/me/", **auth(acme_key.key))
     assert response.status_code == 403
     assert "Cooperation agreement" in error_of(response)["message"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_key_revoked_from_another_process_is_refused_on_the_next_request(api, acme_key, settings, tmp_path):
+    """The embedded default caches verifications in each process; ``revoke_api_key`` run in a
+    shell (another process) still reaches this one at once, through the epoch file."""
+    import subprocess
+    import sys
+
+    from partners.api.counters import shared_cache
+    from tests.worker import ROOT, test_database_url
+
+    assert not shared_cache()
+    settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
+    assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200  # cached now
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "DATABASE_URL": test_database_url(),
+        "API_AUTH_EPOCH_FILE": settings.API_AUTH_EPOCH_FILE,
+    }
+    env.pop("DJANGO_ENV", None)
+    env.pop("REDIS_URL", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "revoke_api_key", acme_key.api_key.prefix],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+    response = api.get("/api/v1/me/", **auth(acme_key.key))
+    assert response.status_code == 401
+    assert "revoked" in error_of(response)["message"]
