@@ -148,6 +148,16 @@ def test_another_partners_scenario_is_a_404_naming_the_field(api, acme_key, mall
     )
     assert response.status_code == 404
     assert list(response.json()["error"]["fields"]) == ["scenario"]
+    # Answered exactly as for a scenario that does not exist: nothing tells them apart.
+    missing = api.post(
+        "/api/v1/offers/",
+        {"scenario": "no-such-scenario", "event": "booking.created", "amount": "100.00"},
+        format="json",
+        **auth(acme_key.key),
+    )
+    assert missing.status_code == 404
+    assert missing.json()["error"]["fields"] == response.json()["error"]["fields"]
+    assert missing.json()["error"]["code"] == response.json()["error"]["code"]
 
 
 @pytest.mark.parametrize(
