@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile, File
+from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -55,7 +57,18 @@ def document_upload(
     upload: File,
     expires_on: date | None = None,
 ) -> PartnerDocument:
-    """Store a KYB file after checking its size and what its content really is."""
+    """Store a KYB file after checking its size and what its content really is.
+
+    The file is written before its row (the row stores the name the storage chose) and is kept
+    only if that row is committed: when the transaction rolls back, the file is deleted. The
+    transaction may be this function's own atomic block or any block of the caller around
+    it, so a ``try/except`` here would miss a caller's rollback, and Django has no rollback
+    hook. It does discard the ``on_commit`` callbacks of a transaction (or savepoint) that
+    rolls back, so ``_keep_file_on_commit`` registers one that marks the file kept and deletes
+    the file when the callback is discarded uncalled. Nothing else deletes a document's
+    file: a new upload of the same type adds a row and leaves the earlier one (and its file)
+    as it was, so a replacement can never lose the previous file before it is committed.
+    """
     require_staff_perm_or_role(actor, partner, "partners.add_partnerdocument", ("owner", "admin"))
     if partner.is_closed:
         raise PartnerNotAllowed(_("This partner is closed: no documents can be added."))
@@ -94,9 +107,41 @@ def document_upload(
     with transaction.atomic():
         # The stored name takes the extension of the sniffed type, never the uploaded name's.
         document.file.save(f"document.{ALLOWED_CONTENT_TYPES[content_type]}", upload, save=False)
+        _keep_file_on_commit(document.file.storage, document.file.name)
         document.save()
     logger.info("document %s (%s) uploaded for partner %s", document.pk, document_type, partner.slug)
     return document
+
+
+def _keep_file_on_commit(storage: Storage, name: str) -> None:
+    """Delete the stored file ``name`` unless the current transaction commits.
+
+    The ``on_commit`` callback marks the file kept. A rollback of the transaction, or of a
+    savepoint opened after this call, makes Django drop the callback uncalled; dropping it
+    frees it, and its finalizer then deletes the file. CPython frees it at once (reference
+    counting), which is why the callback lives only in Django's list: no frame, traceback or
+    cycle may hold it. A commit-time hook registered earlier in the same transaction that
+    raises also makes Django drop the hooks after it: the file is then deleted under a
+    committed row, hence the warning in the log.
+    """
+    committed: list[bool] = []
+
+    def keep() -> None:
+        committed.append(True)
+
+    weakref.finalize(keep, _delete_uncommitted, storage, name, committed)
+    transaction.on_commit(keep)
+
+
+def _delete_uncommitted(storage: Storage, name: str, committed: list[bool]) -> None:
+    if committed:
+        return
+    logger.warning("document file %s deleted: the transaction that stored it did not commit", name)
+    try:
+        storage.delete(name)
+    except OSError:
+        # A finalizer cannot raise: the file stays an orphan, and the log says which one.
+        logger.exception("document file %s could not be deleted", name)
 
 
 def document_upload_bytes(

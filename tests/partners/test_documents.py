@@ -2,10 +2,12 @@
 the open API capability calls."""
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core import mail
+from django.db import IntegrityError, transaction
 
 from partners import services, tasks
 from partners.exceptions import (
@@ -21,7 +23,7 @@ from partners.selectors import (
     partner_required_documents_valid,
     partners_with_invalid_documents,
 )
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, PartnerFactory, UserFactory
 
 from .factories import JPEG, PDF, PNG, add_document, add_required_documents, make_reviewable, upload
 
@@ -158,6 +160,122 @@ def test_a_rejected_document_needs_a_reason_and_cannot_be_verified_afterwards(ma
     assert (document.status, document.status_reason) == (D.REJECTED, "Illegible scan")
     with pytest.raises(PartnerInvalidTransition):
         services.document_verify(document=document, actor=manager)
+
+
+# --------------------------------------------------------------------------------------
+# A stored file is kept only with a committed row
+# --------------------------------------------------------------------------------------
+def stored_files(settings) -> list[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(path.relative_to(root)) for path in root.rglob("*") if path.is_file())
+
+
+def assert_nothing_kept(settings) -> None:
+    assert not PartnerDocument.objects.exists()
+    assert stored_files(settings) == []
+
+
+def upload_licence(partner: Partner, actor) -> PartnerDocument:
+    return services.document_upload(
+        partner=partner, actor=actor, document_type=T.BUSINESS_LICENCE, upload=upload()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_upload_keeps_its_file(manager, acme, settings):
+    document = upload_licence(acme, manager)
+
+    assert stored_files(settings) == [document.file.name]
+    assert PartnerDocument.objects.get().file.name == document.file.name
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_whose_row_cannot_be_saved_leaves_no_file(manager, acme, settings, monkeypatch):
+    def fail(*args, **kwargs):
+        raise IntegrityError("the row cannot be saved")
+
+    monkeypatch.setattr(PartnerDocument, "save", fail)
+
+    with pytest.raises(IntegrityError):
+        upload_licence(acme, manager)
+
+    assert_nothing_kept(settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_whose_commit_fails_leaves_no_file(manager, settings):
+    # The partner disappears before the commit: the foreign key, checked at commit, fails.
+    gone = PartnerFactory(slug="gone")
+    Partner.objects.filter(pk=gone.pk).delete()
+
+    with pytest.raises(IntegrityError):
+        upload_licence(gone, manager)
+
+    assert_nothing_kept(settings)
+
+
+def upload_then_fail(partner: Partner, actor) -> None:
+    """A caller whose transaction stores a document, then fails at a later step."""
+    with transaction.atomic():
+        upload_licence(partner, actor)
+        raise RuntimeError("a later step of the caller failed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_inside_a_caller_transaction_that_fails_leaves_no_file(manager, acme, settings):
+    with pytest.raises(RuntimeError):
+        upload_then_fail(acme, manager)
+
+    assert_nothing_kept(settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_upload_inside_a_caller_transaction_marked_for_rollback_leaves_no_file(manager, acme, settings):
+    with transaction.atomic():
+        document = upload_licence(acme, manager)
+        # Readable until the end of the transaction.
+        assert stored_files(settings) == [document.file.name]
+        transaction.set_rollback(True)
+
+    assert_nothing_kept(settings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_only_the_upload_of_a_savepoint_that_rolls_back_loses_its_file(manager, acme, settings):
+    with transaction.atomic():
+        kept = upload_licence(acme, manager)
+        with pytest.raises(RuntimeError):
+            upload_then_fail(acme, manager)
+
+    assert list(PartnerDocument.objects.values_list("file", flat=True)) == [kept.file.name]
+    assert stored_files(settings) == [kept.file.name]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_replacement_that_rolls_back_leaves_the_previous_document_and_its_file(manager, acme, settings):
+    previous = upload_licence(acme, manager)
+
+    with transaction.atomic():
+        upload_licence(acme, manager)
+        transaction.set_rollback(True)
+
+    assert list(PartnerDocument.objects.values_list("pk", flat=True)) == [previous.pk]
+    assert stored_files(settings) == [previous.file.name]
+
+    replacement = upload_licence(acme, manager)
+
+    assert stored_files(settings) == sorted([previous.file.name, replacement.file.name])
+
+
+@pytest.mark.django_db
+def test_an_upload_is_kept_when_its_commit_callbacks_run(
+    manager, acme, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        document = upload_licence(acme, manager)
+
+    with document.file.open("rb") as stored:
+        assert stored.read() == PDF
 
 
 # --------------------------------------------------------------------------------------
