@@ -108,6 +108,9 @@ def _teardown_service() -> None:
     from partners.models import Partner
     from products.models import Product
     from scenarios.models import OfferQuoteDaily, Participation, Scenario
+    from scenarios.services import offer_quote_counts_flush
+
+    offer_quote_counts_flush()
 
     OfferQuoteDaily.objects.filter(scenario__code="bench-scenario").delete()
     Participation.objects.filter(scenario_code="bench-scenario").delete()

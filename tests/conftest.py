@@ -9,10 +9,15 @@ from django.core.cache import cache
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Rate-limit counters and cached key lookups must not leak between tests.
+    # Rate-limit counters, cached key lookups and counts buffered in this process (usage,
+    # offer quotes) must not leak between tests.
+    from partners.api import counters
+
     cache.clear()
+    counters.reset_buffers()
     yield
     cache.clear()
+    counters.reset_buffers()
 
 
 @pytest.fixture

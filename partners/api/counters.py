@@ -2,13 +2,13 @@
 
 With Redis (``REDIS_URL``) every counter is a Redis ``INCR`` with ``EXPIRE … NX`` sent in one
 pipeline per request: no read-then-write race between gunicorn workers, one round trip.
-Usage counts go into one Redis hash (``HINCRBY``) that the periodic flush renames and drains
-into ``ApiUsage`` (see ``partners.services.usage``); a counter lives in Redis until it is in the
-database, so stopping a web worker loses nothing.
+Counts that end in the database (usage per key and endpoint, offer quotes per scenario) are
+``BufferedCounts``: one Redis hash (``HINCRBY``) that the periodic drain renames and writes, so
+a count lives in Redis until it is in the database and stopping a web worker loses nothing.
 
-On the embedded default (local-memory cache) counters are the cache's atomic ``incr``/``add``
-and usage is buffered in the web process and flushed to the database from the request path
-every ``API_METERING_FLUSH_SECONDS`` and when the process exits.
+On the embedded default (local-memory cache) rate counters live in this process, and the
+buffered counts wait in the web process and are written from the request path every
+``API_METERING_FLUSH_SECONDS`` and when the process exits.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable, Sequence
 
 from django.conf import settings
 from django.core.cache import caches
@@ -27,9 +28,6 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
-
-METER_LIVE = "partners:meter:live"
-METER_BATCH = "partners:meter:batch:"
 
 
 _backend: list = []  # [(cache backend, raw client) or None], computed once per settings
@@ -105,106 +103,138 @@ def bump(counters: list[tuple[str, int]]) -> list[int]:
 
 
 # --------------------------------------------------------------------------------------
-# Usage metering
+# Buffered counts: usage metering, offer quotes
 # --------------------------------------------------------------------------------------
-class _LocalMeter:
-    """Usage counts buffered in this process (local-memory cache only)."""
+class BufferedCounts:
+    """Counts added on the request path and written to the database later, never a database
+    write per request.
 
-    def __init__(self):
+    ``add(key, counts)`` adds a row of ``width`` numbers under a key (a tuple of ids, dates and
+    names without ``|``). With Redis every number is one ``HINCRBY`` into one live hash; ``drain``
+    renames it atomically (counts made meanwhile go into a fresh one) and writes the batch, so a
+    count lives in Redis until it is in the database and no web worker can lose it. On the
+    embedded default the rows wait in this process and are drained when
+    ``API_METERING_FLUSH_SECONDS`` have passed, by the beat task, and when the process exits.
+    ``write(rows)`` receives ``{key as a tuple of str: [numbers]}`` and stores them, adding to
+    what is stored; it returns how many rows it wrote.
+    """
+
+    def __init__(self, name: str, *, width: int, write: Callable[[dict[tuple[str, ...], list[int]]], int]):
+        self.name = name
+        self.width = width
+        self.write = write
         self.lock = threading.Lock()
-        self.pending: dict[tuple[str, int, str, str], list[int]] = {}
+        self.pending: dict[tuple[str, ...], list[int]] = {}
         self.flushed_at = time.monotonic()
+        _buffers.append(self)
 
-    def add(self, key_id: str, partner_id: int, day: str, endpoint: str, error: bool) -> None:
+    def _redis_names(self, backend) -> tuple[str, str, str]:
+        base = f"partners:counts:{self.name}:"
+        return tuple(backend.make_and_validate_key(base + part) for part in ("live", "batch:", "lock"))
+
+    def add(self, key: tuple, counts: Sequence[int]) -> None:
+        redis = _redis()
+        if redis:
+            backend, client = redis
+            live = self._redis_names(backend)[0]
+            field = "|".join(str(part) for part in key)
+            numbers = [(index, n) for index, n in enumerate(counts) if n]
+            if len(numbers) == 1:
+                client.hincrby(live, f"{field}|{numbers[0][0]}", numbers[0][1])
+            elif numbers:
+                pipe = client.pipeline(transaction=False)
+                for index, n in numbers:
+                    pipe.hincrby(live, f"{field}|{index}", n)
+                pipe.execute()
+            return
+        row_key = tuple(str(part) for part in key)
         with self.lock:
-            counts = self.pending.setdefault((key_id, partner_id, day, endpoint), [0, 0])
-            counts[0] += 1
-            if error:
-                counts[1] += 1
+            row = self.pending.setdefault(row_key, [0] * self.width)
+            for index, n in enumerate(counts):
+                row[index] += n
             due = time.monotonic() - self.flushed_at >= settings.API_METERING_FLUSH_SECONDS
         if due:
-            flush_usage()
+            self.drain()
 
-    def take(self) -> dict:
+    def take(self) -> dict[tuple[str, ...], list[int]]:
         with self.lock:
             pending, self.pending = self.pending, {}
             self.flushed_at = time.monotonic()
         return pending
 
+    def drain(self) -> int:
+        """Write every buffered count to the database; the number of rows written."""
+        redis = _redis()
+        if not redis:
+            pending = self.take()
+            if not pending:
+                return 0
+            try:
+                return self.write(pending)
+            except Exception:  # a database outage: put the counts back, try again later
+                logger.exception("%s: flush failed; %d rows kept for the next one", self.name, len(pending))
+                with self.lock:
+                    for key, numbers in pending.items():
+                        row = self.pending.setdefault(key, [0] * self.width)
+                        for index, n in enumerate(numbers):
+                            row[index] += n
+                return 0
 
-local_meter = _LocalMeter()
+        backend, client = redis
+        live, batch_prefix, lock = self._redis_names(backend)
+        # One drain at a time, or two could write the same batch twice.
+        if not client.set(lock, 1, nx=True, ex=120):
+            return 0
+        try:
+            if client.exists(live):
+                client.rename(live, batch_prefix + uuid.uuid4().hex)
+            total = 0
+            # Batches left by a drain that failed earlier are written too.
+            for batch in client.scan_iter(match=batch_prefix + "*"):
+                rows = self._parse(client.hgetall(batch))
+                if rows:
+                    total += self.write(rows)
+                client.delete(batch)
+            return total
+        finally:
+            client.delete(lock)
+
+    def _parse(self, data: dict) -> dict[tuple[str, ...], list[int]]:
+        rows: dict[tuple[str, ...], list[int]] = {}
+        for raw_field, raw_value in data.items():
+            field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
+            head, _sep, index = field.rpartition("|")
+            row = rows.setdefault(tuple(head.split("|")), [0] * self.width)
+            row[int(index)] += int(raw_value)
+        return rows
+
+
+_buffers: list[BufferedCounts] = []
+
+
+def _write_usage(rows: dict[tuple[str, ...], list[int]]) -> int:
+    from ..services.usage import api_usage_upsert
+
+    return api_usage_upsert(
+        rows={
+            (key_id, int(partner_id), day, endpoint): counts
+            for (key_id, partner_id, day, endpoint), counts in rows.items()
+        }
+    )
+
+
+# Calls and errors per key, partner, business day and endpoint → ``ApiUsage``.
+usage_counts = BufferedCounts("meter", width=2, write=_write_usage)
 
 
 def meter(*, key_id: str, partner_id: int, day: str, endpoint: str, error: bool) -> None:
     """Count one call (and one error when ``error``) of a key on an endpoint."""
-    redis = _redis()
-    if redis:
-        backend, client = redis
-        live = backend.make_and_validate_key(METER_LIVE)
-        field = f"{key_id}|{partner_id}|{day}|{endpoint}"
-        if error:
-            pipe = client.pipeline(transaction=False)
-            pipe.hincrby(live, field + "|c", 1)
-            pipe.hincrby(live, field + "|e", 1)
-            pipe.execute()
-        else:
-            client.hincrby(live, field + "|c", 1)
-        return
-    local_meter.add(key_id, partner_id, day, endpoint, error)
-
-
-def _parse_redis_hash(data: dict) -> dict[tuple[str, int, str, str], list[int]]:
-    rows: dict[tuple[str, int, str, str], list[int]] = {}
-    for raw_field, raw_value in data.items():
-        field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
-        head, _sep, kind = field.rpartition("|")
-        key_id, partner_id, day, endpoint = head.split("|", 3)
-        counts = rows.setdefault((key_id, int(partner_id), day, endpoint), [0, 0])
-        counts[0 if kind == "c" else 1] += int(raw_value)
-    return rows
+    usage_counts.add((key_id, partner_id, day, endpoint), (1, 1 if error else 0))
 
 
 def flush_usage() -> int:
-    """Move every buffered count into ``ApiUsage``; the number of rows upserted."""
-    from ..services.usage import api_usage_upsert
-
-    redis = _redis()
-    if not redis:
-        pending = local_meter.take()
-        if not pending:
-            return 0
-        try:
-            return api_usage_upsert(rows=pending)
-        except Exception:  # a database outage: put the counts back, try again later
-            logger.exception("usage flush failed; %d rows kept for the next flush", len(pending))
-            with local_meter.lock:
-                for k, (calls, errors) in pending.items():
-                    counts = local_meter.pending.setdefault(k, [0, 0])
-                    counts[0] += calls
-                    counts[1] += errors
-            return 0
-
-    backend, client = redis
-    live = backend.make_and_validate_key(METER_LIVE)
-    batch_prefix = backend.make_and_validate_key(METER_BATCH)
-    lock = backend.make_and_validate_key("partners:meter:lock")
-    # One flush at a time, or two could drain the same batch twice.
-    if not client.set(lock, 1, nx=True, ex=120):
-        return 0
-    try:
-        # Renaming is atomic: calls counted from now on go into a fresh hash.
-        if client.exists(live):
-            client.rename(live, batch_prefix + uuid.uuid4().hex)
-        total = 0
-        # Batches left by a flush that failed earlier are drained too.
-        for batch in client.scan_iter(match=batch_prefix + "*"):
-            rows = _parse_redis_hash(client.hgetall(batch))
-            if rows:
-                total += api_usage_upsert(rows=rows)
-            client.delete(batch)
-        return total
-    finally:
-        client.delete(lock)
+    """Move every buffered usage count into ``ApiUsage``; the number of rows upserted."""
+    return usage_counts.drain()
 
 
 # --------------------------------------------------------------------------------------
@@ -287,7 +317,8 @@ def flush_access_log() -> int:
 
 def reset_buffers() -> None:
     """Forget everything buffered and counted in this process (tests)."""
-    local_meter.take()
+    for buffer in _buffers:
+        buffer.take()
     access_buffer.take()
     local_counters.clear()
     from .auth import _local_keys, _local_partners, _touched
@@ -301,11 +332,12 @@ def reset_buffers() -> None:
 def _flush_at_exit() -> None:  # pragma: no cover - runs when a web process stops
     try:
         flush_access_log()
-        flush_usage()
+        for buffer in _buffers:
+            buffer.drain()
     except Exception:
         logger.exception("flush at exit failed")
 
 
 def pending_locally() -> bool:
     """Usage counts wait in this process (local-memory cache)."""
-    return bool(local_meter.pending)
+    return bool(usage_counts.pending)

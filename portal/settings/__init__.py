@@ -300,6 +300,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.api_usage_flush",
         "schedule": timedelta(seconds=60),
     },
+    "scenarios-offer-quote-counts-flush": {
+        "task": "scenarios.tasks.offer_quote_counts_flush",
+        "schedule": timedelta(seconds=60),
+    },
     "partners-webhook-retry-due": {
         "task": "partners.tasks.webhook_retry_due",
         "schedule": timedelta(seconds=60),

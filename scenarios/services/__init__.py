@@ -27,7 +27,7 @@ from .bundles import (
     scenario_update,
     trigger_events_errors,
 )
-from .offers import offer_quote, offer_quote_count
+from .offers import offer_quote, offer_quote_count, offer_quote_counts_flush
 from .participation import (
     participation_accept,
     participation_approve,
@@ -52,6 +52,7 @@ __all__ = [
     "offer_as_dict",
     "offer_quote",
     "offer_quote_count",
+    "offer_quote_counts_flush",
     "parse_trigger_events",
     "participation_accept",
     "participation_approve",

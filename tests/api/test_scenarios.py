@@ -8,6 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from scenarios.models import OfferQuoteDaily
+from scenarios.services import offer_quote_counts_flush
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
 
@@ -115,6 +116,7 @@ def test_offers_are_priced_by_the_engine(api, acme_key, travel):
     assert sum(D(row["principal"]) for row in schedule) == D("10000.00")
     for row in schedule:
         assert D(row["payment"]) == D(row["principal"]) + D(row["interest"]) + D(row["fee"])
+    offer_quote_counts_flush()
     assert OfferQuoteDaily.objects.get().quotes == 1
 
 
@@ -128,6 +130,7 @@ def test_offers_need_the_offers_scope(api, acme, travel):
     )
     assert response.status_code == 403
     assert "offers" in response.json()["error"]["message"]
+    offer_quote_counts_flush()
     assert not OfferQuoteDaily.objects.exists()
 
 
@@ -187,6 +190,7 @@ def test_bad_input_is_a_400_naming_the_field_and_nothing_is_written(api, acme_ke
     response = api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key))
     assert response.status_code == 400, response.content
     assert field in response.json()["error"]["fields"]
+    offer_quote_counts_flush()
     assert not OfferQuoteDaily.objects.filter(quotes__gt=0).exists()
 
 
@@ -214,6 +218,7 @@ def test_protected_fields_cannot_be_written(api, acme, acme_key, other, travel):
         **auth(acme_key.key),
     )
     assert response.status_code == 200
+    offer_quote_counts_flush()
     row = OfferQuoteDaily.objects.get()
     assert row.partner_id == acme.pk
     travel.refresh_from_db()

@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from scenarios.models import OfferQuoteDaily, Participation
+from scenarios.services import offer_quote_counts_flush
 from tests.factories import IndustryFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
@@ -92,6 +93,7 @@ def test_a_participant_tries_the_offer_engine_and_gets_a_schedule(client, bob, a
     assert response.status_code == 200
     assert "trip-installment" in page
     assert page.count("<tr><td>") == 3  # three monthly rows
+    offer_quote_counts_flush()
     assert OfferQuoteDaily.objects.get(partner=acme).quotes == 1
 
 
