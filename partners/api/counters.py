@@ -153,7 +153,14 @@ class BufferedCounts:
             for index, n in enumerate(counts):
                 row[index] += n
             due = time.monotonic() - self.flushed_at >= settings.API_METERING_FLUSH_SECONDS
-        if due:
+        if settings.API_ACCESS_LOG_ASYNC:
+            # The process's background writer drains it when due, also while no request comes.
+            access_buffer.start_writer()
+        elif due:
+            self.drain()
+
+    def drain_if_due(self) -> None:
+        if self.pending and time.monotonic() - self.flushed_at >= settings.API_METERING_FLUSH_SECONDS:
             self.drain()
 
     def take(self) -> dict[tuple[str, ...], list[int]]:
@@ -243,7 +250,8 @@ def flush_usage() -> int:
 class _AccessBuffer:
     """Access-log entries of this process. The request path only appends; a full or old buffer
     is written by a background thread of the process (``API_ACCESS_LOG_ASYNC``, on except in
-    tests) so no request waits for the insert."""
+    tests) so no request waits for the insert. On the embedded default the same thread drains
+    the process's ``BufferedCounts`` when due."""
 
     def __init__(self):
         self.lock = threading.Lock()
@@ -263,12 +271,12 @@ class _AccessBuffer:
         if not due:
             return
         if settings.API_ACCESS_LOG_ASYNC:
-            self._start_writer()
+            self.start_writer()
             self.wake.set()
         else:
             flush_access_log()
 
-    def _start_writer(self) -> None:
+    def start_writer(self) -> None:
         # One writer per process (a forked worker starts its own).
         if self.thread is not None and self.thread.is_alive() and self.pid == os.getpid():
             return
@@ -285,8 +293,15 @@ class _AccessBuffer:
         while True:
             self.wake.wait(timeout=settings.API_ACCESS_LOG_FLUSH_SECONDS)
             self.wake.clear()
+            if not settings.API_ACCESS_LOG_ASYNC:  # switched off since it started (tests)
+                continue
             try:
                 flush_access_log()
+                if not shared_cache():  # buffered counts of this process (with Redis: beat)
+                    for buffer in _buffers:
+                        buffer.drain_if_due()
+            except Exception:
+                logger.exception("background write of API counts failed")
             finally:
                 connection.close()  # this thread's own connection
 

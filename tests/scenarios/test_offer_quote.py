@@ -251,3 +251,24 @@ def test_joinable_scenarios_are_the_latest_open_versions_not_yet_joined(
         "travel-finance",
         "reserved",
     }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_web_process_writes_its_buffered_counts_in_the_background(settings):
+    """Embedded default: no request needs to come after a count for it to reach the database;
+    the process's background writer drains it when due."""
+    import time
+
+    settings.API_ACCESS_LOG_ASYNC = True
+    settings.API_METERING_FLUSH_SECONDS = 0
+    settings.API_ACCESS_LOG_FLUSH_SECONDS = 0.2
+    partner = PartnerFactory()
+    scenario = ScenarioFactory()
+
+    services.offer_quote_count(partner=partner, scenario=scenario, offers=3)
+
+    deadline = time.monotonic() + 10
+    while not OfferQuoteDaily.objects.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    row = OfferQuoteDaily.objects.get()
+    assert (row.partner_id, row.quotes, row.offers) == (partner.pk, 1, 3)
