@@ -11,12 +11,15 @@ very next request in every process.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
 
 from django.conf import settings
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 
 def partner_cache_key(partner_id: int) -> str:
@@ -33,12 +36,20 @@ def partner_cache_forget(*partner_ids: int) -> None:
 
 def epoch_touch() -> None:
     """Tell every process of this machine that cached verifications changed (a new file
-    replaces the epoch file atomically, so its identity changes)."""
+    replaces the epoch file atomically, so its identity changes). Only on the embedded default:
+    with Redis the shared cache already reaches every process, and production writes no file."""
+    from .api.counters import shared_cache
+
+    if shared_cache():
+        return
     path = Path(settings.API_AUTH_EPOCH_FILE)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
-    temporary.write_text(uuid.uuid4().hex)
-    os.replace(temporary, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}")
+        temporary.write_text(uuid.uuid4().hex)
+        os.replace(temporary, path)
+    except OSError:  # never fail the change itself; other processes then wait for their TTL
+        logger.exception("could not replace %s", path)
 
 
 def epoch() -> tuple[int, int]:

@@ -136,8 +136,7 @@ _seen_epoch: list[tuple[int, int]] = [(0, 0)]
 def forget_key(prefix: str) -> None:
     _local_keys.pop(prefix, None)
     cache.delete(api_key_cache_key(prefix))
-    if not shared_cache():
-        epoch_touch()
+    epoch_touch()
 
 
 def _local_fresh() -> None:

@@ -222,3 +222,18 @@ def test_a_key_revoked_from_another_process_is_refused_on_the_next_request(api, 
     response = api.get("/api/v1/me/", **auth(acme_key.key))
     assert response.status_code == 401
     assert "revoked" in error_of(response)["message"]
+
+
+def test_with_a_shared_cache_no_epoch_file_is_written(settings, tmp_path, monkeypatch):
+    """Production (Redis) reaches every process through the cache: no file under var/."""
+    from partners import cache as partner_cache
+    from partners.api import counters
+
+    settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
+    monkeypatch.setattr(counters, "shared_cache", lambda: True)
+    partner_cache.partner_cache_forget(1)
+    assert not (tmp_path / "api-auth.epoch").exists()
+
+    monkeypatch.setattr(counters, "shared_cache", lambda: False)
+    partner_cache.partner_cache_forget(1)
+    assert (tmp_path / "api-auth.epoch").exists()
