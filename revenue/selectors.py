@@ -87,6 +87,18 @@ def statement_transactions(statement: Statement) -> QuerySet[Transaction]:
     return statement_period_transactions(statement) | statement_late_transactions(statement)
 
 
+def covering_statements(partner_id, scenario_code, currency, day) -> QuerySet[Statement]:
+    """Statements of a partner's scenario in ``currency`` whose period holds ``day`` (values or
+    ``OuterRef``s); at most one exists."""
+    return Statement.objects.filter(
+        partner_id=partner_id,
+        scenario_code=scenario_code,
+        currency=currency,
+        period_start__lte=day,
+        period_end__gte=day,
+    )
+
+
 def with_statement(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
     """``rows`` annotated with ``statement_id``: the statement that settled each one, or None.
 
@@ -94,14 +106,16 @@ def with_statement(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
     its id; a late one by the first statement of its scenario whose bounds hold its id."""
     if "statement_id" in rows.query.annotations:
         return rows
-    scope = Statement.objects.filter(
-        partner_id=OuterRef("partner_id"),
-        scenario_code=OuterRef("scenario_code"),
-        currency=OuterRef("currency"),
+    row = (OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("currency"))
+    on_time = covering_statements(*row, OuterRef("occurred_on")).filter(ledger_through__gte=OuterRef("id"))
+    late = Statement.objects.filter(
+        partner_id=row[0],
+        scenario_code=row[1],
+        currency=row[2],
+        ledger_after__lt=OuterRef("id"),
         ledger_through__gte=OuterRef("id"),
+        period_start__gt=OuterRef("occurred_on"),
     )
-    on_time = scope.filter(period_start__lte=OuterRef("occurred_on"), period_end__gte=OuterRef("occurred_on"))
-    late = scope.filter(ledger_after__lt=OuterRef("id"), period_start__gt=OuterRef("occurred_on"))
     return rows.annotate(
         statement_id=Case(
             When(late=True, then=Subquery(late.order_by("ledger_through").values("id")[:1])),

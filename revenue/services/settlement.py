@@ -41,7 +41,7 @@ from ..models import (
 )
 from ..money import ZERO, line_shares
 from ..periods import Period, closed_periods
-from ..selectors import statement_late_transactions, statement_period_transactions
+from ..selectors import covering_statements, statement_late_transactions, statement_period_transactions
 from ._common import ledger_lock, lock_scenario_agreements
 
 logger = logging.getLogger(__name__)
@@ -121,16 +121,6 @@ def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
         chain(*signatures).apply_async()
 
 
-def _covering_statement(partner_ref, scenario_ref, currency_ref, day_ref):
-    return Statement.objects.filter(
-        partner_id=partner_ref,
-        scenario_code=scenario_ref,
-        currency=currency_ref,
-        period_start__lte=day_ref,
-        period_end__gte=day_ref,
-    )
-
-
 @dataclass(frozen=True)
 class Generated:
     statement: Statement
@@ -180,7 +170,6 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         for position, line in enumerate(lines, start=1):
             line.position = position
         StatementLine.objects.bulk_create(lines)
-        linked = sum(line.transaction_count for line in lines)
         regular = [line for line in lines if line.kind != StatementLine.Kind.ADJUSTMENT]
         adjustments = [line for line in lines if line.kind == StatementLine.Kind.ADJUSTMENT]
         totals = {
@@ -197,8 +186,8 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         )
         _publish(statement, "statement.ready")
         if run_id is not None:
-            _progress(run_id, created=True, transactions=linked)
-    return Generated(statement, True, linked)
+            _progress(run_id, created=True, transactions=statement.transaction_count)
+    return Generated(statement, True, statement.transaction_count)
 
 
 def _signed(kind: str, total: Decimal) -> Decimal:
@@ -231,7 +220,7 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
 def _late_lines(statement: Statement) -> list[StatementLine]:
     """Adjustment lines for transactions of already-settled periods, one per earlier statement
     and product, priced with that statement's agreement terms."""
-    covering = _covering_statement(
+    covering = covering_statements(
         OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("currency"), OuterRef("occurred_on")
     )
     groups = list(
