@@ -13,7 +13,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .cache import partner_cache_key  # noqa: F401 - read by other capabilities from here
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
 from .models import Invitation, Membership, Partner, PartnerDocument
 

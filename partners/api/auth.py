@@ -23,10 +23,10 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from ..cache import epoch, epoch_touch
+from ..cache import epoch, epoch_touch, partner_cache_key
 from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
 from ..models import Partner, PartnerAPIKey, PartnerDocument
-from ..selectors import partner_cache_key, partner_document_gaps
+from ..selectors import partner_document_gaps
 from ..services.keys import api_key_cache_key, api_key_touch
 from .clock import business_day
 from .counters import shared_cache

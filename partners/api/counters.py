@@ -129,8 +129,17 @@ class BufferedCounts:
         _buffers.append(self)
 
     def _redis_names(self, backend) -> tuple[str, str, str]:
-        base = f"partners:counts:{self.name}:"
-        return tuple(backend.make_and_validate_key(base + part) for part in ("live", "batch:", "lock"))
+        """The live hash, batch prefix and lock keys: made once per cache backend (the hot path
+        only reads them)."""
+        names = self.__dict__.get("_names")
+        if names is None or names[0] is not backend:
+            base = f"partners:counts:{self.name}:"
+            names = (
+                backend,
+                tuple(backend.make_and_validate_key(base + p) for p in ("live", "batch:", "lock")),
+            )
+            self._names = names
+        return names[1]
 
     def add(self, key: tuple, counts: Sequence[int]) -> None:
         redis = _redis()

@@ -407,7 +407,7 @@ def test_the_sweep_drops_the_cached_document_check_of_partners_whose_documents_e
 ):
     from django.core.cache import cache
 
-    from partners.selectors import partner_cache_key
+    from partners.cache import partner_cache_key
 
     with time_machine.travel(date(2026, 11, 1)):
         add_document(acme, manager, T.BUSINESS_LICENCE, expires_on=date(2026, 11, 30))

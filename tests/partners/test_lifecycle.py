@@ -7,9 +7,9 @@ import pytest
 from django.core.cache import cache
 
 from partners import services
+from partners.cache import partner_cache_key
 from partners.exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
 from partners.models import Partner, PartnerDocument, PartnerStatusChange
-from partners.selectors import partner_cache_key
 from tests.factories import PartnerFactory
 
 from .factories import make_reviewable
