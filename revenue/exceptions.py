@@ -53,3 +53,9 @@ class LedgerImmutable(Conflict):
     """A stored transaction is never changed or deleted; a refund is a new transaction."""
 
     code = "ledger_immutable"
+
+
+class StatementOverlap(Conflict):
+    """Another statement of the partner's scenario already covers a day of the period."""
+
+    code = "statement_overlap"

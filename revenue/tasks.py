@@ -48,7 +48,8 @@ def statement_generate(run_id: int, agreement_id: int, start: str, end: str) -> 
     # Test-only: a pause between periods lets a reliability test kill the worker mid-run.
     if settings.REVENUE_SETTLEMENT_PAUSE_SECONDS:
         time.sleep(settings.REVENUE_SETTLEMENT_PAUSE_SECONDS)
-    return {"statement": result.statement.pk, "created": result.created, "transactions": result.transactions}
+    statement = result.statement.pk if result.statement is not None else None
+    return {"statement": statement, "created": result.created, "transactions": result.transactions}
 
 
 @shared_task(name="revenue.tasks.transaction_import")

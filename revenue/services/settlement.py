@@ -29,7 +29,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from ..exceptions import StatementOverlap
 from ..models import (
     Adjustment,
     Agreement,
@@ -123,22 +125,50 @@ def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
 
 @dataclass(frozen=True)
 class Generated:
-    statement: Statement
+    # None when the agreement no longer covers any day of the period (superseded or ended
+    # after the period was planned): nothing to settle under it.
+    statement: Statement | None
     created: bool
     transactions: int
 
 
+def period_clip(period: Period, *, effective_from: date, effective_to: date | None) -> Period | None:
+    """``period`` cut to an agreement's effective dates, or None when they do not meet."""
+    start = max(period.start, effective_from)
+    end = period.end if effective_to is None else min(period.end, effective_to)
+    return Period(start, end) if start <= end else None
+
+
 def statement_generate(*, agreement_id: int, period: Period, run_id: int | None = None) -> Generated:
     """The statement of ``agreement_id`` for ``period``: generated once (see the module
-    docstring); the existing one when it is there."""
+    docstring); the existing one when it is there.
+
+    The period was planned earlier (a queued task carries it); a superseding agreement may
+    have been approved since. So the agreement is read again under the scenario's agreement
+    lock, which approval takes too, and the period is clipped to its effective dates as they
+    are now: an agreement that ended on the 19th settles the week of the 16th only through the
+    19th, and nothing after it."""
     with transaction.atomic():
+        partner_id, scenario_code = Agreement.objects.values_list("partner_id", "scenario_code").get(
+            pk=agreement_id
+        )
+        lock_scenario_agreements(partner_id=partner_id, scenario_code=scenario_code)
         agreement = Agreement.objects.select_related("partner").get(pk=agreement_id)
-        lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
         existing = Statement.objects.filter(agreement_id=agreement_id, period_start=period.start).first()
         if existing is not None:
             if run_id is not None and existing.run_id != run_id:
                 _progress(run_id, created=False, transactions=0)
             return Generated(existing, False, 0)
+        clipped = period_clip(
+            period, effective_from=agreement.effective_from, effective_to=agreement.effective_to
+        )
+        if clipped is None or agreement.status not in Agreement.IN_FORCE:
+            logger.info("agreement %s no longer covers %s: nothing to settle", agreement_id, period)
+            if run_id is not None:
+                _progress(run_id, created=False, transactions=0)
+            return Generated(None, False, 0)
+        period = clipped
+        _refuse_overlap(agreement, period)
         ledger_lock(partner_id=agreement.partner_id, scenario_codes=[agreement.scenario_code], exclusive=True)
         # The previous statement's bound of the partner's scenario (under any agreement): late
         # arrivals after it are this statement's.
@@ -188,6 +218,27 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         if run_id is not None:
             _progress(run_id, created=True, transactions=statement.transaction_count)
     return Generated(statement, True, statement.transaction_count)
+
+
+def _refuse_overlap(agreement: Agreement, period: Period) -> None:
+    """Two statements of one partner's scenario never cover the same day. PostgreSQL also
+    refuses it with an exclusion constraint (``statement_periods_do_not_overlap``); on SQLite,
+    whose writers are serialised, this check under the agreement lock is the guard."""
+    clash = (
+        Statement.objects.filter(
+            partner_id=agreement.partner_id,
+            scenario_code=agreement.scenario_code,
+            period_start__lte=period.end,
+            period_end__gte=period.start,
+        )
+        .values_list("pk", "period_start", "period_end")
+        .first()
+    )
+    if clash is not None:
+        raise StatementOverlap(
+            _("Statement %(id)d already covers %(start)s–%(end)s of this partner's scenario.")
+            % {"id": clash[0], "start": clash[1], "end": clash[2]}
+        )
 
 
 def _signed(kind: str, total: Decimal) -> Decimal:
