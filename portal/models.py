@@ -87,7 +87,8 @@ class TransactionDaily(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10)
     count = models.PositiveIntegerField(_("transactions"), default=0)
-    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, default=0)
+    # A day's total of one product: up to 2**31 - 1 rows of at most the transaction limit.
+    amount = models.DecimalField(_("amount"), max_digits=22, decimal_places=2, default=0)
 
     class Meta:
         verbose_name = _("transactions per day")

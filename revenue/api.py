@@ -19,6 +19,7 @@ from partners.api.base import MoneyField, PartnerAPIView, query_input
 
 from . import selectors, services
 from .models import Statement, Transaction
+from .models.agreements import TOTAL
 
 MAX_BATCH = 1000
 KINDS = frozenset(Transaction.Kind.values)
@@ -40,8 +41,8 @@ class StatementLineSerializer(serializers.Serializer):
     product = serializers.CharField(source="product.code", allow_null=True, default=None)
     kind = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField()
-    share_amount = MoneyField()
+    gross_amount = MoneyField(max_digits=TOTAL["max_digits"])
+    share_amount = MoneyField(max_digits=TOTAL["max_digits"])
 
 
 class StatementSerializer(serializers.Serializer):
@@ -52,9 +53,9 @@ class StatementSerializer(serializers.Serializer):
     status = serializers.CharField()
     currency = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField()
-    share_amount = MoneyField()
-    adjustment_amount = MoneyField()
+    gross_amount = MoneyField(max_digits=TOTAL["max_digits"])
+    share_amount = MoneyField(max_digits=TOTAL["max_digits"])
+    adjustment_amount = MoneyField(max_digits=TOTAL["max_digits"])
     lines = StatementLineSerializer(many=True)
 
 

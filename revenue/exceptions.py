@@ -59,3 +59,7 @@ class StatementOverlap(Conflict):
     """Another statement of the partner's scenario already covers a day of the period."""
 
     code = "statement_overlap"
+
+
+class SettlementInvalid(RevenueError):
+    """A settlement that cannot be started as asked (``field`` names why)."""

@@ -18,6 +18,10 @@ from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
 RATE_PLACES = Decimal("0.000001")
+# One limit for a transaction's amount: the open API, file imports (both through
+# ``revenue.services.ledger``) and the database (``transaction_amount_within_limit``) refuse
+# more; a product's own ``max_amount`` may be lower.
+TRANSACTION_AMOUNT_MAX = Decimal("100000000.00")
 
 
 def to_fen(value: Decimal) -> Decimal:

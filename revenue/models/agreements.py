@@ -13,6 +13,11 @@ from products.models import StatusChangeRecord
 from .status_log import status_log
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
+# Totals of statements and their lines. A line or statement counts at most 2**31 - 1
+# transactions (an integer column) of at most ``revenue.money.TRANSACTION_AMOUNT_MAX`` each:
+# under 2.2 × 10**17, so 20 integer digits hold any total the limits allow, with room for
+# manual adjustments (tests/revenue/test_limits.py checks the arithmetic).
+TOTAL = {"max_digits": 22, "decimal_places": 2}
 
 
 class Cycle(models.TextChoices):

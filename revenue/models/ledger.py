@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..exceptions import LedgerImmutable
 from ..ledger_sql import DELETE_MESSAGE, UPDATE_MESSAGE
+from ..money import TRANSACTION_AMOUNT_MAX
 from .agreements import MONEY
 
 
@@ -91,6 +92,9 @@ class Transaction(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["partner", "external_id"], name="transaction_external_id_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="transaction_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(amount__lte=TRANSACTION_AMOUNT_MAX), name="transaction_amount_within_limit"
+            ),
             models.CheckConstraint(condition=Q(kind__in=["sale", "refund"]), name="transaction_kind_known"),
         ]
         indexes = [

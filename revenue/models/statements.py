@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from products.models import StatusChangeRecord
 
-from .agreements import MONEY, Agreement
+from .agreements import TOTAL, Agreement
 from .status_log import status_log
 
 
@@ -86,9 +86,9 @@ class Statement(models.Model):
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     transaction_count = models.IntegerField(_("transactions"), default=0)
-    gross_amount = models.DecimalField(_("gross amount"), **MONEY, default=0)
-    share_amount = models.DecimalField(_("share"), **MONEY, default=0)
-    adjustment_amount = models.DecimalField(_("adjustments"), **MONEY, default=0)
+    gross_amount = models.DecimalField(_("gross amount"), **TOTAL, default=0)
+    share_amount = models.DecimalField(_("share"), **TOTAL, default=0)
+    adjustment_amount = models.DecimalField(_("adjustments"), **TOTAL, default=0)
     run = models.ForeignKey(
         SettlementRun,
         verbose_name=_("settlement run"),
@@ -194,8 +194,8 @@ class StatementLine(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     transaction_count = models.IntegerField(_("transactions"), default=0)
-    gross_amount = models.DecimalField(_("gross amount"), **MONEY, default=0)
-    share_amount = models.DecimalField(_("share"), **MONEY, default=0)
+    gross_amount = models.DecimalField(_("gross amount"), **TOTAL, default=0)
+    share_amount = models.DecimalField(_("share"), **TOTAL, default=0)
     # Adjustment lines: the earlier statement whose period the late transactions belong to, or
     # the manual adjustment (a resolved dispute) they carry.
     adjusts = models.ForeignKey(

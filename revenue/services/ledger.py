@@ -33,6 +33,7 @@ from scenarios.models import BundleItem, Participation, Scenario
 from .. import ledger_sql
 from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Statement, Transaction
+from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import ledger_lock
 
 # What a reported transaction stores: every column but the id. ``ledger_row`` builds all but
@@ -54,9 +55,9 @@ class RecordResult:
 @dataclass(frozen=True)
 class Catalog:
     """What a partner may report against: ``{scenario code: (version id, {product code: (product
-    id, currency)})}`` for the scenario versions it actively participates in."""
+    id, currency, max amount or None)})}`` for the scenario versions it actively participates in."""
 
-    scenarios: dict[str, tuple[int, dict[str, tuple[int, str]]]]
+    scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]
 
 
 def customer_reference(*, partner_id: int, customer_id: str) -> str:
@@ -76,12 +77,19 @@ def partner_catalog(*, partner: Partner) -> Catalog:
             scenario__participations__partner=partner,
             scenario__participations__status=Participation.Status.ACTIVE,
         )
-        .values_list("scenario_id", "scenario__code", "product_id", "product__code", "product__currency")
+        .values_list(
+            "scenario_id",
+            "scenario__code",
+            "product_id",
+            "product__code",
+            "product__currency",
+            "product__max_amount",
+        )
         .distinct()
     )
-    scenarios: dict[str, tuple[int, dict[str, tuple[int, str]]]] = {}
-    for scenario_id, code, product_id, product_code, currency in rows:
-        scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency)
+    scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]] = {}
+    for scenario_id, code, product_id, product_code, currency, max_amount in rows:
+        scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency, max_amount)
     return Catalog(scenarios)
 
 
@@ -118,12 +126,18 @@ def ledger_row(
             _("The product “%(code)s” is not in this scenario's bundle.") % {"code": item["product"]},
             field=f"{prefix}.product",
         )
-    product_id, product_currency = product
+    product_id, product_currency, product_max = product
     currency = item.get("currency") or "CNY"
     if currency != product_currency:
         raise TransactionInvalid(
             _("This product is sold in %(currency)s.") % {"currency": product_currency},
             field=f"{prefix}.currency",
+        )
+    amount = Decimal(item["amount"])
+    limit = TRANSACTION_AMOUNT_MAX if product_max is None else min(product_max, TRANSACTION_AMOUNT_MAX)
+    if amount > limit:
+        raise TransactionInvalid(
+            _("At most %(limit)s for this product.") % {"limit": f"{limit:,.2f}"}, field=f"{prefix}.amount"
         )
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
@@ -137,7 +151,7 @@ def ledger_row(
         item["scenario"],
         product_id,
         item["kind"],
-        ops.adapt_decimalfield_value(Decimal(item["amount"]), 16, 2),
+        ops.adapt_decimalfield_value(amount, 16, 2),
         currency,
         ops.adapt_datetimefield_value(occurred_at),
         ops.adapt_datefield_value(timezone.localdate(occurred_at)),

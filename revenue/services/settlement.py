@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,7 +31,7 @@ from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import StatementOverlap
+from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
     Adjustment,
     Agreement,
@@ -87,7 +87,15 @@ def settlement_start(
     *, through: date, trigger: str, by=None, task_id: str = "", dispatch: bool = True
 ) -> SettlementRun:
     """Record a run and fan its periods out to the settlement queue (run inline when Celery is
-    eager). ``dispatch=False`` only plans (the caller settles inline)."""
+    eager). ``dispatch=False`` only plans (the caller settles inline). Refuses a ``through``
+    after the last closed day (Asia/Shanghai): an open period is never settled."""
+    last_closed = timezone.localdate() - timedelta(days=1)
+    if through > last_closed:
+        raise SettlementInvalid(
+            _("Periods through %(day)s have not closed yet: settle through %(last)s at the latest.")
+            % {"day": through, "last": last_closed},
+            field="through",
+        )
     plan = settlement_plan(through=through)
     planned = sum(len(group) for group in plan)
     run = SettlementRun.objects.create(

@@ -101,8 +101,12 @@ def test_allocation_is_exact_and_within_a_fen_of_the_proportion(total, weights):
 
 
 days = st.integers(min_value=0, max_value=89)
+# Within the test products' own maximum (50,000.00).
+ledger_amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("50000.00"), places=2)
 ledger = st.lists(
-    st.tuples(kinds, amounts, days, st.sampled_from(["trip-installment", "trip-cover"]), st.booleans()),
+    st.tuples(
+        kinds, ledger_amounts, days, st.sampled_from(["trip-installment", "trip-cover"]), st.booleans()
+    ),
     min_size=1,
     max_size=25,
 )

@@ -1,15 +1,17 @@
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from io import StringIO
 
 import pytest
-from django.core.management import call_command
+import time_machine
+from django.core.management import CommandError, call_command
 
 from revenue.models import SettlementRun, Statement, Transaction
 from revenue.periods import Period
 from revenue.selectors import statement_transactions, with_statement
 from revenue.services import settlement_start, statement_generate
 
-from .factories import agreement_in_force, item, record
+from .factories import SHANGHAI, agreement_in_force, item, record
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +112,17 @@ def test_every_closed_period_gets_a_statement_even_without_transactions(
         (date(2026, 1, 19), date(2026, 1, 25)),
     ]
     assert SettlementRun.objects.get().periods_done == 3
+
+
+def test_settle_refuses_a_date_whose_periods_have_not_closed(partner, agreement):
+    with time_machine.travel(datetime(2026, 11, 30, 9, tzinfo=SHANGHAI), tick=False):
+        record(partner, item(day=date(2026, 11, 29)))
+        with pytest.raises(CommandError, match="settle through 2026-11-29 at the latest"):
+            call_command("settle", "--through", "2026-12-31", "--inline")
+        with pytest.raises(CommandError, match="have not closed"):
+            call_command("settle", "--through", "2026-11-30", "--inline")
+        call_command("settle", "--through", "2026-11-29", "--inline", stdout=StringIO())
+
+    assert not SettlementRun.objects.filter(through__gt=date(2026, 11, 29)).exists()
+    assert Statement.objects.filter(period_end__gt=date(2026, 11, 29)).count() == 0
+    assert Statement.objects.filter(period_start=date(2026, 10, 1)).exists()

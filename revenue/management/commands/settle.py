@@ -9,6 +9,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
+from revenue.exceptions import SettlementInvalid
 from revenue.models import SettlementRun
 from revenue.services import settlement_start
 
@@ -29,7 +30,10 @@ class Command(BaseCommand):
             day = date.fromisoformat(through)
         except ValueError:
             raise CommandError("--through must be a date, YYYY-MM-DD") from None
-        run = settlement_start(through=day, trigger=SettlementRun.Trigger.COMMAND, dispatch=not inline)
+        try:
+            run = settlement_start(through=day, trigger=SettlementRun.Trigger.COMMAND, dispatch=not inline)
+        except SettlementInvalid as refused:
+            raise CommandError(str(refused)) from None
         deadline = time.monotonic() + timeout
         while not no_wait and run.status == SettlementRun.Status.RUNNING:
             if time.monotonic() > deadline:
