@@ -27,17 +27,20 @@ ZEROS = "0" * 64
 def _csv(tag: str, *, for_copy: bool) -> str:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     p, s, pr = state["partner"], state["scenario"], state["product"]
-    lines = [] if for_copy else ["external_id,scenario,product,kind,amount,currency,occurred_at"]
+    lines = [] if for_copy else ["external_id,scenario,product,kind,amount,currency,occurred_at,refund_of"]
     for i in range(ROWS):
         at = (start + timedelta(seconds=i * 7)).isoformat()
-        kind = "refund" if i % 10 == 0 else "sale"
-        amount = f"{(i % 100000) / 100 + 1:.2f}"
+        refund = i % 10 == 0 and i > 0  # every tenth row refunds part of the sale before it
+        kind = "refund" if refund else "sale"
+        amount = "1.00" if refund else f"{(i % 100000) / 100 + 1:.2f}"
         if for_copy:
             lines.append(
                 f"{p.pk},{tag}-{i},{s.pk},{s.code},{pr.pk},{kind},{amount},CNY,{at},{at[:10]},{at},{EMPTY},import,{ZEROS}"
             )
         else:
-            lines.append(f"{tag}-{i},{s.code},{pr.code},{kind},{amount},CNY,{at}")
+            lines.append(
+                f"{tag}-{i},{s.code},{pr.code},{kind},{amount},CNY,{at},{f'{tag}-{i - 1}' if refund else ''}"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -29,13 +29,19 @@ def _items(tag: str) -> list[dict]:
             "external_id": f"{tag}-{i}",
             "scenario": state["scenario"].code,
             "product": state["product"].code,
-            "kind": "refund" if i % 10 == 0 else "sale",
-            "amount": f"{(i % 100000) / 100 + 1:.2f}",
+            "kind": "refund" if refund(i) else "sale",
+            "amount": "1.00" if refund(i) else f"{(i % 100000) / 100 + 1:.2f}",
             "currency": "CNY",
             "occurred_at": (start + timedelta(seconds=i * 7)).isoformat(),
+            **({"refund_of": f"{tag}-{i - 1}"} if refund(i) else {}),
         }
         for i in range(TOTAL)
     ]
+
+
+def refund(i: int) -> bool:
+    """Every tenth row refunds part of the sale just before it."""
+    return i % 10 == 0 and i > 0
 
 
 def _bodies(tag: str) -> list[str]:
@@ -48,7 +54,7 @@ def _copy_rows(tag: str) -> list[tuple]:
     p, s, pr = state["partner"], state["scenario"], state["product"]
     return [
         (p.pk, item["external_id"], s.pk, s.code, pr.pk, item["kind"], item["amount"], "CNY", item["occurred_at"],
-         item["occurred_at"][:10], now, "", "api", "0" * 64, False)
+         item["occurred_at"][:10], now, "", "api", None, "0" * 64, False)
         for item in _items(tag)
     ]  # fmt: skip
 

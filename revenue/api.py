@@ -70,6 +70,12 @@ class TransactionSerializer(serializers.Serializer):
     occurred_at = serializers.DateTimeField()
     received_at = serializers.DateTimeField()
     statement = serializers.IntegerField(source="statement_id", allow_null=True)
+    refund_of = serializers.CharField(
+        source="refund_of.external_id",
+        allow_null=True,
+        default=None,
+        help_text="A refund: the external_id of the sale it reverses.",
+    )
 
 
 class TransactionItemSerializer(serializers.Serializer):
@@ -80,6 +86,11 @@ class TransactionItemSerializer(serializers.Serializer):
     amount = MoneyField(min_value=Decimal("0.01"))
     currency = serializers.CharField(max_length=3, min_length=3, required=False, default="CNY")
     occurred_at = serializers.DateTimeField()
+    refund_of = serializers.CharField(
+        max_length=100,
+        required=False,
+        help_text="Required for a refund: the external_id of the sale it reverses (recorded earlier).",
+    )
     customer_id = serializers.CharField(
         max_length=100,
         required=False,
@@ -196,6 +207,11 @@ def batch_input(data) -> list[dict]:
         if not isinstance(currency, str) or len(currency) != 3:
             bad["currency"] = [_("A three-letter currency code, e.g. CNY.")]
         item["currency"] = currency
+        if raw.get("refund_of") is not None:
+            sale, message = _text(raw["refund_of"], max_length=100)
+            if message:
+                bad["refund_of"] = [message]
+            item["refund_of"] = sale
         if raw.get("customer_id") is not None:
             customer, message = _text(raw["customer_id"], max_length=100)
             if message:

@@ -96,7 +96,7 @@ def _transactions(agreement: Agreement, products: list[str], per_day: int, today
                 items.append({
                     "external_id": f"demo-{key}-refund", "scenario": agreement.scenario_code, "product": product,
                     "kind": "refund", "amount": (_amount(key) / 4).quantize(Decimal("0.01")), "currency": "CNY",
-                    "occurred_at": occurred + timedelta(hours=5),
+                    "occurred_at": occurred + timedelta(hours=5), "refund_of": f"demo-{key}",
                 })  # fmt: skip
         day += timedelta(days=1)
     created = 0

@@ -27,6 +27,7 @@ COLUMNS = (
     "received_at",
     "customer_ref",
     "source",
+    "refund_of_id",
     "content_hash",
     "late",
 )

@@ -50,7 +50,7 @@ def transactions_for_partner(
         rows = rows.filter(occurred_at__lt=occurred_before)
     if scenario:
         rows = rows.filter(scenario_code=scenario)
-    return with_statement(rows).select_related("product").order_by("-occurred_at", "-id")
+    return with_statement(rows).select_related("product", "refund_of").order_by("-occurred_at", "-id")
 
 
 # Which statement settled a transaction follows from the statements' ledger bounds (see

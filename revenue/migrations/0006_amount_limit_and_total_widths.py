@@ -3,7 +3,7 @@
 from decimal import Decimal
 """One limit for a transaction's amount (``revenue.money.TRANSACTION_AMOUNT_MAX``) and totals
 wide enough for the largest period that limit allows. Adding the check rebuilds the ledger table
-on SQLite, so its append-only triggers are installed again afterwards."""
+on SQLite, so its append-only triggers are installed again there."""
 
 from django.db import migrations, models
 
@@ -11,7 +11,8 @@ from revenue import ledger_sql
 
 
 def install_triggers(apps, schema_editor):
-    ledger_sql.run(schema_editor.connection, install=True)
+    if schema_editor.connection.vendor == "sqlite":
+        ledger_sql.run(schema_editor.connection, install=True)
 
 
 

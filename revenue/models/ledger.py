@@ -73,6 +73,17 @@ class Transaction(models.Model):
         help_text=_("A keyed hash of the partner's customer id; the id itself is never stored."),
     )
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.API)
+    # A refund names the sale it reverses (the partner sends the sale's external_id); its
+    # share is clawed back at what that sale earned. Null for sales, and for refunds recorded
+    # before refunds named their sale.
+    refund_of = models.ForeignKey(
+        "self",
+        verbose_name=_("refund of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refunds",
+    )
     # SHA-256 of the reported content: an identical replay is a duplicate, a different one a conflict.
     content_hash = models.CharField(_("content hash"), max_length=64)
     # Its period already had a statement when it arrived: it settles as an adjustment in the
@@ -96,6 +107,9 @@ class Transaction(models.Model):
                 condition=Q(amount__lte=TRANSACTION_AMOUNT_MAX), name="transaction_amount_within_limit"
             ),
             models.CheckConstraint(condition=Q(kind__in=["sale", "refund"]), name="transaction_kind_known"),
+            models.CheckConstraint(
+                condition=Q(kind="refund") | Q(refund_of__isnull=True), name="transaction_only_refunds_refund"
+            ),
         ]
         indexes = [
             # Settlement: one partner's scenario over a range of business dates.

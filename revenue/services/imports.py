@@ -26,7 +26,7 @@ from .ledger import ledger_row, ledger_store, partner_catalog
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("external_id", "scenario", "product", "kind", "amount", "currency", "occurred_at")
-OPTIONAL = ("customer_id",)
+OPTIONAL = ("customer_id", "refund_of")
 MAX_ERRORS = 200
 PROGRESS_EVERY = 5000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -76,6 +76,8 @@ def _parse(values: dict[str, str]) -> dict:
             _("Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."), field="occurred_at"
         ) from None
     item["occurred_at"] = occurred if occurred.tzinfo else occurred.replace(tzinfo=SHANGHAI)
+    if values.get("refund_of", "").strip():
+        item["refund_of"] = values["refund_of"].strip()
     if values.get("customer_id"):
         item["customer_id"] = values["customer_id"].strip()[:100]
     return item

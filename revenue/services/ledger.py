@@ -95,18 +95,19 @@ def partner_catalog(*, partner: Partner) -> Catalog:
 
 def content_hash(item: Mapping, customer_ref: str) -> str:
     occurred = item["occurred_at"].astimezone(UTC)
-    canonical = "|".join(
-        [
-            item["scenario"],
-            item["product"],
-            item["kind"],
-            f"{Decimal(item['amount']):.2f}",
-            item.get("currency") or "CNY",
-            occurred.isoformat(),
-            customer_ref,
-        ]
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    parts = [
+        item["scenario"],
+        item["product"],
+        item["kind"],
+        f"{Decimal(item['amount']):.2f}",
+        item.get("currency") or "CNY",
+        occurred.isoformat(),
+        customer_ref,
+    ]
+    if item.get("refund_of"):
+        # Only when given: rows stored before refunds named their sale keep their hash.
+        parts.append(f"refund_of:{item['refund_of']}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
 def ledger_row(
@@ -142,6 +143,14 @@ def ledger_row(
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
+    refund_of = item.get("refund_of") or None
+    if item["kind"] == Transaction.Kind.REFUND and not refund_of:
+        raise TransactionInvalid(
+            _("A refund names the sale it reverses: give refund_of, the sale's external_id."),
+            field=f"{prefix}.refund_of",
+        )
+    if item["kind"] != Transaction.Kind.REFUND and refund_of:
+        raise TransactionInvalid(_("Only a refund names a sale."), field=f"{prefix}.refund_of")
     ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
     ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
     return (
@@ -158,6 +167,8 @@ def ledger_row(
         ops.adapt_datetimefield_value(now),
         ref,
         source,
+        # The sale's external_id until ``ledger_store`` resolves it to the sale's id.
+        refund_of,
         content_hash(item, ref),
     )
 
@@ -165,7 +176,7 @@ def ledger_row(
 # PostgreSQL types of INSERT_COLUMNS (the staging table of a batch).
 PG_COLUMN_TYPES = (
     "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "numeric", "varchar", "timestamptz", "date",
-    "timestamptz", "varchar", "varchar", "varchar", "boolean",
+    "timestamptz", "varchar", "varchar", "bigint", "varchar", "boolean",
 )  # fmt: skip
 PG_STAGING = "revenue_transaction_incoming"
 CONFLICT = "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
@@ -243,6 +254,7 @@ def transactions_record(
     ops = connection.ops
     rows: list[tuple] = []
     first_seen: dict[str, int] = {}
+    labels: dict[str, str] = {}
     for index, item in enumerate(items):
         row = ledger_row(partner.pk, item, catalog, index, now, source, ops)
         external_id = item["external_id"]
@@ -254,9 +266,10 @@ def transactions_record(
                 )
             continue
         first_seen[external_id] = len(rows)
+        labels[external_id] = f"transactions.{index}"
         rows.append(row)
     with transaction.atomic():
-        created, existing, conflicts = ledger_store(rows, partner_id=partner.pk)
+        created, existing, conflicts = ledger_store(rows, partner_id=partner.pk, labels=labels)
         if conflicts:
             raise TransactionConflict(
                 _("Already stored with different content: %(ids)s. Nothing was written.")
@@ -275,15 +288,143 @@ def transactions_record(
     return result
 
 
-def ledger_store(rows: Sequence[tuple], *, partner_id: int) -> tuple[dict, dict, list[str]]:
+def ledger_store(
+    rows: Sequence[tuple], *, partner_id: int, labels: Mapping[str, str] | None = None
+) -> tuple[dict, dict, list[str]]:
     """Insert ledger ``rows`` (``INSERT_COLUMNS`` tuples, all of one partner) that are new.
     Returns ``({external_id: id} created, {external_id: (id, hash)} already stored, [external_id
-    stored with different content])``. Call inside a transaction and roll back on conflicts."""
+    stored with different content])``. Call inside a transaction and roll back on conflicts.
+
+    Refunds name their sale (its external_id in the ``refund_of_id`` place): a sale stored
+    earlier or one of this batch, of the same scenario, product and currency and not later; a
+    refund never takes back more than remains of it. ``labels`` (``{external_id:
+    "transactions.3"}``) name the row in the ``TransactionInvalid`` raised otherwise."""
+    labels = labels or {}
     ledger_lock(partner_id=partner_id, scenario_codes={r[3] for r in rows}, exclusive=False)
-    late = _late_flags(rows, partner_id=partner_id)
-    created, existing = _insert_new([(*row, flag) for row, flag in zip(rows, late, strict=True)], partner_id)
+    rows, deferred, sales = _refunds_resolve(rows, partner_id=partner_id, labels=labels)
+    created, existing = _insert_flagged(rows, partner_id)
+    if deferred:
+        # Refunds of sales of this batch: their sales have ids now.
+        ids = {**{e: pk for e, (pk, _h) in existing.items()}, **created}
+        deferred = [(*r[:REFUND_OF], ids[r[REFUND_OF]], *r[REFUND_OF + 1 :]) for r in deferred]
+        more_created, more_existing = _insert_flagged(deferred, partner_id)
+        created.update(more_created)
+        existing.update(more_existing)
+        rows = [*rows, *deferred]
     conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
+    if not conflicts and sales:
+        batch_ids = {**{e: p for e, (p, _h) in existing.items()}, **created}
+        sale_ids = {pk if pk is not None else batch_ids[e]: (e, amount) for e, (pk, amount) in sales.items()}
+        _refunds_within_sales(rows, created, sale_ids, labels=labels)
     return created, existing, conflicts
+
+
+def _insert_flagged(
+    rows: Sequence[tuple], partner_id: int
+) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    if not rows:
+        return {}, {}
+    late = _late_flags(rows, partner_id=partner_id)
+    return _insert_new([(*row, flag) for row, flag in zip(rows, late, strict=True)], partner_id)
+
+
+REFUND_OF = INSERT_COLUMNS.index("refund_of_id")
+SALE = Transaction.Kind.SALE
+
+
+def _refunds_resolve(
+    rows: Sequence[tuple], *, partner_id: int, labels: Mapping[str, str]
+) -> tuple[list[tuple], list[tuple], dict[str, tuple[int | None, Decimal]]]:
+    """Split ``rows`` into those to insert first (each refund of a stored sale carrying the
+    sale's id) and the refunds of sales of this batch (inserted after them), with ``{sale
+    external_id: (id or None while in this batch, amount)}`` of every sale refunded. Stored sales are locked to the end of the
+    transaction, so two batches refunding one sale check what remains one after the other."""
+    wanted = {r[REFUND_OF] for r in rows if r[REFUND_OF]}
+    if not wanted:
+        return list(rows), [], {}
+    stored = {
+        external_id: (pk, kind, code, product_id, currency, occurred_at, amount)
+        for external_id, pk, kind, code, product_id, currency, occurred_at, amount in Transaction.objects.filter(
+            partner_id=partner_id, external_id__in=wanted
+        ).values_list(
+            "external_id", "id", "kind", "scenario_code", "product_id", "currency", "occurred_at", "amount"
+        )
+    }
+    adapt = connection.ops.adapt_datetimefield_value
+    in_batch = {r[1]: r for r in rows if r[5] == SALE and r[1] in wanted and r[1] not in stored}
+    first: list[tuple] = []
+    deferred: list[tuple] = []
+    sales: dict[str, tuple[int | None, Decimal]] = {}
+    locks: set[int] = set()
+    for row in rows:
+        sale_external_id = row[REFUND_OF]
+        if not sale_external_id:
+            first.append(row)
+            continue
+        where = labels.get(row[1], "transactions")
+        if sale_external_id in stored:
+            pk, kind, code, product_id, currency, occurred_at, amount = stored[sale_external_id]
+            occurred = adapt(occurred_at)
+        elif sale_external_id in in_batch:
+            sale = in_batch[sale_external_id]
+            pk, kind, code, product_id, currency, occurred = None, SALE, sale[3], sale[4], sale[7], sale[8]
+            amount = Decimal(str(sale[6]))
+        else:
+            pk = kind = None
+        if kind != SALE:
+            raise TransactionInvalid(
+                _("No sale “%(id)s” is recorded: a refund names a sale of yours.") % {"id": sale_external_id},
+                field=f"{where}.refund_of",
+            )
+        if (code, product_id, currency) != (row[3], row[4], row[7]):
+            raise TransactionInvalid(
+                _("The sale “%(id)s” is of another scenario, product or currency.")
+                % {"id": sale_external_id},
+                field=f"{where}.refund_of",
+            )
+        if occurred > row[8]:
+            raise TransactionInvalid(_("A refund cannot precede its sale."), field=f"{where}.occurred_at")
+        sales[sale_external_id] = (pk, amount)
+        if pk is None:
+            deferred.append(row)
+        else:
+            locks.add(pk)
+            first.append((*row[:REFUND_OF], pk, *row[REFUND_OF + 1 :]))
+    if locks and connection.vendor == "postgresql":
+        # One bigint key per sale (a key space apart from the ledger's two-int locks); sorted,
+        # so two batches never wait on each other in a cycle. SQLite serialises its writers.
+        with connection.cursor() as cursor:
+            for pk in sorted(locks):
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [pk])
+    return first, deferred, sales
+
+
+def _refunds_within_sales(
+    rows: Sequence[tuple],
+    created: Mapping[str, int],
+    sales: Mapping[int, tuple[str, Decimal]],
+    *,
+    labels: Mapping[str, str],
+) -> None:
+    """After the insert, under the sales' locks: the refunds of each sale (stored and new) add up
+    to at most its amount. Summed in Python from the few refund rows of these sales (exact on
+    SQLite too)."""
+    touched = {r[REFUND_OF] for r in rows if r[REFUND_OF] and r[1] in created}
+    refunded: dict[int, Decimal] = dict.fromkeys(touched, Decimal(0))
+    for sale_id, amount in Transaction.objects.filter(refund_of_id__in=touched).values_list(
+        "refund_of_id", "amount"
+    ):
+        refunded[sale_id] += amount
+    for row in rows:
+        sale_id = row[REFUND_OF]
+        if sale_id in touched and refunded[sale_id] > sales[sale_id][1]:
+            external_id, amount = sales[sale_id]
+            left = amount - (refunded[sale_id] - Decimal(str(row[6])))
+            raise TransactionInvalid(
+                _("Refunds of the sale “%(id)s” would exceed it: %(left)s remains to refund.")
+                % {"id": external_id, "left": f"{max(left, Decimal(0)):,.2f}"},
+                field=f"{labels.get(row[1], 'transactions')}.amount",
+            )
 
 
 def _late_flags(rows: Sequence[tuple], *, partner_id: int) -> list[bool]:

@@ -27,7 +27,8 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery, Sum
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,9 +42,14 @@ from ..models import (
     StatementStatusChange,
     Transaction,
 )
-from ..money import ZERO, line_shares
+from ..money import ZERO, line_shares, to_fen
 from ..periods import Period, closed_periods
-from ..selectors import covering_statements, statement_late_transactions, statement_period_transactions
+from ..selectors import (
+    covering_statements,
+    statement_late_transactions,
+    statement_period_transactions,
+    with_statement,
+)
 from ._common import ledger_lock, lock_scenario_agreements
 
 logger = logging.getLogger(__name__)
@@ -253,45 +259,196 @@ def _signed(kind: str, total: Decimal) -> Decimal:
     return -total if kind == Transaction.Kind.REFUND else total
 
 
+# Refunds that name their sale (``refund_of``) are priced by what that sale earned:
+#
+# - a refund whose sale an earlier statement settled is clawed back at that statement's rate
+#   for the product (percentage: its agreement's rate; tiered: its sale line's share over gross,
+#   the rate the sale really earned), whatever period the refund falls in: a partner cannot
+#   time refunds into a cheaper band. It stays out of the current period's tiered basis;
+# - a refund of a sale settled by the statement being generated nets against its basis;
+# - a fixed fee per transaction is reversed only by the refund that completes its sale's full
+#   refund (partial refunds reverse nothing): a fee was earned per sale, not per amount.
+#
+# Refunds recorded before refunds named their sale (``refund_of`` null) settle as they always
+# did: netted against their period's basis, a fixed fee reversed per refund.
+
+
+@dataclass
+class _Group:
+    """One (scenario, product, kind) of ledger rows: count, signed gross, and for fixed fees
+    how many of them move a fee (sales, legacy refunds and completing refunds)."""
+
+    count: int = 0
+    gross: Decimal = ZERO
+    fees: int = 0
+    earned_share: Decimal = ZERO  # refunds of earlier statements' sales, already priced
+
+
+def _naming_refunds(rows):
+    """``rows``' refunds that name their sale, grouped by (…, sale's statement) with their count,
+    total and the number that complete their sale's refund. A correlated lookup per refund only
+    (sales take the plain GROUP BY)."""
+    sale_statement = with_statement(Transaction.objects.filter(pk=OuterRef("refund_of_id"))).values(
+        "statement_id"
+    )[:1]
+    refunded_through = (
+        Transaction.objects.filter(refund_of_id=OuterRef("refund_of_id"), id__lte=OuterRef("id"))
+        .order_by()
+        .values("refund_of_id")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return rows.filter(refund_of__isnull=False).annotate(
+        sale_statement=Subquery(sale_statement),
+        # Rounded to the fen: SQLite sums in binary floating point.
+        refunded_through=Round(Subquery(refunded_through), 2),
+    )
+
+
+def _completing() -> Count:
+    return Count("id", filter=Q(refunded_through__gte=F("refund_of__amount")))
+
+
+def _earned_shares(groups: list[dict], current_id: int) -> dict[tuple, Decimal]:
+    """The claw-back of each group of refunds whose sale an earlier statement settled, at what
+    that sale earned there. ``groups`` carry ``sale_statement``, ``product_id``, ``total`` and
+    ``completing``; the key is the group's position."""
+    earlier = {g["sale_statement"] for g in groups if g["sale_statement"] not in (None, current_id)}
+    if not earlier:
+        return {}
+    statements = Statement.objects.select_related("agreement").in_bulk(earlier)
+    sale_lines = {
+        (row["statement_id"], row["product_id"]): (row["gross"], row["share"])
+        for row in StatementLine.objects.filter(statement_id__in=earlier, kind=StatementLine.Kind.SALE)
+        .values("statement_id", "product_id")
+        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+    }
+    shares: dict[tuple, Decimal] = {}
+    for position, g in enumerate(groups):
+        old = statements.get(g["sale_statement"])
+        if old is None:
+            continue
+        model, terms = old.agreement.model, old.agreement.terms
+        if model == Agreement.Model.FIXED_PER_TRANSACTION:
+            shares[position] = -to_fen(Decimal(terms["amount"]) * g["completing"])
+            continue
+        if model == Agreement.Model.PERCENTAGE:
+            rate = Decimal(terms["rate"])
+        else:
+            gross, share = sale_lines.get((old.pk, g["product_id"]), (None, None))
+            if not gross:
+                gross, share = old.gross_amount, old.share_amount
+            rate = share / gross if gross and gross > 0 else Decimal(terms["tiers"][0]["rate"])
+        shares[position] = -to_fen(g["total"] * rate)
+    return shares
+
+
 def _regular_lines(statement: Statement, agreement: Agreement) -> list[StatementLine]:
-    groups = list(
-        statement_period_transactions(statement)
+    period_rows = statement_period_transactions(statement)
+    merged: dict[tuple, _Group] = defaultdict(_Group)
+    for g in (
+        period_rows.filter(refund_of__isnull=True)
         .values("scenario_code", "product_id", "kind")
         .annotate(count=Count("id"), total=Sum("amount"))
-        .order_by("scenario_code", "product_id", "kind")
+        .order_by()
+    ):
+        group = merged[(g["scenario_code"], g["product_id"], g["kind"])]
+        group.count += g["count"]
+        group.fees += g["count"]
+        group.gross += _signed(g["kind"], g["total"])
+    refunds = list(
+        _naming_refunds(period_rows)
+        .values("scenario_code", "product_id", "sale_statement")
+        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .order_by()
     )
-    triples = [(g["kind"], g["count"], _signed(g["kind"], g["total"])) for g in groups]
-    shares = line_shares(model=agreement.model, terms=agreement.terms, lines=triples)
+    earned = _earned_shares(refunds, statement.pk)
+    for position, g in enumerate(refunds):
+        group = merged[(g["scenario_code"], g["product_id"], Transaction.Kind.REFUND)]
+        group.count += g["count"]
+        group.gross -= g["total"]
+        if position in earned:
+            group.earned_share += earned[position]
+        else:
+            group.fees += g["completing"]
+    keys = sorted(merged)
+    # The basis: everything but the refunds already priced at their sale's rate.
+    earned_gross = {
+        (g["scenario_code"], g["product_id"], Transaction.Kind.REFUND): Decimal(0) for g in refunds
+    }
+    for position, g in enumerate(refunds):
+        if position in earned:
+            earned_gross[(g["scenario_code"], g["product_id"], Transaction.Kind.REFUND)] -= g["total"]
+    basis = [
+        (key[2], merged[key].fees, merged[key].gross - earned_gross.get(key, Decimal(0))) for key in keys
+    ]
+    priced = [i for i, (_kind, fees, gross) in enumerate(basis) if gross or fees]
+    shares = dict(
+        zip(
+            priced,
+            line_shares(model=agreement.model, terms=agreement.terms, lines=[basis[i] for i in priced]),
+            strict=True,
+        )
+    )
     return [
         StatementLine(
             statement=statement,
-            scenario_code=g["scenario_code"],
-            product_id=g["product_id"],
-            kind=g["kind"],
-            transaction_count=g["count"],
-            gross_amount=gross,
-            share_amount=share,
+            scenario_code=key[0],
+            product_id=key[1],
+            kind=key[2],
+            transaction_count=merged[key].count,
+            gross_amount=to_fen(merged[key].gross),
+            share_amount=shares.get(i, ZERO) + merged[key].earned_share,
         )
-        for g, (_kind, _count, gross), share in zip(groups, triples, shares, strict=True)
+        for i, key in enumerate(keys)
     ]
 
 
 def _late_lines(statement: Statement) -> list[StatementLine]:
     """Adjustment lines for transactions of already-settled periods, one per earlier statement
-    and product, priced with that statement's agreement terms."""
+    and product, priced with that statement's agreement terms (refunds of sales settled
+    elsewhere: at what the sale earned)."""
     covering = covering_statements(
         OuterRef("partner_id"), OuterRef("scenario_code"), OuterRef("currency"), OuterRef("occurred_on")
     )
-    groups = list(
-        statement_late_transactions(statement)
-        .annotate(adjusts=Subquery(covering.values("id")[:1]))
+    late_rows = statement_late_transactions(statement).annotate(adjusts=Subquery(covering.values("id")[:1]))
+    groups = [
+        {**g, "fees": g["count"]}
+        for g in late_rows.filter(refund_of__isnull=True)
         .values("adjusts", "scenario_code", "product_id", "kind")
         .annotate(count=Count("id"), total=Sum("amount"))
-        .order_by("adjusts", "scenario_code", "product_id", "kind")
+        .order_by()
+    ]
+    refunds = list(
+        _naming_refunds(late_rows)
+        .values("adjusts", "scenario_code", "product_id", "sale_statement")
+        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .order_by()
     )
-    if not groups:
+    earned = _earned_shares(refunds, statement.pk)
+    extra: dict[tuple, _Group] = defaultdict(_Group)
+    for position, g in enumerate(refunds):
+        if position in earned:
+            line = extra[(g["adjusts"], g["scenario_code"], g["product_id"])]
+            line.count += g["count"]
+            line.gross -= g["total"]
+            line.earned_share += earned[position]
+        else:
+            groups.append(
+                {
+                    "adjusts": g["adjusts"],
+                    "scenario_code": g["scenario_code"],
+                    "product_id": g["product_id"],
+                    "kind": Transaction.Kind.REFUND,
+                    "count": g["count"],
+                    "total": g["total"],
+                    "fees": g["completing"],
+                }
+            )
+    if not groups and not extra:
         return []
-    old_ids = {g["adjusts"] for g in groups}
+    groups.sort(key=lambda g: (g["adjusts"], g["scenario_code"], g["product_id"], g["kind"]))
+    old_ids = {g["adjusts"] for g in groups} | {key[0] for key in extra}
     olds = Statement.objects.select_related("agreement").in_bulk(old_ids)
     before = {
         row["adjusts"]: row
@@ -303,7 +460,7 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
     for old_id in sorted(old_ids):
         old = olds[old_id]
         mine = [g for g in groups if g["adjusts"] == old_id]
-        triples = [(g["kind"], g["count"], _signed(g["kind"], g["total"])) for g in mine]
+        triples = [(g["kind"], g["fees"], _signed(g["kind"], g["total"])) for g in mine]
         earlier = before.get(old_id, {"gross": ZERO, "share": ZERO})
         shares = line_shares(
             model=old.agreement.model,
@@ -313,21 +470,31 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
             base_share=old.share_amount + (earlier["share"] or ZERO),
         )
         merged: dict[tuple[str, int], StatementLine] = {}
-        for g, (_kind, count, gross), share in zip(mine, triples, shares, strict=True):
-            line = merged.setdefault(
-                (g["scenario_code"], g["product_id"]),
+
+        def line_of(code: str, product_id: int, old=old, merged=merged) -> StatementLine:
+            return merged.setdefault(
+                (code, product_id),
                 StatementLine(
                     statement=statement,
-                    scenario_code=g["scenario_code"],
-                    product_id=g["product_id"],
+                    scenario_code=code,
+                    product_id=product_id,
                     kind=StatementLine.Kind.ADJUSTMENT,
                     adjusts=old,
                 ),
             )
-            line.transaction_count += count
+
+        for g, (_kind, _fees, gross), share in zip(mine, triples, shares, strict=True):
+            line = line_of(g["scenario_code"], g["product_id"])
+            line.transaction_count += g["count"]
             line.gross_amount += gross
             line.share_amount += share
-        lines.extend(merged.values())
+        for (adjusts, code, product_id), group in sorted(extra.items()):
+            if adjusts == old_id:
+                line = line_of(code, product_id)
+                line.transaction_count += group.count
+                line.gross_amount += group.gross
+                line.share_amount += group.earned_share
+        lines.extend(merged[key] for key in sorted(merged))
     return lines
 
 

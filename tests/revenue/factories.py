@@ -87,6 +87,7 @@ def item(
     external_id=None,
     currency="CNY",
     customer_id=None,
+    refund_of=None,
 ) -> dict:
     _counter["n"] += 1
     data = {
@@ -100,6 +101,8 @@ def item(
     }
     if customer_id:
         data["customer_id"] = customer_id
+    if refund_of:
+        data["refund_of"] = refund_of
     return data
 
 

@@ -83,7 +83,7 @@ def post(api, key, *items):
 
 
 def test_it_records_a_batch_and_answers_201_with_each_result(api, key, joined):
-    response = post(api, key, tx("a"), tx("b", kind="refund", amount="10.00"))
+    response = post(api, key, tx("a"), tx("b", kind="refund", amount="10.00", refund_of="a"))
 
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -207,7 +207,7 @@ def test_statements_carry_lines_that_sum_to_the_totals(
         api,
         key,
         tx("a", amount="100.00"),
-        tx("b", kind="refund", amount="40.00"),
+        tx("b", kind="refund", amount="40.00", refund_of="a"),
         tx("c", product="trip-cover"),
     )
     settlement_start(through=date(2026, 1, 31), trigger="command")

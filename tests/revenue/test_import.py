@@ -35,7 +35,7 @@ def test_a_valid_file_is_imported_through_the_task(
 ):
     content = csv_file([
         "a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,cust-1",
-        "a-2,travel-finance,trip-cover,refund,5.5,,2026-01-16 09:00:00,",
+        "a-2,travel-finance,trip-cover,sale,5.5,,2026-01-16 09:00:00,",
     ])  # fmt: skip
 
     job = upload(

@@ -154,6 +154,17 @@ def _settle_and_check(model, data, rows, maker, checker, partner, scenario):
         cycle="monthly",
     )
     start = date(2026, 1, 1)
+    # A refund names its sale: each drawn refund reverses a sale of the same product, day and
+    # batch, so both settle in one statement and the refund nets against its basis.
+    rows = [
+        sale
+        for n, (k, a, d, p, late) in enumerate(rows)
+        for sale in (
+            [("sale", a, d, p, late, f"p-{n}-sale", None), ("refund", a, d, p, late, f"p-{n}", f"p-{n}-sale")]
+            if k == "refund"
+            else [(k, a, d, p, late, f"p-{n}", None)]
+        )
+    ]
     # Some transactions arrive after their month was settled: they become adjustments.
     on_time = [r for r in rows if not r[4]]
     late = [r for r in rows if r[4]]
@@ -162,8 +173,15 @@ def _settle_and_check(model, data, rows, maker, checker, partner, scenario):
             record(
                 partner,
                 *[
-                    item(kind=k, amount=str(a), day=start + timedelta(days=d), product=p)
-                    for k, a, d, p, _ in batch
+                    item(
+                        kind=k,
+                        amount=str(a),
+                        day=start + timedelta(days=d),
+                        product=p,
+                        external_id=e,
+                        refund_of=r,
+                    )
+                    for k, a, d, p, _, e, r in batch
                 ],
             )
         settlement_start(through=through, trigger="command")
@@ -174,7 +192,7 @@ def _settle_and_check(model, data, rows, maker, checker, partner, scenario):
         mine = [line for line in lines if line.statement_id == statement.pk]
         assert statement.share_amount + statement.adjustment_amount == sum(line.share_amount for line in mine)
         assert statement.transaction_count == sum(line.transaction_count for line in mine)
-    ledger_total = sum((-a if k == "refund" else a) for k, a, _d, _p, _l in rows)
+    ledger_total = sum((-a if k == "refund" else a) for k, a, *_rest in rows)
     settled_gross = sum(line.gross_amount for line in lines)
     ledger = with_statement(Transaction.objects.filter(partner=partner))
     pending = sum(t.signed_amount for t in ledger.filter(statement_id__isnull=True))

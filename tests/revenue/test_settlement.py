@@ -32,10 +32,10 @@ def lines_of(statement):
 def test_it_settles_a_month_into_one_statement_with_lines_per_product_and_kind(partner, agreement):
     record(
         partner,
-        item(amount="100.00", day=date(2026, 1, 3)),
+        item(amount="100.00", day=date(2026, 1, 3), external_id="s1"),
         item(amount="50.05", day=date(2026, 1, 31)),
         item(product="trip-cover", amount="20.00", day=date(2026, 1, 10)),
-        item(kind="refund", amount="10.00", day=date(2026, 1, 11)),
+        item(kind="refund", amount="10.00", day=date(2026, 1, 11), refund_of="s1"),
         item(amount="999.00", day=date(2026, 2, 1)),  # next period
     )
 
