@@ -81,7 +81,13 @@ def _clean_url(url: str) -> str:
     url = (url or "").strip()
     if not url or len(url) > 500:
         raise WebhookInvalid(_("Give the HTTPS address of your endpoint."), field="url")
-    transport.resolve(url)  # refuses non-HTTPS and non-public addresses now; checked again on send
+    # Refuses non-HTTPS, ports not allowed and non-public addresses now; checked again on send.
+    try:
+        transport.resolve(url, deadline=transport.Deadline(settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS))
+    except transport.DeliveryDeadlineExceeded:
+        raise WebhookAddressRefused(
+            _("The host name did not resolve in time: try again later."), field="url"
+        ) from None
     return url
 
 

@@ -127,11 +127,15 @@ def _getaddrinfo(host: str, port: int, deadline: Deadline | None) -> list:
 
 def resolve(url: str, *, deadline: Deadline | None = None) -> Target:
     """The vetted target of ``url``; ``WebhookAddressRefused`` naming the field ``url``."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. an unclosed or malformed IPv6 literal
+        raise WebhookAddressRefused(_("This is not a valid web address."), field="url") from None
     allow_http = settings.WEBHOOK_ALLOW_LOOPBACK and parts.scheme == "http"
     if parts.scheme != "https" and not allow_http:
         raise WebhookAddressRefused(_("Webhook addresses must use HTTPS."), field="url")
-    if not parts.hostname or parts.username or parts.password:
+    if not hostname or parts.username or parts.password:
         raise WebhookAddressRefused(_("Give a host name without user or password."), field="url")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -145,8 +149,8 @@ def resolve(url: str, *, deadline: Deadline | None = None) -> Target:
             field="url",
         )
     try:
-        infos = _getaddrinfo(parts.hostname, port, deadline)
-    except (socket.gaierror, UnicodeError):
+        infos = _getaddrinfo(hostname, port, deadline)
+    except (socket.gaierror, UnicodeError, ValueError):
         raise WebhookAddressRefused(_("The host name does not resolve."), field="url") from None
     addresses = sorted({info[4][0] for info in infos})
     if not addresses:
@@ -154,14 +158,14 @@ def resolve(url: str, *, deadline: Deadline | None = None) -> Target:
     for address in addresses:
         found = refusal(address)
         if found is not None and not _allowed_by_test_setting(found):
-            logger.info("webhook address refused: %s (%s)", parts.hostname, found)
-            error = WebhookAddressRefused(_refusal_message(parts.hostname, found), field="url")
+            logger.info("webhook address refused: %s (%s)", hostname, found)
+            error = WebhookAddressRefused(_refusal_message(hostname, found), field="url")
             error.refusal = found
             raise error
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(parts.scheme, parts.hostname, port, path, tuple(addresses))
+    return Target(parts.scheme, hostname, port, path, tuple(addresses))
 
 
 class _Watchdog:

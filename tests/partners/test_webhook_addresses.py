@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 
 import pytest
 
@@ -304,3 +305,34 @@ def test_the_connection_goes_to_an_address_that_passed_the_check(acme, monkeypat
     assert sorted(connects) == sorted([(PUBLIC_V4, 443), (PUBLIC_V6, 443)])
     assert all(refusal(address) is None for address, _ in connects)
     assert ipaddress.ip_address(connects[0][0])  # an address, never the host name again
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("https://[::1/hook", "not a valid web address"),
+        ("https://[::ffff:1.2.3.4:5]/", "not a valid web address"),
+        ("https://a\x00b.example.com/", "does not resolve"),
+        ("https://user:pw@hooks.example.com/", "without user or password"),
+    ],
+)
+def test_a_malformed_address_is_refused_on_its_field_not_a_crash(acme, url, message):
+    with pytest.raises(WebhookAddressRefused, match=message) as error:
+        create(acme, url)
+
+    assert error.value.field == "url"
+
+
+def test_a_name_that_resolves_too_slowly_is_refused_at_registration(acme, monkeypatch, settings):
+    settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS = 0.3
+
+    def slow_dns(host, port, *args, **kwargs):
+        time.sleep(1)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (PUBLIC_V4, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow_dns)
+
+    with pytest.raises(WebhookAddressRefused, match="did not resolve in time") as error:
+        create(acme)
+
+    assert error.value.field == "url"
