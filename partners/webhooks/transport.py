@@ -229,12 +229,12 @@ def _connect(target: Target, deadline: Deadline, watchdog: _Watchdog) -> socket.
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to a vetted address under the deadline."""
 
-    def __init__(self, target: Target, deadline: Deadline, watchdog: _Watchdog):
-        super().__init__(target.host, target.port, timeout=deadline.remaining())
-        self._target, self._deadline, self._watchdog = target, deadline, watchdog
+    def __init__(self, target: Target, timeout: float, deadline: Deadline, watchdog: _Watchdog):
+        super().__init__(target.host, target.port, timeout=timeout)
+        self._target, self._deadline, self.watchdog = target, deadline, watchdog
 
     def connect(self):
-        self.sock = _connect(self._target, self._deadline, self._watchdog)
+        self.sock = _connect(self._target, self._deadline, self.watchdog)
         self.sock.settimeout(self._deadline.remaining())
 
 
@@ -242,7 +242,7 @@ class _PinnedHTTPSConnection(_PinnedHTTPConnection):
     """As above, and verifies the certificate for the host name."""
 
     def connect(self):
-        sock = _connect(self._target, self._deadline, self._watchdog)
+        sock = _connect(self._target, self._deadline, self.watchdog)
         sock.settimeout(self._deadline.remaining())
         self.sock = ssl.create_default_context().wrap_socket(sock, server_hostname=self._target.host)
         self.sock.settimeout(self._deadline.remaining())
@@ -254,9 +254,9 @@ def post(url: str, body: bytes, headers: dict[str, str], *, deadline_seconds: fl
     ``DeliveryDeadlineExceeded`` or another ``OSError``/``http.client.HTTPException``."""
     deadline = Deadline(deadline_seconds)
     target = resolve(url, deadline=deadline)
-    watchdog = _Watchdog(deadline)
     connection_class = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    connection = connection_class(target, deadline, watchdog)
+    connection = connection_class(target, deadline.left(), deadline, _Watchdog(deadline))
+    watchdog = connection.watchdog
     try:
         connection.request("POST", target.path, body=body, headers=headers)
         response = connection.getresponse()  # the status line and headers; the body is not read

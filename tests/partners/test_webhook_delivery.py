@@ -116,7 +116,7 @@ def test_a_receiver_that_trickles_its_answer_cannot_hold_the_worker_past_the_dea
         elapsed = time.monotonic() - started
 
     assert slow.requests == 1
-    assert 1.4 <= elapsed < 2.5
+    assert 1.4 <= elapsed < 3.5  # the old per-read timeout alone let this run 5 s to 26 s
     delivery.refresh_from_db()
     assert (status, delivery.status, delivery.attempts) == ("pending", "pending", 1)
     assert "DeliveryDeadlineExceeded" in delivery.last_error
