@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from . import services
 
@@ -42,7 +43,13 @@ def api_key_expiry_sweep() -> int:
     return services.api_key_expiry_sweep()
 
 
-@shared_task(name="partners.tasks.webhook_deliver")
+# A backstop behind the service's own deadline (the service records a failed attempt when the
+# soft limit interrupts it; past the hard limit the retry sweep takes the delivery over).
+@shared_task(
+    name="partners.tasks.webhook_deliver",
+    soft_time_limit=settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS + 15,
+    time_limit=settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS + 45,
+)
 def webhook_deliver(delivery_id: int) -> str:
     """Send one webhook delivery (one attempt); a failure is retried by ``webhook_retry_due``."""
     return services.webhook_deliver(delivery_id=delivery_id)

@@ -21,3 +21,15 @@ class WebhookAddressRefused(WebhookInvalid):
     """The endpoint's address is private, loopback, link-local or a metadata service."""
 
     code = "webhook_address_refused"
+
+
+class WebhookTestLimited(PartnerError):
+    """Too many test events to an endpoint or from a partner within the hour (maps to 429);
+    ``retry_after`` is the number of seconds until the next one may be sent, if any."""
+
+    status_code = 429
+    code = "webhook_test_limited"
+
+    def __init__(self, message: str, *, retry_after: int | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -61,10 +61,13 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookDelivery(models.Model):
-    """One event sent (or being sent) to one endpoint, with its attempts."""
+    """One event sent (or being sent) to one endpoint, with its attempts. While a worker
+    sends it the delivery is ``attempting`` and ``next_attempt_at`` is the end of that
+    worker's lease (after which the retry sweep takes it over)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
+        ATTEMPTING = "attempting", _("Sending")
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed")
 

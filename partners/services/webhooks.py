@@ -5,7 +5,15 @@ Other capabilities call ``webhook_event_publish(partner=…, event=…, payload=
 transaction: deliveries are written with it and sent after commit by the Celery worker. A
 failed attempt is retried by ``webhook_retry_due`` (every minute, beat) after
 ``30 s × 2^(attempt-1)`` (capped at 6 h) until ``WEBHOOK_MAX_ATTEMPTS``. A partner checks
-its receiver with ``webhook_test_send``: a ``webhook.test`` event down the same path.
+its receiver with ``webhook_test_send``: a ``webhook.test`` event down the same path, at most
+``WEBHOOK_TEST_EVENTS_PER_ENDPOINT_HOURLY`` per endpoint and
+``WEBHOOK_TEST_EVENTS_PER_PARTNER_HOURLY`` per partner in any hour.
+
+An attempt holds no transaction and no lock while it waits for the receiver: it claims the
+delivery (``pending`` → ``attempting`` with a lease, one conditional UPDATE), makes the HTTP
+call within ``WEBHOOK_DELIVERY_DEADLINE_SECONDS``, then records the result in a second short
+write that only lands if the claim is still its own. Two workers never send one delivery at
+once; a worker that dies mid-call leaves the delivery to the retry sweep once the lease ends.
 """
 
 from __future__ import annotations
@@ -13,17 +21,19 @@ from __future__ import annotations
 import http.client
 import json
 import logging
+import math
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..api.exceptions import WebhookAddressRefused, WebhookInvalid
+from ..api.exceptions import WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
 from ..exceptions import PartnerNotAllowed
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
 from ..webhooks import signing, transport
@@ -38,6 +48,9 @@ MAX_BACKOFF = timedelta(hours=6)
 FIRST_BACKOFF = timedelta(seconds=30)
 # Not an ``Event``: nobody subscribes to it, a partner sends it to one endpoint on demand.
 TEST_EVENT = "webhook.test"
+TEST_EVENT_WINDOW = timedelta(hours=1)
+# How long past its deadline a claimed attempt stays its worker's before the sweep takes it.
+LEASE_MARGIN = timedelta(seconds=60)
 
 
 @dataclass(frozen=True)
@@ -68,7 +81,13 @@ def _clean_url(url: str) -> str:
     url = (url or "").strip()
     if not url or len(url) > 500:
         raise WebhookInvalid(_("Give the HTTPS address of your endpoint."), field="url")
-    transport.resolve(url)  # refuses non-HTTPS and non-public addresses now; checked again on send
+    # Refuses non-HTTPS, ports not allowed and non-public addresses now; checked again on send.
+    try:
+        transport.resolve(url, deadline=transport.Deadline(settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS))
+    except transport.DeliveryDeadlineExceeded:
+        raise WebhookAddressRefused(
+            _("The host name did not resolve in time: try again later."), field="url"
+        ) from None
     return url
 
 
@@ -159,18 +178,67 @@ def webhook_test_send(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
         raise WebhookInvalid(
             _("The endpoint is off: switch it on to send it a test event."), code="endpoint_off"
         )
-    (delivery,) = _deliveries_queue(
-        endpoints=[endpoint],
-        event=TEST_EVENT,
-        payload={
-            "test": True,
-            "message": "A test event from the Finance+N partner portal: nothing happened, no action needed.",
-            "partner": partner.slug,
-            "sent_at": timezone.now(),
-        },
-    )
+    with transaction.atomic():
+        _test_events_limit(endpoint=endpoint, now=timezone.now())
+        (delivery,) = _deliveries_queue(
+            endpoints=[endpoint],
+            event=TEST_EVENT,
+            payload={
+                "test": True,
+                "message": "A test event from the Finance+N partner portal: nothing happened, no action needed.",
+                "partner": partner.slug,
+                "sent_at": timezone.now(),
+            },
+        )
     logger.info("webhook endpoint %s: test event queued (delivery %s)", endpoint.pk, delivery.pk)
     return delivery
+
+
+def _test_events_limit(*, endpoint: WebhookEndpoint, now: datetime) -> None:
+    """Refuse a test event over the hourly limits (``WebhookTestLimited``, 429). Locks the
+    partner's endpoints for the rest of the transaction, so two clicks at once count as two."""
+    list(WebhookEndpoint.objects.select_for_update().filter(partner_id=endpoint.partner_id).values_list("pk"))
+    recent = WebhookDelivery.objects.filter(
+        endpoint__partner_id=endpoint.partner_id, event=TEST_EVENT, created_at__gt=now - TEST_EVENT_WINDOW
+    )
+    counts = recent.aggregate(
+        partner=Count("pk"),
+        endpoint=Count("pk", filter=Q(endpoint_id=endpoint.pk)),
+        partner_oldest=Min("created_at"),
+        endpoint_oldest=Min("created_at", filter=Q(endpoint_id=endpoint.pk)),
+    )
+    limits = (
+        (
+            "endpoint",
+            settings.WEBHOOK_TEST_EVENTS_PER_ENDPOINT_HOURLY,
+            recent.filter(endpoint_id=endpoint.pk),
+        ),
+        ("partner", settings.WEBHOOK_TEST_EVENTS_PER_PARTNER_HOURLY, recent),
+    )
+    for scope, limit, sent in limits:
+        if counts[scope] < limit:
+            continue
+        if limit <= 0:
+            raise WebhookTestLimited(_("Test events are switched off."))
+        # The slot that frees next: the one sent ``count - limit`` places after the oldest.
+        oldest = counts[f"{scope}_oldest"]
+        if counts[scope] > limit:
+            oldest = sent.order_by("created_at").values_list("created_at", flat=True)[counts[scope] - limit]
+        free_at = oldest + TEST_EVENT_WINDOW
+        retry_after = max(1, math.ceil((free_at - now).total_seconds()))
+        when = timezone.localtime(free_at + timedelta(seconds=59)).strftime("%H:%M")
+        if scope == "endpoint":
+            message = _(
+                "Too many test events: an endpoint receives at most %(limit)d an hour. "
+                "Send the next one to this endpoint after %(time)s."
+            )
+        else:
+            message = _(
+                "Too many test events: your endpoints receive at most %(limit)d an hour together. "
+                "Send the next one after %(time)s."
+            )
+        logger.info("webhook endpoint %s: test event refused (%s limit %d)", endpoint.pk, scope, limit)
+        raise WebhookTestLimited(message % {"limit": limit, "time": when}, retry_after=retry_after)
 
 
 def _deliveries_queue(
@@ -223,79 +291,106 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, FIRST_BACKOFF * (2 ** max(0, attempts - 1)))
 
 
-def webhook_deliver(*, delivery_id: int) -> str:
-    """One attempt at a pending delivery; its new status."""
+def _delivery_claim(*, delivery_id: int) -> WebhookDelivery | None:
+    """Take the delivery for one attempt, or ``None`` when it is not this worker's to send
+    (already sent, given up, or another worker's lease still runs). One conditional UPDATE:
+    the database lets one worker through and holds no lock once it commits."""
+    now = timezone.now()
+    lease_until = now + timedelta(seconds=settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS) + LEASE_MARGIN
+    claimable = Q(status=DStatus.PENDING) | Q(status=DStatus.ATTEMPTING, next_attempt_at__lte=now)
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
-            .select_related("endpoint")
-            .filter(pk=delivery_id, status=DStatus.PENDING)
-            .first()
+        claimed = WebhookDelivery.objects.filter(claimable, pk=delivery_id).update(
+            status=DStatus.ATTEMPTING, attempts=F("attempts") + 1, next_attempt_at=lease_until
         )
-        if delivery is None:
-            return "skipped"
-        endpoint = delivery.endpoint
-        body = delivery_body(delivery)
-        timestamp = int(time.time())
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "FinanceN-Webhooks/1",
-            signing.EVENT_HEADER: delivery.event,
-            signing.DELIVERY_HEADER: str(delivery.event_id),
-            signing.SIGNATURE_HEADER: signing.signature_header(_signing_secrets(endpoint), timestamp, body),
-        }
-        status_code, error = None, ""
-        if not endpoint.is_active:
-            error = "endpoint disabled"
-        else:
-            try:
-                status_code = transport.post(
-                    endpoint.url, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS
-                )
-            except WebhookAddressRefused as exc:
-                error = exc.message
-            except (OSError, http.client.HTTPException) as exc:
-                error = f"{type(exc).__name__}: {exc}"
-        now = timezone.now()
-        delivery.attempts += 1
-        delivery.last_status_code = status_code
-        if status_code is not None and 200 <= status_code < 300:
-            delivery.status = DStatus.DELIVERED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = ""
-        else:
-            delivery.last_error = (error or f"HTTP {status_code}")[:300]
-            if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or not endpoint.is_active:
-                delivery.status = DStatus.FAILED
-                delivery.next_attempt_at = None
-            else:
-                delivery.next_attempt_at = now + backoff(delivery.attempts)
-        delivery.save(
-            update_fields=[
-                "attempts",
-                "last_status_code",
-                "status",
-                "delivered_at",
-                "next_attempt_at",
-                "last_error",
-            ]
+        if not claimed:
+            return None
+        return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+
+
+def _delivery_send(delivery: WebhookDelivery) -> tuple[int | None, str]:
+    """The HTTP call (no database work): the response's status, or the error."""
+    endpoint = delivery.endpoint
+    if not endpoint.is_active:
+        return None, "endpoint disabled"
+    body = delivery_body(delivery)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "FinanceN-Webhooks/1",
+        signing.EVENT_HEADER: delivery.event,
+        signing.DELIVERY_HEADER: str(delivery.event_id),
+        signing.SIGNATURE_HEADER: signing.signature_header(_signing_secrets(endpoint), timestamp, body),
+    }
+    try:
+        status_code = transport.post(
+            endpoint.url, body, headers, deadline_seconds=settings.WEBHOOK_DELIVERY_DEADLINE_SECONDS
         )
-    logger.info(
-        "webhook delivery %s (%s) attempt %d: %s",
-        delivery.pk,
-        delivery.event,
-        delivery.attempts,
-        delivery.status,
-    )
+    except WebhookAddressRefused as exc:
+        return None, exc.message
+    except (OSError, http.client.HTTPException) as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # whatever happens, the claimed attempt gets its result recorded
+        logger.exception("webhook delivery %s: unexpected error", delivery.pk)
+        return None, f"{type(exc).__name__}"
+    return status_code, ""
+
+
+def _attempt_record(*, delivery: WebhookDelivery, status_code: int | None, error: str) -> str:
+    """Write the attempt's result, only if the claim is still this worker's; the new status."""
+    now = timezone.now()
+    changes: dict = {"last_status_code": status_code}
+    if status_code is not None and 200 <= status_code < 300:
+        changes.update(status=DStatus.DELIVERED, delivered_at=now, next_attempt_at=None, last_error="")
+    else:
+        changes["last_error"] = (error or f"HTTP {status_code}")[:300]
+        if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS or not delivery.endpoint.is_active:
+            changes.update(status=DStatus.FAILED, next_attempt_at=None)
+        else:
+            changes.update(status=DStatus.PENDING, next_attempt_at=now + backoff(delivery.attempts))
+    recorded = WebhookDelivery.objects.filter(
+        pk=delivery.pk, status=DStatus.ATTEMPTING, attempts=delivery.attempts
+    ).update(**changes)
+    if not recorded:  # the lease ran out and another worker took the delivery over
+        logger.warning(
+            "webhook delivery %s attempt %d: lease lost, result dropped", delivery.pk, delivery.attempts
+        )
+        return "superseded"
+    for field, value in changes.items():
+        setattr(delivery, field, value)
     return delivery.status
 
 
+def webhook_deliver(*, delivery_id: int) -> str:
+    """One attempt at a pending delivery; its new status (``skipped`` when it was not this
+    worker's to send). Call it outside a transaction: none is held during the HTTP call."""
+    delivery = _delivery_claim(delivery_id=delivery_id)
+    if delivery is None:
+        return "skipped"
+    status_code, error = _delivery_send(delivery)
+    status = _attempt_record(delivery=delivery, status_code=status_code, error=error)
+    logger.info(
+        "webhook delivery %s (%s) attempt %d: %s", delivery.pk, delivery.event, delivery.attempts, status
+    )
+    return status
+
+
 def webhook_retry_due(*, now=None, limit: int = 500) -> int:
-    """Queue the pending deliveries whose next attempt is due; how many."""
+    """Queue the pending deliveries whose next attempt is due, and those whose worker's lease
+    ran out; how many."""
     now = now or timezone.now()
+    # A worker that stopped during an attempt leaves its delivery ``attempting``: once the
+    # lease ends that attempt counts as failed, and after the last one the delivery fails.
+    WebhookDelivery.objects.filter(
+        status=DStatus.ATTEMPTING, next_attempt_at__lte=now, attempts__gte=settings.WEBHOOK_MAX_ATTEMPTS
+    ).update(
+        status=DStatus.FAILED,
+        next_attempt_at=None,
+        last_error="no result: the worker stopped during the attempt",
+    )
     ids = list(
-        WebhookDelivery.objects.filter(status=DStatus.PENDING, next_attempt_at__lte=now)
+        WebhookDelivery.objects.filter(
+            status__in=[DStatus.PENDING, DStatus.ATTEMPTING], next_attempt_at__lte=now
+        )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )

@@ -421,11 +421,17 @@ API_ACCESS_LOG_ASYNC = env.bool("API_ACCESS_LOG_ASYNC", default=True)
 # cached API key and partner verifications changed (see partners.cache).
 API_AUTH_EPOCH_FILE = env.str("API_AUTH_EPOCH_FILE", default=str(VAR_DIR / "api-auth.epoch"))
 API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
-WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+# One deadline for the whole of a delivery: resolve, connect, TLS, send, status and headers.
+WEBHOOK_DELIVERY_DEADLINE_SECONDS = env.float("WEBHOOK_DELIVERY_DEADLINE_SECONDS", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
-# Only tests relax the SSRF guard (to reach a local server on 127.0.0.1 over plain HTTP).
-WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+# The ports a partner's endpoint may use (HTTPS on 443 unless the bank opens more).
+WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[443])
+# Test events ("Send test event") a partner may send per rolling hour: per endpoint, per partner.
+WEBHOOK_TEST_EVENTS_PER_ENDPOINT_HOURLY = env.int("WEBHOOK_TEST_EVENTS_PER_ENDPOINT_HOURLY", default=5)
+WEBHOOK_TEST_EVENTS_PER_PARTNER_HOURLY = env.int("WEBHOOK_TEST_EVENTS_PER_PARTNER_HOURLY", default=20)
+# Only tests relax the SSRF guard: to reach a local server on 127.0.0.1 or ::1 over plain HTTP.
+WEBHOOK_ALLOW_LOOPBACK = False
 
 # Partner portal: accounts and two-factor authentication (allauth)
 # Staff need an authenticator app (TOTP) and must pass it at login to reach the admin.

@@ -70,8 +70,9 @@ class Receiver:
 
 @pytest.fixture
 def receiver(settings):
-    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True  # the test setting that relaxes the guard
+    settings.WEBHOOK_ALLOW_LOOPBACK = True  # the test setting that relaxes the guard
     with Receiver() as r:
+        settings.WEBHOOK_ALLOWED_PORTS = [443, r.server.server_port]
         yield r
 
 
