@@ -107,6 +107,11 @@ class TransactionResultSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["created", "duplicate"])
+    warning = serializers.CharField(
+        required=False,
+        help_text="Present when no approved agreement covers the transaction's date: it is stored but "
+        "not settled until one does.",
+    )
 
 
 class TransactionBatchResultSerializer(serializers.Serializer):
@@ -297,7 +302,15 @@ class TransactionListView(PartnerAPIView):
         body = {
             "created": result.created,
             "duplicates": result.duplicates,
-            "results": [{"external_id": e, "id": i, "status": s} for e, i, s in result.results],
+            "results": [
+                {
+                    "external_id": e,
+                    "id": i,
+                    "status": s,
+                    **({"warning": result.warnings[e]} if e in result.warnings else {}),
+                }
+                for e, i, s in result.results
+            ],
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 

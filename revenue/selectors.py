@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from django.db.models import Case, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
 
 from .models import Agreement, Statement, StatementLine, Transaction
 
@@ -157,3 +157,16 @@ def statement_with_lines(*, statement_id: int) -> Statement:
         .prefetch_related(_lines())
         .get(pk=statement_id)
     )
+
+
+def transactions_without_agreement(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
+    """``rows`` that no approved agreement of their partner's scenario covers: stored, never
+    settled until one does (before an agreement starts, after one ended with no successor, or a
+    scenario with none). The staff report of unsettleable transactions."""
+    covering = Agreement.objects.filter(
+        partner_id=OuterRef("partner_id"),
+        scenario_code=OuterRef("scenario_code"),
+        status__in=Agreement.IN_FORCE,
+        effective_from__lte=OuterRef("occurred_on"),
+    ).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=OuterRef("occurred_on")))
+    return rows.filter(~Exists(covering))

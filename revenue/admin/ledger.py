@@ -15,6 +15,21 @@ from ..services.imports import transaction_import_create
 from ._common import ReadOnlyAdmin, progress_bar
 
 
+class SettleableFilter(admin.SimpleListFilter):
+    """The report of unsettleable transactions: rows no approved agreement covers."""
+
+    title = gettext_lazy("agreement")
+    parameter_name = "covered"
+
+    def lookups(self, request, model_admin):
+        return [("no", gettext_lazy("No agreement covers it (unsettleable)"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return selectors.transactions_without_agreement(queryset)
+        return queryset
+
+
 @admin.register(Transaction)
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = (
@@ -29,7 +44,7 @@ class TransactionAdmin(ReadOnlyAdmin):
         "source",
         "statement_number",
     )
-    list_filter = ("kind", "source", "occurred_on")
+    list_filter = (SettleableFilter, "kind", "source", "occurred_on")
     list_select_related = ("partner", "product")
     search_fields = ("=external_id", "partner__slug")
     date_hierarchy = "occurred_on"
@@ -50,6 +65,7 @@ class TransactionAdmin(ReadOnlyAdmin):
         "source",
         "content_hash",
         "late",
+        "refund_of",
         "statement_number",
     )
     readonly_fields = fields
@@ -78,7 +94,8 @@ class ImportForm(ServiceAddForm):
         help_texts = {
             "file": gettext_lazy(
                 "CSV (UTF-8) or XLSX with the columns external_id, scenario, product, kind, amount, currency, "
-                "occurred_at and optionally customer_id. Nothing is written unless every row is valid."
+                "occurred_at and optionally customer_id and refund_of (a refund: the sale's external_id). "
+                "Nothing is written unless every row is valid."
             )
         }
 

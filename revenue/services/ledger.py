@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -32,7 +32,7 @@ from scenarios.models import BundleItem, Participation, Scenario
 
 from .. import ledger_sql
 from ..exceptions import TransactionConflict, TransactionInvalid
-from ..models import Statement, Transaction
+from ..models import Agreement, Statement, Transaction
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import ledger_lock
 
@@ -50,14 +50,31 @@ class RecordResult:
     duplicates: int = 0
     # (external_id, id, "created" | "duplicate") in the order reported
     results: list[tuple[str, int, str]] = field(default_factory=list)
+    # {external_id: why no approved agreement settles it} for the rows stored but not settleable
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Catalog:
     """What a partner may report against: ``{scenario code: (version id, {product code: (product
-    id, currency, max amount or None)})}`` for the scenario versions it actively participates in."""
+    id, currency, max amount or None)})}`` for the scenario versions it actively participates in,
+    and ``{scenario code: [(effective_from, effective_to or None)]}`` of its approved agreements."""
 
     scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]
+    agreements: dict[str, list[tuple[date, date | None]]] = field(default_factory=dict)
+
+    def coverage_gap(self, scenario_code: str, day: date) -> str | None:
+        """Why no approved agreement would settle a transaction of ``day``, or None."""
+        spans = self.agreements.get(scenario_code, [])
+        if any(start <= day and (end is None or day <= end) for start, end in spans):
+            return None
+        if not spans:
+            return _(
+                "No approved agreement covers this scenario yet: the transaction is not settled until one does."
+            )
+        return _("No approved agreement covers %(day)s: the transaction is not settled until one does.") % {
+            "day": day.isoformat()
+        }
 
 
 def customer_reference(*, partner_id: int, customer_id: str) -> str:
@@ -90,7 +107,12 @@ def partner_catalog(*, partner: Partner) -> Catalog:
     scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]] = {}
     for scenario_id, code, product_id, product_code, currency, max_amount in rows:
         scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency, max_amount)
-    return Catalog(scenarios)
+    agreements: dict[str, list[tuple[date, date | None]]] = {}
+    for code, start, end in Agreement.objects.filter(
+        partner=partner, status__in=Agreement.IN_FORCE
+    ).values_list("scenario_code", "effective_from", "effective_to"):
+        agreements.setdefault(code, []).append((start, end))
+    return Catalog(scenarios, agreements)
 
 
 def content_hash(item: Mapping, customer_ref: str) -> str:
@@ -143,6 +165,15 @@ def ledger_row(
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
+    occurred_on = timezone.localdate(occurred_at)
+    spans = catalog.agreements.get(item["scenario"])
+    if spans and occurred_on < min(start for start, _end in spans):
+        # Before the partner's first agreement of the scenario: nothing could ever settle it.
+        raise TransactionInvalid(
+            _("This is before your first agreement for this scenario (from %(day)s).")
+            % {"day": min(start for start, _end in spans).isoformat()},
+            field=f"{prefix}.occurred_at",
+        )
     refund_of = item.get("refund_of") or None
     if item["kind"] == Transaction.Kind.REFUND and not refund_of:
         raise TransactionInvalid(
@@ -163,7 +194,7 @@ def ledger_row(
         ops.adapt_decimalfield_value(amount, 16, 2),
         currency,
         ops.adapt_datetimefield_value(occurred_at),
-        ops.adapt_datefield_value(timezone.localdate(occurred_at)),
+        ops.adapt_datefield_value(occurred_on),
         ops.adapt_datetimefield_value(now),
         ref,
         source,
@@ -278,6 +309,9 @@ def transactions_record(
             )
     result = RecordResult(created=len(created))
     for item in items:
+        gap = catalog.coverage_gap(item["scenario"], timezone.localdate(item["occurred_at"]))
+        if gap:
+            result.warnings[item["external_id"]] = gap
         external_id = item["external_id"]
         if external_id in created and first_seen.pop(external_id, None) is not None:
             result.results.append((external_id, created[external_id], "created"))
