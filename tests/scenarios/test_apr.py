@@ -29,6 +29,7 @@ from scenarios.engine import (
     worst_apr,
 )
 from scenarios.exceptions import AmountNotOffered
+from tests.api.factories import auth, issue, verified_documents
 
 SIX_PLACES = Fraction(1, 2_000_000)  # half a unit of the 6th place: the stated rate's rounding
 BISECTION_STEPS = 48  # the monthly rate to 2^-48 ≈ 3.6e-15: far below the 6th place × 12
@@ -269,3 +270,35 @@ def test_worst_apr_finds_the_tiny_loans_rounding_above_the_nominal_rate():
     assert amount < D("10.00")
     assert months in (3, 6)
     assert worst_apr(installment(rate="0.100000", min_amount=D("500.00")), D("0.100000"))[0] < D("0.1002")
+
+
+# --------------------------------------------------------------------------------------
+# Through the service and the open API
+# --------------------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_the_open_api_answers_the_apr_in_the_price_and_its_schema_shows_it(client, joined, partner):
+    verified_documents(partner)
+    key = issue(partner, scopes=["offers"])
+    body = {
+        "scenario": "travel-finance",
+        "event": "booking.created",
+        "amount": "10000.00",
+        "tenor_months": 12,
+    }
+
+    response = client.post("/api/v1/offers/", body, content_type="application/json", **auth(key.key))
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+
+    assert response.status_code == 200, response.content
+    installment_offer, cover = response.json()["offers"]
+    # 10,000.00 at 12 % over 12 months: the schedule's interest rounding makes it 12.0001 %.
+    assert installment_offer["price"] == {"annual_rate": "0.120000", "apr": "0.120001"}
+    real = reference_apr(
+        D("10000.00"), [(r["period"], D(r["payment"])) for r in installment_offer["schedule"]]
+    )
+    assert abs(Fraction(installment_offer["price"]["apr"]) - real) <= SIX_PLACES
+    assert "apr" not in cover["price"]
+    offer_schema = schema["components"]["schemas"]["Offer"]["properties"]["price"]
+    price_schema = schema["components"]["schemas"][offer_schema["allOf"][0]["$ref"].rsplit("/", 1)[1]]
+    assert price_schema["properties"]["apr"]["type"] == "string"
+    assert "IRR" in price_schema["properties"]["apr"]["description"]
