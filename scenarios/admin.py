@@ -196,6 +196,8 @@ class ScenarioAdmin(SimpleHistoryAdmin):
             items.append(item)
         created = [item.pk is None for item in items]
         services.bundle_items_save(scenario=form.instance, items=items, removed=removed, by=request.user)
+        for warning in getattr(formset, "apr_warnings", ()):
+            self.message_user(request, warning, messages.WARNING)
         # The admin's change message reads these lists.
         formset.deleted_objects = removed
         formset.new_objects = [item for item, new in zip(items, created, strict=True) if new]
