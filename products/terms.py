@@ -186,20 +186,24 @@ def annualised_rate(
         flows = list(payments)
         if not flows or flows[0][0] < 1:
             raise ValueError("an APR needs at least one payment, each a month or more after the payout")
-        amount, last = Decimal(amount), flows[-1][0]
+        last = flows[-1][0]
+        # The payment of every month 1..last (0 in a month without one), latest first: Horner's
+        # scheme then evaluates the NPV and its slope in one pass of 4 operations a month.
+        due = [Decimal(0)] * last
+        for month, payment in flows:
+            due[last - month] += payment
+        amount = Decimal(amount)
         monthly = Decimal(guess) if guess is not None else Decimal(0)
         for _step in range(_IRR_MAX_STEPS):
             if monthly <= -1:
                 monthly = Decimal(0)
-            discount = 1 / (1 + monthly)
-            npv, weighted, factor, at = -amount, Decimal(0), Decimal(1), 0
-            for month, payment in flows:
-                while at < month:
-                    factor *= discount
-                    at += 1
-                value = payment * factor
-                npv += value
-                weighted += month * value
+            v = 1 / (1 + monthly)  # a month's discount factor
+            # q = Σ p_t·v^(t−1) and dq = dq/dv; NPV = v·q − amount; Σ t·p_t·v^t = v·(q + v·dq).
+            q = dq = Decimal(0)
+            for payment in due:
+                dq = dq * v + q
+                q = q * v + payment
+            npv, weighted = v * q - amount, v * (q + v * dq)
             # NPV'(i) = −weighted / (1 + i), so the Newton step −NPV / NPV' is:
             step = npv * (1 + monthly) / weighted
             monthly += step
