@@ -315,10 +315,15 @@ def test_an_item_priced_at_its_ceiling_for_tiny_loans_is_saved_with_the_worst_ap
 
     page = response.content.decode()
     assert Scenario.objects.get().items.get().rate_adjustment == D("0.060000")
-    assert (
+    warning = (
         "The annualised rate (APR) of tiny-loan reaches 37.33 % at its highest price here, "
-        "for 3.50 CNY over 3 months, above its ceiling of 36.00 %." in page
+        "for 3.50 CNY over 3 months, above its ceiling of 36.00 %."
     )
+    assert warning in page
+    # …and again whenever the scenario's page is opened.
+    scenario = Scenario.objects.get()
+    again = client.get(reverse("admin:scenarios_scenario_change", args=[scenario.pk]))
+    assert warning in again.content.decode()
 
 
 def test_an_item_well_within_its_ceiling_saves_without_a_warning(client, staff):
