@@ -186,7 +186,10 @@ class ScenarioAdmin(SimpleHistoryAdmin):
         if scenario is not None and request.method == "GET":
             for warning in selectors.scenario_warnings(scenario):
                 self.message_user(request, warning, messages.WARNING)
-            for item in scenario.items.select_related("product"):
+            items = scenario.items.select_related("product").prefetch_related(
+                "product__segment_prices__segment"
+            )
+            for item in items:
                 warning = bundle_item_apr_warning(
                     product=item.product, rate_adjustment=item.rate_adjustment, fee_waiver=item.fee_waiver
                 )
