@@ -24,7 +24,14 @@ from products.models import Product
 from . import selectors, services
 from .engine import offer_as_dict
 from .exceptions import OfferRefused
-from .forms import BundleItemFormSet, CloneForm, PreviewForm, RetireForm, ScenarioForm
+from .forms import (
+    BundleItemFormSet,
+    CloneForm,
+    PreviewForm,
+    RetireForm,
+    ScenarioForm,
+    bundle_item_apr_warning,
+)
 from .models import (
     BundleItem,
     OfferQuoteDaily,
@@ -179,6 +186,15 @@ class ScenarioAdmin(SimpleHistoryAdmin):
         if scenario is not None and request.method == "GET":
             for warning in selectors.scenario_warnings(scenario):
                 self.message_user(request, warning, messages.WARNING)
+            items = scenario.items.select_related("product").prefetch_related(
+                "product__segment_prices__segment"
+            )
+            for item in items:
+                warning = bundle_item_apr_warning(
+                    product=item.product, rate_adjustment=item.rate_adjustment, fee_waiver=item.fee_waiver
+                )
+                if warning:
+                    self.message_user(request, warning, messages.WARNING)
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
@@ -196,6 +212,9 @@ class ScenarioAdmin(SimpleHistoryAdmin):
             items.append(item)
         created = [item.pk is None for item in items]
         services.bundle_items_save(scenario=form.instance, items=items, removed=removed, by=request.user)
+        if "_continue" not in request.POST:  # the change page says it again when it opens
+            for warning in getattr(formset, "apr_warnings", ()):
+                self.message_user(request, warning, messages.WARNING)
         # The admin's change message reads these lists.
         formset.deleted_objects = removed
         formset.new_objects = [item for item, new in zip(items, created, strict=True) if new]

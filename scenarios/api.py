@@ -81,10 +81,27 @@ class ScheduleRowSerializer(serializers.Serializer):
     payment = serializers.CharField(help_text="principal + interest + fee")
 
 
+class PriceSerializer(serializers.Serializer):
+    """Rates as decimal-fraction strings with 6 places, money with 2; only the keys that apply
+    to the offer's category are present."""
+
+    annual_rate = serializers.CharField(required=False)
+    fee_rate = serializers.CharField(required=False)
+    apr = serializers.CharField(
+        required=False,
+        help_text="Every credit offer: the annualised rate by IRR of the schedule's cash flows "
+        '(monthly IRR × 12, e.g. "0.172708"), never above the product\'s ceiling.',
+    )
+    premium_rate = serializers.CharField(required=False)
+    fee = serializers.CharField(required=False)
+    premium = serializers.CharField(required=False)
+    expected_return = serializers.CharField(required=False)
+
+
 class OfferSerializer(serializers.Serializer):
     product = serializers.CharField()
     category = serializers.CharField()
-    price = serializers.DictField(help_text="Rates and amounts as strings; keys depend on the category.")
+    price = PriceSerializer(help_text="Rates and amounts as strings; keys depend on the category.")
     reward = serializers.DictField(required=False)
     schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
 

@@ -10,8 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Industry, Partner
 from products.models import Product, Segment
+from products.terms import CREDIT, percent
 
+from .engine import BundleLine, money_str, priced_rate, product_apr_ceiling, worst_apr
+from .engine.money import ZERO
 from .models import Scenario
+from .selectors import product_terms
 from .services import (
     ITEM_VALUES,
     SCENARIO_FIELDS,
@@ -49,10 +53,41 @@ class ScenarioForm(forms.ModelForm):
         fields = ("code", *SCENARIO_FIELDS)
 
 
+def bundle_item_apr_warning(*, product: Product, rate_adjustment: Decimal, fee_waiver: Decimal) -> str | None:
+    """What staff should know when a credit item would price some offers above the product's
+    ceiling by APR (fen rounding of small loans, flat fees): the worst APR found at the item's
+    highest price (base + item adjustment + the highest segment adjustment, clamped), or
+    ``None``. Such offers are simply not made, so this warns and does not refuse."""
+    if product.category not in CREDIT or not product.repayment_method or product.rate is None:
+        return None
+    terms = product_terms(product)
+    line = BundleLine(1, terms, rate_adjustment=rate_adjustment or ZERO, fee_waiver=fee_waiver or ZERO)
+    rate = max(priced_rate(line, segment) for segment in (None, *terms.segment_adjustments))
+    worst, ceiling = worst_apr(terms, rate, fee_waiver=line.fee_waiver), product_apr_ceiling(terms)
+    if worst is None or worst[0] <= ceiling:
+        return None
+    apr, amount, months = worst
+    return _(
+        "The annualised rate (APR) of %(product)s reaches %(apr)s at its highest price here, for "
+        "%(amount)s %(currency)s over %(months)d months, above its ceiling of %(ceiling)s. Offers "
+        "whose APR is above the ceiling are not made."
+    ) % {
+        "product": product.code,
+        "apr": percent(apr),
+        "amount": money_str(amount),
+        "currency": product.currency,
+        "months": months,
+        "ceiling": percent(ceiling),
+    }
+
+
 class BundleItemFormSet(forms.BaseInlineFormSet):
-    """Checks each item against its product: overrides within bounds, no retired product added."""
+    """Checks each item against its product: overrides within bounds, no retired product added.
+    ``apr_warnings`` lists the changed items that would price some offers above their ceiling by
+    APR (``bundle_item_apr_warning``); the admin shows them when it saves."""
 
     def clean(self):
+        self.apr_warnings: list[str] = []
         # Our checks first: they name the field; Django's unique check then skips those forms.
         products, positions = set(), set()
         for form in self.forms:
@@ -68,9 +103,18 @@ class BundleItemFormSet(forms.BaseInlineFormSet):
             positions.add(cleaned.get("position"))
             adding = form.instance.pk is None or "product" in form.changed_data
             values = {field: cleaned.get(field) for field in ITEM_VALUES}
-            for field, messages in bundle_item_errors(product=product, values=values, adding=adding).items():
+            errors = bundle_item_errors(product=product, values=values, adding=adding)
+            for field, messages in errors.items():
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
+            if not errors and form.has_changed():
+                warning = bundle_item_apr_warning(
+                    product=product,
+                    rate_adjustment=cleaned.get("rate_adjustment"),
+                    fee_waiver=cleaned.get("fee_waiver"),
+                )
+                if warning:
+                    self.apr_warnings.append(warning)
         super().clean()
 
 

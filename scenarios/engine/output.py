@@ -6,7 +6,7 @@ from __future__ import annotations
 from .money import money_str, rate_str
 from .types import Offer, Price, Reward, ScheduleRow
 
-_RATES = ("annual_rate", "fee_rate", "premium_rate")
+_RATES = ("annual_rate", "fee_rate", "apr", "premium_rate")
 _MONEY = ("fee", "premium", "expected_return")
 
 

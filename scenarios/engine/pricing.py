@@ -7,8 +7,9 @@ from decimal import Decimal, localcontext
 
 from products.terms import CREDIT, FEE_RATE, SAVINGS, Category, RepaymentMethod
 
+from .apr import credit_schedule, product_apr_ceiling
 from .money import CONTEXT, ONE, TWELVE, ZERO, fen, rate6, whole_down
-from .schedules import schedule
+from .schedules import minimum_amount
 from .types import BundleLine, Price, QuoteRequest, Reward, RewardTerms, ScheduleRow
 
 
@@ -54,15 +55,37 @@ def _waive(charge: Decimal, waiver: Decimal) -> Decimal:
 
 
 def _credit(line: BundleLine, rate: Decimal, amount: Decimal, tenor: int | None):
-    method = line.product.repayment_method
-    scheduled = tenor is not None and takes_schedule(line)
-    if method == RepaymentMethod.INTEREST_FREE:
-        price = Price(annual_rate=ZERO, fee_rate=rate)
-        fee = _waive(amount * rate, line.fee_waiver)  # the fee of each period
-        rows = schedule(method, amount, tenor, fee_per_period=fee) if scheduled else None
-        return price, rows
-    rows = schedule(method, amount, tenor, annual_rate=rate) if scheduled else None
-    return Price(annual_rate=rate), rows
+    """The price with its APR (``apr``) and, with a tenor, the schedule."""
+    product = line.product
+    if product.repayment_method == RepaymentMethod.INTEREST_FREE:
+        nominal = {"annual_rate": ZERO, "fee_rate": rate}
+    else:
+        nominal = {"annual_rate": rate}
+    if not takes_schedule(line):
+        # A credit limit charges the annual rate / 12 a month on the balance drawn: its APR by
+        # IRR (monthly rate × 12) is the annual rate itself, whatever is drawn when.
+        return Price(**nominal, apr=rate), None
+    if tenor is not None:
+        rows, apr = credit_schedule(product, rate, amount, tenor, line.fee_waiver)
+        return Price(**nominal, apr=apr), rows
+    return Price(**nominal, apr=_apr_over_tenors(line, rate, amount)), None
+
+
+def _apr_over_tenors(line: BundleLine, rate: Decimal, amount: Decimal) -> Decimal | None:
+    """Without a tenor the offer stands for each tenor the amount can be repaid over: its APR is
+    the highest of those within the ceiling (the others are not offered), or, when none is, the
+    lowest (above the ceiling, so ``quote`` leaves the offer out)."""
+    product = line.product
+    aprs = [
+        credit_schedule(product, rate, amount, tenor, line.fee_waiver)[1]
+        for tenor in product.tenor_months
+        if amount >= minimum_amount(product.repayment_method, tenor)
+    ]
+    if not aprs:
+        return None  # refused before pricing (``quote.line_refusal``)
+    ceiling = product_apr_ceiling(product)
+    within = [apr for apr in aprs if apr <= ceiling]
+    return max(within) if within else min(aprs)
 
 
 def reward_for(terms: RewardTerms, amount: Decimal) -> Reward:

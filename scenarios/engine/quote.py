@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from products.terms import percent
 from scenarios.exceptions import (
     AmountNotOffered,
     CurrencyNotOffered,
@@ -25,6 +26,7 @@ from scenarios.exceptions import (
     TenorNotOffered,
 )
 
+from .apr import product_apr_ceiling
 from .money import FEN, money_str
 from .pricing import price_line, reward_for, takes_schedule
 from .schedules import minimum_amount
@@ -50,7 +52,12 @@ def quote(scenario: ScenarioTerms, request: QuoteRequest) -> tuple[Offer, ...]:
         if refusal is not None:
             refusals.append(refusal)
             continue
-        offers.append(_offer(line, request))
+        offer = _offer(line, request)
+        refusal = apr_refusal(line, offer, request)
+        if refusal is not None:
+            refusals.append(refusal)
+            continue
+        offers.append(offer)
     if not offers:
         raise refusals[0]
     return tuple(offers)
@@ -130,7 +137,43 @@ def line_refusal(line: BundleLine, request: QuoteRequest) -> OfferRefused | None
         return AmountNotOffered(
             _("The amount is too small to repay over %(tenor)d months.") % {"tenor": tenor}, field="amount"
         )
+    if (
+        tenor is None
+        and takes_schedule(line)
+        and product.tenor_months
+        and amount < min(minimum_amount(product.repayment_method, t) for t in product.tenor_months)
+    ):
+        return AmountNotOffered(
+            _("The amount is too small to repay over any of %(tenors)s months.")
+            % {"tenors": ", ".join(map(str, product.tenor_months))},
+            field="amount",
+        )
     return None
+
+
+def apr_refusal(line: BundleLine, offer: Offer, request: QuoteRequest) -> OfferRefused | None:
+    """Why ``offer`` may not be made: its APR is above the product's ceiling (``apr``)."""
+    apr, ceiling = offer.price.apr, product_apr_ceiling(line.product)
+    if apr is None or apr <= ceiling:
+        return None
+    values = {
+        "product": line.product.code,
+        "apr": percent(apr),
+        "ceiling": percent(ceiling),
+        "amount": money_str(request.amount),
+        "tenor": request.tenor_months,
+    }
+    if request.tenor_months is None:
+        message = _(
+            "%(product)s would cost %(apr)s a year (APR) for %(amount)s over any of its tenors, "
+            "above its ceiling of %(ceiling)s."
+        )
+    else:
+        message = _(
+            "%(product)s would cost %(apr)s a year (APR) for %(amount)s over %(tenor)s months, "
+            "above its ceiling of %(ceiling)s."
+        )
+    return AmountNotOffered(message % values, field="amount")
 
 
 def _amount_range_message(line: BundleLine) -> str:

@@ -113,6 +113,7 @@ class Price:
     premium_rate: Decimal | None = None
     premium: Decimal | None = None
     expected_return: Decimal | None = None
+    apr: Decimal | None = None  # credit: the annualised rate by IRR of the cash flows (``apr``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -138,3 +138,16 @@ def test_the_product_list_costs_the_same_at_any_size(client, manager, django_ass
 
     assert response.status_code == 200
     assert response.context["cl"].result_count == size
+
+
+def test_the_form_refuses_an_interest_free_fee_ceiling_whose_apr_is_above_36_percent(client, manager):
+    # 2.5 % a month is 30 % nominally; by IRR it is 51.44 % a year over 12 months.
+    data = _form(
+        repayment_method="interest_free", rate="0.006000", rate_floor="0.004000", rate_ceiling="0.025000"
+    )
+
+    response = client.post(reverse("admin:products_product_add"), data)
+
+    assert response.status_code == 200
+    assert "the annualised rate (APR) reaches 51.44 % over 12 months" in response.content.decode()
+    assert not Product.objects.exists()

@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from products.terms import Category, terms_errors
+from products.terms import Category, annualised_rate, apr_ceiling, terms_errors
 from tests.products.factories import CATEGORY_TERMS, terms_for
 
 
@@ -59,7 +59,7 @@ BAD_TERMS = [
             "rate_ceiling": D("0.040"),
         },
         "rate_ceiling",
-        "more than 36 percent a year",
+        "within 36 % a year",
     ),
     ("installment", {"minimum_charge": D("5.00")}, "minimum_charge", "takes no minimum premium or fee"),
     ("insurance", {"minimum_charge": D("-1.00")}, "minimum_charge", "cannot be negative"),
@@ -98,3 +98,39 @@ def test_optional_terms_may_be_left_empty():
         terms_errors("deposit", terms_for("deposit", min_amount=None, max_amount=None, tenor_months=[])) == {}
     )
     assert terms_errors("deposit", terms_for("deposit", tenor_months=[12, 36], min_amount=D("50.00"))) == {}
+
+
+def _interest_free(ceiling: str, tenors: list[int]) -> dict:
+    return terms_for(
+        "installment",
+        repayment_method="interest_free",
+        rate=D("0.004"),
+        rate_floor=D("0.002"),
+        rate_ceiling=D(ceiling),
+        tenor_months=tenors,
+    )
+
+
+def test_an_interest_free_fee_ceiling_is_held_to_36_percent_as_an_apr_naming_the_worst():
+    # 2 % a month is 24 % nominally, within the old twelve-fold check; by IRR it is 41.70 % over 12.
+    errors = terms_errors("installment", _interest_free("0.020", [3, 6, 12]))
+
+    assert errors["rate_ceiling"] == [
+        "At the highest monthly fee, 2.00 %, the annualised rate (APR) reaches 41.70 % over 12 months; "
+        "it must stay within 36 % a year."
+    ]
+
+
+def test_an_interest_free_fee_ceiling_within_36_percent_as_an_apr_passes():
+    # The demo's 0.8 % a month: 17.27 % a year by IRR over 12 months. 2 % over one month: 24 %.
+    assert terms_errors("installment", _interest_free("0.008", [3, 6, 12])) == {}
+    assert terms_errors("installment", _interest_free("0.020", [1])) == {}
+
+
+def test_the_apr_is_the_monthly_irr_times_twelve():
+    # 1000.00 repaid by 1100.00 after one month: 10 % a month, 120 % a year (nominal, not 213.8 %).
+    assert annualised_rate(D("1000.00"), [(1, D("1100.00"))]) == D("1.200000")
+    # Interest of exactly balance × 12 % / 12 every month: the APR is 12 % whatever the schedule.
+    assert annualised_rate(D("300"), [(1, D("103")), (2, D("102")), (3, D("101"))]) == D("0.120000")
+    assert apr_ceiling("installment", "interest_free", D("0.008")) == D("0.36")
+    assert apr_ceiling("consumer_credit", "equal_installment", D("0.24")) == D("0.24")

@@ -3,6 +3,8 @@ offers, publish / edit / clone / retire through the services, decide on particip
 
 from __future__ import annotations
 
+from decimal import Decimal as D
+
 import pytest
 from django.urls import reverse
 
@@ -294,3 +296,40 @@ def test_retiring_a_product_says_which_published_scenarios_stop_offering_it(
         "1 product retired.",
         "trip-cover is in 1 published scenario, which no longer offers it.",
     ]
+
+
+# APR: an item that would price some offers above its ceiling by APR saves, with a warning.
+def _add(client, product, **item):
+    data = _scenario_form(IndustryFactory(code="travel"), [_item(product, 1, **item)])
+    return client.post(reverse("admin:scenarios_scenario_add"), data, follow=True)
+
+
+def test_an_item_priced_at_its_ceiling_for_tiny_loans_is_saved_with_the_worst_apr_shown(client, staff):
+    # At a nominal 36 %, half-up interest on 3.50 over 3 months costs 37.33 % a year by IRR.
+    loan = ProductFactory(
+        code="tiny-loan", rate=D("0.300000"), rate_floor=D("0.100000"), rate_ceiling=D("0.360000"),
+        min_amount=D("3.00"), max_amount=D("5000.00"), tenor_months=[3],
+    )  # fmt: skip
+
+    response = _add(client, loan, rate_adjustment="0.060000")
+
+    page = response.content.decode()
+    assert Scenario.objects.get().items.get().rate_adjustment == D("0.060000")
+    warning = (
+        "The annualised rate (APR) of tiny-loan reaches 37.33 % at its highest price here, "
+        "for 3.50 CNY over 3 months, above its ceiling of 36.00 %."
+    )
+    assert warning in page
+    # …and again whenever the scenario's page is opened.
+    scenario = Scenario.objects.get()
+    again = client.get(reverse("admin:scenarios_scenario_change", args=[scenario.pk]))
+    assert warning in again.content.decode()
+
+
+def test_an_item_well_within_its_ceiling_saves_without_a_warning(client, staff):
+    loan = ProductFactory(code="fair-loan", rate=D("0.120000"), min_amount=D("500.00"))
+
+    response = _add(client, loan)
+
+    assert Scenario.objects.get().items.count() == 1
+    assert "annualised rate (APR)" not in response.content.decode()

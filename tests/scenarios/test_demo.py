@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal as D
 from io import StringIO
+from itertools import product as product_of
 
 import pytest
 from django.core.management import call_command
 
 from products.models import Product
+from products.terms import CREDIT, apr_ceiling
 from scenarios import demo, selectors
 from scenarios.models import Participation, Scenario
 from tests.factories import PartnerFactory
@@ -63,3 +66,28 @@ def test_an_inactive_demo_partner_is_left_out():
 
     assert [s.code for s in selectors.scenario_list_for_partner(partner=greenleaf)] == ["community-finance"]
     assert not Participation.objects.filter(partner__slug="skyway-travel").exists()
+
+
+def test_every_demo_credit_product_is_offered_at_every_tenor_with_its_apr_within_the_ceiling():
+    demo.seed(password="x", stdout=StringIO())
+    quoted = 0
+
+    for scenario in Scenario.objects.prefetch_related("items__product"):
+        for item in scenario.items.all():
+            product = item.product
+            if product.category not in CREDIT:
+                continue
+            ceiling = apr_ceiling(product.category, product.repayment_method, product.rate_ceiling)
+            tenors = product.tenor_months or [None]
+            smallest = max(product.min_amount, D(tenors[-1] or 1))  # repayable over every tenor
+            amounts = {smallest, min(product.max_amount, max(smallest, D("8000.00")))}
+            for tenor, amount in product_of(tenors, sorted(amounts)):
+                offers = selectors.offer_preview(
+                    scenario=scenario, event=scenario.trigger_events[0], amount=amount, tenor_months=tenor
+                )
+                (offer,) = [o for o in offers if o.product == product.code]
+                assert offer.price.apr is not None
+                assert offer.price.apr <= ceiling, (product.code, amount, tenor)
+                quoted += 1
+
+    assert quoted >= 30

@@ -296,10 +296,11 @@ def test_savings_quote_the_rate_and_the_expected_return_over_the_tenor():
 def test_a_credit_limit_uplift_has_a_rate_and_no_schedule():
     (offer,) = quote(scenario(BundleLine(1, UPLIFT)), ask("5000.00"))
 
+    # Interest of the annual rate / 12 a month on the balance drawn: the APR is the rate itself.
     assert offer_as_dict(offer) == {
         "product": "limit-uplift",
         "category": "credit_limit_uplift",
-        "price": {"annual_rate": "0.180000"},
+        "price": {"annual_rate": "0.180000", "apr": "0.180000"},
     }
 
 
@@ -368,7 +369,8 @@ def test_offer_as_dict_gives_the_api_shape_with_strings_for_money_and_rates():
     body = offer_as_dict(offer)
 
     assert set(body) == {"product", "category", "price", "reward", "schedule"}
-    assert body["price"] == {"annual_rate": "0.120000"}
+    # Fen rounding of the interest makes the schedule's true rate 12.0004 %, not 12 %.
+    assert body["price"] == {"annual_rate": "0.120000", "apr": "0.120004"}
     assert body["reward"] == {"kind": "cashback", "amount": "8.00"}
     # 10,000.00 at 1 % a month over 3 months: A = 100 × 1.030301 / 0.030301 = 3400.2211 → 3400.22;
     # first interest 100.00, principal 3300.22.
