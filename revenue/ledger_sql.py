@@ -31,6 +31,9 @@ COLUMNS = (
     "late",
 )
 
+# The app's database role may only read and add rows of these tables (``grant_app_role``).
+APPEND_ONLY_TABLES = ("revenue_transaction",)
+
 UPDATE_MESSAGE = "revenue ledger is append-only: a transaction cannot be changed"
 DELETE_MESSAGE = "revenue ledger is append-only: a transaction cannot be deleted"
 

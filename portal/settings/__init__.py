@@ -142,6 +142,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL in production: the app connects (DATABASE_URL) as a role that does not own the
+# tables, so it cannot TRUNCATE them or switch their triggers off; ``migrate`` connects as the
+# owner given here and then grants the app's role what it needs (docs/operations.md).
+MIGRATION_DATABASE_URL = env.str("MIGRATION_DATABASE_URL", default="")
 
 # --------------------------------------------------------------------------------------
 # Cache (rate limits and metering counters live here too)
