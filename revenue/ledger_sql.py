@@ -108,7 +108,8 @@ def run(connection, *, install: bool) -> None:
 # Installed by their own migration; ``flush`` (SQLite) lifts them with the ledger's. A later
 # migration that rebuilds one of these tables on SQLite must call ``statement_guards_run``
 # again (a rebuild drops the table's triggers).
-SETTLED_STATUSES = ("approved", "paid")
+# Every status after draft is guarded, so a payment step added later is guarded from its start.
+DRAFT = "draft"
 STATEMENT_FROZEN_COLUMNS = (
     "agreement_id",
     "partner_id",
@@ -142,9 +143,9 @@ STATEMENT_DELETE_MESSAGE = "revenue statement is approved: it cannot be deleted"
 LINE_MESSAGE = "revenue statement is approved: its lines cannot be added, changed or deleted"
 STATUS_ROW_MESSAGE = "revenue statement is approved: its status history cannot be changed or deleted"
 
-_SETTLED = ", ".join(f"'{s}'" for s in SETTLED_STATUSES)
+_SETTLED = f"<> '{DRAFT}'"
 # Only our own table, column and status names go into the text.
-_PARENT_SETTLED = "(SELECT status FROM revenue_statement WHERE id = {row}.statement_id) IN (" + _SETTLED + ")"  # noqa: S608
+_PARENT_SETTLED = "(SELECT status FROM revenue_statement WHERE id = {row}.statement_id) " + _SETTLED  # noqa: S608
 
 
 def _pg_row(prefix: str, columns: tuple[str, ...]) -> str:
@@ -159,11 +160,11 @@ STATEMENT_POSTGRESQL_INSTALL = [
     f"""
     CREATE OR REPLACE FUNCTION revenue_statement_guard() RETURNS trigger AS $$
     BEGIN
-        IF OLD.status IN ({_SETTLED}) THEN
+        IF OLD.status {_SETTLED} THEN
             IF TG_OP = 'DELETE' THEN
                 RAISE EXCEPTION '{STATEMENT_DELETE_MESSAGE}' USING ERRCODE = 'restrict_violation';
             END IF;
-            IF NEW.status = 'draft'
+            IF NEW.status = '{DRAFT}'
                OR {_pg_row("NEW", STATEMENT_FROZEN_COLUMNS)} IS DISTINCT FROM {_pg_row("OLD", STATEMENT_FROZEN_COLUMNS)}
             THEN
                 RAISE EXCEPTION '{STATEMENT_UPDATE_MESSAGE}' USING ERRCODE = 'restrict_violation';
@@ -231,12 +232,12 @@ STATEMENT_POSTGRESQL_REMOVE = [
 STATEMENT_SQLITE_INSTALL = [
     f"""
     CREATE TRIGGER IF NOT EXISTS revenue_statement_frozen BEFORE UPDATE ON revenue_statement
-    WHEN OLD.status IN ({_SETTLED}) AND (NEW.status = 'draft' OR {_sqlite_changed(STATEMENT_FROZEN_COLUMNS)})
+    WHEN OLD.status {_SETTLED} AND (NEW.status = '{DRAFT}' OR {_sqlite_changed(STATEMENT_FROZEN_COLUMNS)})
     BEGIN SELECT RAISE(ABORT, '{STATEMENT_UPDATE_MESSAGE}'); END;
     """,
     f"""
     CREATE TRIGGER IF NOT EXISTS revenue_statement_kept BEFORE DELETE ON revenue_statement
-    WHEN OLD.status IN ({_SETTLED})
+    WHEN OLD.status {_SETTLED}
     BEGIN SELECT RAISE(ABORT, '{STATEMENT_DELETE_MESSAGE}'); END;
     """,
     f"""
