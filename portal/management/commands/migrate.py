@@ -1,6 +1,7 @@
 """``migrate`` as the tables' owner: with ``MIGRATION_DATABASE_URL`` set, the migrations run on
-that connection (the owner's role) instead of the app's (``DATABASE_URL``), and then the app's
-role is granted its privileges (``grant_app_role``). Without it, Django's ``migrate`` as is."""
+that connection (the owner's role, on the same database) instead of the app's (``DATABASE_URL``),
+and then the app's role is granted its privileges (``grant_app_role``). Without it, Django's
+``migrate`` as is."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from django.core.management import call_command
 from django.core.management.commands.migrate import Command as MigrateCommand
 from django.db import connections
 
-CONNECTION_KEYS = ("NAME", "USER", "PASSWORD", "HOST", "PORT")
+# The owner's login and where to reach the server; the database's name stays the app's (the
+# test runner renames it to the test database, which must be what gets migrated).
+CONNECTION_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
 
 
 class Command(MigrateCommand):
