@@ -142,6 +142,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL in production: the app connects (DATABASE_URL) as a role that does not own the
+# tables, so it cannot TRUNCATE them or switch their triggers off; ``migrate`` connects as the
+# owner given here and then grants the app's role what it needs (docs/operations.md).
+MIGRATION_DATABASE_URL = env.str("MIGRATION_DATABASE_URL", default="")
 
 # --------------------------------------------------------------------------------------
 # Cache (rate limits and metering counters live here too)
@@ -284,7 +288,26 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=30 * 60)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=25 * 60)
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_ROUTES = {"revenue.tasks.*": {"queue": "settlement"}}
+CELERY_TASK_ROUTES = {
+    # The watchdog must not wait behind the settlement tasks it watches.
+    "revenue.tasks.settlement_watchdog": {"queue": "default"},
+    "revenue.tasks.*": {"queue": "settlement"},
+}
+# Recovery after a worker dies. Settlement acknowledges a task after it is done (acks_late),
+# so a killed worker's task goes back to the queue when the broker's visibility timeout ends
+# (Redis and SQS-like transports; RabbitMQ redelivers when the connection drops). kombu's
+# default is an hour; a task never runs longer than CELERY_TASK_TIME_LIMIT, so the timeout is
+# that plus a margin: shorter would deliver a task still running a second time.
+CELERY_VISIBILITY_MARGIN_SECONDS = env.int("CELERY_VISIBILITY_MARGIN_SECONDS", default=5 * 60)
+if CELERY_BROKER_URL.split("://", 1)[0] in ("redis", "rediss", "sqs", "sentinel"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": CELERY_TASK_TIME_LIMIT + CELERY_VISIBILITY_MARGIN_SECONDS,
+    }
+# The watchdog (beat ``revenue-settlement-watchdog``) resumes a settlement run that made no
+# progress for this long, and ends as failed an import whose worker sent no heartbeat for this
+# long. Safe when a worker is merely slow: a period is settled once whoever runs it.
+SETTLEMENT_STALL_MINUTES = env.float("SETTLEMENT_STALL_MINUTES", default=10)
+IMPORT_STALL_MINUTES = env.float("IMPORT_STALL_MINUTES", default=15)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
@@ -336,6 +359,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "revenue-settle": {
         "task": "revenue.tasks.settle",
         "schedule": crontab(hour=2, minute=0),
+    },
+    # Revenue: resume stalled settlement runs, end imports whose worker died.
+    "revenue-settlement-watchdog": {
+        "task": "revenue.tasks.settlement_watchdog",
+        "schedule": crontab(minute="*/5"),
     },
 }
 

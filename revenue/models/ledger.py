@@ -163,6 +163,9 @@ class TransactionImport(models.Model):
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Written when the import starts and as it goes: a running job whose heartbeat is older
+    # than IMPORT_STALL_MINUTES lost its worker (``revenue.services.recovery``).
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transaction import")

@@ -15,11 +15,18 @@ from .status_log import status_log
 
 
 class SettlementRun(models.Model):
-    """One execution of settlement through a date: what it planned, did and what failed."""
+    """One execution of settlement through a date: what it planned, did and what failed.
+
+    It ends once every planned period is done or failed: ``succeeded`` when none failed,
+    ``partial`` when some settled and some failed, ``failed`` when none settled. ``errors``
+    holds one entry per failed period: ``{"partner", "scenario", "agreement", "period_start",
+    "period_end", "error", "skipped"}`` (``skipped``: the later periods of that partner's
+    scenario this run left for the next, so no statement ever follows a missing one)."""
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
         SUCCEEDED = "succeeded", _("Succeeded")
+        PARTIAL = "partial", _("Partly failed")
         FAILED = "failed", _("Failed")
 
     class Trigger(models.TextChoices):
@@ -32,6 +39,7 @@ class SettlementRun(models.Model):
     trigger = models.CharField(_("triggered by"), max_length=10, choices=Trigger.choices)
     periods_planned = models.PositiveIntegerField(_("periods planned"), default=0)
     periods_done = models.PositiveIntegerField(_("periods done"), default=0)
+    periods_failed = models.PositiveIntegerField(_("periods failed"), default=0)
     statements_created = models.PositiveIntegerField(_("statements created"), default=0)
     transactions_settled = models.PositiveIntegerField(_("transactions settled"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)
@@ -46,6 +54,9 @@ class SettlementRun(models.Model):
     )
     started_at = models.DateTimeField(_("started at"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The last period done or failed (or the last re-dispatch): the watchdog resumes a run
+    # that has not moved for SETTLEMENT_STALL_MINUTES (``revenue.services.recovery``).
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("settlement run")
@@ -61,7 +72,19 @@ class SettlementRun(models.Model):
         """Percent of the planned periods done."""
         if not self.periods_planned:
             return 100 if self.status != self.Status.RUNNING else 0
-        return min(100, round(100 * self.periods_done / self.periods_planned))
+        return min(100, round(100 * (self.periods_done + self.periods_failed) / self.periods_planned))
+
+    @property
+    def error_messages(self) -> list[str]:
+        """Each failed period in one line (the errors of runs before per-period entries are text)."""
+        return [
+            error
+            if isinstance(error, str)
+            else f"{error['partner']} / {error['scenario']} {error['period_start']}–{error['period_end']}: "
+            f"{error['error']}"
+            + (f" (+{error['skipped']} later periods not settled)" if error["skipped"] else "")
+            for error in self.errors
+        ]
 
 
 class Statement(models.Model):

@@ -16,7 +16,14 @@ from .disputes import (
     dispute_reject,
 )
 from .ledger import RecordResult, customer_reference, partner_catalog, transactions_record
-from .settlement import settlement_plan, settlement_run_fail, settlement_start, statement_generate
+from .settlement import (
+    settlement_period_settle,
+    settlement_plan,
+    settlement_run_fail,
+    settlement_run_resume,
+    settlement_start,
+    statement_generate,
+)
 from .statements import statement_approve, statement_pay, statement_prepare
 
 __all__ = [
@@ -33,8 +40,10 @@ __all__ = [
     "dispute_raise",
     "dispute_reject",
     "partner_catalog",
+    "settlement_period_settle",
     "settlement_plan",
     "settlement_run_fail",
+    "settlement_run_resume",
     "settlement_start",
     "statement_approve",
     "statement_generate",

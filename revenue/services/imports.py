@@ -1,16 +1,21 @@
 """Staff imports of partner transaction files (CSV or XLSX): streamed row by row, every row
 checked, row-level errors reported, and nothing written unless every row is valid. The rows go
 in through the same database-decided idempotency as the API (``ledger_store``) in batches, in
-one transaction: a file imported twice creates nothing the second time."""
+one transaction: a file imported twice creates nothing the second time.
+
+A job always ends, ``succeeded`` or ``failed`` with its reason: every bad value is a row error,
+anything unexpected fails the job with what happened, and a job whose worker died (no
+heartbeat for ``IMPORT_STALL_MINUTES``) is ended by the watchdog (``recovery``)."""
 
 from __future__ import annotations
 
 import csv
 import io
 import logging
+import re
 from collections.abc import Iterator
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from datetime import UTC, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,6 +25,7 @@ from django.utils.translation import gettext as _
 
 from ..exceptions import RevenueError, TransactionInvalid
 from ..models import Transaction, TransactionImport
+from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import require
 from .ledger import ledger_row, ledger_store, partner_catalog
 
@@ -31,6 +37,11 @@ MAX_ERRORS = 200
 PROGRESS_EVERY = 5000
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 KINDS = frozenset(Transaction.Kind.values)
+# Money as plain ASCII digits with at most two decimals: no sign, exponent, separators or
+# other scripts' digits (``Decimal`` would take "1e30", "1_000" and "١٠٠").
+AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?", re.ASCII)
+# Nothing before this was ever reported through the portal; earlier years (year 1 …) are typos.
+EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
 
 
 def _rows(job: TransactionImport) -> Iterator[list[str]]:
@@ -61,21 +72,28 @@ def _parse(values: dict[str, str]) -> dict:
     item["kind"] = values["kind"].strip().lower()
     if item["kind"] not in KINDS:
         raise TransactionInvalid(_("Use sale or refund."), field="kind")
-    try:
-        amount = Decimal(values["amount"].strip())
-    except InvalidOperation:
-        raise TransactionInvalid(_("Give an amount like 1234.50."), field="amount") from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise TransactionInvalid(_("Give a positive amount with at most two decimals."), field="amount")
+    raw_amount = values["amount"].strip()
+    if not AMOUNT.fullmatch(raw_amount):
+        raise TransactionInvalid(_("Give an amount like 1234.50."), field="amount")
+    amount = Decimal(raw_amount)
+    if not Decimal("0.01") <= amount <= TRANSACTION_AMOUNT_MAX:
+        raise TransactionInvalid(
+            _("The amount must be from 0.01 to %(limit)s.") % {"limit": f"{TRANSACTION_AMOUNT_MAX:,.2f}"},
+            field="amount",
+        )
     item["amount"] = amount
     item["currency"] = (values.get("currency") or "").strip().upper() or "CNY"
     try:
         occurred = datetime.fromisoformat(values["occurred_at"].strip())
-    except ValueError:
+        occurred = occurred if occurred.tzinfo else occurred.replace(tzinfo=SHANGHAI)
+        occurred.astimezone(UTC)  # a time near year 1 or 9999 does not fit once moved to UTC
+    except (ValueError, OverflowError):
         raise TransactionInvalid(
             _("Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."), field="occurred_at"
         ) from None
-    item["occurred_at"] = occurred if occurred.tzinfo else occurred.replace(tzinfo=SHANGHAI)
+    if occurred < EARLIEST:
+        raise TransactionInvalid(_("Give a time from 2000-01-01 on."), field="occurred_at")
+    item["occurred_at"] = occurred
     if values.get("refund_of", "").strip():
         item["refund_of"] = values["refund_of"].strip()
     if values.get("customer_id"):
@@ -94,77 +112,92 @@ def transaction_import_create(*, partner, file, by) -> TransactionImport:
 
 
 def transaction_import_run(*, import_id: int) -> TransactionImport:
-    """Check every row, then write them all (or none). Progress and errors land on the job."""
+    """Check every row, then write them all (or none). Progress and errors land on the job,
+    and the job always ends: ``succeeded``, or ``failed`` with the reason."""
     job = TransactionImport.objects.select_related("partner").get(pk=import_id)
     if job.status in (TransactionImport.Status.SUCCEEDED, TransactionImport.Status.FAILED):
         return job
-    TransactionImport.objects.filter(pk=job.pk).update(status=TransactionImport.Status.RUNNING)
+    TransactionImport.objects.filter(pk=job.pk).update(
+        status=TransactionImport.Status.RUNNING, heartbeat_at=timezone.now()
+    )
+    try:
+        return _import(job)
+    except RevenueError as exc:
+        return _finish(job, failed=True, errors=[{"row": 1, "field": "", "message": exc.message}], total=0)
+    except Exception as exc:  # the job ends with the reason, whatever happened
+        logger.exception("transaction import %s stopped", job.pk)
+        message = _("The import stopped on an unexpected error (%(error)s); nothing was written.") % {
+            "error": exc.__class__.__name__
+        }
+        return _finish(job, failed=True, errors=[{"row": 0, "field": "", "message": message}], total=0)
+
+
+def _import(job: TransactionImport) -> TransactionImport:
     errors: list[dict] = []
     rows: list[tuple] = []
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
     now = timezone.now()
     ops = connection.ops
-    try:
-        reader = _rows(job)
-        header = [h.strip().lower() for h in next(reader, [])]
-        missing = [c for c in COLUMNS if c not in header]
-        if missing:
-            raise RevenueError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
-        index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
-        for number, raw in enumerate(reader, start=2):
-            if not any(cell.strip() for cell in raw):
-                continue
-            if len(rows) + len(errors) >= settings.REVENUE_IMPORT_MAX_ROWS:
-                raise RevenueError(
-                    _("The file has more than %(n)d rows.") % {"n": settings.REVENUE_IMPORT_MAX_ROWS}
+    reader = _rows(job)
+    header = [h.strip().lower() for h in next(reader, [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise RevenueError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+    index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
+    for number, raw in enumerate(reader, start=2):
+        if not any(cell.strip() for cell in raw):
+            continue
+        if len(rows) + len(errors) >= settings.REVENUE_IMPORT_MAX_ROWS:
+            raise RevenueError(
+                _("The file has more than %(n)d rows.") % {"n": settings.REVENUE_IMPORT_MAX_ROWS}
+            )
+        values = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
+        try:
+            row = ledger_row(
+                job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT, ops
+            )
+        except TransactionInvalid as exc:
+            if len(errors) < MAX_ERRORS:
+                errors.append(
+                    {"row": number, "field": (exc.field or "").rsplit(".", 1)[-1], "message": exc.message}
                 )
-            values = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
-            try:
-                row = ledger_row(
-                    job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT, ops
+            else:
+                errors.append({"row": number, "field": "", "message": ""})
+            continue
+        if row[1] in seen:
+            if len(errors) < MAX_ERRORS:
+                errors.append(
+                    {
+                        "row": number,
+                        "field": "external_id",
+                        "message": _("Repeats row %(row)d.") % {"row": seen[row[1]]},
+                    }
                 )
-            except TransactionInvalid as exc:
-                if len(errors) < MAX_ERRORS:
-                    errors.append(
-                        {"row": number, "field": (exc.field or "").rsplit(".", 1)[-1], "message": exc.message}
-                    )
-                else:
-                    errors.append({"row": number, "field": "", "message": ""})
-                continue
-            if row[1] in seen:
-                if len(errors) < MAX_ERRORS:
-                    errors.append(
-                        {
-                            "row": number,
-                            "field": "external_id",
-                            "message": _("Repeats row %(row)d.") % {"row": seen[row[1]]},
-                        }
-                    )
-                continue
-            seen[row[1]] = number
-            rows.append(row)
-            if number % PROGRESS_EVERY == 0:
-                TransactionImport.objects.filter(pk=job.pk).update(rows_done=number - 1)
-        if errors:
-            return _finish(job, failed=True, errors=errors, total=len(rows) + len(errors))
-        with transaction.atomic():
-            created, _existing, conflicts = ledger_store(rows, partner_id=job.partner_id)
-            if conflicts:
-                transaction.set_rollback(True)
+            continue
+        seen[row[1]] = number
+        rows.append(row)
+        if number % PROGRESS_EVERY == 0:
+            TransactionImport.objects.filter(pk=job.pk).update(
+                rows_done=number - 1, heartbeat_at=timezone.now()
+            )
+    if errors:
+        return _finish(job, failed=True, errors=errors, total=len(rows) + len(errors))
+    with transaction.atomic():
+        created, _existing, conflicts = ledger_store(rows, partner_id=job.partner_id)
         if conflicts:
-            conflict_errors = [
-                {
-                    "row": seen[e],
-                    "field": "external_id",
-                    "message": _("Already stored with different content."),
-                }
-                for e in conflicts[:MAX_ERRORS]
-            ]
-            return _finish(job, failed=True, errors=conflict_errors, total=len(rows))
-        return _finish(job, failed=False, errors=[], total=len(rows), created=len(created))
-    except RevenueError as exc:
-        return _finish(job, failed=True, errors=[{"row": 1, "field": "", "message": exc.message}], total=0)
+            transaction.set_rollback(True)
+    if conflicts:
+        conflict_errors = [
+            {
+                "row": seen[e],
+                "field": "external_id",
+                "message": _("Already stored with different content."),
+            }
+            for e in conflicts[:MAX_ERRORS]
+        ]
+        return _finish(job, failed=True, errors=conflict_errors, total=len(rows))
+    return _finish(job, failed=False, errors=[], total=len(rows), created=len(created))
 
 
 def _finish(job: TransactionImport, *, failed: bool, errors: list[dict], total: int, created: int = 0):
@@ -179,6 +212,8 @@ def _finish(job: TransactionImport, *, failed: bool, errors: list[dict], total: 
     job.created = created
     job.duplicates = 0 if failed else total - created
     job.finished_at = timezone.now()
-    job.save()
+    job.save(
+        update_fields=["status", "errors", "rows_total", "rows_done", "created", "duplicates", "finished_at"]
+    )
     logger.info("transaction import %s: %s, %d rows, %d created", job.pk, job.status, total, created)
     return job

@@ -27,7 +27,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -114,13 +114,44 @@ def settlement_start(
     if dispatch:
         _dispatch(run.pk, plan)
     else:
+        # In this process, in plan order; a period that fails is recorded and the other
+        # partners go on (``settlement_period_settle`` never raises for a period's failure).
         for group in plan:
             for period in group:
-                statement_generate(
-                    agreement_id=period.agreement_id, period=Period(period.start, period.end), run_id=run.pk
+                settlement_period_settle(
+                    run_id=run.pk, agreement_id=period.agreement_id, period=Period(period.start, period.end)
                 )
     run.refresh_from_db()
     return run
+
+
+def settlement_run_resume(*, run_id: int) -> int:
+    """Dispatch again what a stalled run has not settled (its worker died, its messages are
+    with the broker until the visibility timeout): the periods ``settlement_plan`` still finds
+    through the run's date, less the partner scenarios that already failed in this run. Safe:
+    a statement is generated once, so a period still in flight, or a lost task the broker
+    delivers again later, returns the existing statement and is not counted twice. The run's
+    plan becomes what it has done and failed plus what is dispatched now. Returns the number
+    of periods dispatched; a run with none left ends."""
+    run = SettlementRun.objects.get(pk=run_id)
+    failed = _failed_chains(run.errors)
+    plan = [
+        group
+        for group in settlement_plan(through=run.through)
+        if (group[0].partner_id, group[0].scenario_code) not in failed
+    ]
+    remaining = sum(len(group) for group in plan)
+    moved = SettlementRun.objects.filter(pk=run_id, status=SettlementRun.Status.RUNNING).update(
+        periods_planned=F("periods_done") + F("periods_failed") + remaining, progress_at=timezone.now()
+    )
+    if not moved:
+        return 0
+    logger.warning("settlement run %s stalled: %d periods dispatched again", run_id, remaining)
+    if remaining:
+        _dispatch(run_id, plan)
+    else:
+        _finish(run_id, only_when_done=True)
+    return remaining
 
 
 def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
@@ -546,22 +577,92 @@ def _progress(run_id: int, *, created: bool, transactions: int) -> None:
         periods_done=F("periods_done") + 1,
         statements_created=F("statements_created") + (1 if created else 0),
         transactions_settled=F("transactions_settled") + transactions,
+        progress_at=timezone.now(),
     )
     _finish(run_id, only_when_done=True)
 
 
 def _finish(run_id: int, *, only_when_done: bool = False) -> None:
+    """End the run once every planned period is done or failed: ``succeeded`` when none
+    failed, ``failed`` when none settled, ``partial`` otherwise."""
     runs = SettlementRun.objects.filter(pk=run_id, status=SettlementRun.Status.RUNNING)
     if only_when_done:
-        runs = runs.filter(periods_done__gte=F("periods_planned"))
-    runs.update(status=SettlementRun.Status.SUCCEEDED, finished_at=timezone.now())
+        runs = runs.filter(periods_planned__lte=F("periods_done") + F("periods_failed"))
+    runs.update(
+        status=Case(
+            When(periods_failed=0, then=Value(SettlementRun.Status.SUCCEEDED)),
+            When(periods_done=0, then=Value(SettlementRun.Status.FAILED)),
+            default=Value(SettlementRun.Status.PARTIAL),
+        ),
+        finished_at=timezone.now(),
+    )
 
 
-def settlement_run_fail(*, run_id: int, error: str) -> None:
-    """Record a period that failed; the run ends failed (the next run retries the period)."""
+def _failed_chains(errors: list) -> set[tuple[int, str]]:
+    """The partner scenarios (``(partner id, scenario code)``) with a failed period in ``errors``."""
+    return {(e["partner_id"], e["scenario"]) for e in errors if isinstance(e, dict) and "partner_id" in e}
+
+
+def settlement_period_settle(*, run_id: int, agreement_id: int, period: Period) -> Generated | None:
+    """Settle one planned period of a run: its statement, or ``None`` when it did not settle.
+    Never raises for the period's own failure, so one partner's failure never stops another's:
+    the error is recorded on the run (``settlement_run_fail``). A later period of a partner
+    scenario that failed in this run is skipped and counted, since a statement generated after
+    a missing one would leave that period's transactions in none; the next run retries both."""
+    agreement = Agreement.objects.values("partner_id", "partner__slug", "scenario_code").get(pk=agreement_id)
+    chain = (agreement["partner_id"], agreement["scenario_code"])
+    errors = SettlementRun.objects.values_list("errors", flat=True).get(pk=run_id)
+    if chain in _failed_chains(errors):
+        _skip(run_id=run_id, chain=chain)
+        return None
+    try:
+        return statement_generate(agreement_id=agreement_id, period=period, run_id=run_id)
+    except Exception as exc:  # any failure of one period is recorded, the run goes on
+        logger.exception("settlement run %s: agreement %s %s failed", run_id, agreement_id, period.start)
+        settlement_run_fail(
+            run_id=run_id,
+            agreement_id=agreement_id,
+            period=period,
+            error=f"{exc.__class__.__name__}: {exc}",
+        )
+        return None
+
+
+def settlement_run_fail(*, run_id: int, agreement_id: int, period: Period, error: str) -> None:
+    """Record a period that failed, with its error; the run goes on with the other partner
+    scenarios and ends ``partial`` or ``failed`` (the next run retries the period)."""
+    agreement = Agreement.objects.values("partner_id", "partner__slug", "scenario_code").get(pk=agreement_id)
     with transaction.atomic():
         run = SettlementRun.objects.select_for_update().get(pk=run_id)
-        run.errors = [*run.errors, error[:500]]
-        run.status = SettlementRun.Status.FAILED
-        run.finished_at = timezone.now()
-        run.save(update_fields=["errors", "status", "finished_at"])
+        run.errors = [
+            *run.errors,
+            {
+                "partner_id": agreement["partner_id"],
+                "partner": agreement["partner__slug"],
+                "scenario": agreement["scenario_code"],
+                "agreement": agreement_id,
+                "period_start": period.start.isoformat(),
+                "period_end": period.end.isoformat(),
+                "error": error[:500],
+                "skipped": 0,
+            },
+        ]
+        run.periods_failed += 1
+        run.progress_at = timezone.now()
+        run.save(update_fields=["errors", "periods_failed", "progress_at"])
+    _finish(run_id, only_when_done=True)
+
+
+def _skip(*, run_id: int, chain: tuple[int, str]) -> None:
+    with transaction.atomic():
+        run = SettlementRun.objects.select_for_update().get(pk=run_id)
+        run.errors = [
+            {**e, "skipped": e["skipped"] + 1}
+            if isinstance(e, dict) and (e.get("partner_id"), e.get("scenario")) == chain
+            else e
+            for e in run.errors
+        ]
+        run.periods_failed += 1
+        run.progress_at = timezone.now()
+        run.save(update_fields=["errors", "periods_failed", "progress_at"])
+    _finish(run_id, only_when_done=True)

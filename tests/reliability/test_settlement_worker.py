@@ -1,6 +1,6 @@
 """Settlement through real Celery worker processes on the real broker: end to end, and a worker
-killed with SIGKILL mid-run, then a rerun, leaving exactly the statements of an uninterrupted
-run."""
+killed with SIGKILL mid-run, then a rerun or the watchdog on a second worker, leaving exactly the
+statements of an uninterrupted run."""
 
 from __future__ import annotations
 
@@ -129,3 +129,45 @@ def test_a_worker_killed_mid_settlement_then_rerun_leaves_identical_statements(d
     assert actual_statements(daily) == expected_statements()
     assert Statement.objects.count() == DAYS
     assert not with_statement(Transaction.objects.all()).filter(statement_id__isnull=True).exists()
+
+
+def test_a_worker_killed_mid_settlement_is_recovered_by_the_watchdog_within_minutes(daily, monkeypatch):
+    """SIGKILL leaves the run at 2/6 with its task unacknowledged, which the broker would give
+    back only after its visibility timeout (kombu's default: an hour). The watchdog on a second
+    worker dispatches the unsettled periods again and the run finishes, with the statements of
+    an uninterrupted run, in seconds."""
+    through = FIRST + timedelta(days=DAYS - 1)
+    queue = f"settle-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("REVENUE_SETTLEMENT_QUEUE", queue)
+    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "5")
+    with running_worker(queues=[queue]) as worker:
+        settle_on(queue, through)
+        wait_for(lambda: last_run() is not None and last_run().periods_done >= 2)
+        kill_hard(worker["process"])
+    killed_at = time.monotonic()
+
+    killed = last_run()
+    assert killed.status == "running"
+    assert 2 <= killed.periods_done < DAYS
+
+    # The second worker sees no progress for 0 minutes as a stall: the watchdog acts at once.
+    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "0")
+    monkeypatch.setenv("SETTLEMENT_STALL_MINUTES", "0")
+    with running_worker(queues=[queue]):
+        client_app().send_task("revenue.tasks.settlement_watchdog", queue=queue)
+        wait_for(lambda: last_run().status != "running", timeout=120)
+    recovered_in = time.monotonic() - killed_at
+
+    run = last_run()
+    assert run.pk == killed.pk
+    assert (run.status, run.periods_planned, run.periods_done, run.periods_failed) == (
+        "succeeded",
+        DAYS,
+        DAYS,
+        0,
+    )
+    assert run.statements_created == DAYS
+    assert actual_statements(daily) == expected_statements()
+    assert Statement.objects.count() == DAYS
+    assert not with_statement(Transaction.objects.all()).filter(statement_id__isnull=True).exists()
+    assert recovered_in < 120, f"recovered in {recovered_in:.0f} s"

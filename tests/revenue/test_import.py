@@ -7,7 +7,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from revenue.models import Transaction, TransactionImport
-from revenue.services.imports import transaction_import_create
+from revenue.services.imports import transaction_import_create, transaction_import_run
 
 pytestmark = pytest.mark.django_db
 
@@ -112,3 +112,69 @@ def test_a_file_without_the_columns_is_refused(maker, partner, joined, django_ca
 
     assert job.status == TransactionImport.Status.FAILED
     assert "Missing columns" in job.errors[0]["message"]
+
+
+BAD_VALUES = [
+    ("amount", "1e30", "Give an amount like 1234.50."),
+    ("amount", "100000000000000.00", "The amount must be from 0.01 to 100,000,000.00."),
+    ("amount", "1000000000000.00", "The amount must be from 0.01 to 100,000,000.00."),
+    ("amount", "0.00", "The amount must be from 0.01 to 100,000,000.00."),
+    ("amount", "NaN", "Give an amount like 1234.50."),
+    ("amount", "1_000.00", "Give an amount like 1234.50."),
+    ("amount", "١٠٠.٠٠", "Give an amount like 1234.50."),
+    ("amount", "12.345", "Give an amount like 1234.50."),
+    ("amount", "💥", "Give an amount like 1234.50."),
+    ("occurred_at", "0001-01-01T00:00:00+08:00", "Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."),
+    ("occurred_at", "0001-01-01 00:00:00", "Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."),
+    ("occurred_at", "0001-01-01T00:00:00Z", "Give a time from 2000-01-01 on."),
+    ("occurred_at", "9999-12-31T23:59:59-12:00", "Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."),
+    ("occurred_at", "yesterday", "Give a time in ISO 8601, e.g. 2026-01-15T10:00:00+08:00."),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), BAD_VALUES, ids=[v for _f, v, _m in BAD_VALUES])
+def test_every_bad_value_is_a_row_error_and_the_job_ends(
+    maker, partner, joined, django_capture_on_commit_callbacks, field, value, message
+):
+    values = {"amount": "100.00", "occurred_at": "2026-01-15T10:00:00+08:00", field: value}
+    content = csv_file([
+        "a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,",
+        f"a-2,travel-finance,trip-installment,sale,{values['amount']},CNY,{values['occurred_at']},",
+    ])  # fmt: skip
+
+    job = upload(
+        maker, partner, content, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
+
+    assert job.status == "failed"
+    assert job.finished_at is not None
+    assert job.errors == [{"row": 3, "field": field, "message": message}]
+    assert Transaction.objects.count() == 0
+
+
+def test_an_unexpected_failure_ends_the_job_failed_with_the_reason(
+    maker, partner, joined, django_capture_on_commit_callbacks, settings
+):
+    content = csv_file(["a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,"])
+    with django_capture_on_commit_callbacks(execute=False):
+        job = transaction_import_create(partner=partner, file=SimpleUploadedFile("t.csv", content), by=maker)
+    # The stored file is gone before the worker reads it.
+    job.file.storage.delete(job.file.name)
+
+    job = transaction_import_run(import_id=job.pk)
+
+    assert job.status == "failed"
+    assert job.finished_at is not None
+    assert "The import stopped on an unexpected error (FileNotFoundError)" in job.errors[0]["message"]
+    assert TransactionImport.objects.get(pk=job.pk).status == "failed"
+
+
+def test_a_running_import_keeps_a_heartbeat(maker, partner, joined, django_capture_on_commit_callbacks):
+    content = csv_file(["a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,"])
+
+    job = upload(
+        maker, partner, content, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks
+    )
+
+    assert job.heartbeat_at is not None
+    assert job.heartbeat_at <= job.finished_at

@@ -45,6 +45,8 @@ class Command(BaseCommand):
             f"{run.periods_done}/{run.periods_planned} periods, {run.statements_created} statements, "
             f"{run.transactions_settled} transactions"
         )
-        if run.status == SettlementRun.Status.FAILED:
-            raise CommandError(summary + "; errors: " + "; ".join(run.errors))
+        if run.status in (SettlementRun.Status.FAILED, SettlementRun.Status.PARTIAL):
+            raise CommandError(
+                f"{summary}, {run.periods_failed} periods failed; errors: " + "; ".join(run.error_messages)
+            )
         self.stdout.write(summary)
