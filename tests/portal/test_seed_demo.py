@@ -36,7 +36,9 @@ def test_seed_demo_creates_staff_logins_and_groups(settings, client):
     assert set(Group.objects.values_list("name", flat=True)) >= {
         "Partner managers", "Product managers", "Finance makers", "Finance checkers", "Auditors",
     }  # fmt: skip
-    assert client.login(email="admin@demo.local", password="another-pass-77")
+    response = client.post("/accounts/login/", {"login": "admin@demo.local", "password": "another-pass-77"})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
     assert "admin@demo.local" in out.getvalue()
 
 
