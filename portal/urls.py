@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/password_change/", accounts.admin_password_change, name="admin_password_change_redirect"),
     path("admin/", admin.site.urls),
     path("staff/", include("portal.console.urls")),
+    path("accounts/enrol/<str:token>/", accounts.staff_enrolment, name="staff_enrolment"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),
     path("portal/", include("portal.views.urls")),

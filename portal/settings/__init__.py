@@ -460,6 +460,11 @@ WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
 # Partner portal: accounts and two-factor authentication (allauth)
 # Staff need an authenticator app (TOTP) and must pass it at login to reach the admin.
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+if PRODUCTION and not STAFF_MFA_REQUIRED:
+    raise ImproperlyConfigured("STAFF_MFA_REQUIRED cannot be switched off in production")
+# Staff set up their authenticator only through a one-time enrolment link (portal.enrolment),
+# valid this many hours; the password alone never shows them a TOTP secret.
+STAFF_ENROLMENT_LINK_HOURS = env.int("STAFF_ENROLMENT_LINK_HOURS", default=72)
 # allauth's rate limits count in the default cache (Redis in production, so every web worker
 # shares them): "<count>/<period><unit>" per IP, per key (e-mail) or per user.
 ACCOUNT_RATE_LIMITS = {
