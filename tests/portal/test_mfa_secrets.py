@@ -79,6 +79,7 @@ def test_staff_cannot_remove_their_authenticator_app(client):
     staff, secret = staff_with_totp()
     client.post("/accounts/login/", {"login": staff.email, "password": "a-Long-pass-2026!"})
     client.post("/accounts/2fa/authenticate/", {"code": totp_code(secret)})
+    client.post("/accounts/reauthenticate/", {"password": "a-Long-pass-2026!"})
 
     client.post("/accounts/2fa/totp/deactivate/", {})
 
