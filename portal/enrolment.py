@@ -96,6 +96,8 @@ def staff_enrolment_issue(*, user: User, issued_by: User | None = None) -> str:
     """A new enrolment link for ``user`` (the absolute URL); the last one stops working. The
     account's address becomes its verified primary address for allauth: it is the one an
     administrator gave, staff cannot change it themselves, and the link goes there."""
+    if not (user.is_staff and user.is_active):
+        raise EnrolmentWrongAccount(_("Only active staff accounts enrol through a link."))
     nonce = secrets.token_urlsafe(24)
     now = timezone.now()
     StaffEnrolment.objects.update_or_create(

@@ -6,9 +6,11 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -20,6 +22,10 @@ from ..domain import DomainError
 def admin_login(request: HttpRequest) -> HttpResponseRedirect:
     """``/admin/login/``: the portal's login (allauth, with its limits and the second factor),
     keeping where the admin was going. allauth checks that ``next`` stays on this site."""
+    user = request.user
+    if user.is_authenticated and not (user.is_active and user.is_staff):
+        # Logged in but not staff: the login would send back to the admin, and round again.
+        raise PermissionDenied(_("The staff console is for bank staff only."))
     target = request.GET.get("next") or reverse("admin:index")
     return HttpResponseRedirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
 

@@ -68,6 +68,12 @@ def test_the_admin_login_form_never_checks_a_password(client):
     assert not logged_in(client)
 
 
+def test_a_logged_in_partner_user_is_refused_the_admin_without_a_redirect_loop(client):
+    client.force_login(UserFactory(email="alice@acme.test"))
+
+    assert client.get("/admin/", follow=True).status_code == 403
+
+
 def test_the_admin_password_change_form_sends_to_allauths(client):
     client.force_login(staff())
 
