@@ -69,6 +69,34 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class StaffEnrolment(models.Model):
+    """The two-factor enrolment link of a staff member (``portal.enrolment``): one per user, a
+    new link replaces the last, and a link works once. Only a hash of its nonce is kept."""
+
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, related_name="staff_enrolment", verbose_name=_("staff member")
+    )
+    nonce_hash = models.CharField(_("nonce hash"), max_length=64, editable=False)
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    issued_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+
+    class Meta:
+        verbose_name = _("staff two-factor enrolment")
+        verbose_name_plural = _("staff two-factor enrolments")
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
 # --------------------------------------------------------------------------------------
 # Staff console: analytics roll-ups and risk signals
 # --------------------------------------------------------------------------------------

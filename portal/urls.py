@@ -4,14 +4,19 @@ from django.urls import include, path
 
 from . import views
 from .api import v1 as api_v1
+from .views import accounts
 
 urlpatterns = [
     # The open API first: it is the hot path.
     path("api/v1/", api_v1),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Staff have one login, allauth's: the admin's own password forms are never served.
+    path("admin/login/", accounts.admin_login, name="admin_login_redirect"),
+    path("admin/password_change/", accounts.admin_password_change, name="admin_password_change_redirect"),
     path("admin/", admin.site.urls),
     path("staff/", include("portal.console.urls")),
+    path("accounts/enrol/<str:token>/", accounts.staff_enrolment, name="staff_enrolment"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),
     path("portal/", include("portal.views.urls")),

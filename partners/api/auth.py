@@ -17,6 +17,7 @@ import time
 from functools import cached_property
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +30,8 @@ from ..models import Partner, PartnerAPIKey, PartnerDocument
 from ..selectors import partner_document_gaps
 from ..services.keys import api_key_cache_key, api_key_touch
 from .clock import business_day
-from .counters import shared_cache
+from .counters import bump, shared_cache
+from .throttling import Throttled
 
 KEYWORD = "Api-Key"
 # How long a verification record lives in the cache. It is dropped on every change anyway: in
@@ -204,6 +206,27 @@ def partner_record(partner_id: int) -> PartnerRecord:
     return record
 
 
+def _failed(request, refusal: exceptions.APIException) -> exceptions.APIException:
+    """Count a refused credential against the client's address: past
+    ``API_AUTH_FAILURE_LIMIT`` failures in its window the answer is 429 with ``Retry-After``
+    instead, until the window ends. A fixed window in the shared counters (one Redis round
+    trip, on the failure path only): a valid key never pays for it, and is never refused by
+    it, so a partner's worker holding an old key cannot lock out its good ones (keys are
+    unguessable; the limit stops scanners, it does not guard a guessable secret)."""
+    calls, seconds = settings.API_AUTH_FAILURE_LIMIT
+    now = time.time()
+    window = int(now // seconds)
+    address = request.META.get("REMOTE_ADDR") or "unknown"
+    (failures,) = bump([(f"partners:authfail:{address}:{window}", seconds + 1)])
+    if failures > calls:
+        return Throttled(
+            (window + 1) * seconds - now,
+            _("Too many failed authentications from your address: at most %(calls)d per %(seconds)d seconds.")
+            % {"calls": calls, "seconds": seconds},
+        )
+    return refusal
+
+
 class PartnerKeyAuthentication(BaseAuthentication):
     """DRF authentication class of the open API (see the module docstring)."""
 
@@ -216,6 +239,13 @@ class PartnerKeyAuthentication(BaseAuthentication):
             raise exceptions.NotAuthenticated(
                 _("Authenticate with the header “Authorization: Api-Key <key>”.")
             )
+        try:
+            record = self._verified_key(header)
+        except exceptions.AuthenticationFailed as refusal:
+            raise _failed(request, refusal) from None
+        return self._client(request, record)
+
+    def _verified_key(self, header: str) -> KeyRecord:
         keyword, _sep, key = header.partition(" ")
         key = key.strip()
         if keyword.lower() != KEYWORD.lower() or not key or len(key) > MAX_KEY_LENGTH + 8:
@@ -229,7 +259,10 @@ class PartnerKeyAuthentication(BaseAuthentication):
         now = time.time()
         if record.expires_at <= now:
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
+        return record
 
+    def _client(self, request, record: KeyRecord):
+        now = time.time()
         partner = partner_record(record.partner_id)
         if partner.status != Partner.Status.ACTIVE:
             raise exceptions.PermissionDenied(

@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "axes",
     # ours
     "portal",
     "partners",
@@ -97,6 +98,8 @@ MIDDLEWARE = [
     # Staff reach /admin/ only after a second factor (TOTP) at login.
     "portal.middleware.StaffMFARequiredMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Failed-login lockouts (django-axes) answer its lockout page; see "Users and authentication".
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -167,6 +170,8 @@ else:
 # --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "portal.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses every password, right or wrong, of a locked-out account or address.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
@@ -190,6 +195,25 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Finance+N] "
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Finance+N Portal"
+# TOTP secrets and recovery-code seeds are encrypted at rest (portal.mfa).
+MFA_ADAPTER = "portal.mfa.MFAAdapter"
+
+# Failed logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one account (e-mail) or
+# from one client address, every password for it, right or wrong, is refused for
+# LOGIN_LOCKOUT_MINUTES (each failure meanwhile starts the cool-off again). Counted in Redis
+# when there is one, else in the database, so every web process shares them. allauth's own
+# limits (ACCOUNT_RATE_LIMITS) apply on top. Unlock early: ``manage.py axes_reset_username``.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own, not the pair
+AXES_HANDLER = (
+    "axes.handlers.cache.AxesCacheHandler" if REDIS_URL else "axes.handlers.database.AxesDatabaseHandler"
+)
+AXES_USERNAME_CALLABLE = "portal.login_guard.login_name"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_DISABLE_ACCESS_LOG = True  # failures only; successful logins are not logged per row
+AXES_RESET_ON_SUCCESS = False  # a right password between guesses does not wipe the count
+AXES_VERBOSE = False
 
 # --------------------------------------------------------------------------------------
 # Internationalisation
@@ -433,6 +457,12 @@ API_RATE_SUSTAINED = (
     env.int("API_RATE_SUSTAINED_CALLS", default=20000),
     env.int("API_RATE_SUSTAINED_SECONDS", default=3600),
 )
+# (failures, seconds) per client address: refused API keys (unknown, wrong, revoked, expired,
+# malformed) past this many in a fixed window answer 429 with Retry-After until it ends.
+API_AUTH_FAILURE_LIMIT = (
+    env.int("API_AUTH_FAILURE_LIMIT", default=30),
+    env.int("API_AUTH_FAILURE_WINDOW_SECONDS", default=300),
+)
 # Calls per calendar month (Asia/Shanghai) per partner tier; None: no quota.
 API_MONTHLY_QUOTA: dict[str, int | None] = {
     "standard": env.int("API_QUOTA_STANDARD", default=1_000_000),
@@ -464,6 +494,11 @@ WEBHOOK_ALLOW_LOOPBACK = False
 # Partner portal: accounts and two-factor authentication (allauth)
 # Staff need an authenticator app (TOTP) and must pass it at login to reach the admin.
 STAFF_MFA_REQUIRED = env.bool("STAFF_MFA_REQUIRED", default=True)
+if PRODUCTION and not STAFF_MFA_REQUIRED:
+    raise ImproperlyConfigured("STAFF_MFA_REQUIRED cannot be switched off in production")
+# Staff set up their authenticator only through a one-time enrolment link (portal.enrolment),
+# valid this many hours; the password alone never shows them a TOTP secret.
+STAFF_ENROLMENT_LINK_HOURS = env.int("STAFF_ENROLMENT_LINK_HOURS", default=72)
 # allauth's rate limits count in the default cache (Redis in production, so every web worker
 # shares them): "<count>/<period><unit>" per IP, per key (e-mail) or per user.
 ACCOUNT_RATE_LIMITS = {

@@ -1,5 +1,6 @@
-"""Helpers of the browser journeys: staff with a TOTP authenticator, codes computed with the
-same algorithm as allauth (RFC 6238), logging in through the real pages."""
+"""Helpers of the browser journeys: staff with a TOTP authenticator (made directly, or enrolled
+through the enrolment link in the browser), codes computed with the same algorithm as allauth
+(RFC 6238), logging in through the real pages."""
 
 from __future__ import annotations
 
@@ -23,6 +24,42 @@ def staff_with_totp(email: str = "reviewer@bank.test"):
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
     return user, secret
+
+
+def staff_to_enrol(email: str = "new.reviewer@bank.test"):
+    """A superuser without an authenticator and the path of their enrolment link (what the
+    e-mail sent on creation carries)."""
+    from allauth.account.models import EmailAddress
+
+    from portal.enrolment import staff_enrolment_issue
+    from tests.factories import StaffFactory
+
+    user = StaffFactory(email=email, is_superuser=True, password=PASSWORD)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    link = staff_enrolment_issue(user=user)
+    return user, "/" + link.split("/", 3)[3]
+
+
+def enrol_in_browser(page, email: str, link_path: str, password: str = PASSWORD) -> str:
+    """Enrol as a new staff member does: open the link, log in, confirm, give the password
+    again (allauth asks before adding an authenticator), read the secret the setup page shows
+    and activate the app with a code. Returns the secret."""
+    page.goto(link_path)
+    page.fill("input[name=login]", email)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation():
+        page.click("form button[type=submit]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")  # "Set up my authenticator app"
+    if "/reauthenticate/" in page.url:
+        page.fill("input[name=password]", password)
+        with page.expect_navigation():
+            page.click("main form button[type=submit]")
+    secret = page.input_value("#authenticator_secret")
+    page.fill("input[name=code]", totp_code(secret))
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    return secret
 
 
 def totp_code(secret: str) -> str:

@@ -71,12 +71,15 @@ def test_repeated_failed_logins_are_rate_limited(client):
     assert "Too many failed login attempts" in pages[-1].content.decode()
 
 
-def test_staff_without_an_authenticator_are_sent_to_set_one_up(client, mfa_rule):
+def test_staff_without_an_authenticator_are_told_to_use_their_enrolment_link(client, mfa_rule):
     client.force_login(StaffFactory(email="staff@bank.test"))
 
     response = client.get("/admin/")
 
-    assert response["Location"] == reverse("mfa_activate_totp")
+    # Not the setup page: the password alone never shows a TOTP secret (test_staff_enrolment).
+    assert response.status_code == 403
+    assert "enrolment link" in response.content.decode()
+    assert "otpauth://" not in response.content.decode()
 
 
 def test_anonymous_visitors_of_the_admin_use_the_portal_login(client, mfa_rule):

@@ -36,7 +36,9 @@ def test_seed_demo_creates_staff_logins_and_groups(settings, client):
     assert set(Group.objects.values_list("name", flat=True)) >= {
         "Partner managers", "Product managers", "Finance makers", "Finance checkers", "Auditors",
     }  # fmt: skip
-    assert client.login(email="admin@demo.local", password="another-pass-77")
+    response = client.post("/accounts/login/", {"login": "admin@demo.local", "password": "another-pass-77"})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session
     assert "admin@demo.local" in out.getvalue()
 
 
@@ -46,3 +48,22 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings):
 
     with pytest.raises(CommandError, match="--force"):
         call_command("seed_demo", stdout=StringIO())
+
+
+@pytest.mark.django_db
+def test_seed_demo_prints_each_demo_staff_members_enrolment_link(settings, client):
+    import re
+
+    from django.urls import reverse
+
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+
+    links = dict(
+        re.findall(r"^\s+(\S+@demo\.local)\s+(https?://\S+/accounts/enrol/\S+/)$", out.getvalue(), re.M)
+    )
+    assert set(links) == {"admin@demo.local", "maker@demo.local", "checker@demo.local", "auditor@demo.local"}
+    client.post("/accounts/login/", {"login": "auditor@demo.local", "password": settings.DEMO_PASSWORD})
+    path = "/" + links["auditor@demo.local"].split("/", 3)[3]
+    assert client.post(path)["Location"] == reverse("mfa_activate_totp")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+from portal.demo import DEMO_STAFF
+from portal.enrolment import staff_enrolment_issue, staff_has_authenticator
 
 # Each capability's ``demo.seed(*, password, stdout)``, in dependency order; each idempotent.
 STEPS = [
@@ -54,3 +58,24 @@ class Command(BaseCommand):
         for email, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:34} {role}")
         self.stdout.write(f"Password: {password}")
+        self._enrolment_links()
+
+    def _enrolment_links(self) -> None:
+        """Staff reach the staff console only with an authenticator app, set up through a
+        one-time link: print a fresh one for each demo staff member who has none yet."""
+        emails = [email for email, *_rest in DEMO_STAFF]
+        staff = get_user_model().objects.filter(email__in=emails, is_staff=True).order_by("email")
+        links = [
+            (user.email, staff_enrolment_issue(user=user))
+            for user in staff
+            if not staff_has_authenticator(user=user)
+        ]
+        if not links:
+            return
+        hours = settings.STAFF_ENROLMENT_LINK_HOURS
+        self.stdout.write(
+            f"Staff set up their authenticator app once, through their one-time link (valid {hours} hours; "
+            "log in, open it, scan the code; run seed_demo again for new links):"
+        )
+        for email, link in links:
+            self.stdout.write(f"  {email:34} {link}")

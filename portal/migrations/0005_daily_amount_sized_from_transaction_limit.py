@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0002_console_rollups_and_risk_signals'),
+        ('portal', '0004_staff_enrolment'),
     ]
 
     operations = [
