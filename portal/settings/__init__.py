@@ -472,3 +472,13 @@ RISK_REFUND_MIN_SALES = env.int("RISK_REFUND_MIN_SALES", default=5)
 # Night hours [start, end) in Asia/Shanghai, and how many transactions in them make a burst.
 RISK_NIGHT_HOURS = (env.int("RISK_NIGHT_START_HOUR", default=0), env.int("RISK_NIGHT_END_HOUR", default=6))
 RISK_OUT_OF_HOURS_MIN = env.int("RISK_OUT_OF_HOURS_MIN", default=10)
+
+# --------------------------------------------------------------------------------------
+# Files and headers: exports, KYB documents, Content-Security-Policy
+# --------------------------------------------------------------------------------------
+# Every CSV/XLSX goes through core.exports (formula-like text quoted, amounts numeric). The
+# import/export admin's own escaping stays off: it strips only a leading "=" and turns every
+# cell into text; core.exports.EscapedExportResource does it right.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# A control character in a partner's name gives a replacement character in XLSX, not a failure.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
