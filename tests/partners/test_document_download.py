@@ -117,3 +117,19 @@ def test_the_application_page_links_owners_to_their_documents(client, alice, acm
     page = client.get(reverse("portal:application")).content.decode()
 
     assert f'href="{_url(document)}"' in page
+
+
+def test_a_terminated_partners_owner_gets_a_404(client, alice, acme, document):
+    acme.status = "terminated"
+    acme.save(update_fields=["status"])
+    client.force_login(alice)
+
+    assert client.get(_url(document)).status_code == 404
+
+
+def test_a_suspended_partners_owner_still_downloads(client, alice, acme, document):
+    acme.status = "suspended"
+    acme.save(update_fields=["status"])
+    client.force_login(alice)
+
+    _assert_served(client.get(_url(document)), document)
