@@ -73,3 +73,31 @@ def test_the_staff_console_and_the_admin_work_under_the_policy(page, settings, s
         assert response.status == 200, url
         assert "content-security-policy" in response.headers, url
     screenshot(page, "csp-admin")
+
+
+def test_the_copy_button_of_a_new_key_works_without_inline_code(page, screenshot):
+    from tests.api.factories import verified_documents
+    from tests.e2e.helpers import log_in, portal_user
+    from tests.factories import PartnerFactory
+
+    partner = PartnerFactory(slug="csp-travel", display_name="CSP Travel")
+    verified_documents(partner)
+    owner = portal_user(partner, "owner@csp-travel.test", "owner")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    log_in(page, owner.email)
+
+    page.goto("/portal/keys/new/")
+    page.fill("input[name=name]", "Booking server")
+    page.select_option("select[name=channel]", "erp")
+    page.check("input[name=scopes][value=read]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    key = page.locator("[data-testid=new-key]").inner_text().strip()
+    button = page.locator("button[data-copy=new-key]")
+    button.click()
+
+    page.wait_for_function(
+        "() => document.querySelector('button[data-copy=new-key]').textContent === 'Copied'"
+    )
+    assert page.evaluate("navigator.clipboard.readText()") == key
+    screenshot(page, "csp-key-copied")
