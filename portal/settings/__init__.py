@@ -498,8 +498,7 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         # plus the one inline handler of import-export's export page ("Select all")
         "script-src": [SELF, NONCE, UNSAFE_HASHES, "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
-        # the one inline <style> of Django admin's change list (a list without actions)
-        "style-src": [SELF, NONCE, "'sha256-blvLUW3UscWqsXGByNOqdBboM+ShWAuugp2mC/wbafU='"],
+        "style-src": [SELF, NONCE],
         "style-src-attr": [UNSAFE_INLINE],
         "img-src": [SELF, "data:"],
         "font-src": [SELF, "data:"],
