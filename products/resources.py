@@ -37,6 +37,7 @@ class TenorsWidget(widgets.Widget):
 class ProductResource(EscapedExportResource, resources.ModelResource):
     tenor_months = fields.Field(attribute="tenor_months", column_name="tenor_months", widget=TenorsWidget())
     status = fields.Field(attribute="status", column_name="status", readonly=True)
+    money_fields = ("min_amount", "max_amount", "minimum_charge", "fixed_fee")
 
     class Meta:
         model = Product

@@ -1,5 +1,6 @@
 """The catalog export (import-export admin): staff-written text that looks like a formula comes
-out quoted; terms stay numbers (XLSX numeric cells, CSV plain numbers)."""
+out quoted; terms stay numbers (XLSX numeric cells, amounts in the money format; CSV plain
+numbers), and an exported XLSX imports back unchanged."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import openpyxl
 import pytest
 import tablib
 
+from core.exports import MONEY_FORMAT
 from tests.factories import StaffFactory
 from tests.products.factories import ProductFactory
 
@@ -58,5 +60,22 @@ def test_the_xlsx_export_keeps_text_as_text_and_terms_as_numbers(staff_client, p
 
     assert (row[header.index("name")].value, row[header.index("name")].data_type) == ("'" + NAME, "s")
     amount = row[header.index("min_amount")]
-    assert (Decimal(str(amount.value)), amount.data_type) == (product.min_amount, "n")
-    assert row[header.index("rate")].data_type == "n"
+    assert (Decimal(str(amount.value)), amount.data_type, amount.number_format) == (
+        product.min_amount,
+        "n",
+        MONEY_FORMAT,
+    )
+    rate = row[header.index("rate")]
+    assert (Decimal(str(rate.value)), rate.data_type, rate.number_format) == (product.rate, "n", "General")
+    assert sheet["A1"].font.b
+
+
+def test_an_exported_xlsx_imports_back_unchanged(staff_client, product):
+    from products.resources import ProductResource
+
+    body = _export(staff_client, "xlsx").content
+    result = ProductResource().import_data(tablib.Dataset().load(body, format="xlsx"))
+
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    assert {row.import_type for row in result.rows} == {"skip"}
