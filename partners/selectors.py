@@ -81,6 +81,27 @@ def partner_documents(*, partner: Partner) -> QuerySet[PartnerDocument]:
     return PartnerDocument.objects.filter(partner=partner).select_related("verified_by", "uploaded_by")
 
 
+# Who of a partner's team may open its KYB files (they hold the legal representative's ID):
+# the owners and admins, who also manage the application.
+DOCUMENT_READER_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.ADMIN})
+
+
+def document_for_member(*, user, document_id: int) -> PartnerDocument:
+    """A KYB document of a partner where ``user`` is an owner or admin (not a terminated one).
+    ``PartnerDocument.DoesNotExist`` for anyone else: another partner's document is not found."""
+    return (
+        PartnerDocument.objects.filter(
+            Exists(
+                Membership.objects.filter(
+                    partner=OuterRef("partner"), user=user, role__in=DOCUMENT_READER_ROLES
+                )
+            )
+        )
+        .exclude(partner__status=Partner.Status.TERMINATED)
+        .get(pk=document_id)
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Review checklist
 # --------------------------------------------------------------------------------------

@@ -1,21 +1,52 @@
-"""Pages of the partners app."""
+"""Pages of the partners app: accepting an invitation, and KYB files (the only way they are
+served: there is no public media route)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.domain import DomainError
 
 from . import services
 from .exceptions import InvitationInvalid
 from .forms import InvitationSignupForm
-from .selectors import invitation_by_token, invitation_ensure_usable
+from .models import PartnerDocument
+from .selectors import document_for_member, invitation_by_token, invitation_ensure_usable
+
+
+def document_file_response(document: PartnerDocument) -> FileResponse:
+    """A KYB file as a download: never rendered inline, never sniffed into another type, never
+    kept by a shared cache. Its content type is the one sniffed from the content at upload."""
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError) as exc:  # ValueError: no file attached
+        raise Http404 from exc
+    response = FileResponse(
+        handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@login_required
+@require_GET
+def document_download(request: HttpRequest, document_id: int) -> FileResponse:
+    """A KYB file for the owners and admins of its partner; a 404 for everyone else. Staff
+    download from the admin (behind its two-factor rule, with the view permission)."""
+    try:
+        document = document_for_member(user=request.user, document_id=document_id)
+    except PartnerDocument.DoesNotExist as exc:
+        raise Http404 from exc
+    return document_file_response(document)
 
 
 @never_cache

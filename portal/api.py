@@ -1,5 +1,7 @@
 """URL wiring of the open API v1 (DESIGN.md §4) and its schema and docs."""
 
+from csp.constants import SELF, UNSAFE_INLINE
+from csp.decorators import csp_replace, csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -20,10 +22,19 @@ v1_patterns: list = [
 # route. Anything under /api/ that is not a v1 route falls through to ``urlpatterns``.
 v1 = include((v1_patterns, "api"), namespace="v1")
 
+# Redoc needs more than the site's Content-Security-Policy: its styled-components insert <style>
+# elements before its nonce option takes effect, its search runs in a worker made from a blob,
+# and its footer shows Redocly's logo from their CDN (an image; it hides itself if refused).
+redoc = csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
+    csp_update({"worker-src": [SELF, "blob:"], "img-src": ["https://cdn.redoc.ly"]})(
+        SpectacularRedocView.as_view(url_name="api-schema")
+    )
+)
+
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("redoc/", redoc, name="api-redoc"),
     # Anything else under /api/ is a JSON 404, whatever the method.
     re_path(r"^.*$", api_not_found, name="unknown"),
 ]

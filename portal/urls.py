@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -23,8 +22,6 @@ urlpatterns = [
     path("", include("partners.urls")),
     path("", views.home, name="home"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files (KYB documents, import files) are never served from MEDIA_URL, not even with
+# DEBUG: each goes through a view that checks who is asking (partners.views.document_download,
+# the admin's download).

@@ -3,7 +3,8 @@
 A row is matched to a product by ``code``. Every row is validated with the rules the services
 apply; an import writes nothing unless every row is valid (the whole file is one transaction,
 rolled back on any error). ``status`` is exported but never imported: new products arrive as
-drafts and staff activate them through the status actions.
+drafts and staff activate them through the status actions. Exported text that a spreadsheet would read as a formula is
+quoted (``core.exports``); the import takes the quote off again.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from core.exports import EscapedExportResource
 from portal.domain import DomainError
 
 from . import services
@@ -32,9 +34,10 @@ class TenorsWidget(widgets.Widget):
         return ",".join(str(v) for v in value or [])
 
 
-class ProductResource(resources.ModelResource):
+class ProductResource(EscapedExportResource, resources.ModelResource):
     tenor_months = fields.Field(attribute="tenor_months", column_name="tenor_months", widget=TenorsWidget())
     status = fields.Field(attribute="status", column_name="status", readonly=True)
+    money_fields = ("min_amount", "max_amount", "minimum_charge", "fixed_fee")
 
     class Meta:
         model = Product

@@ -1,14 +1,17 @@
 """Files for finance: a statement as CSV or XLSX, and the transaction detail as CSV streamed
-row by row (``StreamingHttpResponse`` over a server-side cursor: memory stays flat)."""
+row by row (``StreamingHttpResponse`` over a server-side cursor: memory stays flat).
+
+Every cell goes through ``core.exports``: partners' text never becomes a live formula, amounts
+are numbers (XLSX: numeric cells in the money format)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
+
+from core.exports import csv_response, csv_streaming_response, money, xlsx_response
 
 from .models import Statement
 from .selectors import EXPORT_COLUMNS, transaction_export_rows
@@ -22,6 +25,9 @@ STATEMENT_COLUMNS = (
     "share_amount",
     "adjusts",
 )
+# The row of the column names in ``statement_rows`` (bold in XLSX).
+STATEMENT_HEADER_ROW = 3
+AMOUNT_INDEX = EXPORT_COLUMNS.index("amount")
 
 
 def statement_rows(statement: Statement) -> list[list]:
@@ -54,18 +60,18 @@ def statement_rows(statement: Statement) -> list[list]:
                 line.product.code if line.product else "",
                 line.kind,
                 line.transaction_count,
-                f"{line.gross_amount:.2f}",
-                f"{line.share_amount:.2f}",
+                money(line.gross_amount),
+                money(line.share_amount),
                 line.adjusts_id or "",
             ]
         )
     rows += [
         [],
         [_("Transactions"), statement.transaction_count],
-        [_("Gross amount"), f"{statement.gross_amount:.2f}"],
-        [_("Share"), f"{statement.share_amount:.2f}"],
-        [_("Adjustments"), f"{statement.adjustment_amount:.2f}"],
-        [_("Payable"), f"{statement.share_amount + statement.adjustment_amount:.2f}"],
+        [_("Gross amount"), money(statement.gross_amount)],
+        [_("Share"), money(statement.share_amount)],
+        [_("Adjustments"), money(statement.adjustment_amount)],
+        [_("Payable"), money(statement.share_amount + statement.adjustment_amount)],
     ]
     return rows
 
@@ -75,40 +81,23 @@ def _filename(statement: Statement, ext: str) -> str:
 
 
 def statement_csv(statement: Statement) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(statement, "csv")}"'
-    response.write("\ufeff")  # Excel opens UTF-8 (Chinese names) correctly with a BOM
-    csv.writer(response).writerows(statement_rows(statement))
-    return response
+    return csv_response(statement_rows(statement), filename=_filename(statement, "csv"))
 
 
 def statement_xlsx(statement: Statement) -> HttpResponse:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=str(statement.period_start))
-    for row in statement_rows(statement):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    book.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return xlsx_response(
+        statement_rows(statement),
+        filename=_filename(statement, "xlsx"),
+        title=str(statement.period_start),
+        header_rows=[STATEMENT_HEADER_ROW],
     )
-    response["Content-Disposition"] = f'attachment; filename="{_filename(statement, "xlsx")}"'
-    return response
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(rows: Iterable[Iterable]) -> Iterator[str]:
-    """CSV text line by line (with a BOM for Excel), for a streaming response."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
+def _transaction_cells(rows: Iterable[tuple]) -> Iterator[list]:
     for row in rows:
-        yield writer.writerow([v.isoformat() if hasattr(v, "isoformat") else v for v in row])
+        cells = list(row)
+        cells[AMOUNT_INDEX] = money(cells[AMOUNT_INDEX])
+        yield cells
 
 
 def transactions_csv(queryset, *, filename: str = "transactions.csv") -> StreamingHttpResponse:
@@ -116,8 +105,6 @@ def transactions_csv(queryset, *, filename: str = "transactions.csv") -> Streami
 
     def rows() -> Iterator[Iterable]:
         yield EXPORT_COLUMNS
-        yield from transaction_export_rows(queryset)
+        yield from _transaction_cells(transaction_export_rows(queryset))
 
-    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_streaming_response(rows(), filename=filename)

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from .. import services
 from ..models import PartnerDocument
 from ..selectors import business_today
+from ..views import document_file_response
 from .base import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
 
 
@@ -118,15 +119,9 @@ class PartnerDocumentAdmin(ServiceAddAdminMixin, HistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         document = PartnerDocument.objects.filter(pk=document_id).first()
-        if document is None or not document.file:
+        if document is None:
             raise Http404
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError as exc:
-            raise Http404 from exc
-        return FileResponse(
-            handle, as_attachment=True, filename=document.original_name, content_type=document.content_type
-        )
+        return document_file_response(document)
 
     @admin.display(description=gettext_lazy("file"))
     def download_link(self, obj: PartnerDocument):

@@ -10,6 +10,9 @@ e-mail, ``tier`` and ``risk_rating`` the codes of their choices. Rows are matche
 ``slug``: a new slug makes a draft partner, a known one updates it. ``status`` is exported but
 never imported (it moves only through the lifecycle). Every row is validated; one bad row
 and nothing is written.
+
+Exported text that a spreadsheet would read as a formula is quoted (``core.exports``); the
+import takes the quote off again.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export import fields, resources, widgets
+
+from core.exports import EscapedExportResource
 
 from ..exceptions import PartnerError
 from ..models import Industry, Partner
@@ -64,7 +69,7 @@ class _TextWidget(widgets.CharWidget):
         return str(value).strip()
 
 
-class PartnerResource(resources.ModelResource):
+class PartnerResource(EscapedExportResource, resources.ModelResource):
     industry = fields.Field(
         attribute="industry", column_name="industry", widget=_CodeWidget(Industry, field="code")
     )
@@ -100,6 +105,7 @@ class PartnerResource(resources.ModelResource):
         return super().import_data(dataset, *args, **kwargs)
 
     def before_import_row(self, row, **kwargs):
+        super().before_import_row(row, **kwargs)  # takes off the quote an export put before a formula
         if row.get("credit_code"):
             row["credit_code"] = normalise_credit_code(str(row["credit_code"]))
         if row.get("slug"):

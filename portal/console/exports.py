@@ -1,24 +1,28 @@
-"""Downloads of console figures (CSV, XLSX) through tablib, which the import/export admin
-already uses."""
+"""Downloads of console figures (CSV, XLSX) through ``core.exports``: partners' names never
+become live formulas, amounts are numbers (XLSX: numeric cells in the money format)."""
 
 from __future__ import annotations
 
-import tablib
 from django.http import HttpResponse
+
+from core.exports import csv_response, money, xlsx_response
 
 from .forms import Filters
 from .selectors.revenue import FUNNEL_HEADERS, Funnel, funnel_table
 
-FORMATS = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+FORMATS = ("csv", "xlsx")
+MONEY_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("gross", "revenue_share"))
+
+
+def _funnel_rows(funnel: Funnel) -> list[list]:
+    rows: list[list] = [list(FUNNEL_HEADERS)]
+    for row in funnel_table(funnel):
+        rows.append([money(value) if index in MONEY_COLUMNS else value for index, value in enumerate(row)])
+    return rows
 
 
 def funnel_response(funnel: Funnel, *, filters: Filters, file_format: str) -> HttpResponse:
-    data = tablib.Dataset(*funnel_table(funnel), headers=FUNNEL_HEADERS, title="funnel")
-    body = data.export(file_format)
-    response = HttpResponse(body, content_type=FORMATS[file_format])
     name = f"funnel-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.{file_format}"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    if file_format == "xlsx":
+        return xlsx_response(_funnel_rows(funnel), filename=name, title="funnel", header_rows=[0])
+    return csv_response(_funnel_rows(funnel), filename=name)

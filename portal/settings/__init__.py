@@ -13,6 +13,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF, UNSAFE_HASHES, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -541,3 +542,40 @@ RISK_REFUND_MIN_SALES = env.int("RISK_REFUND_MIN_SALES", default=5)
 # Night hours [start, end) in Asia/Shanghai, and how many transactions in them make a burst.
 RISK_NIGHT_HOURS = (env.int("RISK_NIGHT_START_HOUR", default=0), env.int("RISK_NIGHT_END_HOUR", default=6))
 RISK_OUT_OF_HOURS_MIN = env.int("RISK_OUT_OF_HOURS_MIN", default=10)
+
+# --------------------------------------------------------------------------------------
+# Files and headers: exports, KYB documents, Content-Security-Policy
+# --------------------------------------------------------------------------------------
+# Every CSV/XLSX goes through core.exports (formula-like text quoted, amounts numeric). The
+# import/export admin's own escaping stays off: it strips only a leading "=" and turns every
+# cell into text; core.exports.EscapedExportResource does it right.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
+# A control character in a partner's name gives a replacement character in XLSX, not a failure.
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+
+# Content-Security-Policy (django-csp). Scripts run only from our own origin or with the
+# request's nonce (no inline handlers, no eval); <style> elements likewise. Style attributes
+# are allowed: the admin's widgets, allauth and pygal's charts set a few, and they cannot run
+# code. Pages that need more say so on the view (the API docs: portal/api.py).
+# {{ request.csp_nonce }} in a template gives the nonce; using it adds it to the header.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "csp.middleware.CSPMiddleware"
+)
+CSP_REPORT_URI = env.str("CSP_REPORT_URI", default="")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # plus the one inline handler of import-export's export page ("Select all")
+        "script-src": [SELF, NONCE, UNSAFE_HASHES, "'sha256-wid4zL8fR53ZYy1ljOepzR77Dn6vWUUxuNnnWWBP3I8='"],
+        "style-src": [SELF, NONCE],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [CSP_REPORT_URI]} if CSP_REPORT_URI else {}),
+    },
+}

