@@ -115,7 +115,7 @@ class TransactionImportAdmin(ServiceAddAdminMixin, ReadOnlyAdmin):
     list_display = (
         "id",
         "partner",
-        "file",
+        "file_name",
         "status",
         "progress_bar",
         "rows_total",
@@ -129,7 +129,7 @@ class TransactionImportAdmin(ServiceAddAdminMixin, ReadOnlyAdmin):
     raw_id_fields = ("partner",)
     fields = (
         "partner",
-        "file",
+        "file_name",
         "status",
         "progress_bar",
         "rows_total",
@@ -142,6 +142,11 @@ class TransactionImportAdmin(ServiceAddAdminMixin, ReadOnlyAdmin):
         "finished_at",
     )
     readonly_fields = fields
+
+    # The name only: uploaded files are never served from MEDIA_URL (partner data).
+    @admin.display(description=gettext_lazy("file"))
+    def file_name(self, obj):
+        return obj.file.name.rsplit("/", 1)[-1] if obj.file else "-"
 
     @admin.display(description=gettext_lazy("progress"))
     def progress_bar(self, obj):

@@ -41,9 +41,11 @@ def log_in(client, email: str, password: str, address: str = "10.0.0.1"):
 
 
 def page(response) -> str:
-    """The page without its per-request CSRF token."""
+    """The page without its per-request CSRF token and CSP nonces."""
     return re.sub(
-        r'"X-CSRFToken": "[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode()
+        r'"X-CSRFToken": "[^"]*"|name="csrfmiddlewaretoken" value="[^"]*"|nonce="[^"]*"|Nonce": "[^"]*"',
+        "",
+        response.content.decode(),
     )
 
 

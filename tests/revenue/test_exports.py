@@ -28,13 +28,14 @@ EXTERNAL_ID = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 @pytest.fixture
 def hostile(partner, agreement):
-    """Skyway renamed to a formula; January has a sale and a larger refund (negative lines)."""
+    """Skyway renamed to a formula; January has two sales and a refund of one (a negative line)."""
     partner.display_name = NAME
     partner.save(update_fields=["display_name"])
     record(
         partner,
         item(amount="100.00", external_id=EXTERNAL_ID),
-        item(amount="250.00", kind="refund", external_id="-2+3+cmd|' /C calc'!A0"),
+        item(amount="250.00", external_id="sale-2"),
+        item(amount="250.00", kind="refund", external_id="-2+3+cmd|' /C calc'!A0", refund_of="sale-2"),
     )
     services.settlement_start(through=date(2026, 1, 31), trigger="command")
     return Statement.objects.get(partner=partner)
@@ -68,7 +69,7 @@ def test_the_statement_csv_quotes_the_partner_name_and_keeps_negative_amounts_nu
     assert NAME not in {cell for row in rows for cell in row}
     refund = next(row for row in rows if row[2:3] == ["refund"])
     assert refund[4:6] == ["-250.00", "-75.00"]  # numbers, no quote
-    assert ["Share", "-45.00"] in rows
+    assert ["Share", "30.00"] in rows
 
 
 @pytest.mark.parametrize("url", ["portal:statement-xlsx", "admin:revenue_statement_xlsx"])
@@ -105,7 +106,7 @@ def test_the_portal_transactions_csv_quotes_external_ids(client, fiona, hostile)
     assert {"'" + EXTERNAL_ID, "'-2+3+cmd|' /C calc'!A0"} <= _cells(rows)
     assert EXTERNAL_ID not in _cells(rows)
     amounts = [row[rows[0].index("amount")] for row in rows[1:]]
-    assert sorted(amounts) == ["100.00", "250.00"]
+    assert sorted(amounts) == ["100.00", "250.00", "250.00"]
 
 
 def test_the_admin_transactions_exports_quote_external_ids(admin_client, hostile):
