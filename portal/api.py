@@ -2,6 +2,7 @@
 
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
 
 from partners.api import urls as partners_api
 from portal.errors import api_not_found
@@ -20,10 +21,33 @@ v1_patterns: list = [
 # route. Anything under /api/ that is not a v1 route falls through to ``urlpatterns``.
 v1 = include((v1_patterns, "api"), namespace="v1")
 
+
+class JsonErrors:
+    """The schema and docs views answer their errors (405, 406) in the API's JSON error shape,
+    not in the YAML or HTML they render on success."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class SchemaView(JsonErrors, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(JsonErrors, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(JsonErrors, SpectacularRedocView):
+    pass
+
+
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
     # Anything else under /api/ is a JSON 404, whatever the method.
     re_path(r"^.*$", api_not_found, name="unknown"),
 ]

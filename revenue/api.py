@@ -5,43 +5,50 @@ capped pagination. Partner scoping happens in ``revenue.selectors``."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from partners.api.base import MoneyField, PartnerAPIView, query_input
+from partners.api.base import (
+    ApiDateTimeField,
+    MoneyField,
+    PartnerAPIView,
+    datetime_parse,
+    money_parse,
+    query_input,
+)
 
 from . import selectors, services
-from .models import Statement, Transaction
+from .models import Agreement, Cycle, Statement, StatementLine, Transaction
 
 MAX_BATCH = 1000
 KINDS = frozenset(Transaction.Kind.values)
+SLUG = re.compile(r"[-a-zA-Z0-9_]+", re.ASCII)
+CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 
 
 class AgreementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     scenario = serializers.CharField(source="scenario_code")
-    model = serializers.CharField()
+    model = serializers.ChoiceField(choices=Agreement.Model.values)
     terms = serializers.JSONField(help_text="`{rate}`, `{tiers: [{up_to, rate}]}` or `{amount}`.")
-    cycle = serializers.CharField()
+    cycle = serializers.ChoiceField(choices=Cycle.values)
     effective_from = serializers.DateField()
     effective_to = serializers.DateField(allow_null=True)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Agreement.IN_FORCE)
 
 
 class StatementLineSerializer(serializers.Serializer):
     scenario = serializers.CharField(source="scenario_code")
     product = serializers.CharField(source="product.code", allow_null=True, default=None)
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=StatementLine.Kind.choices)
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField()
-    share_amount = MoneyField()
+    gross_amount = MoneyField(signed=True, help_text="Negative on refund lines.")
+    share_amount = MoneyField(signed=True, help_text="Negative on refund lines and claw-backs.")
 
 
 class StatementSerializer(serializers.Serializer):
@@ -49,12 +56,14 @@ class StatementSerializer(serializers.Serializer):
     agreement = serializers.IntegerField(source="agreement_id")
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Statement.Status.values)
     currency = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField()
-    share_amount = MoneyField()
-    adjustment_amount = MoneyField()
+    gross_amount = MoneyField(
+        signed=True, help_text="Sales less refunds: negative when refunds exceed sales."
+    )
+    share_amount = MoneyField(signed=True, help_text="Negative when the partner owes a claw-back.")
+    adjustment_amount = MoneyField(signed=True)
     lines = StatementLineSerializer(many=True)
 
 
@@ -63,22 +72,24 @@ class TransactionSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     scenario = serializers.CharField(source="scenario_code")
     product = serializers.CharField(source="product.code")
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     amount = MoneyField()
     currency = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    received_at = serializers.DateTimeField()
+    occurred_at = ApiDateTimeField()
+    received_at = ApiDateTimeField()
     statement = serializers.IntegerField(source="statement_id", allow_null=True)
 
 
 class TransactionItemSerializer(serializers.Serializer):
+    """One transaction of ``POST transactions/``: documents the shape ``batch_input`` checks."""
+
     external_id = serializers.CharField(max_length=100)
     scenario = serializers.SlugField(max_length=60)
     product = serializers.SlugField(max_length=40)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.values)
-    amount = MoneyField(min_value=Decimal("0.01"))
-    currency = serializers.CharField(max_length=3, min_length=3, required=False, default="CNY")
-    occurred_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    amount = MoneyField()
+    currency = serializers.RegexField(CURRENCY.pattern, required=False, default="CNY")
+    occurred_at = ApiDateTimeField(help_text="RFC 3339 with its offset; a year within 1970–2100.")
     customer_id = serializers.CharField(
         max_length=100,
         required=False,
@@ -88,7 +99,12 @@ class TransactionItemSerializer(serializers.Serializer):
 
 
 class TransactionBatchSerializer(serializers.Serializer):
-    transactions = TransactionItemSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+    transactions = serializers.ListField(
+        child=TransactionItemSerializer(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} transactions, all or nothing.",
+    )
 
 
 class TransactionResultSerializer(serializers.Serializer):
@@ -104,50 +120,37 @@ class TransactionBatchResultSerializer(serializers.Serializer):
 
 
 class TransactionFilterSerializer(serializers.Serializer):
-    occurred_after = serializers.DateTimeField(required=False, help_text="From this time on (inclusive).")
-    occurred_before = serializers.DateTimeField(required=False, help_text="Before this time (exclusive).")
+    occurred_after = ApiDateTimeField(required=False, help_text="From this time on (inclusive).")
+    occurred_before = ApiDateTimeField(required=False, help_text="Before this time (exclusive).")
     scenario = serializers.SlugField(required=False, max_length=60, help_text="Only this scenario code.")
 
 
-SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-
-
 def _text(value, *, max_length: int, slug: bool = False) -> tuple[str | None, str | None]:
+    """A string as ``serializers.CharField`` reads it (trimmed, no NUL, no lone surrogate),
+    without a field object per value."""
     if not isinstance(value, str) or not value.strip():
         return None, _("Give a non-empty string.")
     value = value.strip()
     if len(value) > max_length:
         return None, _("At most %(n)d characters.") % {"n": max_length}
-    if slug and not SLUG.match(value):
+    if slug and not SLUG.fullmatch(value):
         return None, _("Use letters, digits, hyphens and underscores only.")
+    if "\x00" in value:
+        return None, _("Null characters are not allowed.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None, _("Surrogate characters are not allowed.")
     return value, None
 
 
-def _amount(value) -> tuple[Decimal | None, str | None]:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, _('Give the amount as a string with two decimals, e.g. "1234.50".')
+def _checked(parse, value):
+    """``parse`` (a strict field's parse function) as ``(value, message)``."""
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None, _('Give the amount as a string with two decimals, e.g. "1234.50".')
-    if not amount.is_finite() or amount < Decimal("0.01") or amount >= Decimal("1e12"):
-        return None, _("The amount must be at least 0.01 and below one trillion.")
-    if amount != amount.quantize(Decimal("0.01")):
-        return None, _("At most two decimal places.")
-    return amount, None
-
-
-def _time(value) -> tuple[datetime | None, str | None]:
-    if not isinstance(value, str) or not ISO_TIME.match(value):
-        return None, _("Give an ISO 8601 time with its offset, e.g. 2026-01-15T10:00:00+08:00.")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None, _("Give an ISO 8601 time with its offset, e.g. 2026-01-15T10:00:00+08:00.")
-    if parsed.tzinfo is None:
-        parsed = timezone.make_aware(parsed)  # Asia/Shanghai, as DESIGN.md says for business times
-    return parsed, None
+        return parse(value), None
+    except serializers.ValidationError as exc:
+        return None, str(exc.detail[0])
 
 
 def batch_input(data) -> list[dict]:
@@ -176,8 +179,8 @@ def batch_input(data) -> list[dict]:
             ("external_id", lambda v: _text(v, max_length=100)),
             ("scenario", lambda v: _text(v, max_length=60, slug=True)),
             ("product", lambda v: _text(v, max_length=40, slug=True)),
-            ("amount", _amount),
-            ("occurred_at", _time),
+            ("amount", lambda v: _checked(money_parse, v)),
+            ("occurred_at", lambda v: _checked(datetime_parse, v)),
         )
         for name, check in checks:
             if raw.get(name) is None:
@@ -188,11 +191,11 @@ def batch_input(data) -> list[dict]:
                 bad[name] = [message]
             item[name] = value
         kind = raw.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             bad["kind"] = [_("Use “sale” or “refund”.")]
         item["kind"] = kind
         currency = raw.get("currency", "CNY")
-        if not isinstance(currency, str) or len(currency) != 3:
+        if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
             bad["currency"] = [_("A three-letter currency code, e.g. CNY.")]
         item["currency"] = currency
         if raw.get("customer_id") is not None:
@@ -239,8 +242,6 @@ class StatementDetailView(PartnerAPIView):
         try:
             statement = selectors.statement_for_partner(partner=self.partner, statement_id=statement_id)
         except Statement.DoesNotExist:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(_("No such statement.")) from None
         return Response(StatementSerializer(statement).data)
 
@@ -253,7 +254,7 @@ class TransactionListView(PartnerAPIView):
     scopes = {"POST": "transactions"}
     has_query_input = True
     extra_error_statuses = {
-        409: "An external_id is already stored with different content; nothing is written."
+        "POST": {409: "An external_id is already stored with different content; nothing is written."}
     }
 
     @extend_schema(
@@ -295,8 +296,6 @@ class TransactionDetailView(PartnerAPIView):
         try:
             row = selectors.transaction_for_partner(partner=self.partner, transaction_id=transaction_id)
         except Transaction.DoesNotExist:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(_("No such transaction.")) from None
         return Response(TransactionSerializer(row).data)
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from partners.api.base import MoneyField, PartnerAPIView
 from portal.domain import DomainError
+from products.terms import MAX_TENOR, MIN_TENOR
 
 from . import selectors
 from .exceptions import ScenarioNotAvailable
@@ -98,10 +99,12 @@ class OfferView(PartnerAPIView):
     class OfferRequestSerializer(serializers.Serializer):
         scenario = serializers.CharField(max_length=60)
         event = serializers.CharField(max_length=60)
-        amount = MoneyField(help_text='Money: "1234.50".')
+        amount = MoneyField()
         currency = serializers.CharField(max_length=3, min_length=3, default="CNY")
         segment = serializers.CharField(max_length=40, required=False, allow_null=True)
-        tenor_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+        tenor_months = serializers.IntegerField(
+            min_value=MIN_TENOR, max_value=MAX_TENOR, required=False, allow_null=True
+        )
 
     class OffersSerializer(serializers.Serializer):
         offers = OfferSerializer(many=True)

@@ -1,6 +1,6 @@
 """Access log and usage metering of every open API call, and JSON for server errors.
 
-Runs for paths under ``/api/v1/`` only. After the response: one access-log entry appended to
+Logs and meters paths under ``/api/v1/`` only; a server error anywhere under ``/api`` is JSON. After the response: one access-log entry appended to
 the in-process buffer (bulk-inserted in batches) and, for a call made with a valid key, one
 usage count (see ``partners.api.counters``). Nothing here writes to the database per request.
 """
@@ -21,6 +21,7 @@ from .counters import access_buffer, meter
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
+API_ROOT = "/api/"  # every path under it (and ``/api``) answers JSON, also when something breaks
 
 
 def endpoint_name(request) -> str:
@@ -75,7 +76,7 @@ class ApiAccessMiddleware:
             )
 
     def process_exception(self, request, exception):
-        if not request.path.startswith(API_PREFIX):
+        if not f"{request.path}/".startswith(API_ROOT):
             return None
         logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
         return JsonResponse(
