@@ -8,7 +8,7 @@ import re
 
 from django.urls import path
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -272,6 +272,34 @@ class TransactionListView(PartnerAPIView):
         operation_id="transactions_create",
         request=TransactionBatchSerializer,
         responses={201: TransactionBatchResultSerializer, 200: TransactionBatchResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A sale and a partial refund",
+                request_only=True,
+                value={
+                    "transactions": [
+                        {
+                            "external_id": "order-20261102-0001",
+                            "scenario": "travel-finance",
+                            "product": "travel-installment",
+                            "kind": "sale",
+                            "amount": "8000.00",
+                            "currency": "CNY",
+                            "occurred_at": "2026-11-02T10:30:00+08:00",
+                        },
+                        {
+                            "external_id": "order-20261102-0001-r1",
+                            "scenario": "travel-finance",
+                            "product": "travel-installment",
+                            "kind": "refund",
+                            "amount": "1200.50",
+                            "currency": "CNY",
+                            "occurred_at": "2026-11-03T09:00:00+08:00",
+                        },
+                    ]
+                },
+            )
+        ],
         tags=["revenue"],
     )
     def post(self, request):

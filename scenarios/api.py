@@ -8,7 +8,7 @@ versions the calling partner actively participates in), quotes through
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -113,6 +113,18 @@ class OfferView(PartnerAPIView):
         operation_id="offers_create",
         request=OfferRequestSerializer,
         responses={200: OffersSerializer},
+        examples=[
+            OpenApiExample(
+                "An installment plan at booking",
+                request_only=True,
+                value={
+                    "scenario": "travel-finance",
+                    "event": "booking.created",
+                    "amount": "8000.00",
+                    "tenor_months": 12,
+                },
+            )
+        ],
         tags=["offers"],
     )
     def post(self, request):
