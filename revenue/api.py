@@ -13,14 +13,7 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from partners.api.base import (
-    ApiDateTimeField,
-    MoneyField,
-    PartnerAPIView,
-    datetime_parse,
-    money_parse,
-    query_input,
-)
+from partners.api.base import ApiDateTimeField, MoneyField, PartnerAPIView, query_input
 
 from . import selectors, services
 from .models import Agreement, Cycle, Statement, StatementLine, Transaction
@@ -98,6 +91,10 @@ class TransactionItemSerializer(serializers.Serializer):
     )
 
 
+# The item's own fields read its money and time in ``batch_input``: what is documented is what is checked.
+ITEM_FIELDS = TransactionItemSerializer().fields
+
+
 class TransactionBatchSerializer(serializers.Serializer):
     transactions = serializers.ListField(
         child=TransactionItemSerializer(),
@@ -146,7 +143,7 @@ def _text(value, *, max_length: int, slug: bool = False) -> tuple[str | None, st
 
 
 def _checked(parse, value):
-    """``parse`` (a strict field's parse function) as ``(value, message)``."""
+    """``parse`` (a strict field's ``to_internal_value``) as ``(value, message)``."""
     try:
         return parse(value), None
     except serializers.ValidationError as exc:
@@ -179,8 +176,8 @@ def batch_input(data) -> list[dict]:
             ("external_id", lambda v: _text(v, max_length=100)),
             ("scenario", lambda v: _text(v, max_length=60, slug=True)),
             ("product", lambda v: _text(v, max_length=40, slug=True)),
-            ("amount", lambda v: _checked(money_parse, v)),
-            ("occurred_at", lambda v: _checked(datetime_parse, v)),
+            ("amount", lambda v: _checked(ITEM_FIELDS["amount"].to_internal_value, v)),
+            ("occurred_at", lambda v: _checked(ITEM_FIELDS["occurred_at"].to_internal_value, v)),
         )
         for name, check in checks:
             if raw.get(name) is None:

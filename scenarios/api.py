@@ -15,7 +15,7 @@ from rest_framework.response import Response
 
 from partners.api.base import MoneyField, PartnerAPIView
 from portal.domain import DomainError
-from products.terms import MAX_TENOR, MIN_TENOR
+from products.terms import MAX_TENOR, MIN_TENOR, Category
 
 from . import selectors
 from .exceptions import ScenarioNotAvailable
@@ -34,7 +34,7 @@ class ScenarioNotFound(DomainError):
 class ProductSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
 
 
 class ScenarioSerializer(serializers.Serializer):
@@ -84,7 +84,7 @@ class ScheduleRowSerializer(serializers.Serializer):
 
 class OfferSerializer(serializers.Serializer):
     product = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
     price = serializers.DictField(help_text="Rates and amounts as strings; keys depend on the category.")
     reward = serializers.DictField(required=False)
     schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
