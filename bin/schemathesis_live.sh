@@ -5,16 +5,16 @@
 # outside the schema and any other failed check; the server is stopped whatever happens.
 #
 #   bin/schemathesis_live.sh                 # what CI runs
-#   MAX_EXAMPLES=50 bin/schemathesis_live.sh # a longer run
+#   MAX_EXAMPLES=200 bin/schemathesis_live.sh # a longer run
 #
-# Environment: VENV (default .venv), PORT (default 8765), MAX_EXAMPLES (default 12),
+# Environment: VENV (default .venv), PORT (default 8765), MAX_EXAMPLES (default 50),
 # SEED (default 20261130: the same cases every run; set another to explore).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VENV="${VENV:-.venv}"
 PORT="${PORT:-8765}"
-MAX_EXAMPLES="${MAX_EXAMPLES:-12}"
+MAX_EXAMPLES="${MAX_EXAMPLES:-50}"
 SEED="${SEED:-20261130}"
 WORK="var/schemathesis-live"
 BASE="http://127.0.0.1:${PORT}"
