@@ -48,6 +48,7 @@ urlpatterns = [
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", RedocView.as_view(url_name="api-schema"), name="api-redoc"),
-    # Anything else under /api/ is a JSON 404, whatever the method.
-    re_path(r"^.*$", api_not_found, name="unknown"),
+    # Anything else under /api/ is a JSON 404, whatever the method and whatever the path holds
+    # (``[\s\S]``: a newline, ``%0A``, is part of the path too).
+    re_path(r"^[\s\S]*\Z", api_not_found, name="unknown"),
 ]

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse, UnreadablePostError
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -116,3 +117,23 @@ def api_exception_handler(exc, context) -> Response | None:
 def api_not_found(request, exception=None):
     """Plain 404 JSON for /api/ paths outside DRF views (unknown routes), for every method."""
     return JsonResponse(error_body(404, _("Not found.")), status=status.HTTP_404_NOT_FOUND)
+
+
+def is_api_path(path: str) -> bool:
+    return f"{path}/".startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """``handler404``: JSON under /api (a path no route can take), Django's page elsewhere."""
+    if is_api_path(request.path):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: JSON under /api, without details; Django's page elsewhere."""
+    if is_api_path(request.path):
+        return JsonResponse(
+            error_body(500, _("Internal error: the bank has been notified."), code="server_error"), status=500
+        )
+    return defaults.server_error(request)

@@ -6,6 +6,10 @@ from . import views
 from .api import v1 as api_v1
 from .errors import api_not_found
 
+# Under /api the last resort answers JSON too (pages keep Django's).
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"
+
 urlpatterns = [
     # The open API first: it is the hot path.
     path("api/v1/", api_v1),

@@ -13,7 +13,7 @@ import time
 from django.http import JsonResponse
 from django.utils import timezone
 
-from portal.errors import error_body
+from portal.errors import error_body, is_api_path
 
 from .clock import business_day
 from .counters import access_buffer, meter
@@ -21,7 +21,6 @@ from .counters import access_buffer, meter
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
-API_ROOT = "/api/"  # every path under it (and ``/api``) answers JSON, also when something breaks
 
 
 def endpoint_name(request) -> str:
@@ -76,7 +75,7 @@ class ApiAccessMiddleware:
             )
 
     def process_exception(self, request, exception):
-        if not f"{request.path}/".startswith(API_ROOT):
+        if not is_api_path(request.path):
             return None
         logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
         return JsonResponse(

@@ -46,6 +46,22 @@ def test_a_write_to_an_unknown_api_path_is_a_json_404_not_the_csrf_page(browser,
     assert_json_error(getattr(browser, method)(path), 404, "not_found")
 
 
+@pytest.mark.parametrize(
+    "path", ["/api/v1/statements/%0A~/", "/api/v1/%0A", "/api/%C2%93%0A", "/api/v1/me/%00/", "/api/v1/me\n"]
+)
+def test_an_api_path_with_control_characters_is_a_json_404(browser, acme_key, path):
+    assert_json_error(browser.get(path, **auth(acme_key.key)), 404, "not_found")
+
+
+def test_pages_keep_their_html_404_and_500(client, rf):
+    from portal.errors import server_error
+
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
+    assert server_error(rf.get("/portal/"))["Content-Type"].startswith("text/html")
+    api_error = server_error(rf.get("/api/v1/me/"))
+    assert (api_error.status_code, json.loads(api_error.content)["error"]["code"]) == (500, "server_error")
+
+
 @pytest.mark.parametrize("method", ["get", *WRITES])
 def test_the_bare_api_path_is_a_json_404_whatever_the_method(browser, settings, method):
     settings.DEBUG = True  # with DEBUG on, a slash-appending redirect of a POST is an HTML 500
