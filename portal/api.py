@@ -4,6 +4,7 @@ from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace, csp_update
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.renderers import JSONRenderer
 
 from partners.api import urls as partners_api
 from portal.errors import api_not_found
@@ -22,19 +23,43 @@ v1_patterns: list = [
 # route. Anything under /api/ that is not a v1 route falls through to ``urlpatterns``.
 v1 = include((v1_patterns, "api"), namespace="v1")
 
+
+class JsonErrors:
+    """The schema and docs views answer their errors (405, 406) in the API's JSON error shape,
+    not in the YAML or HTML they render on success."""
+
+    def handle_exception(self, exc):
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        return super().handle_exception(exc)
+
+
+class SchemaView(JsonErrors, SpectacularAPIView):
+    pass
+
+
+class SwaggerView(JsonErrors, SpectacularSwaggerView):
+    pass
+
+
+class RedocView(JsonErrors, SpectacularRedocView):
+    pass
+
+
 # Redoc needs more than the site's Content-Security-Policy: its styled-components insert <style>
 # elements before its nonce option takes effect, its search runs in a worker made from a blob,
 # and its footer shows Redocly's logo from their CDN (an image; it hides itself if refused).
 redoc = csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
     csp_update({"worker-src": [SELF, "blob:"], "img-src": ["https://cdn.redoc.ly"]})(
-        SpectacularRedocView.as_view(url_name="api-schema")
+        RedocView.as_view(url_name="api-schema")
     )
 )
 
 urlpatterns = [
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", redoc, name="api-redoc"),
-    # Anything else under /api/ is a JSON 404, whatever the method.
-    re_path(r"^.*$", api_not_found, name="unknown"),
+    # Anything else under /api/ is a JSON 404, whatever the method and whatever the path holds
+    # (``[\s\S]``: a newline, ``%0A``, is part of the path too).
+    re_path(r"^[\s\S]*\Z", api_not_found, name="unknown"),
 ]

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse, UnreadablePostError
+from django.utils.translation import gettext as _
+from django.views import defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -35,6 +38,7 @@ _CODES = {
     405: "method_not_allowed",
     406: "not_acceptable",
     409: "conflict",
+    413: "request_too_large",
     415: "unsupported_media_type",
     429: "throttled",
 }
@@ -79,6 +83,11 @@ def api_exception_handler(exc, context) -> Response | None:
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         )
+    elif isinstance(exc, RequestDataTooBig):
+        # Refused from ``Content-Length`` (or the first byte past the limit) before the body is read.
+        return Response(error_body(413, _("The request body is larger than the server takes.")), status=413)
+    elif isinstance(exc, UnreadablePostError):
+        exc = exceptions.ParseError(_("The request body could not be read."))
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -104,8 +113,27 @@ def api_exception_handler(exc, context) -> Response | None:
     return Response(body, status=exc.status_code, headers=headers)
 
 
+@csrf_exempt  # a JSON 404 whatever the method: no cookie-based session reaches the API
 def api_not_found(request, exception=None):
-    """Plain 404/500 JSON for /api/ paths outside DRF views (unknown routes)."""
-    from django.http import JsonResponse
+    """Plain 404 JSON for /api/ paths outside DRF views (unknown routes), for every method."""
+    return JsonResponse(error_body(404, _("Not found.")), status=status.HTTP_404_NOT_FOUND)
 
-    return JsonResponse(error_body(404, "Not found."), status=status.HTTP_404_NOT_FOUND)
+
+def is_api_path(path: str) -> bool:
+    return f"{path}/".startswith("/api/")
+
+
+def not_found(request, exception=None):
+    """``handler404``: JSON under /api (a path no route can take), Django's page elsewhere."""
+    if is_api_path(request.path):
+        return api_not_found(request)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    """``handler500``: JSON under /api, without details; Django's page elsewhere."""
+    if is_api_path(request.path):
+        return JsonResponse(
+            error_body(500, _("Internal error: the bank has been notified."), code="server_error"), status=500
+        )
+    return defaults.server_error(request)

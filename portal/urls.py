@@ -1,9 +1,14 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from . import views
 from .api import v1 as api_v1
+from .errors import api_not_found
 from .views import accounts
+
+# Under /api the last resort answers JSON too (pages keep Django's).
+handler404 = "portal.errors.not_found"
+handler500 = "portal.errors.server_error"
 
 urlpatterns = [
     # The open API first: it is the hot path.
@@ -18,6 +23,9 @@ urlpatterns = [
     path("accounts/enrol/<str:token>/", accounts.staff_enrolment, name="staff_enrolment"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),
+    # ``/api`` itself: a JSON 404 for every method, not a slash-appending redirect (which
+    # cannot carry a POST body and, with DEBUG on, is an HTML 500).
+    re_path(r"^api$", api_not_found),
     path("portal/", include("portal.views.urls")),
     path("", include("partners.urls")),
     path("", views.home, name="home"),

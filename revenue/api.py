@@ -5,44 +5,43 @@ capped pagination. Partner scoping happens in ``revenue.selectors``."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
 
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from partners.api.base import MoneyField, PartnerAPIView, query_input
+from partners.api.base import ApiDateTimeField, MoneyField, PartnerAPIView, query_input
 
 from . import selectors, services
-from .models import Statement, Transaction
-from .models.agreements import TOTAL
+from .models import Agreement, Cycle, Statement, StatementLine, Transaction
 
 MAX_BATCH = 1000
 KINDS = frozenset(Transaction.Kind.values)
+SLUG = re.compile(r"[-a-zA-Z0-9_]+", re.ASCII)
+CURRENCY = re.compile(r"^[A-Z]{3}$", re.ASCII)
 
 
 class AgreementSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     scenario = serializers.CharField(source="scenario_code")
-    model = serializers.CharField()
+    model = serializers.ChoiceField(choices=Agreement.Model.values)
     terms = serializers.JSONField(help_text="`{rate}`, `{tiers: [{up_to, rate}]}` or `{amount}`.")
-    cycle = serializers.CharField()
+    cycle = serializers.ChoiceField(choices=Cycle.values)
     effective_from = serializers.DateField()
     effective_to = serializers.DateField(allow_null=True)
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Agreement.IN_FORCE)
 
 
 class StatementLineSerializer(serializers.Serializer):
     scenario = serializers.CharField(source="scenario_code")
     product = serializers.CharField(source="product.code", allow_null=True, default=None)
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=StatementLine.Kind.choices)
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField(max_digits=TOTAL["max_digits"])
-    share_amount = MoneyField(max_digits=TOTAL["max_digits"])
+    gross_amount = MoneyField(signed=True, help_text="Negative on refund lines.")
+    share_amount = MoneyField(signed=True, help_text="Negative on refund lines and claw-backs.")
 
 
 class StatementSerializer(serializers.Serializer):
@@ -50,12 +49,14 @@ class StatementSerializer(serializers.Serializer):
     agreement = serializers.IntegerField(source="agreement_id")
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Statement.Status.values)
     currency = serializers.CharField()
     transaction_count = serializers.IntegerField()
-    gross_amount = MoneyField(max_digits=TOTAL["max_digits"])
-    share_amount = MoneyField(max_digits=TOTAL["max_digits"])
-    adjustment_amount = MoneyField(max_digits=TOTAL["max_digits"])
+    gross_amount = MoneyField(
+        signed=True, help_text="Sales less refunds: negative when refunds exceed sales."
+    )
+    share_amount = MoneyField(signed=True, help_text="Negative when the partner owes a claw-back.")
+    adjustment_amount = MoneyField(signed=True)
     lines = StatementLineSerializer(many=True)
 
 
@@ -64,11 +65,11 @@ class TransactionSerializer(serializers.Serializer):
     external_id = serializers.CharField()
     scenario = serializers.CharField(source="scenario_code")
     product = serializers.CharField(source="product.code")
-    kind = serializers.CharField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
     amount = MoneyField()
     currency = serializers.CharField()
-    occurred_at = serializers.DateTimeField()
-    received_at = serializers.DateTimeField()
+    occurred_at = ApiDateTimeField()
+    received_at = ApiDateTimeField()
     statement = serializers.IntegerField(source="statement_id", allow_null=True)
     refund_of = serializers.CharField(
         source="refund_of.external_id",
@@ -79,17 +80,20 @@ class TransactionSerializer(serializers.Serializer):
 
 
 class TransactionItemSerializer(serializers.Serializer):
+    """One transaction of ``POST transactions/``: documents the shape ``batch_input`` checks."""
+
     external_id = serializers.CharField(max_length=100)
     scenario = serializers.SlugField(max_length=60)
     product = serializers.SlugField(max_length=40)
-    kind = serializers.ChoiceField(choices=Transaction.Kind.values)
-    amount = MoneyField(min_value=Decimal("0.01"))
-    currency = serializers.CharField(max_length=3, min_length=3, required=False, default="CNY")
-    occurred_at = serializers.DateTimeField()
+    kind = serializers.ChoiceField(choices=Transaction.Kind.choices)
+    amount = MoneyField()
+    currency = serializers.RegexField(CURRENCY.pattern, required=False, default="CNY")
+    occurred_at = ApiDateTimeField(help_text="RFC 3339 with its offset; a year within 1970–2100.")
     refund_of = serializers.CharField(
         max_length=100,
         required=False,
-        help_text="Required for a refund: the external_id of the sale it reverses (recorded earlier).",
+        help_text="Required for a refund: the external_id of the sale it reverses (recorded earlier or "
+        "in the same batch).",
     )
     customer_id = serializers.CharField(
         max_length=100,
@@ -99,8 +103,17 @@ class TransactionItemSerializer(serializers.Serializer):
     )
 
 
+# The item's own fields read its money and time in ``batch_input``: what is documented is what is checked.
+ITEM_FIELDS = TransactionItemSerializer().fields
+
+
 class TransactionBatchSerializer(serializers.Serializer):
-    transactions = TransactionItemSerializer(many=True, allow_empty=False, max_length=MAX_BATCH)
+    transactions = serializers.ListField(
+        child=TransactionItemSerializer(),
+        min_length=1,
+        max_length=MAX_BATCH,
+        help_text=f"1 to {MAX_BATCH} transactions, all or nothing.",
+    )
 
 
 class TransactionResultSerializer(serializers.Serializer):
@@ -121,50 +134,37 @@ class TransactionBatchResultSerializer(serializers.Serializer):
 
 
 class TransactionFilterSerializer(serializers.Serializer):
-    occurred_after = serializers.DateTimeField(required=False, help_text="From this time on (inclusive).")
-    occurred_before = serializers.DateTimeField(required=False, help_text="Before this time (exclusive).")
+    occurred_after = ApiDateTimeField(required=False, help_text="From this time on (inclusive).")
+    occurred_before = ApiDateTimeField(required=False, help_text="Before this time (exclusive).")
     scenario = serializers.SlugField(required=False, max_length=60, help_text="Only this scenario code.")
 
 
-SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
-ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
-
-
 def _text(value, *, max_length: int, slug: bool = False) -> tuple[str | None, str | None]:
+    """A string as ``serializers.CharField`` reads it (trimmed, no NUL, no lone surrogate),
+    without a field object per value."""
     if not isinstance(value, str) or not value.strip():
         return None, _("Give a non-empty string.")
     value = value.strip()
     if len(value) > max_length:
         return None, _("At most %(n)d characters.") % {"n": max_length}
-    if slug and not SLUG.match(value):
+    if slug and not SLUG.fullmatch(value):
         return None, _("Use letters, digits, hyphens and underscores only.")
+    if "\x00" in value:
+        return None, _("Null characters are not allowed.")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return None, _("Surrogate characters are not allowed.")
     return value, None
 
 
-def _amount(value) -> tuple[Decimal | None, str | None]:
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        return None, _('Give the amount as a string with two decimals, e.g. "1234.50".')
+def _checked(parse, value):
+    """``parse`` (a strict field's ``to_internal_value``) as ``(value, message)``."""
     try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        return None, _('Give the amount as a string with two decimals, e.g. "1234.50".')
-    if not amount.is_finite() or amount < Decimal("0.01") or amount >= Decimal("1e12"):
-        return None, _("The amount must be at least 0.01 and below one trillion.")
-    if amount != amount.quantize(Decimal("0.01")):
-        return None, _("At most two decimal places.")
-    return amount, None
-
-
-def _time(value) -> tuple[datetime | None, str | None]:
-    if not isinstance(value, str) or not ISO_TIME.match(value):
-        return None, _("Give an ISO 8601 time with its offset, e.g. 2026-01-15T10:00:00+08:00.")
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None, _("Give an ISO 8601 time with its offset, e.g. 2026-01-15T10:00:00+08:00.")
-    if parsed.tzinfo is None:
-        parsed = timezone.make_aware(parsed)  # Asia/Shanghai, as DESIGN.md says for business times
-    return parsed, None
+        return parse(value), None
+    except serializers.ValidationError as exc:
+        return None, str(exc.detail[0])
 
 
 def batch_input(data) -> list[dict]:
@@ -193,8 +193,8 @@ def batch_input(data) -> list[dict]:
             ("external_id", lambda v: _text(v, max_length=100)),
             ("scenario", lambda v: _text(v, max_length=60, slug=True)),
             ("product", lambda v: _text(v, max_length=40, slug=True)),
-            ("amount", _amount),
-            ("occurred_at", _time),
+            ("amount", lambda v: _checked(ITEM_FIELDS["amount"].to_internal_value, v)),
+            ("occurred_at", lambda v: _checked(ITEM_FIELDS["occurred_at"].to_internal_value, v)),
         )
         for name, check in checks:
             if raw.get(name) is None:
@@ -205,11 +205,11 @@ def batch_input(data) -> list[dict]:
                 bad[name] = [message]
             item[name] = value
         kind = raw.get("kind")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             bad["kind"] = [_("Use “sale” or “refund”.")]
         item["kind"] = kind
         currency = raw.get("currency", "CNY")
-        if not isinstance(currency, str) or len(currency) != 3:
+        if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
             bad["currency"] = [_("A three-letter currency code, e.g. CNY.")]
         item["currency"] = currency
         if raw.get("refund_of") is not None:
@@ -261,8 +261,6 @@ class StatementDetailView(PartnerAPIView):
         try:
             statement = selectors.statement_for_partner(partner=self.partner, statement_id=statement_id)
         except Statement.DoesNotExist:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(_("No such statement.")) from None
         return Response(StatementSerializer(statement).data)
 
@@ -275,7 +273,7 @@ class TransactionListView(PartnerAPIView):
     scopes = {"POST": "transactions"}
     has_query_input = True
     extra_error_statuses = {
-        409: "An external_id is already stored with different content; nothing is written."
+        "POST": {409: "An external_id is already stored with different content; nothing is written."}
     }
 
     @extend_schema(
@@ -293,6 +291,34 @@ class TransactionListView(PartnerAPIView):
         operation_id="transactions_create",
         request=TransactionBatchSerializer,
         responses={201: TransactionBatchResultSerializer, 200: TransactionBatchResultSerializer},
+        examples=[
+            OpenApiExample(
+                "A sale and a partial refund",
+                request_only=True,
+                value={
+                    "transactions": [
+                        {
+                            "external_id": "order-20261102-0001",
+                            "scenario": "travel-finance",
+                            "product": "travel-installment",
+                            "kind": "sale",
+                            "amount": "8000.00",
+                            "currency": "CNY",
+                            "occurred_at": "2026-11-02T10:30:00+08:00",
+                        },
+                        {
+                            "external_id": "order-20261102-0001-r1",
+                            "scenario": "travel-finance",
+                            "product": "travel-installment",
+                            "kind": "refund",
+                            "amount": "1200.50",
+                            "currency": "CNY",
+                            "occurred_at": "2026-11-03T09:00:00+08:00",
+                        },
+                    ]
+                },
+            )
+        ],
         tags=["revenue"],
     )
     def post(self, request):
@@ -325,8 +351,6 @@ class TransactionDetailView(PartnerAPIView):
         try:
             row = selectors.transaction_for_partner(partner=self.partner, transaction_id=transaction_id)
         except Transaction.DoesNotExist:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(_("No such transaction.")) from None
         return Response(TransactionSerializer(row).data)
 

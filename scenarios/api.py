@@ -8,13 +8,14 @@ versions the calling partner actively participates in), quotes through
 from __future__ import annotations
 
 from django.urls import path
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from partners.api.base import MoneyField, PartnerAPIView
 from portal.domain import DomainError
+from products.terms import MAX_TENOR, MIN_TENOR, Category
 
 from . import selectors
 from .exceptions import ScenarioNotAvailable
@@ -33,7 +34,7 @@ class ScenarioNotFound(DomainError):
 class ProductSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
 
 
 class ScenarioSerializer(serializers.Serializer):
@@ -100,7 +101,7 @@ class PriceSerializer(serializers.Serializer):
 
 class OfferSerializer(serializers.Serializer):
     product = serializers.CharField()
-    category = serializers.CharField()
+    category = serializers.ChoiceField(choices=Category.choices)
     price = PriceSerializer(help_text="Rates and amounts as strings; keys depend on the category.")
     reward = serializers.DictField(required=False)
     schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
@@ -115,10 +116,12 @@ class OfferView(PartnerAPIView):
     class OfferRequestSerializer(serializers.Serializer):
         scenario = serializers.CharField(max_length=60)
         event = serializers.CharField(max_length=60)
-        amount = MoneyField(help_text='Money: "1234.50".')
+        amount = MoneyField()
         currency = serializers.CharField(max_length=3, min_length=3, default="CNY")
         segment = serializers.CharField(max_length=40, required=False, allow_null=True)
-        tenor_months = serializers.IntegerField(min_value=1, max_value=600, required=False, allow_null=True)
+        tenor_months = serializers.IntegerField(
+            min_value=MIN_TENOR, max_value=MAX_TENOR, required=False, allow_null=True
+        )
 
     class OffersSerializer(serializers.Serializer):
         offers = OfferSerializer(many=True)
@@ -127,6 +130,18 @@ class OfferView(PartnerAPIView):
         operation_id="offers_create",
         request=OfferRequestSerializer,
         responses={200: OffersSerializer},
+        examples=[
+            OpenApiExample(
+                "An installment plan at booking",
+                request_only=True,
+                value={
+                    "scenario": "travel-finance",
+                    "event": "booking.created",
+                    "amount": "8000.00",
+                    "tenor_months": 12,
+                },
+            )
+        ],
         tags=["offers"],
     )
     def post(self, request):

@@ -14,8 +14,14 @@ What it gives a route
   counts every call per key, day and endpoint and logs it (no key, no body).
 - Errors: raise a ``portal.domain.DomainError`` subclass, a DRF ``ValidationError`` (400 with
   ``error.fields``) or ``NotFound``; ``portal.errors`` renders the one JSON error shape.
-- ``base.query_input(Serializer, request)`` validates query parameters (400 naming each);
-  ``base.MoneyField`` reads money as a positive two-decimal string.
+- ``base.query_input(Serializer, request)`` validates query parameters (400 naming each; a
+  parameter given twice or empty is refused); ``page``/``page_size`` are whole numbers or a 400.
+- Strict input: ``base.MoneyField`` is every money field, in and out (in: a string of ASCII
+  digits with at most two decimals, ``money_parse``; ``signed=True`` where refunds and
+  claw-backs make it negative); ``base.ApiDateTimeField`` (in: ISO 8601 with a whole-minute
+  offset, 1970–2100; out: RFC 3339) and ``base.ApiDateField`` (1970–2100). Bodies are JSON
+  only (``base.ApiJSONParser``: at most 32 levels deep; over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+  a 413). ``OPTIONS`` describes the route (``base.ApiMetadata``).
 
 Adding a route (e.g. revenue's)
 -------------------------------

@@ -1,6 +1,6 @@
 """Access log and usage metering of every open API call, and JSON for server errors.
 
-Runs for paths under ``/api/v1/`` only. After the response: one access-log entry appended to
+Logs and meters paths under ``/api/v1/`` only; a server error anywhere under ``/api`` is JSON. After the response: one access-log entry appended to
 the in-process buffer (bulk-inserted in batches) and, for a call made with a valid key, one
 usage count (see ``partners.api.counters``). Nothing here writes to the database per request.
 """
@@ -13,7 +13,7 @@ import time
 from django.http import JsonResponse
 from django.utils import timezone
 
-from portal.errors import error_body
+from portal.errors import error_body, is_api_path
 
 from .clock import business_day
 from .counters import access_buffer, meter
@@ -75,7 +75,7 @@ class ApiAccessMiddleware:
             )
 
     def process_exception(self, request, exception):
-        if not request.path.startswith(API_PREFIX):
+        if not is_api_path(request.path):
             return None
         logger.exception("unhandled error in %s %s", request.method, request.path, exc_info=exception)
         return JsonResponse(

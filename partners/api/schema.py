@@ -3,7 +3,7 @@ on every operation, the scope each operation needs and its JR/T 0185-2020 securi
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -32,13 +32,59 @@ ErrorSerializer = inline_serializer(
     },
 )
 
+# What every operation can answer besides its success.
 ERROR_STATUSES = {
     401: "Missing, malformed, unknown, revoked or expired key.",
     403: "The key lacks the scope, or the partner is not active (or a required document expired).",
     404: "The object does not exist or belongs to another partner.",
     405: "Method not allowed on this route.",
+    406: "The `Accept` header asks for something other than JSON.",
     429: "Over the key's rate limit or the partner's monthly quota; see `Retry-After`.",
 }
+# What an operation that reads input can answer too.
+INPUT_ERROR_STATUSES = {
+    400: "Invalid input: `error.fields` names each bad field; nothing is written.",
+}
+# What an operation that takes a body can answer too.
+BODY_ERROR_STATUSES = {
+    413: "The body is larger than the server takes (`DATA_UPLOAD_MAX_MEMORY_SIZE`).",
+    415: "The body is not `application/json`.",
+}
+
+# Money on the wire: in, digits with at most two decimals (a minus sign only where a field
+# takes one); out, always two decimals, as wide as the value.
+MONEY_IN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+MONEY_IN_SIGNED = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
+MONEY_OUT = r"^[0-9]+\.[0-9]{2}$"
+MONEY_OUT_SIGNED = r"^-?[0-9]+\.[0-9]{2}$"
+
+
+class MoneyFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = "partners.api.base.MoneyField"
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        if direction == "request":
+            schema = {
+                "type": "string",
+                "format": "decimal",
+                "pattern": MONEY_IN_SIGNED if field.min_value is None else MONEY_IN,
+                "maxLength": 16,
+                "example": "1234.50",
+                "description": "Money: ASCII digits with at most two decimals, as a string. "
+                "Numbers, exponents and other digits are refused (400)."
+                + ("" if field.min_value is None else f" At least {field.min_value}."),
+            }
+        else:
+            schema = {
+                "type": "string",
+                "format": "decimal",
+                "pattern": MONEY_OUT_SIGNED if field.signed else MONEY_OUT,
+                "example": "-1234.50" if field.signed else "1234.50",
+            }
+            if field.signed:
+                schema["description"] = "Money with two decimals; negative for refunds and claw-backs."
+        return schema
 
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):
@@ -72,9 +118,12 @@ class PartnerAPISchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         statuses = dict(ERROR_STATUSES)
-        if self.method in ("POST", "PUT", "PATCH") or self.view.has_query_input:
-            statuses[400] = "Invalid input: `error.fields` names each bad field; nothing is written."
-        statuses.update(getattr(self.view, "extra_error_statuses", {}))
+        if self.method in ("POST", "PUT", "PATCH"):
+            statuses.update(INPUT_ERROR_STATUSES)
+            statuses.update(BODY_ERROR_STATUSES)
+        elif self.view.has_query_input or self._is_list_view():
+            statuses.update(INPUT_ERROR_STATUSES)  # filters, ``page`` and ``page_size``
+        statuses.update(getattr(self.view, "extra_error_statuses", {}).get(self.method, {}))
         for status, description in sorted(statuses.items()):
             if str(status) not in responses:
                 response = self._get_response_for_code(ErrorSerializer, str(status), direction=direction)

@@ -11,7 +11,7 @@ from rest_framework.response import Response
 
 from ..selectors import business_today
 from . import counters
-from .base import PartnerAPIView, query_input
+from .base import ApiDateField, ApiDateTimeField, PartnerAPIView, query_input
 from .selectors import partner_api_usage
 
 USAGE_MAX_DAYS = 92
@@ -35,7 +35,7 @@ class MeView(PartnerAPIView):
             fields={
                 "prefix": serializers.CharField(),
                 "scopes": serializers.ListField(child=serializers.CharField()),
-                "expires_at": serializers.DateTimeField(),
+                "expires_at": ApiDateTimeField(),
             },
         )
 
@@ -53,13 +53,17 @@ class MeView(PartnerAPIView):
 
 class UsageView(PartnerAPIView):
     """Daily calls and errors per endpoint for the partner's keys (all of them, or one with
-    ``key``). Counts reach this list within a minute (the metering flush)."""
+    ``key``), ``since`` at most 92 days before ``until`` (both inclusive). Counts reach
+    this list within a minute (the metering flush)."""
 
     has_query_input = True
 
     class UsageFilterSerializer(serializers.Serializer):
-        since = serializers.DateField(required=False, help_text="First day (default: 30 days ago).")
-        until = serializers.DateField(required=False, help_text="Last day (default: today).")
+        since = ApiDateField(
+            required=False,
+            help_text=f"First day (default: 30 days before `until`); at most {USAGE_MAX_DAYS} days before `until`.",
+        )
+        until = ApiDateField(required=False, help_text="Last day (default: today, Beijing time).")
         key = serializers.CharField(required=False, max_length=16, help_text="Only this key prefix.")
 
         def validate(self, attrs):

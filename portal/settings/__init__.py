@@ -287,6 +287,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # A transaction's kind and a statement line's kind are different choice sets.
+    "ENUM_NAME_OVERRIDES": {
+        "TransactionKindEnum": "revenue.models.Transaction.Kind",
+        "StatementLineKindEnum": "revenue.models.StatementLine.Kind",
+    },
 }
 
 # --------------------------------------------------------------------------------------

@@ -9,6 +9,8 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
+from products.terms import MAX_TENOR, MIN_TENOR
+
 from .factories import auth
 
 pytestmark = pytest.mark.django_db
@@ -60,6 +62,56 @@ def test_the_schema_has_every_route_with_scope_level_and_errors(openapi):
     list_schema = operations[("get", "/api/v1/scenarios/")]["responses"]["200"]["content"]["application/json"]
     paginated = openapi["components"]["schemas"][list_schema["schema"]["$ref"].rsplit("/", 1)[1]]
     assert {"count", "next", "previous", "results"} <= set(paginated["properties"])
+
+
+def operations_of(openapi) -> dict:
+    return {
+        (method, route): operation
+        for route, methods in openapi["paths"].items()
+        for method, operation in methods.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    }
+
+
+def test_every_operation_documents_every_error_status_it_can_answer(openapi):
+    for (method, route), operation in operations_of(openapi).items():
+        statuses = set(operation["responses"])
+        assert {"401", "403", "404", "405", "406", "429"} <= statuses, (method, route)
+        if method == "post":
+            assert {"400", "413", "415"} <= statuses, route
+        for status in statuses - {"200", "201"}:
+            content = operation["responses"][status]["content"]["application/json"]
+            assert content["schema"] == {"$ref": "#/components/schemas/Error"}, (method, route, status)
+    operations = operations_of(openapi)
+    assert "409" in operations[("post", "/api/v1/transactions/")]["responses"]
+    assert "409" not in operations[("get", "/api/v1/transactions/")]["responses"]
+    for route in ("/api/v1/transactions/", "/api/v1/usage/", "/api/v1/statements/", "/api/v1/scenarios/"):
+        assert "400" in operations[("get", route)]["responses"], route  # filters, page, page_size
+
+
+def test_the_schema_states_signs_limits_and_enums_as_the_api_applies_them(openapi):
+    schemas = openapi["components"]["schemas"]
+    for name, fields in {
+        "Statement": ("gross_amount", "share_amount", "adjustment_amount"),
+        "StatementLine": ("gross_amount", "share_amount"),
+    }.items():
+        for field in fields:
+            assert schemas[name]["properties"][field]["pattern"] == r"^-?[0-9]+\.[0-9]{2}$", (name, field)
+    assert schemas["Transaction"]["properties"]["amount"]["pattern"] == r"^[0-9]+\.[0-9]{2}$"
+    for name in ("TransactionItemRequest", "OfferRequestRequest"):
+        assert schemas[name]["properties"]["amount"]["pattern"] == r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+    batch = schemas["TransactionBatchRequest"]["properties"]["transactions"]
+    assert (batch["minItems"], batch["maxItems"]) == (1, 1000)
+    tenor = schemas["OfferRequestRequest"]["properties"]["tenor_months"]
+    assert (tenor["minimum"], tenor["maximum"]) == (MIN_TENOR, MAX_TENOR)
+    assert schemas["TransactionKindEnum"]["enum"] == ["sale", "refund"]
+    assert schemas["StatementLineKindEnum"]["enum"] == ["sale", "refund", "adjustment"]
+    assert schemas["StatementStatusEnum"]["enum"] == ["draft", "approved", "paid"]
+    assert set(schemas["AgreementStatusEnum"]["enum"]) == {"active", "superseded"}
+    usage = {p["name"]: p for p in operations_of(openapi)[("get", "/api/v1/usage/")]["parameters"]}
+    assert "at most 92 days" in usage["since"]["description"]
+    assert usage["since"]["schema"]["format"] == "date"
+    assert (usage["page_size"]["schema"]["minimum"], usage["page_size"]["schema"]["maximum"]) == (1, 200)
 
 
 @pytest.mark.parametrize(("url", "marker"), [("/api/docs/", "swagger-ui"), ("/api/redoc/", "redoc")])

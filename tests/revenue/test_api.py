@@ -1,6 +1,7 @@
 """The open API routes of revenue sharing: transactions in (all or nothing, idempotent),
 transactions, agreements and statements out, each scoped to the calling partner."""
 
+import json
 from datetime import date
 
 import pytest
@@ -269,3 +270,84 @@ def test_a_time_without_offset_is_read_in_asia_shanghai(api, key, joined):
     post(api, key, tx("a", occurred_at="2026-01-15T10:00:00"))
 
     assert Transaction.objects.get().occurred_at.isoformat() == "2026-01-15T02:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    "amount",
+    [
+        1e3,
+        12.5,
+        100,
+        "1e3",
+        "1E-2",
+        "1_000.00",
+        "١٠٠.٠٠",
+        "NaN",
+        "Infinity",
+        "12.345",
+        "-3.00",
+        "0.00",
+        ["1.00"],
+    ],
+)
+def test_an_amount_that_is_not_a_string_of_ascii_digits_with_two_decimals_is_400_naming_it(
+    api, key, joined, amount
+):
+    response = post(api, key, tx("a"), tx("b", amount=amount))
+
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"transactions.1.amount"}
+    assert Transaction.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("occurred_at", "0001-01-01T00:00:00+08:00"),
+        ("occurred_at", "1900-01-01T00:00:00Z"),
+        ("occurred_at", "2026-01-15T10:00:00+08:05:43"),
+        ("occurred_at", "0001-01-01Z"),
+        ("external_id", "order\x00-1"),
+        ("external_id", "order\ud800"),
+        ("customer_id", "cust\x00"),
+        ("external_id", ["order-1"]),
+        ("scenario", {"code": "travel-finance"}),
+        ("product", ["trip-installment"]),
+        ("kind", ["sale"]),
+        ("kind", {"sale": 1}),
+        ("currency", ["C", "N", "Y"]),
+        ("currency", "CN\x00"),
+        ("customer_id", {"id": 1}),
+    ],
+)
+def test_a_hostile_value_is_400_naming_its_field_never_a_500(api, key, joined, field, value):
+    item = tx("a")
+    item[field] = value
+    body = json.dumps({"transactions": [item]})  # ASCII: a lone surrogate travels as \ud800
+
+    response = api.post("/api/v1/transactions/", body, content_type="application/json", **auth(key))
+
+    assert response.status_code == 400, response.content
+    assert set(response.json()["error"]["fields"]) == {f"transactions.0.{field}"}
+    assert Transaction.objects.count() == 0
+
+
+def test_a_batch_that_is_not_a_list_of_objects_is_400(api, key, joined):
+    for body in (
+        {"transactions": {"0": tx("a")}},
+        {"transactions": "a"},
+        ["a"],
+        {"transactions": [[tx("a")]]},
+    ):
+        response = api.post("/api/v1/transactions/", body, format="json", **auth(key))
+        assert response.status_code == 400, body
+    assert Transaction.objects.count() == 0
+
+
+def test_times_and_money_go_out_as_the_contract_says(api, key, joined):
+    post(api, key, tx("a", amount="1234.5", occurred_at="2026-01-15T02:00:00Z"))
+
+    row = api.get("/api/v1/transactions/", **auth(key)).json()["results"][0]
+
+    assert row["amount"] == "1234.50"
+    assert row["occurred_at"] == "2026-01-15T10:00:00+08:00"
