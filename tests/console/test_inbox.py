@@ -147,7 +147,7 @@ def test_approving_what_one_submitted_is_refused_by_the_partners_service(staff_c
     response = staff_client.post(f"/staff/inbox/partner/{partner.pk}/approve/", follow=True)
 
     page = response.content.decode()
-    assert "Maker-checker: whoever submitted an application cannot approve it" in page  # the service's
+    assert "Maker-checker: you submitted it, so another staff member must approve" in page  # the service's
     assert "Decision recorded" not in page
     partner.refresh_from_db()
     assert partner.status == "under_review"
