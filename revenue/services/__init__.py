@@ -17,7 +17,13 @@ from .disputes import (
 )
 from .ledger import RecordResult, customer_reference, partner_catalog, transactions_record
 from .settlement import settlement_plan, settlement_run_fail, settlement_start, statement_generate
-from .statements import statement_approve, statement_pay, statement_prepare
+from .statements import (
+    statement_approve,
+    statement_pay,
+    statement_payout_confirm,
+    statement_payout_return,
+    statement_prepare,
+)
 
 __all__ = [
     "RecordResult",
@@ -39,6 +45,8 @@ __all__ = [
     "statement_approve",
     "statement_generate",
     "statement_pay",
+    "statement_payout_confirm",
+    "statement_payout_return",
     "statement_prepare",
     "terms_clean",
     "transactions_record",
