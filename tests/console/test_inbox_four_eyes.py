@@ -155,3 +155,20 @@ def test_a_recorded_payout_is_confirmed_by_a_second_person_only(
         checker,
         "on the bank statement",
     )
+
+
+def test_whoever_asked_to_join_a_scenario_cannot_decide_it_in_the_admin_either(client, staff, other_staff):
+    from scenarios.models import Participation
+    from tests.scenarios.factories import ParticipationFactory
+
+    participation = ParticipationFactory(status="requested", requested_by=staff)
+    client.force_login(staff)
+
+    response = client.post(
+        "/admin/scenarios/participation/",
+        {"action": "approve", "_selected_action": [participation.pk]},
+        follow=True,
+    )
+
+    assert "you asked for this participation, so another staff member decides it" in response.content.decode()
+    assert Participation.objects.get(pk=participation.pk).status == "requested"
