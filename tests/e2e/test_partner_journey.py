@@ -90,7 +90,7 @@ def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff
     # The review (started, documents checked against the originals, the registry) is another
     # staff member's work outside this journey, done by services: four eyes, whoever reviewed
     # or verified never approves.
-    reviewer = StaffFactory(email="reviewer@bank.test", is_superuser=True)
+    reviewer = StaffFactory(email="kyb-checker@bank.test", is_superuser=True)
     services.partner_review_start(partner=partner, actor=reviewer)
     for document in PartnerDocument.objects.filter(partner=partner):
         services.document_verify(document=document, actor=reviewer)
