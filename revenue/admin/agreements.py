@@ -81,6 +81,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "status",
         "supersedes",
         "created_by",
+        "edited_by",
         "approved_by",
         "approved_at",
         "created_at",
@@ -99,11 +100,17 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "status",
         "supersedes",
         "created_by",
+        "edited_by",
         "approved_by",
         "approved_at",
     )
     inlines = [StatusChangeInline]
     actions = ["submit", "approve", "send_back"]
+
+    @admin.display(description=gettext_lazy("edited by"))
+    def edited_by(self, obj):
+        """Staff who changed the draft's terms after it was made: makers too, never its approver."""
+        return ", ".join(obj.editors.order_by("email").values_list("email", flat=True)) or "-"
 
     @admin.display(description=gettext_lazy("terms"))
     def terms_display(self, obj):

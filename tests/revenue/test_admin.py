@@ -250,3 +250,38 @@ def test_list_pages_cost_the_same_whatever_the_data(
     services.settlement_start(through=date(2026, 4, 30), trigger="command")
 
     assert queries() == small
+
+
+def test_the_agreement_page_names_who_edited_the_draft(client, maker, partner, scenario, joined):
+    from tests.factories import StaffFactory
+
+    root = StaffFactory(email="root@bank.example", is_superuser=True)
+    agreement = services.agreement_create(
+        by=maker,
+        partner=partner,
+        scenario=scenario,
+        model="percentage",
+        terms={"rate": "0.1"},
+        cycle="monthly",
+        effective_from=date(2026, 1, 1),
+    )
+    client.force_login(root)
+
+    client.post(
+        reverse("admin:revenue_agreement_change", args=[agreement.pk]),
+        {
+            "model": "percentage",
+            "terms": '{"rate": "0.15"}',
+            "cycle": "monthly",
+            "currency": "CNY",
+            "effective_from": "2026-01-01",
+            "effective_to": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+
+    agreement.refresh_from_db()
+    assert (agreement.terms, list(agreement.editors.all())) == ({"rate": "0.150000"}, [root])
+    page = client.get(reverse("admin:revenue_agreement_change", args=[agreement.pk])).content.decode()
+    assert "root@bank.example" in page
