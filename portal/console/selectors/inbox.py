@@ -78,7 +78,10 @@ PARTICIPATION_DECISIONS = {
 AGREEMENT_DECISIONS = {
     Agreement.Status.PENDING_APPROVAL: (
         Decision("approve", _("Approve"), APPROVE_AGREEMENT),
-        Decision("return", _("Send back"), APPROVE_AGREEMENT, reason_required=True, danger=True),
+        # Sending back is not approving: only the drafter is barred (as ``agreement_return``).
+        Decision(
+            "return", _("Send back"), APPROVE_AGREEMENT, reason_required=True, danger=True, four_eyes=False
+        ),
     ),
 }
 STATEMENT_DECISIONS = {Statement.Status.DRAFT: (Decision("approve", _("Approve"), APPROVE_STATEMENT),)}
