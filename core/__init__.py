@@ -1,1 +1,1 @@
-"""The kernel: small helpers every app may use. It imports no app of the project."""
+"""The kernel every app may use and that imports no app (DESIGN §2)."""

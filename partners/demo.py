@@ -192,14 +192,15 @@ def _documents(partner: Partner, staff, *, verify: bool) -> None:
             services.document_verify(document=document, actor=staff)
 
 
-def _walk(partner: Partner, status: str, staff, owner) -> None:
-    # The owner submits, staff decide: whoever submits an application never approves it.
+def _walk(partner: Partner, status: str, staff, owner, approver) -> None:
+    # The owner submits, staff review: whoever submitted the application, started its review or
+    # verified its documents or credit code never approves it, so another staff member does.
     steps = {
         "submit": lambda: services.partner_submit(
             partner=partner, actor=owner, reason="Application complete"
         ),
         "review": lambda: services.partner_review_start(partner=partner, actor=staff),
-        "approve": lambda: services.partner_approve(partner=partner, actor=staff, reason="KYB complete"),
+        "approve": lambda: services.partner_approve(partner=partner, actor=approver, reason="KYB complete"),
         "reject": lambda: services.partner_reject(partner=partner, actor=staff, reason="Demo"),
         "activate": lambda: services.partner_activate(partner=partner, actor=staff, reason="Go-live"),
         "suspend": lambda: services.partner_suspend(partner=partner, actor=staff, reason="Demo"),
@@ -210,7 +211,7 @@ def _walk(partner: Partner, status: str, staff, owner) -> None:
         steps[step]()
 
 
-def seed_partners(*, password: str, staff, manager) -> list[Partner]:
+def seed_partners(*, password: str, staff, manager, approver) -> list[Partner]:
     industries = seed_industries()
     partners = []
     for slug, name, legal, code, industry, tier, risk, status, owner_email, team in DEMO_PARTNERS:
@@ -235,7 +236,7 @@ def seed_partners(*, password: str, staff, manager) -> list[Partner]:
             for email, role in team:
                 user = _account(email, password, email.split("@")[0].title())
                 services.membership_create(partner=partner, user=user, role=role, actor=staff)
-            _walk(partner, status, staff, owner)
+            _walk(partner, status, staff, owner, approver)
         partners.append(partner)
     return partners
 
@@ -246,5 +247,6 @@ def seed(*, password: str, stdout) -> None:
     User = get_user_model()
     staff = User.objects.get(email="admin@demo.local")
     manager = User.objects.filter(email="maker@demo.local").first() or staff
-    partners = seed_partners(password=password, staff=staff, manager=manager)
+    approver = User.objects.filter(email="checker@demo.local").first() or manager
+    partners = seed_partners(password=password, staff=staff, manager=manager, approver=approver)
     stdout.write("partners: " + ", ".join(f"{p.slug} ({p.status})" for p in partners))

@@ -13,8 +13,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.four_eyes import makers_add
+
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
-from .models import Invitation, Membership, Partner, PartnerDocument
+from .models import Invitation, Membership, Partner, PartnerDocument, PartnerStatusChange
 
 
 def business_today() -> date:
@@ -168,6 +170,38 @@ def partner_application_gaps(*, partner: Partner) -> list[str]:
         if t not in uploaded
     ]
     return gaps
+
+
+def partner_makers(*, partners) -> dict[int, dict[int, list[str]]]:
+    """Who made each application, per partner id: whoever submitted it and started its review
+    (the latest round), verified any of its documents or verified its credit code. None of them
+    approves it (``core.four_eyes``). Two queries, whatever the number of partners."""
+    partners = list(partners)
+    ids = [partner.pk for partner in partners]
+    makers: dict[int, dict[int, list[str]]] = {pk: {} for pk in ids}
+    parts = {
+        Partner.Status.SUBMITTED: _("submitted it"),
+        Partner.Status.UNDER_REVIEW: _("started its review"),
+    }
+    latest: dict[tuple[int, str], int | None] = {}
+    for partner_id, to_status, user_id in (
+        PartnerStatusChange.objects.filter(partner_id__in=ids, to_status__in=list(parts))
+        .order_by("changed_at", "id")
+        .values_list("partner_id", "to_status", "changed_by_id")
+    ):
+        latest[(partner_id, to_status)] = user_id
+    for (partner_id, to_status), user_id in latest.items():
+        makers_add(makers[partner_id], user_id, str(parts[to_status]))
+    for partner_id, user_id in (
+        PartnerDocument.objects.filter(partner_id__in=ids, verified_by__isnull=False)
+        .order_by()
+        .values_list("partner_id", "verified_by_id")
+        .distinct()
+    ):
+        makers_add(makers[partner_id], user_id, str(_("verified one of its documents")))
+    for partner in partners:
+        makers_add(makers[partner.pk], partner.credit_code_verified_by_id, str(_("verified its credit code")))
+    return makers
 
 
 # --------------------------------------------------------------------------------------

@@ -101,6 +101,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.approve_agreement",
         "revenue.approve_statement",
         "revenue.approve_adjustment",
+        "revenue.confirm_statement_payout",
         "revenue.export_transaction",
     ],
     AUDITORS: [

@@ -49,7 +49,8 @@ class StatementSerializer(serializers.Serializer):
     agreement = serializers.IntegerField(source="agreement_id")
     period_start = serializers.DateField()
     period_end = serializers.DateField()
-    status = serializers.ChoiceField(choices=Statement.Status.values)
+    # draft, approved or paid: a payout recorded but not yet confirmed is still "approved".
+    status = serializers.ChoiceField(choices=["draft", "approved", "paid"], source="api_status")
     currency = serializers.CharField()
     transaction_count = serializers.IntegerField()
     gross_amount = MoneyField(

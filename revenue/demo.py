@@ -129,10 +129,13 @@ def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[S
             services.statement_prepare(statement=statement, by=maker)
             statement = services.statement_approve(statement=statement, by=checker, reason="demo")
         if target == "paid" and statement.status == "approved":
+            # The maker records the payout, the checker confirms it (four eyes).
             statement = services.statement_pay(
                 statement=statement, by=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
                 paid_on=min(statement.period_end + timedelta(days=10), today),
             )  # fmt: skip
+        if target == "paid" and statement.status == "recorded":
+            statement = services.statement_payout_confirm(statement=statement, by=checker)
         statements[index] = statement
     return statements
 

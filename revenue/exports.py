@@ -46,7 +46,7 @@ def statement_rows(statement: Statement) -> list[list]:
             statement.period_start.isoformat(),
             statement.period_end.isoformat(),
             _("Status"),
-            statement.status,
+            statement.api_status,
             _("Currency"),
             statement.currency,
         ],

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Case, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery, When
+from django.utils.translation import gettext as _
 
-from .models import Agreement, Statement, StatementLine, Transaction
+from core.four_eyes import makers_add
+
+from .models import Adjustment, Agreement, AgreementStatusChange, Statement, StatementLine, Transaction
 
 
 def agreements_for_partner(*, partner) -> QuerySet[Agreement]:
@@ -170,3 +173,57 @@ def transactions_without_agreement(rows: QuerySet[Transaction]) -> QuerySet[Tran
         effective_from__lte=OuterRef("occurred_on"),
     ).filter(Q(effective_to__isnull=True) | Q(effective_to__gte=OuterRef("occurred_on")))
     return rows.filter(~Exists(covering))
+
+
+# --------------------------------------------------------------------------------------
+# Four eyes: who made what a checker decides on (``core.four_eyes``)
+# --------------------------------------------------------------------------------------
+def agreement_makers(*, agreements) -> dict[int, dict[int, list[str]]]:
+    """Per agreement id: who drafted it, changed its terms or submitted it for approval. None of
+    them approves it. Two queries, whatever the number of agreements."""
+    agreements = list(agreements)
+    ids = [agreement.pk for agreement in agreements]
+    makers: dict[int, dict[int, list[str]]] = {pk: {} for pk in ids}
+    for agreement in agreements:
+        makers_add(makers[agreement.pk], agreement.created_by_id, _("drafted it"))
+    for pk, user_id in Agreement.editors.through.objects.filter(agreement_id__in=ids).values_list(
+        "agreement_id", "user_id"
+    ):
+        makers_add(makers[pk], user_id, _("changed its terms"))
+    for pk, user_id in (
+        AgreementStatusChange.objects.filter(
+            agreement_id__in=ids, to_status=Agreement.Status.PENDING_APPROVAL
+        )
+        .order_by("id")
+        .values_list("agreement_id", "changed_by_id")
+    ):
+        makers_add(makers[pk], user_id, _("submitted it"))
+    return makers
+
+
+def statement_makers(statement: Statement) -> dict[int, list[str]]:
+    """Who prepared the statement (its approver must be someone else). No query."""
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, statement.prepared_by_id, _("prepared it"))
+    return makers
+
+
+def payout_makers(statement: Statement) -> dict[int, list[str]]:
+    """Who recorded the statement's payout (its confirmer must be someone else). No query."""
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, statement.payout_recorded_by_id, _("recorded its payout"))
+    return makers
+
+
+def adjustment_makers(adjustment: Adjustment) -> dict[int, list[str]]:
+    """Who proposed the adjustment (its checker must be someone else). No query."""
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, adjustment.created_by_id, _("proposed it"))
+    return makers
+
+
+def dispute_makers(dispute) -> dict[int, list[str]]:
+    """Who raised the dispute (nobody decides their own). No query."""
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, dispute.raised_by_id, _("raised it"))
+    return makers

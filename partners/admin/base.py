@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,6 +25,24 @@ class HistoryAdmin(SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ObjectDecisionsMixin:
+    """Decisions on one record's change page (buttons beside *History*), offered only to
+    people who may take them: ``object_decisions`` returns the (url, label) buttons the user
+    may press and the notes saying why a decision is not theirs (a maker sees the reason, not
+    the button). The services refuse anyway; this is what the page offers."""
+
+    change_form_template = "admin/change_form_decisions.html"
+
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        return [], []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, object_id) if request.method == "GET" else None
+        buttons, notes = self.object_decisions(request, obj) if obj is not None else ([], [])
+        context = {**(extra_context or {}), "object_decisions": buttons, "decision_notes": notes}
+        return super().change_view(request, object_id, form_url, context)
 
 
 def run_per_object(request, objects, call, *, success) -> tuple[int, int]:
@@ -113,22 +133,40 @@ class ReasonForm(forms.Form):
 
 
 def action_with_reason(
-    modeladmin, request, objects, *, label, action: str, reason_required: bool, apply, success
+    modeladmin,
+    request,
+    objects,
+    *,
+    label,
+    action: str,
+    reason_required: bool,
+    apply,
+    success,
+    refusals: Callable[[list], Mapping] | None = None,
 ):
     """An admin action in two steps: a page lists the selected records and asks for the
     reason (kept in the history), then ``apply(obj, reason)`` runs per record, each result
-    reported on its own."""
+    reported on its own. ``refusals(objects)`` says, by primary key, which records are not the
+    user's to decide and why (four eyes): they are listed apart and never offered."""
+    objects = list(objects)
+    refused = refusals(objects) if refusals else {}
+    allowed = [obj for obj in objects if obj.pk not in refused]
     confirmed = "confirm" in request.POST
     form = ReasonForm(request.POST if confirmed else None, reason_required=reason_required)
-    if confirmed and form.is_valid():
-        reason = form.cleaned_data["reason"]
-        run_per_object(request, objects, lambda obj: apply(obj, reason), success=success)
+    if (confirmed and form.is_valid()) or not allowed:
+        for obj in objects:
+            if obj.pk in refused:
+                messages.error(request, f"{obj}: {refused[obj.pk]}")
+        if allowed:
+            reason = form.cleaned_data["reason"]
+            run_per_object(request, allowed, lambda obj: apply(obj, reason), success=success)
         return None
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": label,
         "opts": modeladmin.model._meta,
-        "objects": objects,
+        "objects": allowed,
+        "refused": [(obj, refused[obj.pk]) for obj in objects if obj.pk in refused],
         "form": form,
         "action": action,
         "step_label": label,

@@ -227,7 +227,11 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     search_fields = ("endpoint__url", "endpoint__partner__slug", "event_id")
     actions = ["retry_now"]
 
-    @admin.action(description=gettext_lazy("Send the selected pending deliveries now"))
+    def has_retry_permission(self, request):
+        # Sending is a change: staff who manage webhooks do it, auditors only read.
+        return request.user.has_perm("partners.change_webhookendpoint")
+
+    @admin.action(description=gettext_lazy("Send the selected pending deliveries now"), permissions=["retry"])
     def retry_now(self, request, queryset):
         from ..tasks import webhook_deliver
 

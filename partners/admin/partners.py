@@ -14,7 +14,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from .. import services
 from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import partner_review_checklist
-from .base import HistoryAdmin, action_with_reason, run_per_object
+from .base import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
 from .resources import PartnerResource
 
 
@@ -84,6 +84,12 @@ class PartnerStatusChangeInline(_ReadOnlyInline):
 # --------------------------------------------------------------------------------------
 # Lifecycle actions
 # --------------------------------------------------------------------------------------
+def _approve_refusals(request):
+    """Four eyes: the partners the user made (submitted, started the review, verified a document
+    or the credit code) are not theirs to approve."""
+    return lambda partners: services.partner_approve_refusals(partners=partners, actor=request.user)
+
+
 # name, label, service, permission (has_<permission>_permission), reason required
 LIFECYCLE_STEPS = [
     ("submit", gettext_lazy("Submit for review"), services.partner_submit, "submit", False),
@@ -98,6 +104,10 @@ LIFECYCLE_STEPS = [
 ]
 
 
+# Steps some of whose records are not the user's to take, and why (by partner id).
+REFUSALS = {"approve": _approve_refusals}
+
+
 def _lifecycle_action(name, label, service, permission, reason_required):
     def action(modeladmin, request, queryset):
         return modeladmin.run_lifecycle_step(
@@ -107,6 +117,7 @@ def _lifecycle_action(name, label, service, permission, reason_required):
             service=service,
             reason_required=reason_required,
             action=f"lifecycle_{name}",  # the confirmation page posts the action's real name
+            refusals=REFUSALS[name](request) if name in REFUSALS else None,
         )
 
     action.__name__ = f"lifecycle_{name}"
@@ -124,7 +135,7 @@ def _has(perm: str):
 # Partners
 # --------------------------------------------------------------------------------------
 @admin.register(Partner)
-class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
+class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
     resource_classes = [PartnerResource]
     formats = [CSV, XLSX]
     list_display = (
@@ -190,6 +201,13 @@ class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a partner is terminated, never deleted: its records stay
 
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        """A maker of an application under review is told why *Approve* is not theirs."""
+        if obj.status != Partner.Status.UNDER_REVIEW or not request.user.has_perm("partners.review_partner"):
+            return [], []
+        refusal = services.partner_approve_refusals(partners=[obj], actor=request.user).get(obj.pk)
+        return [], [refusal] if refusal else []
+
     def has_import_permission(self, request):
         user = request.user
         return user.has_perm("partners.import_partner") and user.has_perm("partners.add_partner")
@@ -232,7 +250,9 @@ class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
             _("Manage the team"),
         )
 
-    def run_lifecycle_step(self, request, queryset, *, label, service, reason_required, action):
+    def run_lifecycle_step(
+        self, request, queryset, *, label, service, reason_required, action, refusals=None
+    ):
         return action_with_reason(
             self,
             request,
@@ -245,6 +265,7 @@ class PartnerAdmin(ImportExportModelAdmin, HistoryAdmin):
                 _("%(partner)s is now %(status)s.")
                 % {"partner": partner, "status": partner.get_status_display().lower()}
             ),
+            refusals=refusals,
         )
 
     @admin.action(description=gettext_lazy("Mark the credit code verified"), permissions=["review"])

@@ -3,7 +3,8 @@
 Every status change goes through ``_partner_move``: it locks the partner row, checks the
 allowed-moves map, runs the move's precondition, writes a ``PartnerStatusChange`` row and,
 after commit, tells the partner's owners and admins of the bank's decision by e-mail.
-Approval is maker-checker: whoever submitted the application never approves it.
+Approval is maker-checker: whoever submitted the application, started its review or verified
+its documents or credit code never approves it (``core.four_eyes``).
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.four_eyes import maker_parts
+
 from ..cache import partner_cache_forget
 from ..exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
 from ..models import Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import (
     partner_application_gaps,
     partner_document_gaps,
+    partner_makers,
     partner_review_checklist,
 )
 from ..validators import normalise_credit_code
@@ -219,31 +223,35 @@ def partner_review_start(*, partner: Partner, actor, reason: str = "") -> Partne
     return _partner_move(partner=partner, to=S.UNDER_REVIEW, actor=actor, reason=reason)
 
 
-def _not_the_submitter(partner: Partner, actor) -> None:
-    """Maker-checker: the application's maker is whoever submitted it last (as the staff
-    console's inbox shows it), and the maker never approves it — not even a superuser."""
-    submitted_by = (
-        PartnerStatusChange.objects.filter(partner=partner, to_status=S.SUBMITTED)
-        .order_by("-changed_at", "-id")
-        .values_list("changed_by_id", flat=True)
-        .first()
-    )
-    if submitted_by is not None and submitted_by == actor.pk:
-        raise PartnerNotAllowed(
-            _(
-                "Maker-checker: whoever submitted an application cannot approve it; another staff member must."
-            ),
-            code="maker_checker",
-        )
+def partner_approve_refusals(*, partners, actor) -> dict[int, str]:
+    """Four eyes, per partner id: why ``actor`` may not approve each of ``partners`` — they
+    submitted it, started its review, verified one of its documents or its credit code (not
+    even a superuser approves then). Partners missing from the answer are ``actor``'s to
+    decide. Two queries (``partner_makers``), whatever the number of partners."""
+    refusals = {}
+    for pk, makers in partner_makers(partners=partners).items():
+        parts = maker_parts(actor, makers)
+        if parts:
+            refusals[pk] = _(
+                "Maker-checker: you %(parts)s, so another staff member must approve this partner."
+            ) % {"parts": ", ".join(parts)}
+    return refusals
+
+
+def _not_a_maker(partner: Partner, actor) -> None:
+    refusal = partner_approve_refusals(partners=[partner], actor=actor).get(partner.pk)
+    if refusal:
+        raise PartnerNotAllowed(refusal, code="maker_checker")
 
 
 def partner_approve(*, partner: Partner, actor, reason: str = "") -> Partner:
-    """under review → approved, by someone other than the submitter, once the review
-    checklist is complete."""
+    """under review → approved, once the review checklist is complete, by someone who did not
+    make the application: not its submitter, nor who started its review or verified its
+    documents or credit code."""
     require_staff_perm(actor, "partners.review_partner")
 
     def precondition(locked: Partner) -> None:
-        _not_the_submitter(locked, actor)
+        _not_a_maker(locked, actor)
         _review_complete(locked)
 
     return _partner_move(

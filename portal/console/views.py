@@ -112,7 +112,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         request,
         "console/inbox.html",
         _("Approvals inbox"),
-        sections=inbox_selectors.inbox_sections(),
+        sections=inbox_selectors.inbox_sections(user=request.user),
         reason_form=ReasonForm(),
     )
 

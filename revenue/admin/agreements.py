@@ -10,15 +10,17 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.four_eyes import maker_parts
 from partners.admin.base import (
     HistoryAdmin,
+    ObjectDecisionsMixin,
     ServiceAddAdminMixin,
     ServiceAddForm,
     action_with_reason,
     run_per_object,
 )
 
-from .. import services
+from .. import selectors, services
 from ..models import Agreement, AgreementStatusChange
 from ._common import ReadOnlyInline
 
@@ -54,7 +56,7 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ServiceAddAdminMixin, HistoryAdmin):
+class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
     add_form = AgreementAddForm
     list_display = (
         "partner",
@@ -79,6 +81,7 @@ class AgreementAdmin(ServiceAddAdminMixin, HistoryAdmin):
         "status",
         "supersedes",
         "created_by",
+        "edited_by",
         "approved_by",
         "approved_at",
         "created_at",
@@ -97,11 +100,17 @@ class AgreementAdmin(ServiceAddAdminMixin, HistoryAdmin):
         "status",
         "supersedes",
         "created_by",
+        "edited_by",
         "approved_by",
         "approved_at",
     )
     inlines = [StatusChangeInline]
     actions = ["submit", "approve", "send_back"]
+
+    @admin.display(description=gettext_lazy("edited by"))
+    def edited_by(self, obj):
+        """Staff who changed the draft's terms after it was made: makers too, never its approver."""
+        return ", ".join(obj.editors.order_by("email").values_list("email", flat=True)) or "-"
 
     @admin.display(description=gettext_lazy("terms"))
     def terms_display(self, obj):
@@ -142,6 +151,15 @@ class AgreementAdmin(ServiceAddAdminMixin, HistoryAdmin):
 
     def has_approve_permission(self, request):
         return request.user.has_perm("revenue.approve_agreement")
+
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        """A maker of a pending agreement is told why *Approve* is not theirs."""
+        if obj.status != Agreement.Status.PENDING_APPROVAL:
+            return [], []
+        parts = maker_parts(request.user, selectors.agreement_makers(agreements=[obj])[obj.pk])
+        if not parts:
+            return [], []
+        return [], [_("You %(parts)s: another person approves this agreement.") % {"parts": ", ".join(parts)}]
 
     @admin.action(description=gettext_lazy("Submit for approval"), permissions=["submit"])
     def submit(self, request, queryset):

@@ -8,13 +8,13 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partners.admin.base import HistoryAdmin, action_with_reason, run_per_object
+from core.four_eyes import is_maker
+from partners.admin.base import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
 
-from .. import services
+from .. import selectors, services
 from ..models import Adjustment, Dispute, DisputeEvent
 from ._common import ReadOnlyInline, form_page
 
@@ -53,11 +53,11 @@ class ReadOnlyHistoryAdmin(HistoryAdmin):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyHistoryAdmin):
+class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
     list_display = ("id", "partner", "line", "status", "raised_by", "raised_at")
     list_filter = ("status",)
     list_select_related = ("partner", "raised_by", "line__statement", "line__product")
-    fields = ("partner", "line", "reason", "status", "raised_by", "raised_at", "resolution", "propose")
+    fields = ("partner", "line", "reason", "status", "raised_by", "raised_at", "resolution")
     readonly_fields = fields
     inlines = [EventInline, AdjustmentInline]
     actions = ["reject"]
@@ -65,15 +65,14 @@ class DisputeAdmin(ReadOnlyHistoryAdmin):
     def has_resolve_permission(self, request):
         return request.user.has_perm("revenue.resolve_dispute")
 
-    @admin.display(description=gettext_lazy("resolve"))
-    def propose(self, obj):
-        if obj.status != Dispute.Status.OPEN:
-            return "-"
-        return format_html(
-            '<a href="{}">{}</a>',
-            reverse("admin:revenue_dispute_propose", args=[obj.pk]),
-            _("Propose an adjustment"),
-        )
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        """*Propose an adjustment* on an open dispute, to staff who resolve disputes and did not
+        raise it."""
+        if obj.status != Dispute.Status.OPEN or not request.user.has_perm("revenue.resolve_dispute"):
+            return [], []
+        if is_maker(request.user, selectors.dispute_makers(obj)):
+            return [], [_("You raised this dispute: another person resolves it.")]
+        return [(reverse("admin:revenue_dispute_propose", args=[obj.pk]), _("Propose an adjustment"))], []
 
     def get_urls(self):
         return [
@@ -119,7 +118,7 @@ class DisputeAdmin(ReadOnlyHistoryAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyHistoryAdmin):
+class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
     list_display = ("id", "agreement", "dispute", "amount", "status", "created_by", "decided_by", "applied")
     list_filter = ("status",)
     list_select_related = ("agreement__partner", "dispute", "created_by", "decided_by", "line")
@@ -145,6 +144,12 @@ class AdjustmentAdmin(ReadOnlyHistoryAdmin):
 
     def has_approve_permission(self, request):
         return request.user.has_perm("revenue.approve_adjustment")
+
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        pending = obj.status == Adjustment.Status.PENDING_APPROVAL
+        if pending and is_maker(request.user, selectors.adjustment_makers(obj)):
+            return [], [_("You proposed this adjustment: another person approves it.")]
+        return [], []
 
     @admin.action(description=gettext_lazy("Approve (checker: not the maker)"), permissions=["approve"])
     def approve(self, request, queryset):

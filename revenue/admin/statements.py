@@ -16,7 +16,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partners.admin.base import run_per_object
+from core.four_eyes import is_maker
+from partners.admin.base import ObjectDecisionsMixin, action_with_reason, run_per_object
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
@@ -54,8 +55,18 @@ class PayForm(forms.Form):
     )
 
 
+class ConfirmForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+
+
+class SendBackForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
 @admin.register(Statement)
-class StatementAdmin(ReadOnlyAdmin):
+class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
     list_display = (
         "partner",
         "scenario_code",
@@ -68,9 +79,10 @@ class StatementAdmin(ReadOnlyAdmin):
         "adjustment_amount",
         "prepared_by",
         "approved_by",
+        "payout_recorded_by",
     )
     list_filter = ("status", "period_start")
-    list_select_related = ("partner", "prepared_by", "approved_by")
+    list_select_related = ("partner", "prepared_by", "approved_by", "payout_recorded_by")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
     date_hierarchy = "period_start"
     fields = (
@@ -93,11 +105,15 @@ class StatementAdmin(ReadOnlyAdmin):
         "approved_at",
         "paid_on",
         "payout_reference",
+        "payout_recorded_by",
+        "payout_recorded_at",
+        "payout_confirmed_by",
+        "payout_confirmed_at",
         "files",
     )
     readonly_fields = fields
     inlines = [LineInline, StatementStatusInline]
-    actions = ["prepare", "approve"]
+    actions = ["prepare", "approve", "confirm_payout", "send_payout_back"]
 
     def has_prepare_permission(self, request):
         return request.user.has_perm("revenue.prepare_statement")
@@ -105,15 +121,36 @@ class StatementAdmin(ReadOnlyAdmin):
     def has_approve_permission(self, request):
         return request.user.has_perm("revenue.approve_statement")
 
-    @admin.display(description=gettext_lazy("files and actions"))
+    def has_confirm_payout_permission(self, request):
+        return request.user.has_perm("revenue.confirm_statement_payout")
+
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        """Record the payout (approved), confirm or send it back (recorded): only to who may."""
+        user, S = request.user, Statement.Status
+        buttons: list[tuple[str, str]] = []
+        notes: list[str] = []
+        preparer = is_maker(user, selectors.statement_makers(obj))
+        if obj.status == S.DRAFT and preparer and user.has_perm("revenue.approve_statement"):
+            notes.append(_("You prepared this statement: another person approves it."))
+        if obj.status == S.APPROVED and user.has_perm("revenue.pay_statement"):
+            buttons.append((reverse("admin:revenue_statement_pay", args=[obj.pk]), _("Record the payout")))
+        if obj.status == S.RECORDED and user.has_perm("revenue.confirm_statement_payout"):
+            if is_maker(user, selectors.payout_makers(obj)):
+                notes.append(_("You recorded this payout: another person confirms it."))
+            else:
+                buttons += [
+                    (reverse("admin:revenue_statement_confirm", args=[obj.pk]), _("Confirm the payout")),
+                    (reverse("admin:revenue_statement_send_back", args=[obj.pk]), _("Send the payout back")),
+                ]
+        return buttons, notes
+
+    @admin.display(description=gettext_lazy("files"))
     def files(self, obj):
         links = [
             (reverse("admin:revenue_statement_csv", args=[obj.pk]), _("Statement CSV")),
             (reverse("admin:revenue_statement_xlsx", args=[obj.pk]), _("Statement XLSX")),
             (reverse("admin:revenue_statement_transactions", args=[obj.pk]), _("Transaction detail (CSV)")),
         ]
-        if obj.status == Statement.Status.APPROVED:
-            links.append((reverse("admin:revenue_statement_pay", args=[obj.pk]), _("Record the payout")))
         return format_html(
             " · ".join(['<a href="{}">{}</a>'] * len(links)), *[v for pair in links for v in pair]
         )
@@ -127,6 +164,8 @@ class StatementAdmin(ReadOnlyAdmin):
                 "<int:pk>/transactions/", wrap(self.transactions_view), name="revenue_statement_transactions"
             ),
             path("<int:pk>/pay/", wrap(self.pay_view), name="revenue_statement_pay"),
+            path("<int:pk>/confirm/", wrap(self.confirm_view), name="revenue_statement_confirm"),
+            path("<int:pk>/send-back/", wrap(self.send_back_view), name="revenue_statement_send_back"),
             *super().get_urls(),
         ]
 
@@ -158,10 +197,79 @@ class StatementAdmin(ReadOnlyAdmin):
             obj=statement,
             title=_("Record the payout"),
             submit_label=_("Record the payout"),
+            intro=_("Another person confirms the payout against the bank; then the statement is paid."),
             apply=lambda data: (
                 services.statement_pay(statement=statement, by=request.user, **data)
+                and _("%(statement)s: payout recorded, awaiting confirmation.") % {"statement": statement}
+            ),
+        )
+
+    def _recorded(self, request, pk) -> Statement:
+        """The statement whose recorded payout ``request.user`` may decide; else 403."""
+        statement = get_object_or_404(Statement, pk=pk)
+        if not request.user.has_perm("revenue.confirm_statement_payout") or is_maker(
+            request.user, selectors.payout_makers(statement)
+        ):
+            raise PermissionDenied(_("You recorded this payout: another person confirms it."))
+        return statement
+
+    def confirm_view(self, request, pk):
+        statement = self._recorded(request, pk)
+        return form_page(
+            self,
+            request,
+            form=ConfirmForm(request.POST or None),
+            obj=statement,
+            title=_("Confirm the payout"),
+            submit_label=_("Confirm the payout"),
+            intro=_("Payout %(reference)s of %(date)s: confirm it only after checking it against the bank.")
+            % {"reference": statement.payout_reference, "date": statement.paid_on},
+            apply=lambda data: (
+                services.statement_payout_confirm(statement=statement, by=request.user, **data)
                 and _("%(statement)s: paid.") % {"statement": statement}
             ),
+        )
+
+    def send_back_view(self, request, pk):
+        statement = self._recorded(request, pk)
+        return form_page(
+            self,
+            request,
+            form=SendBackForm(request.POST or None),
+            obj=statement,
+            title=_("Send the payout back"),
+            submit_label=_("Send the payout back"),
+            apply=lambda data: (
+                services.statement_payout_return(statement=statement, by=request.user, **data)
+                and _("%(statement)s: payout sent back.") % {"statement": statement}
+            ),
+        )
+
+    @admin.action(
+        description=gettext_lazy("Confirm the recorded payouts (not one you recorded)"),
+        permissions=["confirm_payout"],
+    )
+    def confirm_payout(self, request, queryset):
+        run_per_object(
+            request,
+            queryset,
+            lambda s: services.statement_payout_confirm(statement=s, by=request.user),
+            success=lambda s: _("%(statement)s: paid.") % {"statement": s},
+        )
+
+    @admin.action(description=gettext_lazy("Send the recorded payouts back"), permissions=["confirm_payout"])
+    def send_payout_back(self, request, queryset):
+        return action_with_reason(
+            self,
+            request,
+            queryset,
+            label=_("Send the payout back"),
+            action="send_payout_back",
+            reason_required=True,
+            apply=lambda s, reason: services.statement_payout_return(
+                statement=s, by=request.user, reason=reason
+            ),
+            success=lambda s: _("%(statement)s: payout sent back.") % {"statement": s},
         )
 
     @admin.action(description=gettext_lazy("Prepare: checked, send for approval"), permissions=["prepare"])

@@ -90,6 +90,11 @@ class Agreement(models.Model):
         related_name="+",
         editable=False,
     )
+    # Whoever changed the draft's terms after it was made is one of its makers too: never its
+    # approver (``revenue.selectors.agreement_makers``).
+    editors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("edited by"), related_name="+", blank=True, editable=False
+    )
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),

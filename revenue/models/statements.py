@@ -93,7 +93,12 @@ class Statement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         APPROVED = "approved", _("Approved")
+        # A finance maker recorded the payout; a second person confirms it (four eyes).
+        RECORDED = "recorded", _("Payout recorded, awaiting confirmation")
         PAID = "paid", _("Paid")
+
+    # The open API's statuses (DESIGN §4): a recorded payout is not confirmed, so still approved.
+    API_STATUS = {Status.RECORDED: Status.APPROVED}
 
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="statements"
@@ -148,6 +153,28 @@ class Statement(models.Model):
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
     paid_on = models.DateField(_("paid on"), null=True, blank=True, editable=False)
     payout_reference = models.CharField(_("payout reference"), max_length=100, blank=True, editable=False)
+    payout_recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("payout recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    payout_recorded_at = models.DateTimeField(_("payout recorded at"), null=True, blank=True, editable=False)
+    payout_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("payout confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    payout_confirmed_at = models.DateTimeField(
+        _("payout confirmed at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("statement")
@@ -157,6 +184,10 @@ class Statement(models.Model):
             ("prepare_statement", _("Can check a draft statement and send it for approval")),
             ("approve_statement", _("Can approve a statement (not one they prepared)")),
             ("pay_statement", _("Can record the payout of a statement")),
+            (
+                "confirm_statement_payout",
+                _("Can confirm or send back a recorded payout (not one they recorded)"),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -170,8 +201,14 @@ class Statement(models.Model):
                 name="statement_approver_is_not_preparer",
             ),
             models.CheckConstraint(
-                condition=~Q(status="paid") | (Q(paid_on__isnull=False) & ~Q(payout_reference="")),
+                condition=~Q(status__in=["recorded", "paid"])
+                | (Q(paid_on__isnull=False) & ~Q(payout_reference="")),
                 name="statement_paid_has_payout",
+            ),
+            models.CheckConstraint(
+                condition=Q(payout_confirmed_by__isnull=True)
+                | ~Q(payout_confirmed_by=F("payout_recorded_by")),
+                name="statement_payout_confirmer_is_not_recorder",
             ),
         ]
         indexes = [
@@ -185,6 +222,11 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} / {self.scenario_code} {self.period_start}–{self.period_end}"
+
+    @property
+    def api_status(self) -> str:
+        """The status partners see (API, statement files): ``draft``, ``approved`` or ``paid``."""
+        return self.API_STATUS.get(self.status, self.status)
 
 
 class StatementStatusChange(status_log(Statement, max_length=10)):

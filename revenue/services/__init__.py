@@ -24,7 +24,13 @@ from .settlement import (
     settlement_start,
     statement_generate,
 )
-from .statements import statement_approve, statement_pay, statement_prepare
+from .statements import (
+    statement_approve,
+    statement_pay,
+    statement_payout_confirm,
+    statement_payout_return,
+    statement_prepare,
+)
 
 __all__ = [
     "RecordResult",
@@ -48,6 +54,8 @@ __all__ = [
     "statement_approve",
     "statement_generate",
     "statement_pay",
+    "statement_payout_confirm",
+    "statement_payout_return",
     "statement_prepare",
     "terms_clean",
     "transactions_record",

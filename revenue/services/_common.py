@@ -6,6 +6,8 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
+from core.four_eyes import Makers, maker_parts
+
 from ..exceptions import MakerCheckerViolation, RevenueNotAllowed, StatusMoveInvalid
 
 
@@ -17,11 +19,17 @@ def require(by, permission: str) -> None:
         raise RevenueNotAllowed(_("You do not have permission to do this."))
 
 
-def require_other_person(maker_id: int | None, checker, what: str) -> None:
-    """Maker-checker: the checker is never the maker — not even a superuser."""
-    if checker is None or (maker_id is not None and checker.pk == maker_id):
+def require_not_maker(checker, makers: Makers, what: str) -> None:
+    """Four eyes: the checker is none of the object's makers — not even a superuser — and a
+    person (the system checks nothing). The refusal says what the checker made of it."""
+    parts = maker_parts(checker, makers)
+    if checker is None or parts:
         raise MakerCheckerViolation(
-            _("Maker-checker: %(what)s must be checked by someone other than its maker.") % {"what": what}
+            _("Maker-checker: %(what)s must be checked by someone other than its maker (you %(parts)s).")
+            % {"what": what, "parts": ", ".join(parts)}
+            if parts
+            else _("Maker-checker: %(what)s must be checked by someone other than its maker.")
+            % {"what": what}
         )
 
 

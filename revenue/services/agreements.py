@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from ..exceptions import AgreementImmutable, AgreementInvalid
 from ..models import Agreement, AgreementStatusChange, Statement
-from ._common import check_move, lock_scenario_agreements, require, require_other_person
+from ..selectors import agreement_makers
+from ._common import check_move, lock_scenario_agreements, require, require_not_maker
 
 AStatus = Agreement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -191,6 +192,8 @@ def agreement_update(*, agreement: Agreement, by, **changes) -> Agreement:
         setattr(agreement, name, value)
     _check(agreement)
     agreement.save()
+    if changes and by is not None and by.pk != agreement.created_by_id:
+        agreement.editors.add(by)  # whoever changed the terms is a maker: never its approver
     return agreement
 
 
@@ -215,11 +218,12 @@ def agreement_return(*, agreement: Agreement, by, reason: str) -> Agreement:
 @transaction.atomic
 def agreement_approve(*, agreement: Agreement, by, reason: str = "") -> Agreement:
     """The checker approves: the agreement becomes active, and the one it supersedes ends the day
-    before it starts. Refused when the checker is the maker, whoever they are."""
+    before it starts. Refused when the checker is one of its makers (drafted, edited or
+    submitted it), whoever they are."""
     require(by, "revenue.approve_agreement")
     lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
     agreement = Agreement.objects.select_related("scenario", "supersedes").get(pk=agreement.pk)
-    require_other_person(agreement.created_by_id, by, _("an agreement"))
+    require_not_maker(by, agreement_makers(agreements=[agreement])[agreement.pk], _("an agreement"))
     check_move(ALLOWED_MOVES, agreement.status, AStatus.ACTIVE, AStatus)
     _check(agreement)
     old = agreement.supersedes

@@ -14,7 +14,8 @@ from partners.models import Membership
 
 from ..exceptions import DisputeInvalid, RevenueNotAllowed
 from ..models import Adjustment, Dispute, DisputeEvent, StatementLine
-from ._common import check_move, require, require_other_person
+from ..selectors import adjustment_makers, dispute_makers
+from ._common import check_move, require, require_not_maker
 
 DStatus = Dispute.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -89,7 +90,7 @@ def adjustment_approve(*, adjustment: Adjustment, by, reason: str = "") -> Adjus
     """The checker (never the maker) approves: it lands in the next statement."""
     require(by, "revenue.approve_adjustment")
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
-    require_other_person(adjustment.created_by_id, by, _("an adjustment"))
+    require_not_maker(by, adjustment_makers(adjustment), _("an adjustment"))
     if adjustment.status != Adjustment.Status.PENDING_APPROVAL:
         raise DisputeInvalid(_("This adjustment is already decided."))
     adjustment.status = Adjustment.Status.APPROVED
@@ -108,7 +109,7 @@ def adjustment_reject(*, adjustment: Adjustment, by, reason: str) -> Adjustment:
     """The checker refuses the proposed adjustment: the dispute is open again."""
     require(by, "revenue.approve_adjustment")
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
-    require_other_person(adjustment.created_by_id, by, _("an adjustment"))
+    require_not_maker(by, adjustment_makers(adjustment), _("an adjustment"))
     if adjustment.status != Adjustment.Status.PENDING_APPROVAL:
         raise DisputeInvalid(_("This adjustment is already decided."))
     if not (reason or "").strip():
@@ -128,4 +129,5 @@ def dispute_reject(*, dispute: Dispute, by, reason: str) -> Dispute:
     if not (reason or "").strip():
         raise DisputeInvalid(_("Say why the dispute is rejected."), field="reason")
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    require_not_maker(by, dispute_makers(dispute), _("a dispute"))
     return _move(dispute, DStatus.REJECTED, by, reason.strip(), resolution=reason.strip())

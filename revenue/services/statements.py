@@ -1,5 +1,11 @@
 """Status moves of statements: a finance maker prepares (checks) a draft, a finance checker who
-is not the preparer approves it, finance records the payout. Amounts never change."""
+is not the preparer approves it; finance records the payout (reference and value date) and a
+second person confirms it — then, and only then, the statement is paid. Every step leaves a
+change row; amounts never change.
+
+    draft → approved → recorded → paid
+                 ↖ (sent back) ↙
+"""
 
 from __future__ import annotations
 
@@ -11,12 +17,15 @@ from django.utils.translation import gettext as _
 
 from ..exceptions import RevenueError
 from ..models import Statement, StatementStatusChange
-from ._common import check_move, require, require_other_person
+from ..selectors import payout_makers, statement_makers
+from ._common import check_move, require, require_not_maker
 
 SStatus = Statement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
     SStatus.DRAFT: frozenset({SStatus.APPROVED}),
-    SStatus.APPROVED: frozenset({SStatus.PAID}),
+    SStatus.APPROVED: frozenset({SStatus.RECORDED}),
+    # The confirmer confirms the recorded payout, or sends it back (wrong reference or date).
+    SStatus.RECORDED: frozenset({SStatus.PAID, SStatus.APPROVED}),
     SStatus.PAID: frozenset(),
 }
 
@@ -59,7 +68,7 @@ def statement_approve(*, statement: Statement, by, reason: str = "") -> Statemen
     statement = _locked(statement)
     if statement.prepared_by_id is None:
         raise RevenueError(_("A finance maker must prepare the statement before it is approved."))
-    require_other_person(statement.prepared_by_id, by, _("a statement"))
+    require_not_maker(by, statement_makers(statement), _("a statement"))
     _move(statement, SStatus.APPROVED, by, reason, approved_by=by, approved_at=timezone.now())
     from .settlement import _publish
 
@@ -71,7 +80,9 @@ def statement_approve(*, statement: Statement, by, reason: str = "") -> Statemen
 def statement_pay(
     *, statement: Statement, by, payout_reference: str, paid_on: date, reason: str = ""
 ) -> Statement:
-    """Record the payout of an approved statement (bank transfer reference and value date)."""
+    """Record the payout of an approved statement (bank transfer reference and value date):
+    approved → recorded. It is paid once a second person confirms it
+    (``statement_payout_confirm``)."""
     require(by, "revenue.pay_statement")
     reference = (payout_reference or "").strip()
     if not reference:
@@ -79,4 +90,59 @@ def statement_pay(
     if paid_on is None:
         raise RevenueError(_("Give the payout date."), field="paid_on")
     statement = _locked(statement)
-    return _move(statement, SStatus.PAID, by, reason, paid_on=paid_on, payout_reference=reference[:100])
+    return _move(
+        statement,
+        SStatus.RECORDED,
+        by,
+        reason
+        or _("Payout %(reference)s of %(date)s recorded.") % {"reference": reference[:100], "date": paid_on},
+        paid_on=paid_on,
+        payout_reference=reference[:100],
+        payout_recorded_by=by,
+        payout_recorded_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def statement_payout_confirm(*, statement: Statement, by, reason: str = "") -> Statement:
+    """A second person checked the recorded payout against the bank: recorded → paid. Refused
+    to whoever recorded it, whoever they are."""
+    require(by, "revenue.confirm_statement_payout")
+    statement = _locked(statement)
+    check_move(ALLOWED_MOVES, statement.status, SStatus.PAID, SStatus)
+    require_not_maker(by, payout_makers(statement), _("a payout"))
+    return _move(
+        statement,
+        SStatus.PAID,
+        by,
+        reason or _("Payout %(reference)s confirmed.") % {"reference": statement.payout_reference},
+        payout_confirmed_by=by,
+        payout_confirmed_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def statement_payout_return(*, statement: Statement, by, reason: str) -> Statement:
+    """The confirmer sends a recorded payout back (wrong reference or date): recorded →
+    approved, the recorded payout cleared; the change row keeps what was recorded and why."""
+    require(by, "revenue.confirm_statement_payout")
+    if not (reason or "").strip():
+        raise RevenueError(_("Say why the payout goes back."), field="reason")
+    statement = _locked(statement)
+    check_move(ALLOWED_MOVES, statement.status, SStatus.APPROVED, SStatus)
+    require_not_maker(by, payout_makers(statement), _("a payout"))
+    recorded = _("Payout %(reference)s of %(date)s sent back: %(reason)s") % {
+        "reference": statement.payout_reference,
+        "date": statement.paid_on,
+        "reason": reason.strip(),
+    }
+    return _move(
+        statement,
+        SStatus.APPROVED,
+        by,
+        recorded,
+        paid_on=None,
+        payout_reference="",
+        payout_recorded_by=None,
+        payout_recorded_at=None,
+    )

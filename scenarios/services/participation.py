@@ -15,12 +15,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.four_eyes import is_maker, makers_add
 from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
     ParticipationError,
     ParticipationStatusInvalid,
     PartnerNotActive,
+    ScenarioNotAllowed,
 )
 from scenarios.models import Participation, ParticipationStatusChange, Scenario
 
@@ -150,6 +152,17 @@ def participation_invite(
     )
 
 
+def _not_the_requester(participation: Participation, by) -> None:
+    """Four eyes: whoever asked to join never decides the request, not even a superuser."""
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, participation.requested_by_id, _("asked for it"))
+    if is_maker(by, makers):
+        raise ScenarioNotAllowed(
+            _("Maker-checker: you asked for this participation, so another staff member decides it."),
+            code="maker_checker",
+        )
+
+
 @transaction.atomic
 def participation_status_change(
     *,
@@ -171,6 +184,8 @@ def participation_status_change(
         .get(pk=participation.pk)
     )
     current = participation.status
+    if staff and current == PStatus.REQUESTED:
+        _not_the_requester(participation, by)
     if expect is not None and current != expect:
         raise ParticipationStatusInvalid(
             _("Only a participation that is %(status)s can do this.")

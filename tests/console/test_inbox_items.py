@@ -67,7 +67,8 @@ def _pending_agreement(partner, scenario, *, by, supersedes=None):
 @pytest.fixture
 def waiting(db, clock, alice, maker, staff_roles):
     """One item of every kind: a partner application, a participation request, an agreement
-    pending approval, a prepared statement, an open dispute and a pending adjustment."""
+    pending approval, a prepared statement, a recorded payout, an open dispute and a pending
+    adjustment."""
     applicant = _submitted("applicant", "Applicant", by=alice)
     clock.shift(timedelta(minutes=1))
     scenario, (installment, cover) = scenario_with_products()
@@ -98,7 +99,15 @@ def waiting(db, clock, alice, maker, staff_roles):
     adjustment = services.dispute_propose_adjustment(
         dispute=second, by=maker, amount=Decimal("12.50"), reason="Agreed."
     )
+    february = statement_generate(
+        agreement_id=in_force.pk, period=Period(date(2026, 2, 1), date(2026, 2, 28))
+    ).statement
+    services.statement_prepare(statement=february, by=maker)
+    services.statement_approve(statement=february, by=checker)
+    clock.shift(timedelta(minutes=1))
+    services.statement_pay(statement=february, by=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5))
     return {
+        "payout": february,
         "applicant": applicant,
         "participation": participation,
         "agreement": pending,
@@ -139,6 +148,7 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         "participation",
         "agreement",
         "statement",
+        "payout",
         "adjustment",
         "dispute",
     ]
@@ -199,6 +209,21 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
             ["approve"],
         )
     ]
+    payout = waiting["payout"]
+    assert shown["payout"] == [
+        (
+            "payout",
+            payout.pk,
+            "Skyway · travel-finance · 2026-02-01–2026-02-28",
+            "TRF-7 · 2026-03-05 · 0.00 CNY",
+            "Payout recorded, awaiting confirmation",
+            maker.pk,
+            "maker@bank.example",
+            START + timedelta(minutes=7),
+            f"/admin/revenue/statement/{payout.pk}/change/",
+            ["confirm", "send_back"],
+        )
+    ]
     assert shown["adjustment"] == [
         (
             "adjustment",
@@ -236,6 +261,7 @@ def test_each_section_links_to_the_same_items_in_the_admin(waiting):
         "participation": "/admin/scenarios/participation/?status__exact=requested",
         "agreement": "/admin/revenue/agreement/?status__exact=pending_approval",
         "statement": "/admin/revenue/statement/?status__exact=draft",
+        "payout": "/admin/revenue/statement/?status__exact=recorded",
         "adjustment": "/admin/revenue/adjustment/?status__exact=pending_approval",
         "dispute": "/admin/revenue/dispute/?status__exact=open",
     }
@@ -260,9 +286,11 @@ def test_items_come_oldest_first_and_each_kind_is_capped(waiting, clock, alice, 
 
 
 def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice, maker):
+    # One per kind, and two more each for the other makers of partners (reviewers, verifiers)
+    # and of agreements (editors, submitters).
     with CaptureQueriesContext(connection) as few:
         sections = inbox.inbox_sections()
-    assert len(few.captured_queries) == 6
+    assert len(few.captured_queries) == 7 + 2 + 2
     assert all(len(s.items) == 1 for s in sections)
 
     for n in range(3):
@@ -274,5 +302,5 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
         _pending_agreement(partner, waiting["scenario"], by=maker)
     with CaptureQueriesContext(connection) as many:
         sections = _by_kind(inbox.inbox_sections())
-    assert len(many.captured_queries) == 6
+    assert len(many.captured_queries) == 7 + 2 + 2
     assert [len(sections[k].items) for k in ("partner", "participation", "agreement")] == [4, 4, 4]

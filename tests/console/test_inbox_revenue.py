@@ -138,6 +138,20 @@ def test_the_inbox_with_revenue_items_costs_the_same_queries_at_two_sizes(
 
     _login(client, maker)
     services.statement_prepare(statement=setup["statement"], by=both)
+    first = PartnerFactory(slug="first")
+    join(first, setup["scenario"])
+    services.agreement_submit(
+        agreement=services.agreement_create(
+            by=maker,
+            partner=first,
+            scenario=setup["scenario"],
+            model="percentage",
+            terms={"rate": "0.1"},
+            cycle="monthly",
+            effective_from=date(2026, 4, 1),
+        ),
+        by=maker,
+    )
     with CaptureQueriesContext(connection) as ctx:
         client.get("/staff/inbox/")
     services.dispute_propose_adjustment(dispute=dispute, by=both, amount=Decimal("1.00"), reason="ok")

@@ -13,7 +13,7 @@ import pytest
 
 from partners import services
 from partners.models import Partner, PartnerDocument
-from tests.factories import IndustryFactory, _credit_code
+from tests.factories import IndustryFactory, StaffFactory, _credit_code
 from tests.partners.factories import PDF
 
 from .helpers import PASSWORD, confirmation_link, log_in, staff_with_totp
@@ -87,13 +87,15 @@ def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff
     assert "/accounts/login/" in staff_page.url
     log_in(staff_page, staff.email, totp_secret=secret, next_url="/admin/")
     assert urlparse(staff_page.url).path == "/admin/"
-    admin_action(staff_page, partner, "lifecycle_review_start")
-    # The review checklist (documents checked against the originals, the registry, a risk
-    # rating, a relationship manager) is staff work outside this journey: done by services.
+    # The review (started, documents checked against the originals, the registry) is another
+    # staff member's work outside this journey, done by services: four eyes, whoever reviewed
+    # or verified never approves.
+    reviewer = StaffFactory(email="kyb-checker@bank.test", is_superuser=True)
+    services.partner_review_start(partner=partner, actor=reviewer)
     for document in PartnerDocument.objects.filter(partner=partner):
-        services.document_verify(document=document, actor=staff)
+        services.document_verify(document=document, actor=reviewer)
     partner.refresh_from_db()
-    services.partner_credit_code_verify(partner=partner, actor=staff)
+    services.partner_credit_code_verify(partner=partner, actor=reviewer)
     services.partner_update(partner=partner, actor=staff, risk_rating="low", relationship_manager=staff)
     admin_action(staff_page, partner, "lifecycle_approve")
     admin_action(staff_page, partner, "lifecycle_activate")

@@ -40,9 +40,18 @@ def add_required_documents(
     ]
 
 
-def make_reviewable(*, actor, status: str = Partner.Status.DRAFT, **fields) -> Partner:
+def kyb_verifier():
+    """The staff member who checked a reviewable partner's documents and credit code: a
+    maker of its application (``partner_makers``), so never its approver."""
+    return StaffFactory(email="kyb-verifier@bank.test", is_superuser=True)
+
+
+def make_reviewable(*, actor, status: str = Partner.Status.DRAFT, verifier=None, **fields) -> Partner:
     """A partner with contact details, verified required documents, a verified credit code,
-    a risk rating and a relationship manager: every precondition of every move holds."""
+    a risk rating and a relationship manager: every precondition of every move holds.
+    ``actor`` uploads the documents; ``verifier`` (another staff member unless given) verifies
+    them and the credit code, so ``actor`` may still approve."""
+    verifier = verifier or kyb_verifier()
     defaults = {
         "status": Partner.Status.DRAFT,
         "contact_name": "Ann Applicant",
@@ -50,10 +59,11 @@ def make_reviewable(*, actor, status: str = Partner.Status.DRAFT, **fields) -> P
         "risk_rating": "low",
         "relationship_manager": StaffFactory(email="rm@bank.test"),
         "credit_code_verified_at": timezone.now() - timedelta(days=1),
-        "credit_code_verified_by": actor,
+        "credit_code_verified_by": verifier,
     }
     partner = PartnerFactory(**{**defaults, **fields})
-    add_required_documents(partner, actor)
+    for document in add_required_documents(partner, actor, verify=False):
+        services.document_verify(document=document, actor=verifier)
     Partner.objects.filter(pk=partner.pk).update(status=status)
     partner.refresh_from_db()
     return partner

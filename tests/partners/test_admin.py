@@ -9,7 +9,7 @@ from django.contrib.messages import get_messages
 from partners.models import Invitation, Membership, Partner, PartnerDocument, PartnerStatusChange
 from tests.factories import MembershipFactory, PartnerFactory, UserFactory
 
-from .factories import JPEG, add_required_documents, make_reviewable, upload
+from .factories import JPEG, add_required_documents, kyb_verifier, make_reviewable, upload
 
 CHANGELISTS = [
     "/admin/partners/partner/",
@@ -78,10 +78,10 @@ def test_the_partner_page_keeps_a_fixed_number_of_queries_as_its_records_grow(cl
     url = f"/admin/partners/partner/{partner.pk}/change/"
     small = _count_queries(client, url)
 
-    add_required_documents(partner, manager)
+    add_required_documents(partner, kyb_verifier())
     for n in range(5):
         MembershipFactory(partner=partner, user=UserFactory(email=f"m{n}@p.test"), role="viewer")
-    services.partner_review_start(partner=partner, actor=manager)
+    services.partner_review_start(partner=partner, actor=kyb_verifier())
     services.partner_approve(partner=partner, actor=manager)
     services.partner_activate(partner=partner, actor=manager)
     large = _count_queries(client, url)

@@ -294,11 +294,9 @@ def test_whoever_submitted_an_application_cannot_approve_it(manager, checker):
         services.partner_approve(partner=partner, actor=manager)
 
     assert excinfo.value.code == "maker_checker"
-    assert "whoever submitted an application cannot approve it" in excinfo.value.message
+    assert "you submitted it, so another staff member must approve" in excinfo.value.message
     assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
     assert not PartnerStatusChange.objects.filter(partner=partner, to_status=S.APPROVED).exists()
-    services.partner_approve(partner=partner, actor=checker)
-    assert Partner.objects.get(pk=partner.pk).status == S.APPROVED
 
 
 @pytest.mark.django_db
@@ -382,3 +380,89 @@ def test_a_refused_decision_mails_nobody_and_a_bare_change_row_neither(
         PartnerStatusChange.objects.create(partner=acme, from_status=S.UNDER_REVIEW, to_status=S.APPROVED)
 
     assert mailoutbox == []
+
+
+# --------------------------------------------------------------------------------------
+# Four eyes: nobody who made the application approves it
+# --------------------------------------------------------------------------------------
+@pytest.fixture
+def third(staff_roles):
+    from .conftest import _staff_in
+
+    return _staff_in("Partner managers", "third@bank.test")
+
+
+def _under_review(*, submitter, reviewer, verifier):
+    partner = make_reviewable(actor=submitter, verifier=verifier)
+    services.partner_submit(partner=partner, actor=submitter)
+    services.partner_review_start(partner=partner, actor=reviewer)
+    return partner
+
+
+@pytest.mark.django_db
+def test_whoever_started_the_review_cannot_approve_it(manager, checker, third):
+    partner = _under_review(submitter=manager, reviewer=checker, verifier=third)
+
+    with pytest.raises(PartnerNotAllowed) as excinfo:
+        services.partner_approve(partner=partner, actor=checker)
+
+    assert excinfo.value.code == "maker_checker"
+    assert excinfo.value.message == (
+        "Maker-checker: you started its review, so another staff member must approve this partner."
+    )
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
+
+
+@pytest.mark.django_db
+def test_whoever_verified_one_of_its_documents_cannot_approve_it_not_even_a_superuser(manager, checker):
+    from tests.factories import StaffFactory
+
+    root = StaffFactory(email="root@bank.test", is_superuser=True)
+    partner = _under_review(submitter=manager, reviewer=checker, verifier=checker)
+    document = partner.documents.first()
+    PartnerDocument.objects.filter(pk=document.pk).update(verified_by=root)  # one of the three
+
+    with pytest.raises(PartnerNotAllowed, match="you verified one of its documents, so another"):
+        services.partner_approve(partner=partner, actor=root)
+
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW
+    assert not PartnerStatusChange.objects.filter(partner=partner, to_status=S.APPROVED).exists()
+
+
+@pytest.mark.django_db
+def test_whoever_verified_the_credit_code_cannot_approve_it(manager, checker, third):
+    partner = _under_review(submitter=manager, reviewer=checker, verifier=checker)
+    services.partner_credit_code_verify(partner=partner, actor=third)
+
+    with pytest.raises(PartnerNotAllowed, match="you verified its credit code, so another"):
+        services.partner_approve(partner=partner, actor=third)
+
+
+@pytest.mark.django_db
+def test_the_refusal_names_every_part_the_approver_played(manager, third):
+    partner = _under_review(submitter=third, reviewer=third, verifier=third)
+
+    with pytest.raises(PartnerNotAllowed) as excinfo:
+        services.partner_approve(partner=partner, actor=third)
+
+    assert excinfo.value.message == (
+        "Maker-checker: you submitted it, started its review, verified one of its documents, "
+        "verified its credit code, so another staff member must approve this partner."
+    )
+    services.partner_approve(partner=partner, actor=manager)  # who made none of it
+    assert Partner.objects.get(pk=partner.pk).status == S.APPROVED
+
+
+@pytest.mark.django_db
+def test_the_approve_action_refuses_the_reviewer_in_the_admin(client, manager, checker, third):
+    partner = _under_review(submitter=manager, reviewer=checker, verifier=third)
+    client.force_login(checker)
+
+    response = client.post(
+        "/admin/partners/partner/",
+        {"action": "lifecycle_approve", "_selected_action": [partner.pk], "confirm": "1", "reason": ""},
+        follow=True,
+    )
+
+    assert "you started its review, so another staff member must approve" in response.content.decode()
+    assert Partner.objects.get(pk=partner.pk).status == S.UNDER_REVIEW

@@ -80,10 +80,12 @@ def test_statement_files_download(admin_client, statement):
     assert len(lines) == 3  # header and two transactions
 
 
-def test_finance_records_the_payout_of_an_approved_statement(client, statement, maker, checker):
+def test_finance_records_the_payout_and_another_person_confirms_it(client, statement, maker, checker):
     services.statement_prepare(statement=statement, by=maker)
     services.statement_approve(statement=statement, by=checker)
     client.force_login(maker)
+    change = reverse("admin:revenue_statement_change", args=[statement.pk])
+    assert reverse("admin:revenue_statement_pay", args=[statement.pk]) in client.get(change).content.decode()
 
     client.post(
         reverse("admin:revenue_statement_pay", args=[statement.pk]),
@@ -91,7 +93,98 @@ def test_finance_records_the_payout_of_an_approved_statement(client, statement, 
     )
 
     statement.refresh_from_db()
-    assert (statement.status, statement.payout_reference) == ("paid", "TRF-1")
+    assert (statement.status, statement.payout_reference, statement.payout_recorded_by) == (
+        "recorded",
+        "TRF-1",
+        maker,
+    )
+    client.force_login(checker)
+    page = client.get(change).content.decode()
+    assert reverse("admin:revenue_statement_confirm", args=[statement.pk]) in page
+    client.post(reverse("admin:revenue_statement_confirm", args=[statement.pk]), {"reason": ""})
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_confirmed_by) == ("paid", checker)
+
+
+def test_the_recorder_sees_no_confirm_button_and_posting_it_is_refused(
+    client, statement, maker, checker, staff_roles
+):
+    maker.groups.add(staff_roles["Finance checkers"])  # even holding both roles
+    services.statement_prepare(statement=statement, by=maker)
+    services.statement_approve(statement=statement, by=checker)
+    services.statement_pay(statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5))
+    client.force_login(maker)
+
+    page = client.get(reverse("admin:revenue_statement_change", args=[statement.pk])).content.decode()
+    confirm = reverse("admin:revenue_statement_confirm", args=[statement.pk])
+
+    assert confirm not in page
+    assert "You recorded this payout: another person confirms it." in page
+    assert client.post(confirm, {"reason": ""}).status_code == 403
+    client.post(
+        reverse("admin:revenue_statement_changelist"),
+        {"action": "confirm_payout", "_selected_action": [statement.pk]},
+    )
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_confirmed_by) == ("recorded", None)
+
+
+def test_an_auditor_sees_no_decision_on_statements_agreements_or_disputes(
+    client, statement, maker, checker, alice, staff_roles
+):
+    from tests.factories import StaffFactory
+
+    auditor = StaffFactory(email="ada@bank.example")
+    auditor.groups.add(staff_roles["Auditors"])
+    services.statement_prepare(statement=statement, by=maker)
+    services.statement_approve(statement=statement, by=checker)
+    dispute = services.dispute_raise(line=statement.lines.first(), by=alice, reason="Missing a sale.")
+    client.force_login(auditor)
+
+    statement_page = client.get(
+        reverse("admin:revenue_statement_change", args=[statement.pk])
+    ).content.decode()
+    dispute_page = client.get(reverse("admin:revenue_dispute_change", args=[dispute.pk])).content.decode()
+    lists = [
+        client.get(reverse(f"admin:revenue_{model}_changelist")).content.decode()
+        for model in ("statement", "agreement", "adjustment", "dispute")
+    ]
+
+    assert "data-decision" not in statement_page + dispute_page
+    assert reverse("admin:revenue_statement_pay", args=[statement.pk]) not in statement_page
+    assert reverse("admin:revenue_dispute_propose", args=[dispute.pk]) not in dispute_page
+    for page in lists:
+        assert 'value="approve"' not in page
+        assert 'value="confirm_payout"' not in page
+    assert (
+        client.post(
+            reverse("admin:revenue_statement_pay", args=[statement.pk]),
+            {"payout_reference": "TRF-1", "paid_on": "2026-02-05"},
+        ).status_code
+        == 403
+    )
+    statement.refresh_from_db()
+    assert statement.status == "approved"
+
+
+def test_the_maker_of_a_pending_agreement_is_told_why_approving_is_not_theirs(
+    client, maker, partner, scenario, joined
+):
+    agreement = services.agreement_create(
+        by=maker,
+        partner=partner,
+        scenario=scenario,
+        model="percentage",
+        terms={"rate": "0.1"},
+        cycle="monthly",
+        effective_from=date(2026, 1, 1),
+    )
+    services.agreement_submit(agreement=agreement, by=maker)
+    client.force_login(maker)
+
+    page = client.get(reverse("admin:revenue_agreement_change", args=[agreement.pk])).content.decode()
+
+    assert "You drafted it, submitted it: another person approves this agreement." in page
 
 
 def test_staff_start_a_settlement_run_from_the_admin(client, maker, partner, agreement):
@@ -157,3 +250,38 @@ def test_list_pages_cost_the_same_whatever_the_data(
     services.settlement_start(through=date(2026, 4, 30), trigger="command")
 
     assert queries() == small
+
+
+def test_the_agreement_page_names_who_edited_the_draft(client, maker, partner, scenario, joined):
+    from tests.factories import StaffFactory
+
+    root = StaffFactory(email="root@bank.example", is_superuser=True)
+    agreement = services.agreement_create(
+        by=maker,
+        partner=partner,
+        scenario=scenario,
+        model="percentage",
+        terms={"rate": "0.1"},
+        cycle="monthly",
+        effective_from=date(2026, 1, 1),
+    )
+    client.force_login(root)
+
+    client.post(
+        reverse("admin:revenue_agreement_change", args=[agreement.pk]),
+        {
+            "model": "percentage",
+            "terms": '{"rate": "0.15"}',
+            "cycle": "monthly",
+            "currency": "CNY",
+            "effective_from": "2026-01-01",
+            "effective_to": "",
+            "status_changes-TOTAL_FORMS": "0",
+            "status_changes-INITIAL_FORMS": "0",
+        },
+    )
+
+    agreement.refresh_from_db()
+    assert (agreement.terms, list(agreement.editors.all())) == ({"rate": "0.150000"}, [root])
+    page = client.get(reverse("admin:revenue_agreement_change", args=[agreement.pk])).content.decode()
+    assert "root@bank.example" in page

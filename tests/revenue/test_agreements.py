@@ -204,3 +204,50 @@ def test_settlement_splits_the_month_where_one_agreement_supersedes_another(
         (old.pk, 1, 15, "30.00"),
         (new.pk, 16, 31, "50.00"),
     ]
+
+
+# --------------------------------------------------------------------------------------
+# Four eyes: whoever changed a version's terms is one of its makers
+# --------------------------------------------------------------------------------------
+def test_a_superuser_who_edited_a_makers_draft_cannot_approve_it(maker, partner, scenario, joined):
+    root = StaffFactory(email="root@bank.example", is_superuser=True)
+    agreement = draft(maker, partner, scenario)
+    services.agreement_update(agreement=agreement, by=root, terms={"rate": "0.35"})
+    services.agreement_submit(agreement=agreement, by=maker)
+
+    with pytest.raises(MakerCheckerViolation) as excinfo:
+        services.agreement_approve(agreement=agreement, by=root)
+
+    assert "(you changed its terms)" in excinfo.value.message
+    agreement.refresh_from_db()
+    assert (agreement.status, agreement.approved_by) == ("pending_approval", None)
+    assert list(agreement.editors.all()) == [root]
+
+
+def test_whoever_submitted_an_agreement_cannot_approve_it(maker, checker, partner, scenario, joined):
+    root = StaffFactory(email="root@bank.example", is_superuser=True)
+    agreement = draft(maker, partner, scenario)
+    services.agreement_submit(agreement=agreement, by=root)
+
+    with pytest.raises(MakerCheckerViolation, match="you submitted it"):
+        services.agreement_approve(agreement=agreement, by=root)
+
+    services.agreement_approve(agreement=agreement, by=checker)  # who made none of it
+    assert Agreement.objects.get(pk=agreement.pk).status == "active"
+
+
+def test_an_edit_sent_back_and_made_again_keeps_every_editor_a_maker(
+    maker, checker, partner, scenario, joined, staff_roles
+):
+    both = StaffFactory(email="both@bank.example")
+    both.groups.add(staff_roles["Finance makers"], staff_roles["Finance checkers"])
+    agreement = draft(maker, partner, scenario)
+    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_return(agreement=agreement, by=both, reason="rate too high")
+    services.agreement_update(agreement=agreement, by=both, terms={"rate": "0.25"})
+    services.agreement_submit(agreement=agreement, by=maker)
+
+    with pytest.raises(MakerCheckerViolation, match="you changed its terms"):
+        services.agreement_approve(agreement=agreement, by=both)
+    services.agreement_approve(agreement=agreement, by=checker)
+    assert Agreement.objects.get(pk=agreement.pk).approved_by == checker

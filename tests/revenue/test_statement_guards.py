@@ -134,10 +134,11 @@ def test_the_status_history_of_an_approved_statement_cannot_be_changed_or_delete
     ) == [("draft", "generated"), ("approved", "checked")]
 
 
-def test_an_approved_statement_is_still_paid_with_its_payout_fields(approved, maker):
+def test_an_approved_statement_is_still_paid_with_its_payout_fields(approved, maker, checker):
     services.statement_pay(
         statement=approved, by=maker, payout_reference="TRF-2026-0002", paid_on=date(2026, 2, 6)
     )
+    services.statement_payout_confirm(statement=approved, by=checker)
 
     approved.refresh_from_db()
     assert (approved.status, approved.payout_reference) == ("paid", "TRF-2026-0002")

@@ -23,24 +23,135 @@ def statement(partner, agreement):
     return Statement.objects.get()
 
 
-def test_a_statement_goes_from_draft_through_approval_to_paid(statement, maker, checker):
+def test_a_statement_goes_from_draft_through_approval_and_a_confirmed_payout_to_paid(
+    statement, maker, checker
+):
     services.statement_prepare(statement=statement, by=maker)
     services.statement_approve(statement=statement, by=checker, reason="checked")
     services.statement_pay(
         statement=statement, by=maker, payout_reference="TRF-2026-0001", paid_on=date(2026, 2, 5)
     )
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_recorded_by) == ("recorded", maker)
+
+    services.statement_payout_confirm(statement=statement, by=checker, reason="seen on the bank statement")
 
     statement.refresh_from_db()
-    assert (statement.status, statement.payout_reference, statement.paid_on) == (
+    assert (
+        statement.status,
+        statement.payout_reference,
+        statement.paid_on,
+        statement.payout_confirmed_by,
+    ) == (
         "paid",
         "TRF-2026-0001",
         date(2026, 2, 5),
+        checker,
     )
     assert list(
         StatementStatusChange.objects.filter(statement=statement)
         .order_by("id")
-        .values_list("from_status", "to_status")
-    ) == [("", "draft"), ("draft", "approved"), ("approved", "paid")]
+        .values_list("from_status", "to_status", "changed_by__email", "reason")
+    ) == [
+        ("", "draft", None, "generated"),
+        ("draft", "approved", "checker@bank.example", "checked"),
+        ("approved", "recorded", "maker@bank.example", "Payout TRF-2026-0001 of 2026-02-05 recorded."),
+        ("recorded", "paid", "checker@bank.example", "seen on the bank statement"),
+    ]
+
+
+def _recorded(statement, maker, checker):
+    services.statement_prepare(statement=statement, by=maker)
+    services.statement_approve(statement=statement, by=checker)
+    return services.statement_pay(
+        statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
+    )
+
+
+def test_whoever_recorded_a_payout_cannot_confirm_it_not_even_a_superuser(statement, maker, checker):
+    _recorded(statement, maker, checker)
+    maker.is_superuser = True
+    maker.save()
+
+    with pytest.raises(MakerCheckerViolation, match="you recorded its payout"):
+        services.statement_payout_confirm(statement=statement, by=maker)
+    with pytest.raises(MakerCheckerViolation):
+        services.statement_payout_return(statement=statement, by=maker, reason="mine")
+
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_confirmed_by) == ("recorded", None)
+
+
+def test_a_finance_maker_without_the_permission_cannot_confirm_a_payout(
+    statement, maker, checker, staff_roles
+):
+    from revenue.exceptions import RevenueNotAllowed
+
+    from .factories import finance_staff
+
+    _recorded(statement, maker, checker)
+    other_maker = finance_staff(staff_roles, "other-maker@bank.example", "Finance makers")
+
+    with pytest.raises(RevenueNotAllowed):
+        services.statement_payout_confirm(statement=statement, by=other_maker)
+
+
+def test_a_payout_sent_back_is_approved_again_and_its_trail_keeps_what_was_recorded(
+    statement, maker, checker
+):
+    _recorded(statement, maker, checker)
+
+    with pytest.raises(RevenueError):
+        services.statement_payout_return(statement=statement, by=checker, reason=" ")
+    services.statement_payout_return(statement=statement, by=checker, reason="wrong reference")
+
+    statement.refresh_from_db()
+    assert (
+        statement.status,
+        statement.payout_reference,
+        statement.paid_on,
+        statement.payout_recorded_by,
+    ) == (
+        "approved",
+        "",
+        None,
+        None,
+    )
+    change = StatementStatusChange.objects.filter(statement=statement).order_by("id").last()
+    assert (change.from_status, change.to_status, change.changed_by, change.reason) == (
+        "recorded",
+        "approved",
+        checker,
+        "Payout TRF-1 of 2026-02-05 sent back: wrong reference",
+    )
+    services.statement_pay(statement=statement, by=maker, payout_reference="TRF-2", paid_on=date(2026, 2, 6))
+    services.statement_payout_confirm(statement=statement, by=checker)
+    statement.refresh_from_db()
+    assert (statement.status, statement.payout_reference) == ("paid", "TRF-2")
+
+
+def test_an_approved_statement_cannot_be_confirmed_paid_without_a_recorded_payout(statement, maker, checker):
+    services.statement_prepare(statement=statement, by=maker)
+    services.statement_approve(statement=statement, by=checker)
+
+    with pytest.raises(StatusMoveInvalid):
+        services.statement_payout_confirm(statement=statement, by=checker)
+
+
+def test_the_database_refuses_a_payout_confirmed_by_its_recorder(statement, maker, checker):
+    _recorded(statement, maker, checker)
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Statement.objects.filter(pk=statement.pk).update(status="paid", payout_confirmed_by=maker)
+
+
+def test_partners_see_a_recorded_payout_as_approved_until_it_is_confirmed(statement, maker, checker):
+    from revenue.api import StatementSerializer
+
+    _recorded(statement, maker, checker)
+    statement = Statement.objects.prefetch_related("lines").get(pk=statement.pk)
+
+    assert (statement.status, StatementSerializer(statement).data["status"]) == ("recorded", "approved")
 
 
 def test_the_preparer_cannot_approve_even_as_a_superuser(statement, maker, staff_roles):

@@ -1,7 +1,10 @@
 """The approvals inbox: everything waiting for a staff decision, with its maker.
 
-Each kind is one query (the maker comes along by join or subquery), so the page costs the
-same whatever is waiting. Kinds whose app is not installed yet are simply absent.
+Each kind is one query (the maker comes along by join or subquery) plus, where an object has
+more makers than the one shown (a partner's reviewers and verifiers, an agreement's editors and
+submitters), a fixed number of queries for all its rows, so the page costs the same whatever is
+waiting. Each row offers the viewer only the decisions they may take (``decision_refusal``):
+their permission, and four eyes — a maker of the object never decides it.
 """
 
 from __future__ import annotations
@@ -13,10 +16,20 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.four_eyes import Makers, maker_parts, makers_add
 from partners.models import Partner, PartnerStatusChange
+from partners.selectors import partner_makers
 from revenue.models import Adjustment, Agreement, Dispute, Statement
+from revenue.selectors import (
+    adjustment_makers,
+    agreement_makers,
+    dispute_makers,
+    payout_makers,
+    statement_makers,
+)
 from scenarios.models import Participation
 
 from ..links import changelist
@@ -26,43 +39,68 @@ INBOX_SHOWN = 100  # per kind; the link leads to the full list in the admin
 
 @dataclass(frozen=True)
 class Decision:
+    """One decision an item offers: who may take it (``permission``) and whether every maker of
+    the object is barred from it (``four_eyes``) or only the maker the inbox shows."""
+
     name: str
     label: str
+    permission: str
     reason_required: bool = False
     danger: bool = False
+    four_eyes: bool = True
 
+
+REVIEW_PARTNER = "partners.review_partner"
+DECIDE_PARTICIPATION = "scenarios.decide_participation"
+APPROVE_AGREEMENT = "revenue.approve_agreement"
+APPROVE_STATEMENT = "revenue.approve_statement"
+CONFIRM_PAYOUT = "revenue.confirm_statement_payout"
+APPROVE_ADJUSTMENT = "revenue.approve_adjustment"
+RESOLVE_DISPUTE = "revenue.resolve_dispute"
 
 # The decisions each kind offers, per status of the item.
 PARTNER_DECISIONS = {
-    Partner.Status.SUBMITTED: (Decision("start_review", _("Start review")),),
+    # Whoever verified a document may still start the review or reject; never approve.
+    Partner.Status.SUBMITTED: (Decision("start_review", _("Start review"), REVIEW_PARTNER, four_eyes=False),),
     Partner.Status.UNDER_REVIEW: (
-        Decision("approve", _("Approve")),
-        Decision("reject", _("Reject"), reason_required=True, danger=True),
+        Decision("approve", _("Approve"), REVIEW_PARTNER),
+        Decision("reject", _("Reject"), REVIEW_PARTNER, reason_required=True, danger=True, four_eyes=False),
     ),
 }
 PARTICIPATION_DECISIONS = {
     Participation.Status.REQUESTED: (
-        Decision("approve", _("Approve")),
-        Decision("decline", _("Decline"), danger=True),
+        Decision("approve", _("Approve"), DECIDE_PARTICIPATION),
+        Decision("decline", _("Decline"), DECIDE_PARTICIPATION, danger=True),
     ),
 }
 
 
 AGREEMENT_DECISIONS = {
     Agreement.Status.PENDING_APPROVAL: (
-        Decision("approve", _("Approve")),
-        Decision("return", _("Send back"), reason_required=True, danger=True),
+        Decision("approve", _("Approve"), APPROVE_AGREEMENT),
+        # Sending back is not approving: only the drafter is barred (as ``agreement_return``).
+        Decision(
+            "return", _("Send back"), APPROVE_AGREEMENT, reason_required=True, danger=True, four_eyes=False
+        ),
     ),
 }
-STATEMENT_DECISIONS = {Statement.Status.DRAFT: (Decision("approve", _("Approve")),)}
+STATEMENT_DECISIONS = {Statement.Status.DRAFT: (Decision("approve", _("Approve"), APPROVE_STATEMENT),)}
+PAYOUT_DECISIONS = {
+    Statement.Status.RECORDED: (
+        Decision("confirm", _("Confirm the payout"), CONFIRM_PAYOUT),
+        Decision("send_back", _("Send back"), CONFIRM_PAYOUT, reason_required=True, danger=True),
+    )
+}
 ADJUSTMENT_DECISIONS = {
     Adjustment.Status.PENDING_APPROVAL: (
-        Decision("approve", _("Approve")),
-        Decision("reject", _("Reject"), reason_required=True, danger=True),
+        Decision("approve", _("Approve"), APPROVE_ADJUSTMENT),
+        Decision("reject", _("Reject"), APPROVE_ADJUSTMENT, reason_required=True, danger=True),
     ),
 }
 DISPUTE_DECISIONS = {
-    Dispute.Status.OPEN: (Decision("reject", _("Reject"), reason_required=True, danger=True),)
+    Dispute.Status.OPEN: (
+        Decision("reject", _("Reject"), RESOLVE_DISPUTE, reason_required=True, danger=True),
+    )
 }
 
 
@@ -78,6 +116,37 @@ class InboxItem:
     since: object
     admin_url: str
     decisions: tuple[Decision, ...] = field(default_factory=tuple)
+    # Everyone who made the object: user id → the parts they played.
+    makers: Makers = field(default_factory=dict)
+    # For the viewer: the decisions they may take, and why a maker is offered fewer (or none).
+    offered: tuple[Decision, ...] = field(default_factory=tuple)
+    refusal: str = ""
+
+
+def barring_parts(item: InboxItem, decision: Decision, user) -> list[str]:
+    """What ``user`` made of ``item`` that bars them from ``decision`` (empty when four eyes
+    allow it). Permissions are the owning service's to check."""
+    parts = maker_parts(user, item.makers)
+    return parts if parts and (decision.four_eyes or user.pk == item.maker_id) else []
+
+
+def decision_refusal(item: InboxItem, decision: Decision, user) -> str:
+    """The note a maker sees instead of the decision ("" when they may take it)."""
+    parts = barring_parts(item, decision, user)
+    if not parts:
+        return ""
+    return gettext("You made this request (you %(parts)s): another staff member decides it.") % {
+        "parts": ", ".join(parts)
+    }
+
+
+def _offer(item: InboxItem, user) -> InboxItem:
+    """Fill in what ``user`` is offered: decisions they hold the permission for and did not make."""
+    allowed = [d for d in item.decisions if user.has_perm(d.permission)]
+    refusals = [decision_refusal(item, d, user) for d in allowed]
+    item.offered = tuple(d for d, refusal in zip(allowed, refusals, strict=True) if not refusal)
+    item.refusal = next((r for r in refusals if r), "")
+    return item
 
 
 def _submitted_by() -> QuerySet[PartnerStatusChange]:
@@ -116,6 +185,15 @@ def statements_pending() -> QuerySet[Statement]:
         Statement.objects.filter(status__in=list(STATEMENT_DECISIONS), prepared_by__isnull=False)
         .select_related("partner", "prepared_by")
         .order_by("prepared_at", "pk")
+    )
+
+
+def payouts_recorded() -> QuerySet[Statement]:
+    """Statements whose payout a finance maker recorded, waiting for a second person."""
+    return (
+        Statement.objects.filter(status__in=list(PAYOUT_DECISIONS))
+        .select_related("partner", "payout_recorded_by")
+        .order_by("payout_recorded_at", "pk")
     )
 
 
@@ -164,9 +242,21 @@ def _made_by(field_name: str) -> Callable[[Any], tuple[int | None, str | None]]:
     return maker
 
 
+def _each(makers_of: Callable[[Any], Makers]) -> Callable[[list], dict]:
+    """Makers of rows whose makers are on the row itself (no query)."""
+    return lambda rows: {row.pk: makers_of(row) for row in rows}
+
+
+def _requester(participation: Participation) -> Makers:
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, participation.requested_by_id, gettext("asked for it"))
+    return makers
+
+
 @dataclass(frozen=True)
 class InboxKind:
-    """One kind of pending item: the query behind it and what each row shows."""
+    """One kind of pending item: the query behind it, what each row shows, and who made each
+    (``makers`` of a list of rows, by primary key: a fixed number of queries)."""
 
     kind: str
     label: str
@@ -176,10 +266,20 @@ class InboxKind:
     detail: Callable[[Any], str]
     maker: Callable[[Any], tuple[int | None, str | None]]
     since: Callable[[Any], object]
+    makers: Callable[[list], Mapping[Any, Makers]]
 
-    def items(self) -> list[InboxItem]:
-        """The oldest ``INBOX_SHOWN`` rows: one query, the maker joined in."""
-        return [self._item(row) for row in self.rows()[:INBOX_SHOWN]]
+    def items(self, *, user=None) -> list[InboxItem]:
+        """The oldest ``INBOX_SHOWN`` rows: one query, the maker joined in; with ``user``, what
+        each row offers them."""
+        rows = list(self.rows()[:INBOX_SHOWN])
+        makers = self.makers(rows)
+        items = [self._item(row, makers[row.pk]) for row in rows]
+        return [_offer(item, user) for item in items] if user is not None else items
+
+    def get(self, pk) -> tuple[Any, InboxItem]:
+        """One pending row and its item (``DoesNotExist`` when it no longer waits)."""
+        row = self.rows().get(pk=pk)
+        return row, self._item(row, self.makers([row])[row.pk])
 
     def link(self) -> str:
         """The admin changelist filtered to the statuses this kind decides on."""
@@ -189,7 +289,7 @@ class InboxKind:
             return changelist(opts.app_label, opts.model_name, status__exact=statuses[0])
         return changelist(opts.app_label, opts.model_name, status__in=",".join(statuses))
 
-    def _item(self, row) -> InboxItem:
+    def _item(self, row, makers: Makers) -> InboxItem:
         maker_id, maker_email = self.maker(row)
         return InboxItem(
             kind=self.kind,
@@ -202,6 +302,7 @@ class InboxKind:
             since=self.since(row),
             admin_url=_admin_change(f"{row._meta.app_label}_{row._meta.model_name}", row.pk),
             decisions=self.decisions[row.status],
+            makers=makers,
         )
 
 
@@ -227,6 +328,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=lambda p: f"{p.industry} · {p.credit_code}",
         maker=attrgetter("maker_id", "maker_email"),
         since=attrgetter("submitted_at"),
+        makers=lambda rows: partner_makers(partners=rows),
     ),
     InboxKind(
         kind="participation",
@@ -237,6 +339,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=lambda p: p.get_channel_display() + (f" · {p.note}" if p.note else ""),
         maker=_made_by("requested_by"),
         since=attrgetter("requested_at"),
+        makers=_each(_requester),
     ),
     InboxKind(
         kind="agreement",
@@ -247,6 +350,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=lambda a: f"{a.get_model_display()} · {a.get_cycle_display()} · {a.effective_from}",
         maker=_made_by("created_by"),
         since=attrgetter("created_at"),
+        makers=lambda rows: agreement_makers(agreements=rows),
     ),
     InboxKind(
         kind="statement",
@@ -257,6 +361,20 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=lambda s: f"{s.transaction_count} · {s.gross_amount} → {s.share_amount} {s.currency}",
         maker=_made_by("prepared_by"),
         since=attrgetter("prepared_at"),
+        makers=_each(statement_makers),
+    ),
+    InboxKind(
+        kind="payout",
+        label=_("Payouts awaiting confirmation"),
+        rows=payouts_recorded,
+        decisions=PAYOUT_DECISIONS,
+        title=lambda s: f"{s.partner} · {s.scenario_code} · {_period(s)}",
+        detail=lambda s: (
+            f"{s.payout_reference} · {s.paid_on} · {s.share_amount + s.adjustment_amount} {s.currency}"
+        ),
+        maker=_made_by("payout_recorded_by"),
+        since=attrgetter("payout_recorded_at"),
+        makers=_each(payout_makers),
     ),
     InboxKind(
         kind="adjustment",
@@ -267,6 +385,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=attrgetter("reason"),
         maker=_made_by("created_by"),
         since=attrgetter("created_at"),
+        makers=_each(adjustment_makers),
     ),
     InboxKind(
         kind="dispute",
@@ -277,10 +396,15 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         detail=attrgetter("reason"),
         maker=_made_by("raised_by"),
         since=attrgetter("raised_at"),
+        makers=_each(dispute_makers),
     ),
 )
 
 
-def inbox_sections() -> list[InboxSection]:
-    """Every kind of pending item, one query per kind."""
-    return [InboxSection(k.kind, k.label, k.items(), k.link()) for k in INBOX_KINDS]
+KINDS_BY_NAME = {k.kind: k for k in INBOX_KINDS}
+
+
+def inbox_sections(*, user=None) -> list[InboxSection]:
+    """Every kind of pending item, a fixed number of queries per kind; with ``user``, each row
+    says what it offers them."""
+    return [InboxSection(k.kind, k.label, k.items(user=user), k.link()) for k in INBOX_KINDS]

@@ -147,7 +147,7 @@ def settlement_status(*, filters: Filters) -> list[dict]:
     )
     if not starts:
         return []
-    by_start: dict = defaultdict(lambda: {"draft": 0, "approved": 0, "paid": 0})
+    by_start: dict = defaultdict(lambda: dict.fromkeys(Statement.Status.values, 0))
     for r in (
         qs.filter(period_start__in=starts).values("period_start", "status").annotate(n=Count("id")).order_by()
     ):

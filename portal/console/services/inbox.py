@@ -1,6 +1,7 @@
-"""Writes of the staff console. Decisions go to the owning app's services (which check
-permissions and moves); the console adds maker-checker for the inbox where the service does not
-own it (approving a partner's application: ``partner_approve`` refuses its submitter)."""
+"""Writes of the staff console. Decisions go to the owning app's services, which check
+permissions, moves and four eyes themselves; the console refuses up front what its page does
+not offer (``inbox.barring_parts``: a maker never decides their own object), so a decision
+posted by hand meets the same rule as the button."""
 
 from __future__ import annotations
 
@@ -20,10 +21,7 @@ from ..selectors import inbox
 logger = logging.getLogger(__name__)
 
 
-def _partner_decide(pk, decision: str, actor, reason: str) -> None:
-    partner = inbox.partner_reviews().get(pk=pk)
-    if decision != "approve":  # partner_approve refuses the submitter itself, wherever it is called
-        _refuse_maker(partner.maker_id, actor)
+def _partner_decide(partner, decision: str, actor, reason: str) -> None:
     action: Callable = {
         "start_review": lifecycle.partner_review_start,
         "approve": lifecycle.partner_approve,
@@ -32,9 +30,7 @@ def _partner_decide(pk, decision: str, actor, reason: str) -> None:
     action(partner=partner, actor=actor, reason=reason)
 
 
-def _participation_decide(pk, decision: str, actor, reason: str) -> None:
-    participation = inbox.participation_requests().get(pk=pk)
-    _refuse_maker(participation.requested_by_id, actor)
+def _participation_decide(participation, decision: str, actor, reason: str) -> None:
     action: Callable = {
         "approve": participation_services.participation_approve,
         "decline": participation_services.participation_decline,
@@ -42,57 +38,63 @@ def _participation_decide(pk, decision: str, actor, reason: str) -> None:
     action(participation=participation, by=actor, reason=reason)
 
 
-def _agreement_decide(pk, decision: str, actor, reason: str) -> None:
-    agreement = inbox.agreements_pending().get(pk=pk)
-    _refuse_maker(agreement.created_by_id, actor)
+def _agreement_decide(agreement, decision: str, actor, reason: str) -> None:
     action: Callable = {"approve": revenue.agreement_approve, "return": revenue.agreement_return}[decision]
     action(agreement=agreement, by=actor, reason=reason)
 
 
-def _statement_decide(pk, decision: str, actor, reason: str) -> None:
-    statement = inbox.statements_pending().get(pk=pk)
-    _refuse_maker(statement.prepared_by_id, actor)
+def _statement_decide(statement, decision: str, actor, reason: str) -> None:
     revenue.statement_approve(statement=statement, by=actor, reason=reason)
 
 
-def _adjustment_decide(pk, decision: str, actor, reason: str) -> None:
-    adjustment = inbox.adjustments_pending().get(pk=pk)
-    _refuse_maker(adjustment.created_by_id, actor)
+def _payout_decide(statement, decision: str, actor, reason: str) -> None:
+    action: Callable = {
+        "confirm": revenue.statement_payout_confirm,
+        "send_back": revenue.statement_payout_return,
+    }[decision]
+    action(statement=statement, by=actor, reason=reason)
+
+
+def _adjustment_decide(adjustment, decision: str, actor, reason: str) -> None:
     action: Callable = {"approve": revenue.adjustment_approve, "reject": revenue.adjustment_reject}[decision]
     action(adjustment=adjustment, by=actor, reason=reason)
 
 
-def _dispute_decide(pk, decision: str, actor, reason: str) -> None:
-    dispute = inbox.disputes_open().get(pk=pk)
-    _refuse_maker(dispute.raised_by_id, actor)
+def _dispute_decide(dispute, decision: str, actor, reason: str) -> None:
     revenue.dispute_reject(dispute=dispute, by=actor, reason=reason)
 
 
-DECIDERS: dict[str, tuple[Callable, dict]] = {
-    "partner": (_partner_decide, inbox.PARTNER_DECISIONS),
-    "participation": (_participation_decide, inbox.PARTICIPATION_DECISIONS),
-    "agreement": (_agreement_decide, inbox.AGREEMENT_DECISIONS),
-    "statement": (_statement_decide, inbox.STATEMENT_DECISIONS),
-    "adjustment": (_adjustment_decide, inbox.ADJUSTMENT_DECISIONS),
-    "dispute": (_dispute_decide, inbox.DISPUTE_DECISIONS),
+DECIDERS: dict[str, Callable] = {
+    "partner": _partner_decide,
+    "participation": _participation_decide,
+    "agreement": _agreement_decide,
+    "statement": _statement_decide,
+    "payout": _payout_decide,
+    "adjustment": _adjustment_decide,
+    "dispute": _dispute_decide,
 }
-
-
-def _refuse_maker(maker_id: int | None, actor) -> None:
-    if maker_id is not None and maker_id == actor.pk:
-        raise SelfApproval(_("You made this request: another staff member must decide it."))
 
 
 def inbox_decide(*, kind: str, pk, decision: str, actor, reason: str = "") -> None:
     """Take ``decision`` on a pending item of ``kind``. Raises ``SelfApproval`` when the actor
-    is the item's maker, ``UnknownDecision`` for anything the inbox does not offer, and the
-    owning app's domain errors (permission, allowed moves) as they come."""
-    entry = DECIDERS.get(kind)
-    known = {d.name for decisions in (entry[1].values() if entry else ()) for d in decisions}
+    made the item (four eyes), ``UnknownDecision`` for anything the inbox does not offer, and
+    the owning app's domain errors (permission, allowed moves) as they come."""
+    entry = inbox.KINDS_BY_NAME.get(kind)
+    known = {d.name: d for decisions in (entry.decisions.values() if entry else ()) for d in decisions}
     if entry is None or decision not in known:
         raise UnknownDecision(_("This decision is not available here."))
     try:
-        entry[0](pk, decision, actor, reason)
-    except ObjectDoesNotExist as exc:
+        row, item = entry.get(pk)
+    except (ObjectDoesNotExist, ValueError) as exc:
         raise UnknownDecision(_("This item no longer waits for a decision.")) from exc
+    offered = {d.name: d for d in item.decisions}
+    if decision not in offered:
+        raise UnknownDecision(_("This decision is not available here."))
+    parts = inbox.barring_parts(item, offered[decision], actor)
+    if parts:
+        raise SelfApproval(
+            _("You made this request (you %(parts)s): another staff member must decide it.")
+            % {"parts": ", ".join(parts)}
+        )
+    DECIDERS[kind](row, decision, actor, reason)
     logger.info("inbox %s %s: %s by user %s", kind, pk, decision, actor.pk)
