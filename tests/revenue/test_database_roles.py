@@ -120,6 +120,7 @@ def test_recording_and_settling_work_as_the_app_role(roles, partner, agreement, 
         services.statement_pay(
             statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
         )
+        services.statement_payout_confirm(statement=statement, by=checker)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_user")
             [user] = cursor.fetchone()
