@@ -2,7 +2,11 @@
 plain Decimal, and the whole ``offer_quote`` service (database, engine, counter) vs the engine.
 
 The first pair measures what our types, validation, pricing and rewards cost on top of the
-arithmetic every schedule needs; the second what the reads and the counter write add.
+arithmetic every schedule needs; the second what the reads and the counter write add. Since
+every credit offer states its APR (PBoC Announcement [2021] No. 3), the arithmetic every
+schedule needs includes the internal rate of return of its rows: the bare baseline computes it
+too, with one Newton step from the nominal rate in Horner's form (the least any implementation
+must do), so the ratio still prices our machinery, not the law.
 """
 
 from __future__ import annotations
@@ -64,7 +68,17 @@ def bare_annuity() -> None:
                 rows.append((period, principal, interest, payment))
             interest = (balance * rate / 12).quantize(CENT, ROUND_HALF_UP)
             rows.append((MONTHS, balance, interest, balance + interest))
+            # The APR: the monthly IRR of the rows × 12, one Newton step from the nominal rate
+            # (Horner's scheme: the NPV and its slope in one pass, latest payment first).
+            v = 1 / (1 + r)
+            q = dq = Decimal(0)
+            for _period, _principal, _interest, paid in reversed(rows):
+                dq = dq * v + q
+                q = q * v + paid
+            monthly = r + (v * q - AMOUNT) * (1 + r) / (v * (q + v * dq))
+            apr = (monthly * 12).quantize(Decimal("0.000001"), ROUND_HALF_UP)
         assert len(rows) == MONTHS
+        assert apr > 0
 
 
 # --------------------------------------------------------------------------------------
