@@ -1,1 +1,1 @@
-"""The kernel every app may use and that imports no app (DESIGN §2)."""
+"""The kernel every app may use and that imports no app (docs/architecture.md)."""

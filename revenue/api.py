@@ -1,4 +1,4 @@
-"""Open API v1 routes of revenue sharing (DESIGN.md §4): ``agreements/``, ``statements/``,
+"""Open API v1 routes of revenue sharing (docs/api.md): ``agreements/``, ``statements/``,
 ``transactions/``. Built on the partners API toolkit: key authentication, scopes, rate limits,
 capped pagination. Partner scoping happens in ``revenue.selectors``."""
 

@@ -1,4 +1,4 @@
-"""The open API v1 toolkit (DESIGN.md §4). Every ``/api/v1/`` route is built from it.
+"""The open API v1 toolkit (docs/api.md). Every ``/api/v1/`` route is built from it.
 
 What it gives a route
 ---------------------

@@ -287,7 +287,7 @@ def datetime_parse(value) -> datetime:
         )
     _year_in_range(parsed.year)
     if parsed.tzinfo is None:
-        return timezone.make_aware(parsed)  # Asia/Shanghai, as DESIGN.md says for business times
+        return timezone.make_aware(parsed)  # Asia/Shanghai, the business time zone
     offset = parsed.utcoffset()
     if offset.seconds % 60 or offset.microseconds:
         raise serializers.ValidationError(_("The offset must be whole minutes, e.g. +08:00."), code="invalid")

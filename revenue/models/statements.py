@@ -97,7 +97,7 @@ class Statement(models.Model):
         RECORDED = "recorded", _("Payout recorded, awaiting confirmation")
         PAID = "paid", _("Paid")
 
-    # The open API's statuses (DESIGN §4): a recorded payout is not confirmed, so still approved.
+    # The open API's statuses (docs/api.md): a recorded payout is not confirmed, so still approved.
     API_STATUS = {Status.RECORDED: Status.APPROVED}
 
     agreement = models.ForeignKey(

@@ -1,4 +1,4 @@
-"""The open API's JSON shape of an offer (DESIGN.md §4): money as 2-decimal strings, rates as
+"""The open API's JSON shape of an offer (docs/api.md): money as 2-decimal strings, rates as
 decimal-fraction strings with 6 places, optional keys left out when they do not apply."""
 
 from __future__ import annotations

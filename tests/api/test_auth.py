@@ -1,4 +1,4 @@
-"""Authentication and the status codes of the contract (DESIGN.md §4): 401, 403, 404, 405, 429."""
+"""Authentication and the status codes of the contract (docs/api.md): 401, 403, 404, 405, 429."""
 
 from __future__ import annotations
 

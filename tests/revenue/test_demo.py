@@ -1,4 +1,4 @@
-"""The demo data of revenue sharing meets DESIGN.md §5."""
+"""The demo data of revenue sharing meets README, Demo logins."""
 
 from datetime import timedelta
 from io import StringIO

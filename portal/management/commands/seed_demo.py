@@ -1,4 +1,4 @@
-"""Load idempotent demo data (DESIGN.md §5)."""
+"""Load idempotent demo data (README, Demo logins)."""
 
 from __future__ import annotations
 
