@@ -1,4 +1,4 @@
-"""URL wiring of the open API v1 (DESIGN.md §4) and its schema and docs."""
+"""URL wiring of the open API v1 (docs/api.md) and its schema and docs."""
 
 from csp.constants import SELF, UNSAFE_INLINE
 from csp.decorators import csp_replace, csp_update
