@@ -57,7 +57,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.change_participation",
         "scenarios.decide_participation",
         # staff console: risk signals (escalating suspends the partner)
-        "portal.decide_risksignal",
+        "console.decide_risksignal",
     ],
     PRODUCT_MANAGERS: [
         # products: the catalog, segment prices, import/export
