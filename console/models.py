@@ -6,6 +6,7 @@ models moved to this app in state only (``console.0001_initial``), no data moved
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -117,7 +118,7 @@ class RiskSignal(models.Model):
     )
     detected_at = models.DateTimeField(_("detected at"), default=timezone.now)
     decided_by = models.ForeignKey(
-        "portal.User",
+        settings.AUTH_USER_MODEL,
         verbose_name=_("decided by"),
         on_delete=models.PROTECT,
         null=True,
@@ -165,7 +166,11 @@ class RiskSignalChange(models.Model):
     from_status = models.CharField(_("from"), max_length=15, choices=RiskSignal.Status.choices)
     to_status = models.CharField(_("to"), max_length=15, choices=RiskSignal.Status.choices)
     changed_by = models.ForeignKey(
-        "portal.User", verbose_name=_("changed by"), on_delete=models.PROTECT, null=True, blank=True
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
     reason = models.TextField(_("reason"), blank=True)

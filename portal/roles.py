@@ -112,4 +112,13 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 
 # Apps whose records every staff group may view (auditors: all of them).
 STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue")
-AUDITOR_VIEW_APPS = ("portal", "partners", "products", "scenarios", "revenue", "django_celery_beat", "auth")
+AUDITOR_VIEW_APPS = (
+    "portal",
+    "console",
+    "partners",
+    "products",
+    "scenarios",
+    "revenue",
+    "django_celery_beat",
+    "auth",
+)

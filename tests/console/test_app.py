@@ -16,7 +16,7 @@ from django.urls import resolve, reverse
 
 from console.models import RiskSignal, RiskSignalChange, ScenarioCustomersMonthly, TransactionDaily
 from portal.celery import app as celery_app
-from portal.roles import GROUP_PERMISSIONS, PARTNER_MANAGERS
+from portal.roles import AUDITORS, GROUP_PERMISSIONS, PARTNER_MANAGERS
 from tests.factories import PartnerFactory
 
 PORTAL_BEFORE = ("portal", "0005_daily_amount_sized_from_transaction_limit")
@@ -53,6 +53,17 @@ def test_the_command_and_the_scheduled_tasks_keep_their_names():
 def test_the_partner_managers_decide_risk_signals_through_the_console_permission():
     assert "console.decide_risksignal" in GROUP_PERMISSIONS[PARTNER_MANAGERS]
     assert "portal.decide_risksignal" not in GROUP_PERMISSIONS[PARTNER_MANAGERS]
+
+
+def test_auditors_still_view_the_console_records(staff_roles):
+    auditors = staff_roles[AUDITORS].permissions.filter(content_type__app_label="console")
+
+    assert set(auditors.values_list("codename", flat=True)) == {
+        "view_risksignal",
+        "view_risksignalchange",
+        "view_scenariocustomersmonthly",
+        "view_transactiondaily",
+    }
 
 
 @pytest.mark.django_db(transaction=True)
