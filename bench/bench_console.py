@@ -98,7 +98,7 @@ def setup() -> None:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from portal.console.services.rollups import transaction_rollup_refresh
+    from console.services.rollups import transaction_rollup_refresh
     from portal.models import User
 
     large = _ecosystem("large", LARGE)

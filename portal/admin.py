@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from .enrolment import staff_enrolment_mail, staff_has_authenticator, staff_mfa_reset
-from .models import RiskSignal, User
+from .models import User
 
 
 @admin.register(User)
@@ -85,23 +85,3 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
                 % {"count": skipped},
                 messages.WARNING,
             )
-
-
-@admin.register(RiskSignal)
-class RiskSignalAdmin(admin.ModelAdmin):
-    """Read-only: signals are raised by the scan and decided on the console's risk page."""
-
-    list_display = ("detected_at", "rule", "severity", "partner", "subject", "window_start", "status")
-    list_filter = ("status", "rule", "severity", "window_start")
-    list_select_related = ("partner",)
-    search_fields = ("partner__slug", "subject")
-    date_hierarchy = "window_start"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

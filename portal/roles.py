@@ -57,7 +57,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.change_participation",
         "scenarios.decide_participation",
         # staff console: risk signals (escalating suspends the partner)
-        "portal.decide_risksignal",
+        "console.decide_risksignal",
     ],
     PRODUCT_MANAGERS: [
         # products: the catalog, segment prices, import/export
@@ -112,4 +112,13 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 
 # Apps whose records every staff group may view (auditors: all of them).
 STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue")
-AUDITOR_VIEW_APPS = ("portal", "partners", "products", "scenarios", "revenue", "django_celery_beat", "auth")
+AUDITOR_VIEW_APPS = (
+    "portal",
+    "console",
+    "partners",
+    "products",
+    "scenarios",
+    "revenue",
+    "django_celery_beat",
+    "auth",
+)

@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin/login/", accounts.admin_login, name="admin_login_redirect"),
     path("admin/password_change/", accounts.admin_password_change, name="admin_password_change_redirect"),
     path("admin/", admin.site.urls),
-    path("staff/", include("portal.console.urls")),
+    path("staff/", include("console.urls")),
     path("accounts/enrol/<str:token>/", accounts.staff_enrolment, name="staff_enrolment"),
     path("accounts/", include("allauth.urls")),
     path("api/", include("portal.api")),

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "products",
     "scenarios",
     "revenue",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -7,8 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from console.selectors import audit
 from partners.models import PartnerStatusChange
-from portal.console.selectors import audit
 from tests.factories import PartnerFactory
 from tests.scenarios.factories import ParticipationFactory
 

@@ -12,8 +12,8 @@ import openpyxl
 import pytest
 import time_machine
 
+from console.services.rollups import transaction_rollup_refresh
 from core.exports import MONEY_FORMAT
-from portal.console.services.rollups import transaction_rollup_refresh
 from tests.console.factories import ledger_row, shanghai
 from tests.factories import IndustryFactory, PartnerFactory
 from tests.revenue.factories import join, scenario_with_products

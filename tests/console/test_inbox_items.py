@@ -11,8 +11,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from console.selectors import inbox
 from partners.models import PartnerStatusChange
-from portal.console.selectors import inbox
 from revenue import services
 from revenue.periods import Period
 from revenue.services.settlement import statement_generate

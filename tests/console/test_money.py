@@ -18,8 +18,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from portal.console.services.rollups import transaction_rollup_refresh
-from portal.models import ScenarioCustomersMonthly, TransactionDaily
+from console.models import ScenarioCustomersMonthly, TransactionDaily
+from console.services.rollups import transaction_rollup_refresh
 from revenue.periods import Period
 from revenue.services.settlement import statement_generate
 from scenarios.models import OfferQuoteDaily

@@ -9,15 +9,15 @@ from datetime import date, datetime, timedelta
 import pytest
 import time_machine
 
-from partners.models import PartnerStatusChange
-from portal.console.services.risk import (
+from console.models import RiskSignal, RiskSignalChange, TransactionDaily
+from console.services.risk import (
     risk_scan,
     risk_signal_acknowledge,
     risk_signal_dismiss,
     risk_signal_escalate,
 )
+from partners.models import PartnerStatusChange
 from portal.domain import DomainError, NotAllowed
-from portal.models import RiskSignal, RiskSignalChange, TransactionDaily
 from tests.console.factories import ledger_row, shanghai
 from tests.factories import PartnerFactory, StaffFactory
 from tests.products.factories import ProductFactory
@@ -253,7 +253,7 @@ def test_the_risk_page_costs_the_same_queries_at_two_sizes(
 
 
 def test_the_scheduled_tasks_rebuild_and_scan(skyway, bundle, settings):
-    from portal import tasks
+    from console import tasks
 
     sell(skyway, bundle, 10, hour=2)
     assert tasks.console_rollup_recent.delay().get() == "3 days, 1 rows"
@@ -268,10 +268,10 @@ def test_signals_are_read_only_in_the_admin(client, signal):
     from tests.factories import UserFactory
 
     client.force_login(UserFactory(email="root@bank.example", is_staff=True, is_superuser=True))
-    assert client.get("/admin/portal/risksignal/").context["cl"].result_count == 1
-    assert client.get("/admin/portal/risksignal/add/").status_code == 403
+    assert client.get("/admin/console/risksignal/").context["cl"].result_count == 1
+    assert client.get("/admin/console/risksignal/add/").status_code == 403
     rows = (
-        client.get("/staff/audit/", {"q": str(signal.pk), "source": "portal.risksignalchange"})
+        client.get("/staff/audit/", {"q": str(signal.pk), "source": "console.risksignalchange"})
         .context["page"]
         .rows
     )

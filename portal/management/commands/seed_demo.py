@@ -18,7 +18,7 @@ STEPS = [
     "products.demo.seed",
     "scenarios.demo.seed",
     "revenue.demo.seed",
-    "portal.console.demo.seed",
+    "console.demo.seed",
 ]
 
 DEMO_LOGINS = [

@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from console.models import RiskSignal, RiskSignalChange
 from partners.selectors import business_today
 from partners.services.lifecycle import partner_suspend
 from portal.domain import NotAllowed
-from portal.models import RiskSignal, RiskSignalChange
 
 from ..exceptions import ConsoleError, SignalInvalidTransition
 from ..risk import RULES
@@ -29,7 +29,7 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     S.ESCALATED: frozenset(),
     S.DISMISSED: frozenset(),
 }
-DECIDE = "portal.decide_risksignal"
+DECIDE = "console.decide_risksignal"
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,9 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from console.services.risk import risk_scan
+from console.services.rollups import transaction_rollup_refresh
 from partners.selectors import business_today
-from portal.console.services.risk import risk_scan
-from portal.console.services.rollups import transaction_rollup_refresh
 
 
 class Command(BaseCommand):

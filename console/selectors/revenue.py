@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Case, Count, DecimalField, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
 
-from portal.models import ScenarioCustomersMonthly, TransactionDaily
+from console.models import ScenarioCustomersMonthly, TransactionDaily
 from revenue.models import SettlementRun, Statement
 from scenarios.models import OfferQuoteDaily
 

@@ -13,7 +13,7 @@ from datetime import date, timedelta
 
 from django.db import connection, transaction
 
-from portal.models import ScenarioCustomersMonthly, TransactionDaily
+from console.models import ScenarioCustomersMonthly, TransactionDaily
 from revenue.models import Transaction
 
 logger = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from portal.models import RiskSignal
+from console.models import RiskSignal
 
 PAGE_SIZE = 50
 LIVE = (RiskSignal.Status.OPEN, RiskSignal.Status.ACKNOWLEDGED)

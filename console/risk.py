@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractHour
 
-from portal.models import RiskSignal, TransactionDaily
+from console.models import RiskSignal, TransactionDaily
 from revenue.models import Transaction
 from scenarios.models import BundleItem
 

@@ -10,9 +10,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from console.models import RiskSignal
 from partners.selectors import business_today
 from portal.domain import DomainError
-from portal.models import RiskSignal
 from revenue.models import SettlementRun
 from revenue.tasks import settle
 

@@ -33,7 +33,7 @@ STATUS_TABLES = (
     ("revenue.AgreementStatusChange", "agreement"),
     ("revenue.StatementStatusChange", "statement"),
     ("revenue.DisputeEvent", "dispute"),
-    ("portal.RiskSignalChange", "signal"),
+    ("console.RiskSignalChange", "signal"),
 )
 
 HISTORY_TYPES = {"+": _("created"), "~": _("changed"), "-": _("deleted")}

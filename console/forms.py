@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from console.models import RiskSignal
 from partners.models import Industry
-from portal.models import RiskSignal
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 731
