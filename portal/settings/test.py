@@ -1,7 +1,7 @@
-"""Test settings: the same as the running product, with fast hashing and an in-memory outbox."""
+"""Test settings: the embedded default (``local``) with fast hashing and an in-memory outbox."""
 
-from . import *
-from . import CACHES
+from .local import *
+from .local import CACHES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
