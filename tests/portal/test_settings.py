@@ -145,3 +145,16 @@ def test_production_start_up_creates_no_static_root(settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
 
     assert tmp_path / "static" not in local_folders()
+
+
+def test_each_test_worker_has_its_own_var_files():
+    code = (
+        "import portal.settings.test as s; "
+        "print(s.API_AUTH_EPOCH_FILE, s.MEDIA_ROOT, s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'])"
+    )
+    gw0 = _python({"PYTEST_XDIST_WORKER": "gw0"}, code).stdout.split()
+    gw1 = _python({"PYTEST_XDIST_WORKER": "gw1"}, code).stdout.split()
+
+    assert len(gw0) == 3
+    assert all(Path(path).is_relative_to(ROOT / "var" / "tests" / "gw0") for path in gw0)
+    assert all(Path(path).is_relative_to(ROOT / "var" / "tests" / "gw1") for path in gw1)
