@@ -26,6 +26,7 @@ migrate: venv
 ## run: the product with demo data on the embedded default (web + Celery worker with beat)
 run: migrate
 	$(BIN)/python manage.py seed_demo
+	@mkdir -p var
 	@echo "Starting a Celery worker with beat (log: var/celery.log) and the web server on http://$(HOST):$(PORT)/"
 	@$(BIN)/celery -A portal worker --beat -Q default,settlement --loglevel=INFO --concurrency=2 \
 		--schedule=var/celerybeat-schedule > var/celery.log 2>&1 & \

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +61,9 @@ def running_worker(*, queues: list[str] | None = None, concurrency: int = 1) -> 
         "CELERY_BROKER_URL": broker,
         "CELERY_RESULT_BACKEND": result_backend_url(),
         "DATABASE_URL": test_database_url(),
+        # The worker shares this test worker's own files (key epoch, uploads), not var/'s.
+        "API_AUTH_EPOCH_FILE": str(django_settings.API_AUTH_EPOCH_FILE),
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
     }
     env.pop("DJANGO_ENV", None)
     cmd = [

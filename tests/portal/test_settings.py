@@ -61,3 +61,100 @@ def test_local_default_needs_no_environment():
     assert settings.USE_TZ is True
     assert settings.AUTH_USER_MODEL == "portal.User"
     assert [code for code, _ in settings.LANGUAGES] == ["en", "zh-hans"]
+
+
+def _python(env_overrides: dict[str, str], code: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in PRODUCTION_ENV and k != "DJANGO_SETTINGS_MODULE"}
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+# Records every folder creation instead of making it, then imports the settings modules.
+IMPORT_RECORDING_FOLDERS = """
+import os, pathlib
+made = []
+pathlib.Path.mkdir = lambda self, *a, **k: made.append(str(self))
+os.mkdir = lambda path, *a, **k: made.append(str(path))
+os.makedirs = lambda path, *a, **k: made.append(str(path))
+import portal.settings, portal.settings.local, portal.settings.test
+print(made)
+"""
+
+
+def test_importing_the_settings_creates_no_folder():
+    result = _python({}, IMPORT_RECORDING_FOLDERS)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_importing_the_production_settings_creates_no_folder():
+    code = IMPORT_RECORDING_FOLDERS.replace(", portal.settings.local, portal.settings.test", "")
+    result = _python(PRODUCTION_ENV, code)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_django_env_picks_the_settings_module():
+    code = "import portal.settings as s; print(s.DJANGO_ENV, s.PRODUCTION, s.DEBUG, s.SECURE_SSL_REDIRECT)"
+    local = _python({"DJANGO_ENV": "local"}, code.replace(", s.SECURE_SSL_REDIRECT", ""))
+    production = _python(PRODUCTION_ENV, code)
+
+    assert local.stdout.split() == ["local", "False", "True"], local.stderr
+    assert production.stdout.split() == ["production", "True", "False", "True"], production.stderr
+
+
+def test_start_up_creates_the_folder_of_a_sqlite_database(tmp_path):
+    database = tmp_path / "fresh" / "db.sqlite3"
+    result = _run(
+        {"DATABASE_URL": f"sqlite:///{database}", "TEST_SQLITE_NAME": str(tmp_path / "t" / "t.sqlite3")},
+        "check",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert database.parent.is_dir()
+    assert (tmp_path / "t").is_dir()
+
+
+def test_start_up_creates_the_file_system_broker_folders_and_the_static_root(settings, tmp_path):
+    from portal.apps import local_folders_create
+
+    settings.CELERY_BROKER_URL = "filesystem://"
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(tmp_path / "broker" / "out"),
+        "data_folder_out": str(tmp_path / "broker" / "out"),
+        "processed_folder": str(tmp_path / "broker" / "processed"),
+        "control_folder": str(tmp_path / "broker" / "control"),
+    }
+    settings.STATIC_ROOT = tmp_path / "static"
+    local_folders_create()
+
+    assert sorted(p.name for p in (tmp_path / "broker").iterdir()) == ["control", "out", "processed"]
+    assert (tmp_path / "static").is_dir()
+
+
+def test_production_start_up_creates_no_static_root(settings, tmp_path):
+    from portal.apps import local_folders
+
+    settings.PRODUCTION = True
+    settings.CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+    settings.STATIC_ROOT = tmp_path / "static"
+
+    assert tmp_path / "static" not in local_folders()
+
+
+def test_each_test_worker_has_its_own_var_files():
+    code = (
+        "import portal.settings.test as s; "
+        "print(s.API_AUTH_EPOCH_FILE, s.MEDIA_ROOT, s.CELERY_BROKER_TRANSPORT_OPTIONS['data_folder_in'])"
+    )
+    gw0 = _python({"PYTEST_XDIST_WORKER": "gw0"}, code).stdout.split()
+    gw1 = _python({"PYTEST_XDIST_WORKER": "gw1"}, code).stdout.split()
+
+    assert len(gw0) == 3
+    assert all(Path(path).is_relative_to(ROOT / "var" / "tests" / "gw0") for path in gw0)
+    assert all(Path(path).is_relative_to(ROOT / "var" / "tests" / "gw1") for path in gw1)
