@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.domain import DomainError, InvalidTransition, NotAllowed
+from core.domain import DomainError, InvalidTransition, NotAllowed
 
 
 class ConsoleError(DomainError):

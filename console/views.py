@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from console.models import RiskSignal
+from core.domain import DomainError
 from partners.selectors import business_today
-from portal.domain import DomainError
 from revenue.models import SettlementRun
 from revenue.tasks import settle
 

@@ -1,8 +1,8 @@
-"""Domain errors of the partners app (see ``portal.domain``)."""
+"""Domain errors of the partners app (see ``core.domain``)."""
 
 from __future__ import annotations
 
-from portal.domain import Conflict, DomainError, InvalidTransition, NotAllowed
+from core.domain import Conflict, DomainError, InvalidTransition, NotAllowed
 
 
 class PartnerError(DomainError):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from portal.domain import DomainError
+from core.domain import DomainError
 
 from . import services
 from .exceptions import InvitationInvalid

@@ -6,8 +6,8 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.renderers import JSONRenderer
 
+from core.errors import api_not_found
 from partners.api import urls as partners_api
-from portal.errors import api_not_found
 from revenue import api as revenue_api
 from scenarios import api as scenarios_api
 

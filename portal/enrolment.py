@@ -32,7 +32,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .domain import DomainError
+from core.domain import DomainError
+
 from .models import StaffEnrolment, User
 
 SALT = "portal.staff-enrolment"

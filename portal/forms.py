@@ -9,9 +9,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.domain import DomainError
 from partners.models import Industry, Membership, PartnerAPIKey, PartnerDocument, WebhookEndpoint
 from partners.validators import normalise_credit_code, validate_credit_code
-from portal.domain import DomainError
 from scenarios.models import Participation
 
 

@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from core.errors import api_not_found
+
 from . import views
 from .api import v1 as api_v1
-from .errors import api_not_found
 from .views import accounts
 
 # Under /api the last resort answers JSON too (pages keep Django's).
-handler404 = "portal.errors.not_found"
-handler500 = "portal.errors.server_error"
+handler404 = "core.errors.not_found"
+handler500 = "core.errors.server_error"
 
 urlpatterns = [
     # The open API first: it is the hot path.

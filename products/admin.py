@@ -14,7 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.domain import DomainError
+from core.domain import DomainError
 
 from . import services
 from .forms import ProductForm, SegmentPriceFormSet

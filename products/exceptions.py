@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from portal.domain import Conflict, DomainError, InvalidTransition, NotAllowed
+from core.domain import Conflict, DomainError, InvalidTransition, NotAllowed
 
 
 class ProductError(DomainError):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from core.domain import DomainError
 from core.exports import EscapedExportResource
-from portal.domain import DomainError
 
 from . import services
 from .exceptions import ProductTermsInvalid

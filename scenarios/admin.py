@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.domain import DomainError
+from core.domain import DomainError
 from products.models import Product
 
 from . import selectors, services

@@ -13,8 +13,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.domain import DomainError
 from partners.api.base import MoneyField, PartnerAPIView
-from portal.domain import DomainError
 from products.terms import MAX_TENOR, MIN_TENOR, Category
 
 from . import selectors

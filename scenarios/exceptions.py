@@ -2,13 +2,13 @@
 
 Offer refusals carry ``field`` = the name of the request field at fault (``scenario``,
 ``event``, ``amount``, ``currency``, ``segment``, ``tenor_months``), so the API answers 400 with
-that field named. This module imports nothing but ``portal.domain``: the offer engine raises
+that field named. This module imports nothing but ``core.domain``: the offer engine raises
 these errors and stays free of the database.
 """
 
 from __future__ import annotations
 
-from portal.domain import Conflict, DomainError, InvalidTransition, NotAllowed
+from core.domain import Conflict, DomainError, InvalidTransition, NotAllowed
 
 
 class ScenarioError(DomainError):

@@ -13,9 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import RiskSignal, RiskSignalChange
+from core.domain import NotAllowed
 from partners.selectors import business_today
 from partners.services.lifecycle import partner_suspend
-from portal.domain import NotAllowed
 
 from ..exceptions import ConsoleError, SignalInvalidTransition
 from ..risk import RULES

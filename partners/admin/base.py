@@ -11,7 +11,7 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
-from portal.domain import DomainError
+from core.domain import DomainError
 
 
 class HistoryAdmin(SimpleHistoryAdmin):

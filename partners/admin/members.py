@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from portal.domain import DomainError
+from core.domain import DomainError
 
 from .. import services
 from ..models import Invitation, Membership

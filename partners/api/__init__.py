@@ -12,8 +12,8 @@ What it gives a route
   error responses on every operation). ``self.partner`` is the calling ``Partner`` (no query).
 - Metering and the access log need nothing from a route: ``middleware.ApiAccessMiddleware``
   counts every call per key, day and endpoint and logs it (no key, no body).
-- Errors: raise a ``portal.domain.DomainError`` subclass, a DRF ``ValidationError`` (400 with
-  ``error.fields``) or ``NotFound``; ``portal.errors`` renders the one JSON error shape.
+- Errors: raise a ``core.domain.DomainError`` subclass, a DRF ``ValidationError`` (400 with
+  ``error.fields``) or ``NotFound``; ``core.errors`` renders the one JSON error shape.
 - ``base.query_input(Serializer, request)`` validates query parameters (400 naming each; a
   parameter given twice or empty is refused); ``page``/``page_size`` are whole numbers or a 400.
 - Strict input: ``base.MoneyField`` is every money field, in and out (in: a string of ASCII

@@ -93,7 +93,7 @@ class ApiJSONParser(JSONParser):
     """JSON bodies only, and hostile ones are a 400, never a 500: nesting deeper than
     ``MAX_DEPTH`` (the C decoder recurses: thousands of levels are a ``RecursionError``), and
     NaN / Infinity (refused by DRF's strict mode). A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
-    is refused before it is read (413, see ``portal.errors``)."""
+    is refused before it is read (413, see ``core.errors``)."""
 
     MAX_DEPTH = 32
 

@@ -1,4 +1,4 @@
-"""Domain errors of the open API capability: keys and webhooks (see ``portal.domain``)."""
+"""Domain errors of the open API capability: keys and webhooks (see ``core.domain``)."""
 
 from __future__ import annotations
 

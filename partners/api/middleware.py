@@ -13,7 +13,7 @@ import time
 from django.http import JsonResponse
 from django.utils import timezone
 
-from portal.errors import error_body, is_api_path
+from core.errors import error_body, is_api_path
 
 from .clock import business_day
 from .counters import access_buffer, meter

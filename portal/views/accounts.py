@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from core.domain import DomainError
+
 from .. import enrolment
-from ..domain import DomainError
 
 
 @never_cache

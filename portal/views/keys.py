@@ -12,9 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
+from core.domain import DomainError
 from partners import services as partner_services
 from partners.api.selectors import partner_api_keys
-from portal.domain import DomainError
 
 from .. import selectors
 from ..access import PartnerAccess, partner_page

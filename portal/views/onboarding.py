@@ -9,10 +9,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.domain import DomainError
 from partners import services as partner_services
 from partners.models import PartnerDocument
 from partners.selectors import partner_application_gaps, partner_documents
-from portal.domain import DomainError
 
 from .. import onboarding
 from ..access import PartnerAccess, partner_page, resolve

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from portal.domain import DomainError
+from core.domain import DomainError
 from revenue import exports
 from revenue import services as revenue_services
 from revenue.models import Statement, Transaction

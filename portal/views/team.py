@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.domain import DomainError
 from partners import services as partner_services
 from partners.selectors import partner_members
-from portal.domain import DomainError
 
 from ..access import PartnerAccess, partner_page
 from ..forms import InviteForm, RoleForm, submit

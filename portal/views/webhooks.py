@@ -11,8 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from core.domain import DomainError
 from partners import services as partner_services
-from portal.domain import DomainError
 
 from .. import selectors
 from ..access import PartnerAccess, partner_page

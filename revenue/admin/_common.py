@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
-from portal.domain import DomainError
+from core.domain import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -54,7 +54,7 @@ def test_an_api_path_with_control_characters_is_a_json_404(browser, acme_key, pa
 
 
 def test_pages_keep_their_html_404_and_500(client, rf):
-    from portal.errors import server_error
+    from core.errors import server_error
 
     assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
     assert server_error(rf.get("/portal/"))["Content-Type"].startswith("text/html")

@@ -16,8 +16,8 @@ from console.services.risk import (
     risk_signal_dismiss,
     risk_signal_escalate,
 )
+from core.domain import DomainError, NotAllowed
 from partners.models import PartnerStatusChange
-from portal.domain import DomainError, NotAllowed
 from tests.console.factories import ledger_row, shanghai
 from tests.factories import PartnerFactory, StaffFactory
 from tests.products.factories import ProductFactory

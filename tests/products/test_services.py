@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import IntegrityError, transaction
 
-from portal.domain import InvalidTransition, NotAllowed
+from core.domain import InvalidTransition, NotAllowed
 from products import services
 from products.exceptions import ProductError, ProductRetired, ProductTermsInvalid
 from products.models import Product, ProductStatusChange, SegmentPrice

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, transaction
 
-from portal.domain import InvalidTransition, NotAllowed
+from core.domain import InvalidTransition, NotAllowed
 from scenarios import selectors, services
 from scenarios.exceptions import ParticipationConflict, ParticipationError, PartnerNotActive
 from scenarios.models import Participation, ParticipationStatusChange

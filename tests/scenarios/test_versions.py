@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 from django.db import IntegrityError, transaction
 
-from portal.domain import InvalidTransition, NotAllowed
+from core.domain import InvalidTransition, NotAllowed
 from scenarios import selectors, services
 from scenarios.exceptions import ScenarioError, ScenarioImmutable, ScenarioNotPublishable
 from scenarios.models import BundleItem, Participation, Scenario, ScenarioStatusChange

@@ -8,9 +8,9 @@ from datetime import timedelta
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from core.domain import DomainError
 from partners.models import Partner, PartnerAPIKey
 from partners.services import api_key_issue
-from portal.domain import DomainError
 
 
 class Command(BaseCommand):

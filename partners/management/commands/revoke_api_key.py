@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core.domain import DomainError
 from partners.api.selectors import api_key_by_prefix
 from partners.services import api_key_revoke
-from portal.domain import DomainError
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """The root of every app's domain exceptions.
 
 Services raise subclasses (``partners.exceptions.PartnerError``…); the API answers them with
-``status_code`` and the error shape of ``portal.errors``; pages show ``message``. This module
+``status_code`` and the error shape of ``core.errors``; pages show ``message``. This module
 imports nothing of the project, so every app may import it.
 """
 

@@ -1,6 +1,6 @@
 """One place where domain errors become HTTP answers.
 
-Every app has a small exception hierarchy rooted in ``DomainError`` (from ``portal.domain``,
+Every app has a small exception hierarchy rooted in ``DomainError`` (from ``core.domain``,
 the one module every app may import). The API turns them into the JSON error shape below; the
 pages turn them into a message on the page (see ``portal.middleware``).
 
