@@ -62,10 +62,23 @@ def enrol_in_browser(page, email: str, link_path: str, password: str = PASSWORD)
     return secret
 
 
+_USED_CODES: set[tuple[str, int]] = set()
+
+
 def totp_code(secret: str) -> str:
+    """The current code of ``secret``, as a person would type it: never one about to expire
+    (allauth accepts only the current 30-second window) and never one already used (allauth
+    refuses a replayed code), waiting for the next window when needed."""
     from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    while True:
+        now = time.time()
+        counter = int(now) // 30
+        if now - counter * 30 > 25 or (secret, counter) in _USED_CODES:
+            time.sleep((counter + 1) * 30 - now + 0.1)
+            continue
+        _USED_CODES.add((secret, counter))
+        return format_hotp_value(hotp_value(secret, counter))
 
 
 def log_in(
