@@ -19,7 +19,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -63,8 +63,30 @@ class Catalog:
     scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]
     agreements: dict[str, list[tuple[date, date | None]]] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # Per scenario: the first agreement's start (earlier rows are refused), and whether its
+        # agreements cover every day from then on (no gap, the last open-ended): then no row
+        # needs the per-day check of ``coverage_gap``. Worked out once per batch, not per row.
+        first_start: dict[str, date] = {}
+        covered_from_start: set[str] = set()
+        for code, spans in self.agreements.items():
+            ordered = sorted(spans, key=lambda span: span[0])
+            first_start[code] = ordered[0][0]
+            reach: date | None = ordered[0][0] - timedelta(days=1)
+            for start, end in ordered:
+                if reach is None or start > reach + timedelta(days=1):
+                    break
+                reach = None if end is None else max(reach, end)
+            else:
+                if reach is None:
+                    covered_from_start.add(code)
+        object.__setattr__(self, "first_start", first_start)  # a frozen dataclass
+        object.__setattr__(self, "covered_from_start", covered_from_start)
+
     def coverage_gap(self, scenario_code: str, day: date) -> str | None:
         """Why no approved agreement would settle a transaction of ``day``, or None."""
+        if scenario_code in self.covered_from_start and day >= self.first_start[scenario_code]:
+            return None
         spans = self.agreements.get(scenario_code, [])
         if any(start <= day and (end is None or day <= end) for start, end in spans):
             return None
@@ -166,12 +188,12 @@ def ledger_row(
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
     occurred_on = timezone.localdate(occurred_at)
-    spans = catalog.agreements.get(item["scenario"])
-    if spans and occurred_on < min(start for start, _end in spans):
+    first = catalog.first_start.get(item["scenario"])
+    if first is not None and occurred_on < first:
         # Before the partner's first agreement of the scenario: nothing could ever settle it.
         raise TransactionInvalid(
             _("This is before your first agreement for this scenario (from %(day)s).")
-            % {"day": min(start for start, _end in spans).isoformat()},
+            % {"day": first.isoformat()},
             field=f"{prefix}.occurred_at",
         )
     refund_of = item.get("refund_of") or None
@@ -309,9 +331,10 @@ def transactions_record(
             )
     result = RecordResult(created=len(created))
     for item in items:
-        gap = catalog.coverage_gap(item["scenario"], timezone.localdate(item["occurred_at"]))
-        if gap:
-            result.warnings[item["external_id"]] = gap
+        if item["scenario"] not in catalog.covered_from_start:
+            gap = catalog.coverage_gap(item["scenario"], timezone.localdate(item["occurred_at"]))
+            if gap:
+                result.warnings[item["external_id"]] = gap
         external_id = item["external_id"]
         if external_id in created and first_seen.pop(external_id, None) is not None:
             result.results.append((external_id, created[external_id], "created"))

@@ -94,3 +94,22 @@ def test_staff_filter_the_ledger_to_the_unsettleable_rows(admin_client, partner,
 
     assert page.status_code == 200
     assert "orphan" in page.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("spans", "day", "covered"),
+    [
+        ([(date(2026, 1, 1), None)], date(2026, 5, 1), True),
+        ([(date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 1), None)], date(2026, 2, 1), True),
+        ([(date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 3, 1), None)], date(2026, 2, 10), False),
+        ([(date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 3, 1), None)], date(2026, 3, 10), True),
+        ([(date(2026, 1, 1), date(2026, 1, 31))], date(2026, 2, 1), False),
+        ([], date(2026, 2, 1), False),
+    ],
+)
+def test_the_catalog_knows_which_days_an_agreement_covers(spans, day, covered):
+    from revenue.services.ledger import Catalog
+
+    catalog = Catalog({}, {"travel-finance": spans} if spans else {})
+
+    assert (catalog.coverage_gap("travel-finance", day) is None) is covered
