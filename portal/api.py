@@ -47,12 +47,10 @@ class RedocView(JsonErrors, SpectacularRedocView):
 
 
 # Redoc needs more than the site's Content-Security-Policy: its styled-components insert <style>
-# elements before its nonce option takes effect, its search runs in a worker made from a blob,
-# and its footer shows Redocly's logo from their CDN (an image; it hides itself if refused).
+# elements before its nonce option takes effect, and its search runs in a worker made from a
+# blob. Nothing is loaded from a CDN: Redoc itself comes from drf-spectacular-sidecar.
 redoc = csp_replace({"style-src": [SELF, UNSAFE_INLINE]})(
-    csp_update({"worker-src": [SELF, "blob:"], "img-src": ["https://cdn.redoc.ly"]})(
-        RedocView.as_view(url_name="api-schema")
-    )
+    csp_update({"worker-src": [SELF, "blob:"]})(RedocView.as_view(url_name="api-schema"))
 )
 
 urlpatterns = [
