@@ -10,23 +10,17 @@ tokens. Changing ``SECRET_KEY`` makes every authenticator unreadable: staff then
 
 from __future__ import annotations
 
-import base64
-
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+
+from core.secrets import fernet
 
 KEY_LABEL = b"finance-n mfa secrets"
 
 
 def _fernet() -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=KEY_LABEL).derive(
-        settings.SECRET_KEY.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet(KEY_LABEL)
 
 
 def secret_encrypt(text: str) -> str:

@@ -11,16 +11,14 @@ Secrets are needed to sign, so they cannot be hashed: they are stored encrypted 
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 import time
 
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from django.conf import settings
+
+from core.secrets import fernet
 
 SIGNATURE_HEADER = "X-FinanceN-Signature"
 EVENT_HEADER = "X-FinanceN-Event"
@@ -34,10 +32,7 @@ def new_secret() -> str:
 
 
 def _fernet() -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"finance-n webhook secrets").derive(
-        settings.SECRET_KEY.encode()
-    )
-    return Fernet(base64.urlsafe_b64encode(key))
+    return fernet(b"finance-n webhook secrets")
 
 
 def encrypt_secret(secret: str) -> str:
