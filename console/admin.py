@@ -2,11 +2,13 @@
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import RiskSignal
 
 
 @admin.register(RiskSignal)
-class RiskSignalAdmin(admin.ModelAdmin):
+class RiskSignalAdmin(ReadOnlyAdmin):
     """Read-only: signals are raised by the scan and decided on the console's risk page."""
 
     list_display = ("detected_at", "rule", "severity", "partner", "subject", "window_start", "status")
@@ -14,12 +16,3 @@ class RiskSignalAdmin(admin.ModelAdmin):
     list_select_related = ("partner",)
     search_fields = ("partner__slug", "subject")
     date_hierarchy = "window_start"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

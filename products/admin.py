@@ -6,15 +6,16 @@ staff see every bad term before anything is saved.
 
 from __future__ import annotations
 
+from operator import attrgetter
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
-from simple_history.admin import SimpleHistoryAdmin
 
-from core.domain import DomainError
+from core.admin import HistoryAdmin, ReadOnlyInline, run_per_object
 
 from . import services
 from .forms import ProductForm, SegmentPriceFormSet
@@ -37,35 +38,26 @@ class SegmentPriceInline(admin.TabularInline):
         return super().has_delete_permission(request, obj) and not (obj and obj.is_retired)
 
 
-class ProductStatusChangeInline(admin.TabularInline):
+class ProductStatusChangeInline(ReadOnlyInline):
     model = ProductStatusChange
     fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("status history")
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-def _run(modeladmin, request, queryset: QuerySet, service) -> int:
+def _run(request, queryset: QuerySet, service) -> int:
     """Call ``service`` for each selected product; report refusals one by one."""
-    changed = 0
-    for product in queryset:
-        try:
-            service(product=product, by=request.user, reason=str(_("staff action in the admin")))
-            changed += 1
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{product.code}: {exc.message}", messages.ERROR)
+    changed, _failed = run_per_object(
+        request,
+        queryset,
+        lambda product: service(product=product, by=request.user, reason=str(_("staff action in the admin"))),
+        name=attrgetter("code"),
+    )
     return changed
 
 
 @admin.register(Product)
-class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]
@@ -159,13 +151,13 @@ class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
     @admin.action(description=_("Activate the selected products"), permissions=["change_product_status"])
     def activate(self, request, queryset):
-        if count := _run(self, request, queryset, services.product_activate):
+        if count := _run(request, queryset, services.product_activate):
             message = ngettext("%(count)d product activated.", "%(count)d products activated.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Retire the selected products"), permissions=["change_product_status"])
     def retire(self, request, queryset):
-        if count := _run(self, request, queryset, services.product_retire):
+        if count := _run(request, queryset, services.product_retire):
             message = ngettext("%(count)d product retired.", "%(count)d products retired.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
         # Bundles keep their items for history; say which ones stop offering a product.
@@ -183,7 +175,7 @@ class ProductAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Segment)
-class SegmentAdmin(SimpleHistoryAdmin):
+class SegmentAdmin(HistoryAdmin):
     list_display = ("code", "name", "name_zh", "position")
     search_fields = ("code", "name", "name_zh")
     ordering = ("position", "code")

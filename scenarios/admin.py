@@ -16,8 +16,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from simple_history.admin import SimpleHistoryAdmin
 
+from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_per_object
 from core.domain import DomainError
 from products.models import Product
 
@@ -40,17 +40,6 @@ from .models import (
     Scenario,
     ScenarioStatusChange,
 )
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class BundleItemInline(admin.TabularInline):
@@ -106,7 +95,7 @@ def _count(model, **filters) -> Subquery:
 
 
 @admin.register(Scenario)
-class ScenarioAdmin(SimpleHistoryAdmin):
+class ScenarioAdmin(HistoryAdmin):
     form = ScenarioForm
     change_form_template = "scenarios/admin/scenario_change_form.html"
     list_display = ("code", "version", "name", "industry", "status", "item_count", "partner_count", "warning")
@@ -369,7 +358,7 @@ class ParticipationStatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Participation)
-class ParticipationAdmin(SimpleHistoryAdmin):
+class ParticipationAdmin(HistoryAdmin):
     list_display = ("partner", "scenario_code", "version", "status", "channel", "requested_at", "started_at")
     list_filter = ("status", "channel", "scenario_code")
     list_select_related = ("partner", "scenario")
@@ -412,50 +401,39 @@ class ParticipationAdmin(SimpleHistoryAdmin):
 
     @admin.action(description=_("Approve the selected requests"), permissions=["decide_participation"])
     def approve(self, request, queryset):
-        if count := _run(self, request, queryset, services.participation_approve):
+        if count := _run(request, queryset, services.participation_approve):
             message = ngettext("%(count)d request approved.", "%(count)d requests approved.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("Decline the selected requests"), permissions=["decide_participation"])
     def decline(self, request, queryset):
-        if count := _run(self, request, queryset, services.participation_decline):
+        if count := _run(request, queryset, services.participation_decline):
             message = ngettext("%(count)d request declined.", "%(count)d requests declined.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
     @admin.action(description=_("End the selected participations"), permissions=["decide_participation"])
     def end(self, request, queryset):
-        if count := _run(self, request, queryset, services.participation_end):
+        if count := _run(request, queryset, services.participation_end):
             message = ngettext("%(count)d participation ended.", "%(count)d participations ended.", count)
             self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
 
-def _run(modeladmin, request, queryset, service) -> int:
+def _run(request, queryset, service) -> int:
     """Call ``service`` for each selected participation; report refusals one by one."""
-    done = 0
-    for participation in queryset.select_related("partner", "scenario"):
-        try:
-            service(
-                participation=participation, by=request.user, reason=str(_("staff decision in the admin"))
-            )
-            done += 1
-        except DomainError as exc:
-            modeladmin.message_user(request, f"{participation}: {exc.message}", messages.ERROR)
+    done, _failed = run_per_object(
+        request,
+        queryset.select_related("partner", "scenario"),
+        lambda participation: service(
+            participation=participation, by=request.user, reason=str(_("staff decision in the admin"))
+        ),
+    )
     return done
 
 
 @admin.register(OfferQuoteDaily)
-class OfferQuoteDailyAdmin(admin.ModelAdmin):
+class OfferQuoteDailyAdmin(ReadOnlyAdmin):
     list_display = ("day", "partner", "scenario", "quotes", "offers", "refusals")
     list_filter = ("day",)
     list_select_related = ("partner", "scenario")
     date_hierarchy = "day"
     search_fields = ("partner__display_name", "scenario__code")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -13,11 +13,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
+
 from .. import services
 from ..models import PartnerDocument
 from ..selectors import business_today
 from ..views import document_file_response
-from .base import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
 
 
 class DocumentUploadForm(ServiceAddForm):

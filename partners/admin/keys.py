@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
+
 from .. import services
 from ..models import (
     ApiAccessLog,
@@ -19,7 +21,6 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from .base import ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
 
 
 class KeyIssueForm(ServiceAddForm):
@@ -161,17 +162,6 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     @staticmethod
     def _issued_key(request) -> str:
         return getattr(request, "_issued_key", "")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ApiUsage)

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, run_per_object
 from core.domain import DomainError
 
 from .. import services
 from ..models import Invitation, Membership
-from .base import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, run_per_object
 
 
 class MembershipAddForm(ServiceAddForm):

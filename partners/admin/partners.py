@@ -11,10 +11,11 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
+from core.admin import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
+
 from .. import services
 from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import partner_review_checklist
-from .base import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
 from .resources import PartnerResource
 
 

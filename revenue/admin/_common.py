@@ -1,38 +1,15 @@
-"""What the revenue admin pages share: a read-only base, a progress bar and form pages."""
+"""What the revenue admin pages share: a progress bar and form pages (the read-only bases are
+``core.admin``'s)."""
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.domain import DomainError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written only by services: staff look, never add, edit or delete here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def progress_bar(percent: int) -> str:

@@ -10,19 +10,19 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.four_eyes import maker_parts
-from partners.admin.base import (
+from core.admin import (
     HistoryAdmin,
     ObjectDecisionsMixin,
+    ReadOnlyInline,
     ServiceAddAdminMixin,
     ServiceAddForm,
     action_with_reason,
     run_per_object,
 )
+from core.four_eyes import maker_parts
 
 from .. import selectors, services
 from ..models import Agreement, AgreementStatusChange
-from ._common import ReadOnlyInline
 
 
 class AgreementAddForm(ServiceAddForm):

@@ -11,12 +11,12 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import HistoryAdmin, ObjectDecisionsMixin, ReadOnlyInline, action_with_reason, run_per_object
 from core.four_eyes import is_maker
-from partners.admin.base import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
 
 from .. import selectors, services
 from ..models import Adjustment, Dispute, DisputeEvent
-from ._common import ReadOnlyInline, form_page
+from ._common import form_page
 
 
 class EventInline(ReadOnlyInline):

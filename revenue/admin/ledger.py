@@ -7,12 +7,12 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
-from partners.admin.base import ServiceAddAdminMixin, ServiceAddForm
+from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm
 
 from .. import exports, selectors
 from ..models import Transaction, TransactionImport
 from ..services.imports import transaction_import_create
-from ._common import ReadOnlyAdmin, progress_bar
+from ._common import progress_bar
 
 
 class SettleableFilter(admin.SimpleListFilter):

@@ -16,12 +16,12 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.admin import ObjectDecisionsMixin, ReadOnlyAdmin, ReadOnlyInline, action_with_reason, run_per_object
 from core.four_eyes import is_maker
-from partners.admin.base import ObjectDecisionsMixin, action_with_reason, run_per_object
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
-from ._common import ReadOnlyAdmin, ReadOnlyInline, form_page, progress_bar
+from ._common import form_page, progress_bar
 
 
 class LineInline(ReadOnlyInline):

@@ -1,11 +1,18 @@
-"""What every partners admin shares: history without "revert", and domain errors as messages."""
+"""The admin toolkit every app's admin shares: history without "revert", read-only pages for
+records only services write, decisions on a record's page, actions run per record with domain
+errors as messages, actions that ask for a reason, and add forms whose object a service makes.
+
+Domain refusals (``core.domain.DomainError``) become messages or form errors here; nothing in
+this module knows an app.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy
@@ -45,18 +52,54 @@ class ObjectDecisionsMixin:
         return super().change_view(request, object_id, form_url, context)
 
 
-def run_per_object(request, objects, call, *, success) -> tuple[int, int]:
-    """Apply ``call`` to each object; report each result as a message. Returns (done, failed)."""
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written only by services: staff look, never add, edit or delete here."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A record's history rows (status changes, lines) shown on its page, never edited there."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def run_per_object(
+    request,
+    objects,
+    call: Callable[[Any], object],
+    *,
+    success: Callable[[Any], str] | None = None,
+    name: Callable[[Any], str] = str,
+) -> tuple[int, int]:
+    """Apply ``call`` to each object, each on its own: a domain refusal becomes an error message
+    ``"<name(obj)>: <reason>"`` and the others go on; with ``success``, each success is a message
+    too (without it the caller sums up). Returns (done, failed)."""
     done = failed = 0
     for obj in objects:
         try:
             call(obj)
         except DomainError as exc:
             failed += 1
-            messages.error(request, f"{obj}: {exc.message}")
+            messages.error(request, f"{name(obj)}: {exc.message}")
         else:
             done += 1
-            messages.success(request, success(obj))
+            if success is not None:
+                messages.success(request, success(obj))
     return done, failed
 
 
@@ -171,4 +214,4 @@ def action_with_reason(
         "action": action,
         "step_label": label,
     }
-    return TemplateResponse(request, "admin/partners/action_with_reason.html", context)
+    return TemplateResponse(request, "admin/action_with_reason.html", context)
