@@ -8,9 +8,8 @@ from datetime import date, timedelta
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from core import charts
 from partners.models import Partner
-
-from . import charts
 
 
 def local(row: dict, prefix: str) -> str:

@@ -13,7 +13,8 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from partners.api.base import ApiDateTimeField, MoneyField, PartnerAPIView, query_input
+from core.api import ApiDateTimeField, ApiFilterSet, MoneyField, QueryFilter
+from partners.api.base import PartnerAPIView
 
 from . import selectors, services
 from .models import Agreement, Cycle, Statement, StatementLine, Transaction
@@ -134,10 +135,17 @@ class TransactionBatchResultSerializer(serializers.Serializer):
     results = TransactionResultSerializer(many=True)
 
 
-class TransactionFilterSerializer(serializers.Serializer):
-    occurred_after = ApiDateTimeField(required=False, help_text="From this time on (inclusive).")
-    occurred_before = ApiDateTimeField(required=False, help_text="Before this time (exclusive).")
-    scenario = serializers.SlugField(required=False, max_length=60, help_text="Only this scenario code.")
+class TransactionFilter(ApiFilterSet):
+    occurred_after = QueryFilter(
+        ApiDateTimeField(required=False, help_text="From this time on (inclusive)."), "occurred_at", "gte"
+    )
+    occurred_before = QueryFilter(
+        ApiDateTimeField(required=False, help_text="Before this time (exclusive)."), "occurred_at", "lt"
+    )
+    scenario = QueryFilter(
+        serializers.SlugField(required=False, max_length=60, help_text="Only this scenario code."),
+        "scenario_code",
+    )
 
 
 def _text(value, *, max_length: int, slug: bool = False) -> tuple[str | None, str | None]:
@@ -272,20 +280,18 @@ class TransactionListView(PartnerAPIView):
 
     security_level = "A2"
     scopes = {"POST": "transactions"}
-    has_query_input = True
+    filterset_class = TransactionFilter
     extra_error_statuses = {
         "POST": {409: "An external_id is already stored with different content; nothing is written."}
     }
 
     @extend_schema(
         operation_id="transactions_list",
-        parameters=[TransactionFilterSerializer],
         responses=TransactionSerializer(many=True),
         tags=["revenue"],
     )
     def get(self, request):
-        filters = query_input(TransactionFilterSerializer, request)
-        rows = selectors.transactions_for_partner(partner=self.partner, **filters)
+        rows = self.filter_queryset(selectors.transactions_for_partner(partner=self.partner))
         return self.paginated(rows, TransactionSerializer)
 
     @extend_schema(

@@ -1,6 +1,6 @@
 """Revenue-share arithmetic: pure functions on Decimals, no database.
 
-One rounding rule, ``ROUND_HALF_UP`` to the fen, applied once per line. A tiered share is the
+One rounding rule, ``ROUND_HALF_UP`` to the fen (``core.fen.to_fen``), applied once per line. A tiered share is the
 marginal share of the whole period's basis, rounded once, then split over the lines by
 largest-remainder allocation, so the lines always sum exactly to the statement total.
 
@@ -13,20 +13,16 @@ For tiered terms a negative net basis is clawed back at the first band's rate.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_FLOOR, Decimal
 
-FEN = Decimal("0.01")
+from core.fen import FEN, to_fen
+
 ZERO = Decimal("0.00")
 RATE_PLACES = Decimal("0.000001")
 # One limit for a transaction's amount: the open API, file imports (both through
 # ``revenue.services.ledger``) and the database (``transaction_amount_within_limit``) refuse
 # more; a product's own ``max_amount`` may be lower.
 TRANSACTION_AMOUNT_MAX = Decimal("100000000.00")
-
-
-def to_fen(value: Decimal) -> Decimal:
-    """The one rounding of money: half up, to the fen."""
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def tiered_share_exact(basis: Decimal, tiers: Sequence[Mapping]) -> Decimal:

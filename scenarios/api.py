@@ -13,8 +13,9 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from core.api import MoneyField
 from core.domain import DomainError
-from partners.api.base import MoneyField, PartnerAPIView
+from partners.api.base import PartnerAPIView
 from products.terms import MAX_TENOR, MIN_TENOR, Category
 
 from . import selectors

@@ -1,4 +1,5 @@
-"""The open API v1 toolkit (docs/api.md). Every ``/api/v1/`` route is built from it.
+"""The open API v1 of partners (docs/api.md). Every ``/api/v1/`` route is built from it and
+from the generic API toolkit in ``core.api``.
 
 What it gives a route
 ---------------------
@@ -7,21 +8,25 @@ What it gives a route
   key; 403 when the partner is not active or a required KYB document is not valid), the scope
   check (``base.HasScope``: ``read`` for every GET, ``scopes[method]`` for writes; 403), rate
   limits and the monthly quota (``throttling.PartnerKeyThrottle``; 429 with ``Retry-After``),
-  capped pagination (``base.ApiPagination``: ``count/next/previous/results``, ``?page_size`` ≤
-  200), the OpenAPI extras (``schema.PartnerAPISchema``: scope, JR/T 0185-2020 level and the
-  error responses on every operation). ``self.partner`` is the calling ``Partner`` (no query).
+  and from ``core.api.ApiView`` capped pagination (``ApiPagination``:
+  ``count/next/previous/results``, ``?page_size`` ≤ 200) and list filters; the OpenAPI extras
+  (``schema.PartnerAPISchema``: scope, JR/T 0185-2020 level and the error responses on every
+  operation). ``self.partner`` is the calling ``Partner`` (no query).
 - Metering and the access log need nothing from a route: ``middleware.ApiAccessMiddleware``
   counts every call per key, day and endpoint and logs it (no key, no body).
 - Errors: raise a ``core.domain.DomainError`` subclass, a DRF ``ValidationError`` (400 with
   ``error.fields``) or ``NotFound``; ``core.errors`` renders the one JSON error shape.
-- ``base.query_input(Serializer, request)`` validates query parameters (400 naming each; a
-  parameter given twice or empty is refused); ``page``/``page_size`` are whole numbers or a 400.
-- Strict input: ``base.MoneyField`` is every money field, in and out (in: a string of ASCII
-  digits with at most two decimals, ``money_parse``; ``signed=True`` where refunds and
-  claw-backs make it negative); ``base.ApiDateTimeField`` (in: ISO 8601 with a whole-minute
-  offset, 1970–2100; out: RFC 3339) and ``base.ApiDateField`` (1970–2100). Bodies are JSON
-  only (``base.ApiJSONParser``: at most 32 levels deep; over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
-  a 413). ``OPTIONS`` describes the route (``base.ApiMetadata``).
+- List filters (``core.api``): a django-filter ``ApiFilterSet`` of ``QueryFilter``s named by the
+  view's ``filterset_class`` and applied with ``self.filter_queryset(rows)``; each parameter is
+  read by a strict API field (400 naming each; a parameter given twice or empty is refused, one
+  the list does not know is left alone) and documented from it. ``page``/``page_size`` are
+  whole numbers or a 400.
+- Strict input (``core.api``): ``MoneyField`` is every money field, in and out (in: a string of
+  ASCII digits with at most two decimals, ``money_parse``; ``signed=True`` where refunds and
+  claw-backs make it negative); ``ApiDateTimeField`` (in: ISO 8601 with a whole-minute
+  offset, 1970–2100; out: RFC 3339) and ``ApiDateField`` (1970–2100). Bodies are JSON
+  only (``ApiJSONParser``: at most 32 levels deep; over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+  a 413). ``OPTIONS`` describes the route (``ApiMetadata``).
 
 Adding a route (e.g. revenue's)
 -------------------------------
@@ -37,9 +42,16 @@ Adding a route (e.g. revenue's)
             return self.paginated(selectors.statements_for_partner(partner=self.partner),
                                   StatementSerializer)
 
+    class TransactionFilter(ApiFilterSet):  # core.api; the field reads and documents ?scenario=
+        scenario = QueryFilter(serializers.SlugField(required=False, max_length=60), "scenario_code")
+
     class TransactionListView(PartnerAPIView):
         scopes = {"POST": "transactions"}  # the scope a write needs
-        ...
+        filterset_class = TransactionFilter
+
+        def get(self, request):
+            rows = self.filter_queryset(selectors.transactions_for_partner(partner=self.partner))
+            return self.paginated(rows, TransactionSerializer)
 
     urlpatterns = [path("statements/", StatementListView.as_view(), name="statements")]
 
@@ -49,7 +61,7 @@ only through a selector that takes ``self.partner`` so another partner's object 
 new route with a path parameter in ``OTHER_PARTNERS_OBJECT`` and a new write in
 ``WRITE_BODIES`` (the sweep fails naming what is missing).
 
-Modules: ``auth`` (keys → partner), ``base`` (view, scope, pagination), ``throttling``,
+Modules: ``auth`` (keys → partner), ``base`` (the partner's view and scope), ``throttling``,
 ``counters`` (atomic counters, usage buffer, access-log buffer), ``clock`` (business day and
 month), ``middleware``, ``schema``, ``selectors``, ``views`` + ``urls`` (``me/``, ``usage/``),
 ``exceptions``.

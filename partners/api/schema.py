@@ -3,7 +3,7 @@ on every operation, the scope each operation needs and its JR/T 0185-2020 securi
 
 from __future__ import annotations
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerFieldExtension
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
@@ -51,41 +51,6 @@ BODY_ERROR_STATUSES = {
     415: "The body is not `application/json`.",
 }
 
-# Money on the wire: in, digits with at most two decimals (a minus sign only where a field
-# takes one); out, always two decimals, as wide as the value.
-MONEY_IN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
-MONEY_IN_SIGNED = r"^-?[0-9]{1,12}(\.[0-9]{1,2})?$"
-MONEY_OUT = r"^[0-9]+\.[0-9]{2}$"
-MONEY_OUT_SIGNED = r"^-?[0-9]+\.[0-9]{2}$"
-
-
-class MoneyFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = "partners.api.base.MoneyField"
-
-    def map_serializer_field(self, auto_schema, direction):
-        field = self.target
-        if direction == "request":
-            schema = {
-                "type": "string",
-                "format": "decimal",
-                "pattern": MONEY_IN_SIGNED if field.min_value is None else MONEY_IN,
-                "maxLength": 16,
-                "example": "1234.50",
-                "description": "Money: ASCII digits with at most two decimals, as a string. "
-                "Numbers, exponents and other digits are refused (400)."
-                + ("" if field.min_value is None else f" At least {field.min_value}."),
-            }
-        else:
-            schema = {
-                "type": "string",
-                "format": "decimal",
-                "pattern": MONEY_OUT_SIGNED if field.signed else MONEY_OUT,
-                "example": "-1234.50" if field.signed else "1234.50",
-            }
-            if field.signed:
-                schema["description"] = "Money with two decimals; negative for refunds and claw-backs."
-        return schema
-
 
 class PartnerKeyScheme(OpenApiAuthenticationExtension):
     target_class = "partners.api.auth.PartnerKeyAuthentication"
@@ -121,7 +86,7 @@ class PartnerAPISchema(AutoSchema):
         if self.method in ("POST", "PUT", "PATCH"):
             statuses.update(INPUT_ERROR_STATUSES)
             statuses.update(BODY_ERROR_STATUSES)
-        elif self.view.has_query_input or self._is_list_view():
+        elif self.view.filterset_class is not None or self._is_list_view():
             statuses.update(INPUT_ERROR_STATUSES)  # filters, ``page`` and ``page_size``
         statuses.update(getattr(self.view, "extra_error_statuses", {}).get(self.method, {}))
         for status, description in sorted(statuses.items()):

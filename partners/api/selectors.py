@@ -3,8 +3,6 @@ of partner data takes the partner."""
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.db.models import QuerySet
 
 from ..models import ApiUsage, Partner, PartnerAPIKey
@@ -19,16 +17,12 @@ def api_key_by_prefix(*, prefix: str) -> PartnerAPIKey | None:
     return PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix).first()
 
 
-def partner_api_usage(
-    *, partner: Partner, since: date, until: date, key_prefix: str | None = None
-) -> QuerySet[ApiUsage]:
-    """Daily calls and errors per endpoint and key of ``partner``, newest day first. Uses the
-    (partner, day) index."""
-    rows = ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until)
-    if key_prefix:
-        rows = rows.filter(key__prefix=key_prefix)
+def partner_api_usage(*, partner: Partner) -> QuerySet[ApiUsage]:
+    """Daily calls and errors per endpoint and key of ``partner``, newest day first. The API
+    narrows it to a window of days (``views.UsageFilter``), which uses the (partner, day) index."""
     return (
-        rows.select_related("key")
+        ApiUsage.objects.filter(partner=partner)
+        .select_related("key")
         .only("day", "endpoint", "calls", "errors", "key__prefix", "key__name")
         .order_by("-day", "endpoint", "key__prefix")
     )

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
+from core.api import ApiDateField, ApiDateTimeField, ApiFilterSet, QueryFilter, QueryForm
+
 from ..selectors import business_today
 from . import counters
-from .base import ApiDateField, ApiDateTimeField, PartnerAPIView, query_input
+from .base import PartnerAPIView
 from .selectors import partner_api_usage
 
 USAGE_MAX_DAYS = 92
@@ -51,32 +54,53 @@ class MeView(PartnerAPIView):
         )
 
 
+class UsageWindowForm(QueryForm):
+    """The usage window: ``until`` is today unless given, ``since`` 30 days before ``until``;
+    ``since`` at most 92 days before ``until``."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if cleaned["until"] is None:
+            cleaned["until"] = business_today()
+        if cleaned["since"] is None:
+            cleaned["since"] = cleaned["until"] - timedelta(days=30)
+        if cleaned["since"] > cleaned["until"]:
+            raise forms.ValidationError({"since": _("“since” is after “until”.")})
+        if (cleaned["until"] - cleaned["since"]).days > USAGE_MAX_DAYS:
+            raise forms.ValidationError(
+                {"since": _("Ask for at most %(days)d days at a time.") % {"days": USAGE_MAX_DAYS}}
+            )
+        return cleaned
+
+
+class UsageFilter(ApiFilterSet):
+    since = QueryFilter(
+        ApiDateField(
+            required=False,
+            help_text=f"First day (default: 30 days before `until`); at most {USAGE_MAX_DAYS} days before `until`.",
+        ),
+        "day",
+        "gte",
+    )
+    until = QueryFilter(
+        ApiDateField(required=False, help_text="Last day (default: today, Beijing time)."), "day", "lte"
+    )
+    key = QueryFilter(
+        serializers.CharField(required=False, max_length=16, help_text="Only this key prefix."), "key__prefix"
+    )
+
+    class Meta(ApiFilterSet.Meta):
+        form = UsageWindowForm
+
+
 class UsageView(PartnerAPIView):
     """Daily calls and errors per endpoint for the partner's keys (all of them, or one with
     ``key``), ``since`` at most 92 days before ``until`` (both inclusive). Counts reach
     this list within a minute (the metering flush)."""
 
-    has_query_input = True
-
-    class UsageFilterSerializer(serializers.Serializer):
-        since = ApiDateField(
-            required=False,
-            help_text=f"First day (default: 30 days before `until`); at most {USAGE_MAX_DAYS} days before `until`.",
-        )
-        until = ApiDateField(required=False, help_text="Last day (default: today, Beijing time).")
-        key = serializers.CharField(required=False, max_length=16, help_text="Only this key prefix.")
-
-        def validate(self, attrs):
-            today = business_today()
-            attrs.setdefault("until", today)
-            attrs.setdefault("since", attrs["until"] - timedelta(days=30))
-            if attrs["since"] > attrs["until"]:
-                raise serializers.ValidationError({"since": _("“since” is after “until”.")})
-            if (attrs["until"] - attrs["since"]).days > USAGE_MAX_DAYS:
-                raise serializers.ValidationError(
-                    {"since": _("Ask for at most %(days)d days at a time.") % {"days": USAGE_MAX_DAYS}}
-                )
-            return attrs
+    filterset_class = UsageFilter
 
     class UsageSerializer(serializers.Serializer):
         day = serializers.DateField()
@@ -85,20 +109,9 @@ class UsageView(PartnerAPIView):
         calls = serializers.IntegerField()
         errors = serializers.IntegerField()
 
-    @extend_schema(
-        operation_id="usage_list",
-        parameters=[UsageFilterSerializer],
-        responses=UsageSerializer(many=True),
-        tags=["partner"],
-    )
+    @extend_schema(operation_id="usage_list", responses=UsageSerializer(many=True), tags=["partner"])
     def get(self, request):
-        filters = query_input(self.UsageFilterSerializer, request)
+        rows = self.filter_queryset(partner_api_usage(partner=self.partner))
         if counters.pending_locally():
             counters.flush_usage()  # the embedded default buffers counts in this process
-        rows = partner_api_usage(
-            partner=self.partner,
-            since=filters["since"],
-            until=filters["until"],
-            key_prefix=filters.get("key"),
-        )
         return self.paginated(rows, self.UsageSerializer)

@@ -13,13 +13,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.charts import PORTAL, bar_chart
 from partners.api import counters
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
 from .. import selectors
 from ..access import MANAGERS, PartnerAccess, partner_page
-from ..charts import daily_calls_chart, monthly_amounts_chart
 
 CHART_DAYS = 30
 
@@ -33,12 +33,12 @@ def _calls_chart(access: PartnerAccess):
     days = [since + timedelta(days=i) for i in range(CHART_DAYS)]
     calls = [daily.get(d, (0, 0))[0] for d in days]
     errors = [daily.get(d, (0, 0))[1] for d in days]
-    svg = daily_calls_chart(
+    svg = bar_chart(
         title=_("API calls, last %(days)d days") % {"days": CHART_DAYS},
-        days=days,
-        calls=calls,
-        errors=errors,
-        labels=(_("Calls"), _("Errors")),
+        labels=[d.strftime("%m-%d") for d in days],
+        major_labels=[d.strftime("%m-%d") for d in days[::7]],
+        series={_("Calls"): calls, _("Errors"): errors},
+        look=PORTAL,
     )
     return svg, sum(calls), sum(errors)
 
@@ -51,11 +51,12 @@ def _revenue(access: PartnerAccess) -> dict:
     ]
     shares = selectors.partner_share_by_month(partner=access.partner, since=first)
     year_to_date = sum((v for m, v in shares.items() if m.year == today.year), Decimal("0.00"))
-    chart = monthly_amounts_chart(
+    chart = bar_chart(
         title=_("Revenue share by month"),
-        months=[m.strftime("%Y-%m") for m in months],
-        # pygal plots floats; the figures shown as text stay Decimal.
-        series={_("Share"): [float(shares.get(m, 0)) for m in months]},
+        labels=[m.strftime("%Y-%m") for m in months],
+        series={_("Share"): [shares.get(m, 0) for m in months]},
+        look=PORTAL,
+        show_minor_x_labels=True,
     )
     return {
         "revenue_chart": chart,

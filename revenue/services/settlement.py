@@ -32,6 +32,8 @@ from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.fen import to_fen
+
 from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
     Adjustment,
@@ -42,7 +44,7 @@ from ..models import (
     StatementStatusChange,
     Transaction,
 )
-from ..money import ZERO, line_shares, to_fen
+from ..money import ZERO, line_shares
 from ..periods import Period, closed_periods
 from ..selectors import (
     covering_statements,

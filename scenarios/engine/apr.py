@@ -18,9 +18,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal, localcontext
 
+from core.fen import FEN, to_fen
 from products.terms import RepaymentMethod, annualised_rate, apr_ceiling
 
-from .money import CONTEXT, FEN, ONE, TWELVE, ZERO, fen
+from .money import CONTEXT, ONE, TWELVE, ZERO
 from .schedules import minimum_amount, schedule
 from .types import ProductTerms, ScheduleRow
 
@@ -72,7 +73,7 @@ def fee_per_period(amount: Decimal, monthly_fee: Decimal, fee_waiver: Decimal) -
     """An interest-free installment's fee each month: the fee rate of the amount, less the
     waived share, half up to the fen."""
     with localcontext(CONTEXT):
-        return fen(amount * monthly_fee * (ONE - fee_waiver))
+        return to_fen(amount * monthly_fee * (ONE - fee_waiver))
 
 
 def worst_apr(

@@ -1,11 +1,12 @@
 """Money and rate arithmetic of the engine: ``Decimal`` only, ``ROUND_HALF_UP`` at one place per
-computation (``fen`` for money, ``rate6`` for rates)."""
+computation (``core.fen.to_fen`` for money, ``rate6`` for rates)."""
 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
-FEN = Decimal("0.01")
+from core.fen import to_fen
+
 RATE = Decimal("0.000001")
 ZERO = Decimal("0.00")
 ONE = Decimal(1)
@@ -13,11 +14,6 @@ TWELVE = Decimal(12)
 # Every engine computation runs in this context, whatever the caller's: 34 digits carry an
 # annuity factor (1 + r)^60 and a 5,000,000.00 loan far beyond the fen.
 CONTEXT = Context(prec=34, rounding=ROUND_HALF_UP)
-
-
-def fen(value: Decimal) -> Decimal:
-    """Round to the fen, half up."""
-    return value.quantize(FEN, rounding=ROUND_HALF_UP)
 
 
 def rate6(value: Decimal) -> Decimal:
@@ -32,7 +28,7 @@ def whole_down(value: Decimal) -> int:
 
 def money_str(value: Decimal) -> str:
     """``Decimal("1234.5")`` as ``"1234.50"`` (never exponent notation)."""
-    return f"{fen(value):f}"
+    return f"{to_fen(value):f}"
 
 
 def rate_str(value: Decimal) -> str:

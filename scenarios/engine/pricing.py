@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal, localcontext
 
+from core.fen import to_fen
 from products.terms import CREDIT, FEE_RATE, SAVINGS, Category, RepaymentMethod
 
 from .apr import credit_schedule, product_apr_ceiling
-from .money import CONTEXT, ONE, TWELVE, ZERO, fen, rate6, whole_down
+from .money import CONTEXT, ONE, TWELVE, ZERO, rate6, whole_down
 from .schedules import minimum_amount
 from .types import BundleLine, Price, QuoteRequest, Reward, RewardTerms, ScheduleRow
 
@@ -39,10 +40,10 @@ def price_line(line: BundleLine, request: QuoteRequest) -> tuple[Price, tuple[Sc
         if product.category in CREDIT:
             return _credit(line, rate, amount, tenor)
         if product.category in SAVINGS:
-            earned = fen(amount * rate * tenor / TWELVE) if tenor in product.tenor_months else None
+            earned = to_fen(amount * rate * tenor / TWELVE) if tenor in product.tenor_months else None
             return Price(annual_rate=rate, expected_return=earned), None
         if product.category == Category.INSURANCE:
-            premium = max(fen(amount * rate), product.minimum_charge or ZERO)
+            premium = max(to_fen(amount * rate), product.minimum_charge or ZERO)
             return Price(premium_rate=rate, premium=premium), None
         if product.category in FEE_RATE:
             charge = max(amount * rate, product.minimum_charge or ZERO)
@@ -51,7 +52,7 @@ def price_line(line: BundleLine, request: QuoteRequest) -> tuple[Price, tuple[Sc
 
 
 def _waive(charge: Decimal, waiver: Decimal) -> Decimal:
-    return fen(charge * (ONE - waiver))
+    return to_fen(charge * (ONE - waiver))
 
 
 def _credit(line: BundleLine, rate: Decimal, amount: Decimal, tenor: int | None):
@@ -96,13 +97,13 @@ def reward_for(terms: RewardTerms, amount: Decimal) -> Reward:
                 earned = amount * terms.rate
                 if terms.cap is not None:
                     earned = min(earned, terms.cap)
-                return Reward("cashback", amount=fen(earned), description=terms.description)
-            return Reward("cashback", amount=fen(terms.amount or ZERO), description=terms.description)
+                return Reward("cashback", amount=to_fen(earned), description=terms.description)
+            return Reward("cashback", amount=to_fen(terms.amount or ZERO), description=terms.description)
         if terms.kind == "points":
             points = whole_down(amount * (terms.rate or ZERO))
             if terms.cap is not None:
                 points = min(points, whole_down(terms.cap))
             return Reward("points", points=points, description=terms.description)
         if terms.kind == "coupon":
-            return Reward("coupon", amount=fen(terms.amount or ZERO), description=terms.description)
+            return Reward("coupon", amount=to_fen(terms.amount or ZERO), description=terms.description)
     raise ValueError(f"unknown reward kind {terms.kind!r}")

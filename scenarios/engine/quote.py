@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
+from core.fen import FEN
 from products.terms import percent
 from scenarios.exceptions import (
     AmountNotOffered,
@@ -27,7 +28,7 @@ from scenarios.exceptions import (
 )
 
 from .apr import product_apr_ceiling
-from .money import FEN, money_str
+from .money import money_str
 from .pricing import price_line, reward_for, takes_schedule
 from .schedules import minimum_amount
 from .types import BundleLine, Offer, QuoteRequest, ScenarioTerms

@@ -28,9 +28,10 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
+from core.fen import FEN, to_fen
 from products.terms import MAX_TENOR, RATE_CAP, RepaymentMethod
 
-from .money import CONTEXT, FEN, ONE, TWELVE, ZERO, fen
+from .money import CONTEXT, ONE, TWELVE, ZERO
 from .types import ScheduleRow, schedule_row
 
 MIN_MONTHLY_PRINCIPAL = Decimal("1.00")
@@ -42,7 +43,7 @@ def minimum_amount(method: str, months: int) -> Decimal:
 
 
 def _check(amount: Decimal, months: int, annual_rate: Decimal = ZERO, *, method: str = "") -> None:
-    if amount != fen(amount) or amount <= 0:
+    if amount != to_fen(amount) or amount <= 0:
         raise ValueError("amount must be positive with at most 2 decimal places")
     if not (1 <= months <= MAX_TENOR):
         raise ValueError(f"months must be between 1 and {MAX_TENOR}")
@@ -56,16 +57,16 @@ def annuity_payment(amount: Decimal, annual_rate: Decimal, months: int) -> Decim
     """The level monthly payment of an equal-installment loan, rounded half up to the fen."""
     with localcontext(CONTEXT):
         if annual_rate == 0:
-            return fen(amount / months)
+            return to_fen(amount / months)
         r = annual_rate / TWELVE
         growth = (ONE + r) ** months
-        return fen(amount * r * growth / (growth - ONE))
+        return to_fen(amount * r * growth / (growth - ONE))
 
 
 def _annuity_rows(
     amount: Decimal, annual_rate: Decimal, months: int, payment: Decimal
 ) -> tuple[ScheduleRow, ...]:
-    """The rows for a level ``payment``. The hot loop of every quote: ``fen`` is written out."""
+    """The rows for a level ``payment``. The hot loop of every quote: ``to_fen`` is written out."""
     rows = []
     balance = amount
     for period in range(1, months):
@@ -78,7 +79,7 @@ def _annuity_rows(
     if (rows and rows[0].principal < ZERO) or balance <= ZERO:
         # Cannot happen above the minimum amount (module docstring); refuse, never guess.
         raise ArithmeticError(f"no level payment repays {amount} over {months} months")
-    rows.append(schedule_row(months, balance, fen(balance * annual_rate / TWELVE)))
+    rows.append(schedule_row(months, balance, to_fen(balance * annual_rate / TWELVE)))
     return tuple(rows)
 
 
@@ -93,7 +94,7 @@ def level_principal(amount: Decimal, months: int) -> Decimal:
     """The principal of each period but the last: ``amount / months`` rounded half up. With at
     least 1.00 a month, the other periods never take it all: (n − 1)(P/n + 0.005) < P."""
     with localcontext(CONTEXT):
-        return fen(amount / months)
+        return to_fen(amount / months)
 
 
 def equal_principal(amount: Decimal, annual_rate: Decimal, months: int) -> tuple[ScheduleRow, ...]:
@@ -105,7 +106,7 @@ def equal_principal(amount: Decimal, annual_rate: Decimal, months: int) -> tuple
         balance = amount
         for period in range(1, months + 1):
             principal = part if period < months else balance
-            rows.append(schedule_row(period, principal, fen(balance * annual_rate / TWELVE)))
+            rows.append(schedule_row(period, principal, to_fen(balance * annual_rate / TWELVE)))
             balance -= principal
         return tuple(rows)
 
@@ -113,7 +114,7 @@ def equal_principal(amount: Decimal, annual_rate: Decimal, months: int) -> tuple
 def interest_free(amount: Decimal, fee_per_period: Decimal, months: int) -> tuple[ScheduleRow, ...]:
     """免息分期: the same principal every month, no interest, ``fee_per_period`` each month."""
     _check(amount, months, method=RepaymentMethod.INTEREST_FREE)
-    if fee_per_period < 0 or fee_per_period != fen(fee_per_period):
+    if fee_per_period < 0 or fee_per_period != to_fen(fee_per_period):
         raise ValueError("the fee per period must be a non-negative amount in fen")
     with localcontext(CONTEXT):
         part = level_principal(amount, months)
@@ -128,7 +129,7 @@ def bullet(amount: Decimal, annual_rate: Decimal, months: int) -> tuple[Schedule
     """Principal and interest in one repayment at maturity (receivables financing)."""
     _check(amount, months, annual_rate, method=RepaymentMethod.BULLET)
     with localcontext(CONTEXT):
-        return (schedule_row(1, amount, fen(amount * annual_rate * months / TWELVE)),)
+        return (schedule_row(1, amount, to_fen(amount * annual_rate * months / TWELVE)),)
 
 
 def schedule(

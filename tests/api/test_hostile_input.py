@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from rest_framework import serializers
 
-from partners.api.base import ApiDateTimeField, MoneyField, datetime_format, datetime_parse, money_parse
+from core.api import ApiDateTimeField, MoneyField, datetime_format, datetime_parse, money_parse
 
 from .factories import auth, issue
 from .test_scenarios import make_scenario

@@ -62,8 +62,9 @@ def test_no_admin_reverts_a_record_to_an_old_version(client, superuser, kind):
     elif kind == "segment":
         from products.models import Segment
 
-        record, url = Segment.objects.create(code="gold", name="Gold", name_zh="金", position=1), (
-            "/admin/products/segment"
+        record, url = (
+            Segment.objects.create(code="gold", name="Gold", name_zh="金", position=1),
+            ("/admin/products/segment"),
         )
     elif kind == "industry":
         record, url = IndustryFactory(code="travel"), "/admin/partners/industry"

@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.template import Context, Template
 
-from portal.charts import daily_calls_chart
+from core.charts import PORTAL, bar_chart
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 # The project's templates and those of our apps (the staff console keeps its own).
@@ -72,12 +72,11 @@ def test_our_templates_hold_no_inline_handler_script_or_style_without_the_nonce(
 
 
 def test_a_chart_gets_the_nonce_on_its_style_and_loses_its_script():
-    chart = daily_calls_chart(
+    chart = bar_chart(
         title="Calls",
-        days=[date(2026, 1, 1), date(2026, 1, 2)],
-        calls=[1, 2],
-        errors=[0, 1],
-        labels=("a", "b"),
+        labels=[date(2026, 1, 1), date(2026, 1, 2)],
+        series={"a": [1, 2], "b": [0, 1]},
+        look=PORTAL,
     )
     assert "<script" in chart
     assert "<style" in chart

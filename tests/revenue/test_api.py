@@ -192,6 +192,29 @@ def test_it_lists_own_transactions_with_filters_and_statement(api, key, other_ke
     assert listing.json()["count"] == 1
 
 
+def test_transactions_filter_by_a_window_after_inclusive_before_exclusive_and_by_scenario(api, key, joined):
+    post(
+        api,
+        key,
+        tx("jan", occurred_at="2026-01-15T10:00:00+08:00"),
+        tx("feb", occurred_at="2026-02-15T10:00:00+08:00"),
+        tx("mar", occurred_at="2026-03-15T10:00:00+08:00"),
+    )
+
+    def listed(**query):
+        response = api.get("/api/v1/transactions/", query, **auth(key))
+        assert response.status_code == 200, response.content
+        return [row["external_id"] for row in response.json()["results"]]
+
+    feb = "2026-02-15T02:00:00Z"  # the same instant as feb's time in Beijing
+    assert listed(occurred_after=feb) == ["mar", "feb"]
+    assert listed(occurred_before=feb) == ["jan"]
+    assert listed(
+        occurred_after="2026-01-01T00:00:00+08:00", occurred_before=feb, scenario="travel-finance"
+    ) == ["jan"]
+    assert listed(scenario="another-scenario") == []
+
+
 def test_another_partners_transaction_is_404(api, key, other_key, joined):
     theirs = post(api, other_key, tx("charlies")).json()["results"][0]["id"]
     mine = post(api, key, tx("mine")).json()["results"][0]["id"]
