@@ -10,7 +10,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
+from core.admin import (
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAddAdminMixin,
+    ServiceAddForm,
+    action_with_reason,
+    run_per_object,
+)
 
 from .. import services
 from ..models import (
@@ -53,15 +60,10 @@ class KeyIssueForm(ServiceAddForm):
         return issued.api_key
 
 
-class KeyEventInline(admin.TabularInline):
+class KeyEventInline(ReadOnlyInline):
     model = PartnerAPIKeyEvent
-    extra = 0
-    can_delete = False
     fields = ("action", "actor", "at", "reason")
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(PartnerAPIKey)

@@ -11,7 +11,14 @@ from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
-from core.admin import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
+from core.admin import (
+    HistoryAdmin,
+    ObjectDecisionsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    action_with_reason,
+    run_per_object,
+)
 
 from .. import services
 from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
@@ -34,19 +41,7 @@ class IndustryAdmin(HistoryAdmin):
 # --------------------------------------------------------------------------------------
 # Inlines (read-only: every change goes through a service)
 # --------------------------------------------------------------------------------------
-class _ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class PartnerDocumentInline(_ReadOnlyInline):
+class PartnerDocumentInline(ReadOnlyInline):
     model = PartnerDocument
     fields = (
         "document_type",
@@ -58,25 +53,26 @@ class PartnerDocumentInline(_ReadOnlyInline):
         "uploaded_at",
     )
     readonly_fields = fields
+    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partner", "verified_by")
 
 
-class MembershipInline(_ReadOnlyInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
+    show_change_link = True
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partner", "user")
 
 
-class PartnerStatusChangeInline(_ReadOnlyInline):
+class PartnerStatusChangeInline(ReadOnlyInline):
     model = PartnerStatusChange
     fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
     readonly_fields = fields
-    show_change_link = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("partner", "changed_by")
@@ -280,7 +276,7 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
 
 
 @admin.register(PartnerStatusChange)
-class PartnerStatusChangeAdmin(admin.ModelAdmin):
+class PartnerStatusChangeAdmin(ReadOnlyAdmin):
     """The lifecycle log: read by everyone with access, written only by the services."""
 
     list_display = ("changed_at", "partner", "from_status", "to_status", "changed_by", "reason")
@@ -288,12 +284,3 @@ class PartnerStatusChangeAdmin(admin.ModelAdmin):
     list_filter = ("to_status", "from_status", "changed_at")
     search_fields = ("partner__display_name", "partner__slug", "reason")
     date_hierarchy = "changed_at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -11,7 +11,14 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import HistoryAdmin, ObjectDecisionsMixin, ReadOnlyInline, action_with_reason, run_per_object
+from core.admin import (
+    HistoryAdmin,
+    ObjectDecisionsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    action_with_reason,
+    run_per_object,
+)
 from core.four_eyes import is_maker
 
 from .. import selectors, services
@@ -41,19 +48,8 @@ class ProposeForm(forms.Form):
     reason = forms.CharField(label=gettext_lazy("reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class ReadOnlyHistoryAdmin(HistoryAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Dispute)
-class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
+class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
     list_display = ("id", "partner", "line", "status", "raised_by", "raised_at")
     list_filter = ("status",)
     list_select_related = ("partner", "raised_by", "line__statement", "line__product")
@@ -118,7 +114,7 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
+class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
     list_display = ("id", "agreement", "dispute", "amount", "status", "created_by", "decided_by", "applied")
     list_filter = ("status",)
     list_select_related = ("agreement__partner", "dispute", "created_by", "decided_by", "line")
