@@ -15,22 +15,24 @@ from .models import Industry, Membership, Partner, PartnerDocument
 from .selectors import business_today
 
 # code, English name, Chinese name
+# code, name, Chinese name, description, Chinese description
 INDUSTRIES = [
-    ("travel", "Travel", "旅游出行"),
-    ("ecommerce", "E-commerce", "电子商务"),
-    ("community", "Community & property", "社区物业"),
-    ("education", "Education", "教育培训"),
-    ("healthcare", "Healthcare", "医疗健康"),
-    ("logistics", "Logistics", "物流"),
-    ("transport", "Transport", "交通"),
-    ("manufacturing", "Manufacturing", "制造业"),
-    ("auto", "Automotive", "汽车"),
-    ("housing", "Housing & rent", "住房租赁"),
-    ("wedding", "Wedding", "婚庆"),
-    ("maternal-infant", "Maternal & infant", "母婴"),
-    ("home-decoration", "Home decoration", "家装"),
-    ("social", "Social", "社交"),
-]
+    ("travel", "Travel", "旅游出行", "Travel agencies, airlines and hotels.", "旅行社、航空公司和酒店。"),
+    ("ecommerce", "E-commerce", "电子商务", "Online marketplaces and their suppliers.", "电商平台及其供应商。"),
+    ("community", "Community & property", "社区物业", "Property managers and community services.",
+     "物业管理公司与社区服务。"),
+    ("education", "Education", "教育培训", "Schools, training and online courses.", "学校、培训机构与在线课程。"),
+    ("healthcare", "Healthcare", "医疗健康", "Clinics, hospitals and health services.", "诊所、医院与健康服务。"),
+    ("logistics", "Logistics", "物流", "Freight, warehousing and delivery.", "货运、仓储与配送。"),
+    ("transport", "Transport", "交通", "Ride-hailing, public transport and car rental.", "网约车、公共交通与汽车租赁。"),
+    ("manufacturing", "Manufacturing", "制造业", "Factories and their supply chains.", "制造企业及其供应链。"),
+    ("auto", "Automotive", "汽车", "Car dealers, repair and after-sales.", "汽车经销、维修与售后服务。"),
+    ("housing", "Housing & rent", "住房租赁", "Rental platforms and long-term apartments.", "租房平台与长租公寓。"),
+    ("wedding", "Wedding", "婚庆", "Wedding planners, venues and photography.", "婚礼策划、场地与婚纱摄影。"),
+    ("maternal-infant", "Maternal & infant", "母婴", "Mother-and-baby shops and services.", "母婴门店与服务。"),
+    ("home-decoration", "Home decoration", "家装", "Renovation, furniture and home furnishing.", "装修、家具与家居。"),
+    ("social", "Social", "社交", "Social networks and communities.", "社交网络与社群平台。"),
+]  # fmt: skip
 
 S = Partner.Status
 # The path each demo partner walks from draft to its status.
@@ -102,9 +104,16 @@ DEMO_PARTNERS = [
 
 def seed_industries() -> dict[str, Industry]:
     industries = {}
-    for position, (code, name, name_zh) in enumerate(INDUSTRIES):
+    for position, (code, name, name_zh, description, description_zh) in enumerate(INDUSTRIES):
         industry, _created = Industry.objects.get_or_create(
-            code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
+            code=code,
+            defaults={
+                "name": name,
+                "name_zh": name_zh,
+                "description": description,
+                "description_zh": description_zh,
+                "position": position,
+            },
         )
         industries[code] = industry
     return industries

@@ -61,28 +61,16 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]
-    list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
+    list_display = ("code", "name", "name_zh", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
     list_filter = ("status", "category", "currency")
     search_fields = ("code", "name", "name_zh")
     readonly_fields = ("status", "used_in", "created_at", "updated_at")
     inlines = [SegmentPriceInline, ProductStatusChangeInline]
     actions = ["activate", "retire"]
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "code",
-                    "name",
-                    "name_zh",
-                    "description",
-                    "category",
-                    "status",
-                    "used_in",
-                    "currency",
-                )
-            },
-        ),
+        (None, {"fields": ("code", "category", "status", "used_in", "currency")}),
+        (_("In English"), {"fields": ("name", "description")}),
+        (_("In Chinese"), {"fields": ("name_zh", "description_zh")}),
         (_("Rate"), {"fields": ("rate", "rate_floor", "rate_ceiling")}),
         (
             _("Amounts and tenors"),

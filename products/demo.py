@@ -85,6 +85,71 @@ CATALOG = [
 ]  # fmt: skip
 
 
+# code: (English description, Chinese description)
+DESCRIPTIONS = {
+    "travel-installment": (
+        "Pay for a trip in monthly installments at checkout.",
+        "结账时将旅游费用按月分期支付。",
+    ),
+    "credit-limit-uplift": (
+        "A temporary rise of the card's credit limit for the length of a trip.",
+        "出行期间临时提高信用卡额度。",
+    ),
+    "travel-insurance": (
+        "Accident and medical cover for the traveller during the trip.",
+        "出行期间为旅客提供意外及医疗保障。",
+    ),
+    "flight-delay-cover": (
+        "A fixed payout when the insured flight is delayed.",
+        "投保航班延误时按约定金额赔付。",
+    ),
+    "property-fee-installment": (
+        "Spread the annual property-management fee over months, interest-free.",
+        "将全年物业费免息分摊至各月支付。",
+    ),
+    "lifestyle-installment": (
+        "Installments for fitness, beauty and other community services.",
+        "健身、美容等社区生活服务的分期付款。",
+    ),
+    "wealth-sweep": (
+        "Idle balance swept automatically into a wealth-management product.",
+        "闲置余额自动归集至理财产品。",
+    ),
+    "merchant-discount": (
+        "Card acquiring and discounts for merchants in the community.",
+        "为社区商户提供收单服务及优惠。",
+    ),
+    "receivables-financing": (
+        "Suppliers finance their receivables against the platform's invoices.",
+        "供应链应收账款融资：供应商凭平台发票融资。",
+    ),
+    "closed-loop-payments": (
+        "Collections and payments between buyers and suppliers in a closed loop of funds.",
+        "采购方与供应商之间的收付款在资金闭环内完成。",
+    ),
+    "maternity-insurance": (
+        "Insurance for mother and baby during pregnancy and the first year.",
+        "孕期及婴儿出生后第一年的母婴保险保障。",
+    ),
+    "education-savings": (
+        "Term savings for a child's education.",
+        "为子女教育储备资金的定期储蓄。",
+    ),
+    "baby-goods-installment": (
+        "Installments for baby goods bought on the platform.",
+        "母婴消费贷：在平台购买母婴用品可分期付款。",
+    ),
+    "consumer-loan": (
+        "An unsecured loan for everyday spending.",
+        "用于日常消费的信用贷款。",
+    ),
+    "risk-check": (
+        "A check of a merchant's risk before onboarding, charged per use.",
+        "商户入驻前的风险核查，按次收费。",
+    ),
+}
+
+
 def seed_segments() -> dict[str, Segment]:
     return {
         code: services.segment_ensure(code=code, name=name, name_zh=name_zh, position=position)
@@ -98,8 +163,16 @@ def seed_catalog() -> dict[str, Product]:
     for code, name, name_zh, category, terms, adjustments in CATALOG:
         product = Product.objects.filter(code=code).first()
         if product is None:
+            description, description_zh = DESCRIPTIONS[code]
             product = services.product_create(
-                by=None, code=code, name=name, name_zh=name_zh, category=category, **terms
+                by=None,
+                code=code,
+                name=name,
+                name_zh=name_zh,
+                description=description,
+                description_zh=description_zh,
+                category=category,
+                **terms,
             )
             for segment_code, adjustment in adjustments.items():
                 services.segment_price_set(

@@ -42,7 +42,7 @@ class ProductForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = ("code", "name", "name_zh", "description", "category", *TERM_FIELDS)
+        fields = ("code", "name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS)
 
     def clean(self):
         cleaned = super().clean()

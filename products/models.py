@@ -12,9 +12,10 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from core.i18n import LocalNameMixin
 
 from .terms import RATE_CAP, Category, RepaymentMethod
 
@@ -24,15 +25,6 @@ MONEY_DIGITS = {"max_digits": 14, "decimal_places": 2}
 
 def _rate_bounds(field: str, low: Decimal) -> Q:
     return Q(**{f"{field}__isnull": True}) | Q(**{f"{field}__gte": low, f"{field}__lte": RATE_CAP})
-
-
-class LocalNameMixin:
-    @property
-    def local_name(self) -> str:
-        """The name in the active language (Chinese when the UI is in Chinese)."""
-        if self.name_zh and (get_language() or "").startswith("zh"):
-            return self.name_zh
-        return self.name
 
 
 class Segment(LocalNameMixin, models.Model):
@@ -69,6 +61,7 @@ class Product(LocalNameMixin, models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh = models.TextField(_("Chinese description"), blank=True)
     category = models.CharField(_("category"), max_length=30, choices=Category.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False

@@ -42,7 +42,7 @@ class ProductResource(EscapedExportResource, resources.ModelResource):
     class Meta:
         model = Product
         import_id_fields = ("code",)
-        fields = ("code", "name", "name_zh", "description", "category", *TERM_FIELDS, "status")
+        fields = ("code", "name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS, "status")
         export_order = fields
         skip_unchanged = True
         report_skipped = True

@@ -32,7 +32,7 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     Status.ACTIVE: frozenset({Status.RETIRED}),
     Status.RETIRED: frozenset(),
 }
-EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "category", *TERM_FIELDS})
+EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS})
 
 
 def _require(by, permission: str) -> None:

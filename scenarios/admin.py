@@ -98,7 +98,7 @@ def _count(model, **filters) -> Subquery:
 class ScenarioAdmin(HistoryAdmin):
     form = ScenarioForm
     change_form_template = "scenarios/admin/scenario_change_form.html"
-    list_display = ("code", "version", "name", "industry", "status", "item_count", "partner_count", "warning")
+    list_display = ("code", "version", "name", "name_zh", "industry", "status", "item_count", "partner_count", "warning")
     list_filter = ("status", "industry")
     list_select_related = ("industry",)
     search_fields = ("code", "name", "name_zh")
@@ -115,9 +115,10 @@ class ScenarioAdmin(HistoryAdmin):
         "published_at",
     )
     fieldsets = (
-        (None, {"fields": ("code", "version", "status", "name", "name_zh", "description", "industry")}),
+        (None, {"fields": ("code", "version", "status", "industry")}),
+        (_("In English"), {"fields": ("name", "description", "data_shared", "data_purpose")}),
+        (_("In Chinese"), {"fields": ("name_zh", "description_zh", "data_shared_zh", "data_purpose_zh")}),
         (_("Who and when"), {"fields": ("reserved_for", "trigger_events")}),
-        (_("Data use (shown to partners)"), {"fields": ("data_shared", "data_purpose")}),
         (_("Publishing"), {"fields": ("publish_checklist", "based_on", "created_by", "created_at", "updated_at",
                                       "published_at")}),
     )  # fmt: skip

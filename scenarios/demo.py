@@ -100,6 +100,33 @@ SCENARIOS = [
     ),
 ]  # fmt: skip
 
+# The Chinese of each scenario's description, data shared and data purpose (the names are above).
+SCENARIOS_ZH = {
+    "travel-finance": {
+        "description_zh": "旅游套餐结账时：分期付款、为本次出行临时提额、为行程和航班投保。",
+        "data_shared_zh": "订单金额与币种、客户类别（标准客户、新客户、VIP 客户）及客户选择的分期期数。"
+        "不含姓名、证件号码或手机号码。",
+        "data_purpose_zh": "用于核实订单是否符合条件，并为该订单的分期、临时提额和旅行保障定价。"
+        "银行将请求保存 90 天以备审计，不作其他任何用途。",
+    },
+    "community-finance": {
+        "description_zh": "在社区 App 中：物业费或健身、美容套餐分期，闲置余额归集理财，社区商户优惠。",
+        "data_shared_zh": "费用或服务金额、客户类别及住户选择的分期期数。不含房号、姓名或手机号码。",
+        "data_purpose_zh": "用于按客户类别定价，向住户提供费用或服务的分期方案及闲置余额的理财归集。",
+    },
+    "ecommerce-supply-chain": {
+        "description_zh": "供应商在平台内进行应收账款融资；采购方付款与供应商收款在资金闭环内完成。",
+        "data_shared_zh": "发票或订单金额、供应商类别（小微企业或标准客户）及融资期限。"
+        "供应商身份由平台保管，银行仅见到化名编号。",
+        "data_purpose_zh": "用于依据平台发票为应收账款融资定价，并在资金闭环内完成收款与付款结算。",
+    },
+    "maternal-infant-finance": {
+        "description_zh": "母婴保险、教育储蓄、母婴用品分期。",
+        "data_shared_zh": "订单或会员费金额、客户类别及分期期数。不含任何儿童信息。",
+        "data_purpose_zh": "用于为本次购买提供母婴保险、教育储蓄和分期付款方案。",
+    },
+}
+
 # Demo partners and the scenario each takes part in.
 PARTICIPANTS = [
     ("skyway-travel", "travel-finance", Participation.Channel.APP),
@@ -131,6 +158,7 @@ def seed_scenarios() -> dict[str, Scenario]:
                 data_shared=shared,
                 data_purpose=purpose,
                 description=description,
+                **SCENARIOS_ZH[code],
             )
             for position, (product_code, role, overrides) in enumerate(items, start=1):
                 services.bundle_item_add(

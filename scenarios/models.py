@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from products.models import RATE_DIGITS, LocalNameMixin, Product, StatusChangeRecord
+from core.i18n import LocalNameMixin
+from products.models import RATE_DIGITS, Product, StatusChangeRecord
 from products.terms import RATE_CAP
 
 
@@ -32,6 +33,7 @@ class Scenario(LocalNameMixin, models.Model):
     name = models.CharField(_("name"), max_length=120)
     name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh = models.TextField(_("Chinese description"), blank=True)
     industry = models.ForeignKey(
         "partners.Industry", verbose_name=_("industry"), on_delete=models.PROTECT, related_name="scenarios"
     )
@@ -55,11 +57,13 @@ class Scenario(LocalNameMixin, models.Model):
         blank=True,
         help_text=_("Shown to partners: which customer data an offer request carries."),
     )
+    data_shared_zh = models.TextField(_("customer data the partner sends (Chinese)"), blank=True)
     data_purpose = models.TextField(
         _("purpose of the data"),
         blank=True,
         help_text=_("Shown to partners: why the bank needs that data and what it does with it."),
     )
+    data_purpose_zh = models.TextField(_("purpose of the data (Chinese)"), blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
     )

@@ -33,6 +33,11 @@ class IndustryAdmin(HistoryAdmin):
     list_filter = ("is_active",)
     search_fields = ("code", "name", "name_zh")
     prepopulated_fields = {"code": ("name",)}
+    fieldsets = (
+        (None, {"fields": ("code", "position", "is_active")}),
+        (gettext_lazy("In English"), {"fields": ("name", "description")}),
+        (gettext_lazy("In Chinese"), {"fields": ("name_zh", "description_zh")}),
+    )
 
     def has_delete_permission(self, request, obj=None):
         return False  # partners point at industries; retire one by unticking "active"

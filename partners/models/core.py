@@ -9,16 +9,19 @@ from django.db.models.lookups import Exact
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.i18n import LocalNameMixin
+
 from ..validators import validate_credit_code
 
 
-class Industry(models.Model):
+class Industry(LocalNameMixin, models.Model):
     """An industry ("N") whose customer journeys the bank embeds finance into."""
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
     name_zh = models.CharField(_("Chinese name"), max_length=100, blank=True)
     description = models.TextField(_("description"), blank=True)
+    description_zh = models.TextField(_("Chinese description"), blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -30,15 +33,6 @@ class Industry(models.Model):
         ordering = ("position", "code")
 
     def __str__(self) -> str:
-        return self.name
-
-    @property
-    def local_name(self) -> str:
-        """The name in the active language (Chinese when the UI is in Chinese)."""
-        from django.utils.translation import get_language
-
-        if self.name_zh and (get_language() or "").startswith("zh"):
-            return self.name_zh
         return self.name
 
 

@@ -107,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Content in the user's language: ``{% load content %}`` (core/i18n.py).
+            "libraries": {"content": "core.templatetags.content"},
         },
     }
 ]

@@ -45,11 +45,14 @@ SCENARIO_FIELDS = (
     "name",
     "name_zh",
     "description",
+    "description_zh",
     "industry",
     "reserved_for",
     "trigger_events",
     "data_shared",
+    "data_shared_zh",
     "data_purpose",
+    "data_purpose_zh",
 )
 ITEM_VALUES = ("rate_adjustment", "fee_waiver", "reward_kind", "reward_rate", "reward_amount", "reward_cap")
 _COPIED_ITEM_FIELDS = ("position", "role", *ITEM_VALUES, "reward_description")
