@@ -5,19 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from core import charts
+from core.i18n import localized
 from partners.models import Partner
 
 
 def local(row: dict, prefix: str) -> str:
-    """The Chinese name of ``<prefix>__name_zh`` when the UI is in Chinese, else the name."""
-    zh = row.get(f"{prefix}__name_zh")
-    if zh and (get_language() or "").startswith("zh"):
-        return zh
-    return row.get(f"{prefix}__name") or "—"
+    """The name of ``<prefix>`` in the user's language (``core.i18n.localized``), or a dash."""
+    return localized(row, f"{prefix}__name") or "—"
 
 
 def days(start: date, end: date) -> list[date]:

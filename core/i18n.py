@@ -36,7 +36,8 @@ def localized(obj: object, field: str) -> str:
 
 
 class LocalNameMixin:
-    """``local_name``: the name in the active language, for models with ``name`` and ``name_zh``."""
+    """``local_name``: the name in the active language, for models with ``name`` and ``name_zh``.
+    Their ``__str__`` uses it too, so admin lists, choices and the inbox follow the user."""
 
     @property
     def local_name(self) -> str:

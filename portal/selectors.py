@@ -210,5 +210,6 @@ def partner_statements_open(*, partner, limit: int = 5) -> QuerySet[Statement]:
     return (
         Statement.objects.filter(partner=partner)
         .exclude(status=Statement.Status.PAID)
+        .select_related("agreement__scenario")
         .order_by("-period_start", "-id")[:limit]
     )

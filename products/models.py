@@ -43,7 +43,7 @@ class Segment(LocalNameMixin, models.Model):
         ordering = ("position", "code")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
 class Product(LocalNameMixin, models.Model):
@@ -159,7 +159,7 @@ class Product(LocalNameMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code})"
+        return f"{self.local_name} ({self.code})"
 
     @property
     def is_retired(self) -> bool:

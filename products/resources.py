@@ -37,6 +37,11 @@ class TenorsWidget(widgets.Widget):
 class ProductResource(EscapedExportResource, resources.ModelResource):
     tenor_months = fields.Field(attribute="tenor_months", column_name="tenor_months", widget=TenorsWidget())
     status = fields.Field(attribute="status", column_name="status", readonly=True)
+    # An empty cell is an empty text (the library only does this for CharField, not TextField).
+    description = fields.Field(attribute="description", column_name="description", widget=widgets.CharWidget())
+    description_zh = fields.Field(
+        attribute="description_zh", column_name="description_zh", widget=widgets.CharWidget()
+    )
     money_fields = ("min_amount", "max_amount", "minimum_charge", "fixed_fee")
 
     class Meta:

@@ -27,10 +27,13 @@ def _lines() -> Prefetch:
 
 
 def statements_for_partner(*, partner) -> QuerySet[Statement]:
-    """The partner's statements with their lines (2 queries per page), newest period first.
-    Uses ``statement_partner_period_idx``."""
+    """The partner's statements with their lines (2 queries per page) and scenario (for its name),
+    newest period first. Uses ``statement_partner_period_idx``."""
     return (
-        Statement.objects.filter(partner=partner).prefetch_related(_lines()).order_by("-period_start", "-id")
+        Statement.objects.filter(partner=partner)
+        .select_related("agreement__scenario")
+        .prefetch_related(_lines())
+        .order_by("-period_start", "-id")
     )
 
 

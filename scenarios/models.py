@@ -111,7 +111,7 @@ class Scenario(LocalNameMixin, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.code} v{self.version})"
+        return f"{self.local_name} ({self.code} v{self.version})"
 
     @property
     def is_draft(self) -> bool:

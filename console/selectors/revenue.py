@@ -259,7 +259,7 @@ def scenario_funnel(*, filters: Filters) -> Funnel:
     for r in (
         _daily(filters)
         .filter(kind="sale")
-        .values("scenario_code", "product__code", "product__name")
+        .values("scenario_code", "product__code", "product__name", "product__name_zh")
         .annotate(sales=Sum("count"), amount=Sum("amount"))
         .order_by("scenario_code", "-sales", "product__code")
     ):

@@ -33,7 +33,7 @@ class Industry(LocalNameMixin, models.Model):
         ordering = ("position", "code")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
 
 
 class Partner(models.Model):

@@ -30,7 +30,7 @@ def _statement(access: PartnerAccess, pk: int) -> Statement:
 
 @partner_page("statements")
 def statement_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
-    statements = statements_for_partner(partner=access.partner).select_related("agreement")[:LIST_CAP]
+    statements = statements_for_partner(partner=access.partner)[:LIST_CAP]
     return render(request, "portal/revenue/statements.html", {"access": access, "statements": statements})
 
 
@@ -86,7 +86,7 @@ def transaction_list(request: HttpRequest, access: PartnerAccess) -> HttpRespons
     rows = transactions_for_partner(partner=access.partner, **form.filters() if form.is_bound else {})
     if request.GET.get("export") == "csv":
         return exports.transactions_csv(rows, filename=f"transactions-{access.partner.slug}.csv")
-    transactions: list[Transaction] = list(rows[:LIST_CAP])
+    transactions: list[Transaction] = list(rows.select_related("scenario")[:LIST_CAP])
     return render(
         request,
         "portal/revenue/transactions.html",
