@@ -38,7 +38,9 @@ class ProductResource(EscapedExportResource, resources.ModelResource):
     tenor_months = fields.Field(attribute="tenor_months", column_name="tenor_months", widget=TenorsWidget())
     status = fields.Field(attribute="status", column_name="status", readonly=True)
     # An empty cell is an empty text (the library only does this for CharField, not TextField).
-    description = fields.Field(attribute="description", column_name="description", widget=widgets.CharWidget())
+    description = fields.Field(
+        attribute="description", column_name="description", widget=widgets.CharWidget()
+    )
     description_zh = fields.Field(
         attribute="description_zh", column_name="description_zh", widget=widgets.CharWidget()
     )
@@ -47,7 +49,16 @@ class ProductResource(EscapedExportResource, resources.ModelResource):
     class Meta:
         model = Product
         import_id_fields = ("code",)
-        fields = ("code", "name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS, "status")
+        fields = (
+            "code",
+            "name",
+            "name_zh",
+            "description",
+            "description_zh",
+            "category",
+            *TERM_FIELDS,
+            "status",
+        )
         export_order = fields
         skip_unchanged = True
         report_skipped = True

@@ -158,7 +158,7 @@ def test_the_dashboard_shows_the_revenue_share_and_statements_awaiting_payment(c
 
     assert "Revenue share by month" in page
     assert 'data-testid="revenue-ytd">117.00<' in page  # 30 % of 350.00 and of 40.00
-    assert settled.scenario_code in page  # the unpaid statement is listed
+    assert settled.agreement.scenario.name in page  # the unpaid statement is listed, by name
     assert reverse("portal:statement", args=[settled.pk]) in page
 
 
