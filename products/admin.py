@@ -61,17 +61,7 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]
-    list_display = (
-        "code",
-        "name",
-        "name_zh",
-        "category",
-        "status",
-        "rate",
-        "rate_floor",
-        "rate_ceiling",
-        "currency",
-    )
+    list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
     list_filter = ("status", "category", "currency")
     search_fields = ("code", "name", "name_zh")
     readonly_fields = ("status", "used_in", "created_at", "updated_at")

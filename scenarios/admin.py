@@ -98,17 +98,7 @@ def _count(model, **filters) -> Subquery:
 class ScenarioAdmin(HistoryAdmin):
     form = ScenarioForm
     change_form_template = "scenarios/admin/scenario_change_form.html"
-    list_display = (
-        "code",
-        "version",
-        "name",
-        "name_zh",
-        "industry",
-        "status",
-        "item_count",
-        "partner_count",
-        "warning",
-    )
+    list_display = ("code", "version", "name", "industry", "status", "item_count", "partner_count", "warning")
     list_filter = ("status", "industry")
     list_select_related = ("industry",)
     search_fields = ("code", "name", "name_zh")
