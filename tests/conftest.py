@@ -3,6 +3,7 @@ teammate, charlie belongs to another partner."""
 
 from __future__ import annotations
 
+import django.test.signals  # noqa: F401 - Django's own receivers first: they reset ``caches``
 import pytest
 from django.core.signals import setting_changed
 from django.dispatch import receiver
@@ -13,7 +14,7 @@ from .caches import cache_clear, caches_restart
 @receiver(setting_changed)
 def _cache_settings_changed(*, setting, **kwargs) -> None:
     # A test that points the cache at Redis (or back) gets the backends a process with those
-    # settings would choose.
+    # settings would choose (after Django's receiver has rebuilt ``caches``).
     if setting == "CACHES":
         caches_restart()
 

@@ -158,7 +158,9 @@ def test_a_wrong_method_answers_405_in_the_error_shape(api, acme_key):
     assert error_of(response)["code"] == "method_not_allowed"
 
 
-def test_last_use_is_recorded_at_most_once_a_minute(api, acme_key, django_assert_num_queries):
+def test_last_use_is_recorded_at_most_once_a_minute(api, acme_key, django_assert_num_queries, settings):
+    # The local-memory cache: its expiry follows the patched clock, Redis's does not.
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     api.get("/api/v1/me/", **auth(acme_key.key))
     acme_key.api_key.refresh_from_db()
     first = acme_key.api_key.last_used_at
@@ -201,6 +203,8 @@ def test_a_key_revoked_from_another_process_is_refused_on_the_next_request(api, 
     from core.counters import counters_backend
     from tests.worker import ROOT, test_database_url
 
+    # The embedded default, also where the suite runs with REDIS_URL (the shell pops it too).
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert not counters_backend().shared
     settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
     assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200  # cached now
@@ -246,6 +250,7 @@ def test_a_process_drops_its_cached_records_when_the_epoch_changes(api, acme_key
     from core.epoch import epoch_touch
     from partners.keycache import key_record, keycache_start
 
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
     records = keycache_start()
     prefix = acme_key.api_key.prefix
