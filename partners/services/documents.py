@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from ..cache import partner_cache_forget
 from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotAllowed
+from ..keycache import partner_forget
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerDocument
 from ..selectors import business_today
@@ -184,7 +184,7 @@ def _document_move(*, document: PartnerDocument, to: str, actor, reason: str = "
             fields += ["verified_by", "verified_at"]
         locked.save(update_fields=fields)
         # API key authentication caches the partner's document check: recheck on the next call.
-        transaction.on_commit(lambda: partner_cache_forget(locked.partner_id))
+        transaction.on_commit(lambda: partner_forget(locked.partner_id))
     for name in ("status", "status_reason", "verified_by", "verified_at"):
         setattr(document, name, getattr(locked, name))
     return document
@@ -241,7 +241,7 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
         )
         # The open API caches each partner's document check: recheck on the next call.
         expired_partners = {document.partner_id for document in expired}
-        transaction.on_commit(lambda: partner_cache_forget(*expired_partners))
+        transaction.on_commit(lambda: partner_forget(*expired_partners))
 
         # A document already replaced by one valid past the window needs no warning.
         renewed = PartnerDocument.objects.filter(

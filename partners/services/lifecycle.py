@@ -18,8 +18,8 @@ from django.utils.translation import gettext as _
 
 from core.four_eyes import maker_parts
 
-from ..cache import partner_cache_forget
 from ..exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
+from ..keycache import partner_forget
 from ..models import Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import (
     partner_application_gaps,
@@ -166,7 +166,7 @@ def _partner_move(
         change = PartnerStatusChange.objects.create(
             partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
         )
-        transaction.on_commit(lambda: partner_cache_forget(locked.pk))
+        transaction.on_commit(lambda: partner_forget(locked.pk))
         if to in DECISIONS_MAILED:
             transaction.on_commit(lambda: partner_decision_notify(change=change))
         webhook_event_publish(

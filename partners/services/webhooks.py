@@ -33,8 +33,7 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..api.exceptions import WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
-from ..exceptions import PartnerNotAllowed
+from ..exceptions import PartnerNotAllowed, WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
 from ..webhooks import signing, transport
 from ._access import require_staff_perm_or_role

@@ -430,7 +430,7 @@ API_ACCESS_LOG_FLUSH_SECONDS = env.int("API_ACCESS_LOG_FLUSH_SECONDS", default=5
 # Write the access log from a background thread of each web process (off in tests).
 API_ACCESS_LOG_ASYNC = env.bool("API_ACCESS_LOG_ASYNC", default=True)
 # Embedded default only (no Redis): the file whose replacement tells every local process that
-# cached API key and partner verifications changed (see partners.cache).
+# cached API key and partner verifications changed (see core.epoch and partners.keycache).
 API_AUTH_EPOCH_FILE = env.str("API_AUTH_EPOCH_FILE", default=str(VAR_DIR / "api-auth.epoch"))
 API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
 # One deadline for the whole of a delivery: resolve, connect, TLS, send, status and headers.

@@ -14,8 +14,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from partners.api.exceptions import WebhookAddressRefused, WebhookInvalid
-from partners.exceptions import PartnerNotAllowed
+from partners.exceptions import PartnerNotAllowed, WebhookAddressRefused, WebhookInvalid
 from partners.models import WebhookDelivery, WebhookEndpoint
 from partners.services import (
     api_key_expiry_sweep,
