@@ -27,7 +27,7 @@ from ..exceptions import RevenueError, TransactionInvalid
 from ..models import Transaction, TransactionImport
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import require
-from .ledger import ledger_row, ledger_store, partner_catalog
+from .ledger import LedgerRow, ledger_row, ledger_store, partner_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ def transaction_import_run(*, import_id: int) -> TransactionImport:
 
 def _import(job: TransactionImport) -> TransactionImport:
     errors: list[dict] = []
-    rows: list[tuple] = []
+    rows: list[LedgerRow] = []
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
     now = timezone.now()
@@ -165,17 +165,17 @@ def _import(job: TransactionImport) -> TransactionImport:
             else:
                 errors.append({"row": number, "field": "", "message": ""})
             continue
-        if row[1] in seen:
+        if row.external_id in seen:
             if len(errors) < MAX_ERRORS:
                 errors.append(
                     {
                         "row": number,
                         "field": "external_id",
-                        "message": _("Repeats row %(row)d.") % {"row": seen[row[1]]},
+                        "message": _("Repeats row %(row)d.") % {"row": seen[row.external_id]},
                     }
                 )
             continue
-        seen[row[1]] = number
+        seen[row.external_id] = number
         rows.append(row)
         if number % PROGRESS_EVERY == 0:
             TransactionImport.objects.filter(pk=job.pk).update(
