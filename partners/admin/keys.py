@@ -19,6 +19,7 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from ..tasks import webhook_deliver
 from .base import ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
 
 
@@ -233,8 +234,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Send the selected pending deliveries now"), permissions=["retry"])
     def retry_now(self, request, queryset):
-        from ..tasks import webhook_deliver
-
         ids = list(queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True))
         for delivery_id in ids:
             webhook_deliver.delay(delivery_id)

@@ -23,6 +23,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.jobs import enqueue_on_commit
+
 from ..exceptions import RevenueError, TransactionInvalid
 from ..models import Transaction, TransactionImport
 from ..money import TRANSACTION_AMOUNT_MAX
@@ -49,7 +51,7 @@ def _rows(job: TransactionImport) -> Iterator[list[str]]:
     name = job.file.name.lower()
     with job.file.open("rb") as handle:
         if name.endswith(".xlsx"):
-            from openpyxl import load_workbook
+            from openpyxl import load_workbook  # noqa: PLC0415 - heavy, and only .xlsx files need it
 
             sheet = load_workbook(handle, read_only=True, data_only=True).active
             for values in sheet.iter_rows(values_only=True):
@@ -105,9 +107,7 @@ def transaction_import_create(*, partner, file, by) -> TransactionImport:
     """Store the upload and queue its import on the settlement workers."""
     require(by, "revenue.import_transaction")
     job = TransactionImport.objects.create(partner=partner, file=file, created_by=by)
-    from ..tasks import transaction_import
-
-    transaction.on_commit(lambda: transaction_import.delay(job.pk))
+    enqueue_on_commit("revenue.tasks.transaction_import", job.pk)
     return job
 
 

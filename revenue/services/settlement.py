@@ -25,12 +25,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import chain
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from core.jobs import task_signature
 
 from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
@@ -51,6 +54,7 @@ from ..selectors import (
     with_statement,
 )
 from ._common import ledger_lock, lock_scenario_agreements
+from .statements import statement_publish
 
 logger = logging.getLogger(__name__)
 
@@ -155,14 +159,17 @@ def settlement_run_resume(*, run_id: int) -> int:
 
 
 def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
-    from celery import chain
-
-    from ..tasks import statement_generate as task
-
+    """One chain of ``revenue.tasks.statement_generate`` per partner scenario, sent at once."""
     queue = settings.REVENUE_SETTLEMENT_QUEUE
     for group in plan:
         signatures = [
-            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue)
+            task_signature(
+                "revenue.tasks.statement_generate",
+                run_id,
+                p.agreement_id,
+                p.start.isoformat(),
+                p.end.isoformat(),
+            ).set(queue=queue)
             for p in group
         ]
         chain(*signatures).apply_async()
@@ -259,7 +266,7 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         StatementStatusChange.objects.create(
             statement=statement, from_status="", to_status=Statement.Status.DRAFT, reason="generated"
         )
-        _publish(statement, "statement.ready")
+        statement_publish(statement=statement, event="statement.ready")
         if run_id is not None:
             _progress(run_id, created=True, transactions=statement.transaction_count)
     return Generated(statement, True, statement.transaction_count)
@@ -551,25 +558,6 @@ def _manual_lines(statement: Statement, agreement: Agreement) -> list[StatementL
         )
         for adjustment in pending
     ]
-
-
-def _publish(statement: Statement, event: str) -> None:
-    from partners.services import webhook_event_publish
-
-    webhook_event_publish(
-        partner=statement.agreement.partner,
-        event=event,
-        payload={
-            "statement": statement.pk,
-            "agreement": statement.agreement_id,
-            "period_start": statement.period_start.isoformat(),
-            "period_end": statement.period_end.isoformat(),
-            "status": statement.status,
-            "currency": statement.currency,
-            "share_amount": f"{statement.share_amount:.2f}",
-            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
-        },
-    )
 
 
 def _progress(run_id: int, *, created: bool, transactions: int) -> None:
