@@ -46,7 +46,7 @@ class PortalConfig(AppConfig):
         # The counters' backend and the verification cache's layer are chosen once, here:
         # Redis when the default cache is Redis, else this process's memory. (keycache reads
         # models, which can be imported only once the app registry is ready, hence here.)
-        from partners.keycache import keycache_start
+        from partners.keycache import keycache_start  # noqa: PLC0415 (models load after the app registry)
 
         counters_start()
         keycache_start()

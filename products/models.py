@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .terms import RATE_CAP, Category, RepaymentMethod
+from .terms import RATE_CAP, TERM_FIELDS, Category, RepaymentMethod
 
 RATE_DIGITS = {"max_digits": 7, "decimal_places": 6}
 MONEY_DIGITS = {"max_digits": 14, "decimal_places": 2}
@@ -174,8 +174,6 @@ class Product(LocalNameMixin, models.Model):
 
     def terms(self) -> dict[str, object]:
         """The typed terms as ``products.terms.terms_errors`` reads them."""
-        from .terms import TERM_FIELDS
-
         return {field: getattr(self, field) for field in TERM_FIELDS}
 
 

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import Exact
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -35,8 +36,6 @@ class Industry(models.Model):
     @property
     def local_name(self) -> str:
         """The name in the active language (Chinese when the UI is in Chinese)."""
-        from django.utils.translation import get_language
-
         if self.name_zh and (get_language() or "").startswith("zh"):
             return self.name_zh
         return self.name

@@ -475,9 +475,6 @@ REVENUE_CUSTOMER_REF_KEY = env.str("REVENUE_CUSTOMER_REF_KEY", default="") or f"
 # How far in the future a reported occurred_at may be (partners' clocks drift).
 REVENUE_CLOCK_SKEW = timedelta(minutes=env.int("REVENUE_CLOCK_SKEW_MINUTES", default=10))
 REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settlement")
-# Test-only: seconds the settlement task pauses after each period (reliability tests kill the
-# worker in that pause). Always 0 in production.
-REVENUE_SETTLEMENT_PAUSE_SECONDS = env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
 REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
 
 # Staff console: analytics roll-ups and risk rules

@@ -21,6 +21,7 @@ from core.four_eyes import is_maker
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
+from ..tasks import settle
 from ._common import form_page, progress_bar
 
 
@@ -343,8 +344,6 @@ class SettlementRunAdmin(ReadOnlyAdmin):
         """Settle through yesterday on the workers, as the nightly schedule does."""
         if request.method != "POST" or not request.user.has_perm("revenue.run_settlement"):
             raise PermissionDenied
-        from ..tasks import settle
-
         through = timezone.localdate() - timedelta(days=1)
         settle.delay(through.isoformat(), SettlementRun.Trigger.STAFF, request.user.pk)
         messages.success(request, _("Settlement through %(date)s started.") % {"date": through})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from core.four_eyes import Makers, maker_parts
 
 from ..exceptions import MakerCheckerViolation, RevenueNotAllowed, StatusMoveInvalid
+from ..models import Agreement
 
 
 def require(by, permission: str) -> None:
@@ -45,8 +47,6 @@ def lock_scenario_agreements(*, partner_id: int, scenario_code: str) -> list[int
     """Lock every agreement of a partner's scenario, in id order (no deadlock between two
     lockers): approvals and settlement of one partner's scenario run one at a time. Inside a
     transaction; a no-op on SQLite, where writers are serialised anyway."""
-    from ..models import Agreement
-
     return list(
         Agreement.objects.select_for_update()
         .filter(partner_id=partner_id, scenario_code=scenario_code)
@@ -64,8 +64,6 @@ def ledger_lock(*, partner_id: int, scenario_codes, exclusive: bool) -> None:
     is the next statement's. PostgreSQL: transaction-level advisory locks on (partner, hash of
     the code), taken in code order. SQLite: a no-op — its transactions begin IMMEDIATE (see
     settings), one writer at a time."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import chain
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
@@ -33,6 +34,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.fen import to_fen
+from core.jobs import task_signature
 
 from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
@@ -53,6 +55,7 @@ from ..selectors import (
     with_statement,
 )
 from ._common import ledger_lock, lock_scenario_agreements
+from .statements import statement_publish
 
 logger = logging.getLogger(__name__)
 
@@ -157,14 +160,17 @@ def settlement_run_resume(*, run_id: int) -> int:
 
 
 def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
-    from celery import chain
-
-    from ..tasks import statement_generate as task
-
+    """One chain of ``revenue.tasks.statement_generate`` per partner scenario, sent at once."""
     queue = settings.REVENUE_SETTLEMENT_QUEUE
     for group in plan:
         signatures = [
-            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue)
+            task_signature(
+                "revenue.tasks.statement_generate",
+                run_id,
+                p.agreement_id,
+                p.start.isoformat(),
+                p.end.isoformat(),
+            ).set(queue=queue)
             for p in group
         ]
         chain(*signatures).apply_async()
@@ -261,7 +267,7 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         StatementStatusChange.objects.create(
             statement=statement, from_status="", to_status=Statement.Status.DRAFT, reason="generated"
         )
-        _publish(statement, "statement.ready")
+        statement_publish(statement=statement, event="statement.ready")
         if run_id is not None:
             _progress(run_id, created=True, transactions=statement.transaction_count)
     return Generated(statement, True, statement.transaction_count)
@@ -553,25 +559,6 @@ def _manual_lines(statement: Statement, agreement: Agreement) -> list[StatementL
         )
         for adjustment in pending
     ]
-
-
-def _publish(statement: Statement, event: str) -> None:
-    from partners.services import webhook_event_publish
-
-    webhook_event_publish(
-        partner=statement.agreement.partner,
-        event=event,
-        payload={
-            "statement": statement.pk,
-            "agreement": statement.agreement_id,
-            "period_start": statement.period_start.isoformat(),
-            "period_end": statement.period_end.isoformat(),
-            "status": statement.status,
-            "currency": statement.currency,
-            "share_amount": f"{statement.share_amount:.2f}",
-            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
-        },
-    )
 
 
 def _progress(run_id: int, *, created: bool, transactions: int) -> None:

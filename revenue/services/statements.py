@@ -15,6 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from partners.services import webhook_event_publish
+
 from ..exceptions import RevenueError
 from ..models import Statement, StatementStatusChange
 from ..selectors import payout_makers, statement_makers
@@ -48,6 +50,25 @@ def _move(statement: Statement, to: str, by, reason: str, **fields) -> Statement
     return statement
 
 
+def statement_publish(*, statement: Statement, event: str) -> None:
+    """Tell the partner's webhooks about ``statement`` (``statement.ready`` when generated,
+    ``statement.approved``): inside the caller's transaction, sent after it commits."""
+    webhook_event_publish(
+        partner=statement.agreement.partner,
+        event=event,
+        payload={
+            "statement": statement.pk,
+            "agreement": statement.agreement_id,
+            "period_start": statement.period_start.isoformat(),
+            "period_end": statement.period_end.isoformat(),
+            "status": statement.status,
+            "currency": statement.currency,
+            "share_amount": f"{statement.share_amount:.2f}",
+            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
+        },
+    )
+
+
 @transaction.atomic
 def statement_prepare(*, statement: Statement, by) -> Statement:
     """A finance maker has checked the draft and sends it for approval (no status move)."""
@@ -70,9 +91,7 @@ def statement_approve(*, statement: Statement, by, reason: str = "") -> Statemen
         raise RevenueError(_("A finance maker must prepare the statement before it is approved."))
     require_not_maker(by, statement_makers(statement), _("a statement"))
     _move(statement, SStatus.APPROVED, by, reason, approved_by=by, approved_at=timezone.now())
-    from .settlement import _publish
-
-    _publish(statement, "statement.approved")
+    statement_publish(statement=statement, event="statement.approved")
     return statement
 
 

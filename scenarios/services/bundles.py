@@ -30,6 +30,7 @@ from scenarios.exceptions import (
 from scenarios.models import BundleItem, Participation, Scenario, ScenarioStatusChange
 
 from ._common import require
+from .participation import participation_status_change
 
 logger = logging.getLogger(__name__)
 
@@ -374,8 +375,6 @@ def scenario_publish(*, scenario: Scenario, by, reason: str = "") -> Scenario:
 def scenario_retire(*, scenario: Scenario, by, reason: str, end_participations: bool = False) -> Scenario:
     """Retire a version. Partners still active on it must move first, unless
     ``end_participations`` ends their participation (and open requests) with this reason."""
-    from .participation import participation_status_change
-
     if not reason.strip():
         raise ScenarioError(_("Say why the scenario is retired."), field="reason")
     open_participations = list(
