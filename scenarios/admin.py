@@ -198,7 +198,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        services.scenario_save_draft(scenario=obj, by=request.user)
+        services.scenario_save_draft(scenario=obj, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not BundleItem:
@@ -211,7 +211,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
             item.scenario = form.instance
             items.append(item)
         created = [item.pk is None for item in items]
-        services.bundle_items_save(scenario=form.instance, items=items, removed=removed, by=request.user)
+        services.bundle_items_save(scenario=form.instance, items=items, removed=removed, actor=request.user)
         if "_continue" not in request.POST:  # the change page says it again when it opens
             for warning in getattr(formset, "apr_warnings", ()):
                 self.message_user(request, warning, messages.WARNING)
@@ -272,7 +272,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
         form = CloneForm(request.POST or None, initial=initial)
         if form.is_valid():
             try:
-                clone = services.scenario_clone(scenario=scenario, by=request.user, **form.cleaned_data)
+                clone = services.scenario_clone(scenario=scenario, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -302,7 +302,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
         published = 0
         for scenario in queryset:
             try:
-                services.scenario_publish(scenario=scenario, by=request.user)
+                services.scenario_publish(scenario=scenario, actor=request.user)
                 published += 1
             except DomainError as exc:
                 details = getattr(exc, "problems", None) or [(None, exc.message)]
@@ -318,7 +318,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
     def new_version(self, request, queryset):
         for scenario in queryset:
             try:
-                draft = services.scenario_new_version(scenario=scenario, by=request.user)
+                draft = services.scenario_new_version(scenario=scenario, actor=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{scenario.code}: {exc.message}", messages.ERROR)
                 continue
@@ -340,7 +340,7 @@ class ScenarioAdmin(SimpleHistoryAdmin):
             retired = 0
             for scenario in queryset:
                 try:
-                    services.scenario_retire(scenario=scenario, by=request.user, **form.cleaned_data)
+                    services.scenario_retire(scenario=scenario, actor=request.user, **form.cleaned_data)
                     retired += 1
                 except DomainError as exc:
                     self.message_user(
@@ -406,7 +406,7 @@ class ParticipationAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         """Adding a participation here is a staff invitation; the partner accepts it."""
         invited = services.participation_invite(
-            partner=obj.partner, scenario=obj.scenario, by=request.user, channel=obj.channel, note=obj.note
+            partner=obj.partner, scenario=obj.scenario, actor=request.user, channel=obj.channel, note=obj.note
         )
         obj.pk, obj._state.adding = invited.pk, False
 
@@ -435,7 +435,7 @@ def _run(modeladmin, request, queryset, service) -> int:
     for participation in queryset.select_related("partner", "scenario"):
         try:
             service(
-                participation=participation, by=request.user, reason=str(_("staff decision in the admin"))
+                participation=participation, actor=request.user, reason=str(_("staff decision in the admin"))
             )
             done += 1
         except DomainError as exc:

@@ -122,7 +122,7 @@ def seed_scenarios() -> dict[str, Scenario]:
         scenario = Scenario.objects.filter(code=code).order_by("-version").first()
         if scenario is None:
             scenario = services.scenario_create(
-                by=None,
+                actor=None,
                 code=code,
                 name=name,
                 name_zh=name_zh,
@@ -134,11 +134,11 @@ def seed_scenarios() -> dict[str, Scenario]:
             )
             for position, (product_code, role, overrides) in enumerate(items, start=1):
                 services.bundle_item_add(
-                    scenario=scenario, product=products[product_code], by=None, position=position, role=role,
+                    scenario=scenario, product=products[product_code], actor=None, position=position, role=role,
                     **overrides,
                 )  # fmt: skip
         if scenario.status == Scenario.Status.DRAFT:
-            scenario = services.scenario_publish(scenario=scenario, by=None, reason="demo scenario")
+            scenario = services.scenario_publish(scenario=scenario, actor=None, reason="demo scenario")
         scenarios[code] = scenario
     return scenarios
 
@@ -158,7 +158,7 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
             )
         if existing.status == Participation.Status.REQUESTED:
             existing = services.participation_approve(
-                participation=existing, by=None, reason="demo participation"
+                participation=existing, actor=None, reason="demo participation"
             )
         joined.append(existing)
     return joined

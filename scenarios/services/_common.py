@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from scenarios.exceptions import ScenarioNotAllowed
 
 
-def require(by, permission: str) -> None:
+def require(actor, permission: str) -> None:
     """``by`` is a staff user who must hold ``permission``, or ``None`` for the system itself."""
-    if by is not None and not by.has_perm(permission):
+    if actor is not None and not actor.has_perm(permission):
         raise ScenarioNotAllowed(_("You do not have permission to do this."))
