@@ -118,15 +118,16 @@ def transition(
     error: type[InvalidTransition] = InvalidTransition,
     check: Callable[[Record], None] | None = None,
     changes: Mapping[str, Any] | None = None,
-) -> Record:
-    """Move ``record`` (locked by the caller) to ``to`` and answer it.
+) -> StatusChangeRecord | None:
+    """Move ``record`` (locked by the caller) to ``to``; answer the change row written.
 
     ``moves`` must permit the move (else ``error``); ``check`` then raises the move's own
     refusal (terms valid, documents verified…) before anything is written. The status and
     ``changes`` (the fields that change with the move: who approved it, when…) are set and
     saved — only they and the record's ``auto_now`` timestamps, so a concurrent edit of
     another column is never overwritten — and one row of ``change_model`` is written. With
-    ``change_model=None`` the record's history row (django-simple-history) is its change row.
+    ``change_model=None`` the record's history row (django-simple-history) is its change row,
+    and ``None`` is answered.
     """
     if change_model is None and not hasattr(type(record), "history"):
         raise TypeError(f"{type(record).__name__} keeps no history: give its change_model")
@@ -145,6 +146,8 @@ def transition(
     ]
     timestamps = [f.name for f in record._meta.concrete_fields if getattr(f, "auto_now", False)]
     record.save(update_fields=["status", *changes, *timestamps])
-    if change_model is not None:
-        change_row_write(change_model, record, from_status=current, to_status=to, actor=actor, reason=reason)
-    return record
+    if change_model is None:
+        return None
+    return change_row_write(
+        change_model, record, from_status=current, to_status=to, actor=actor, reason=reason
+    )

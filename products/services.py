@@ -1,8 +1,8 @@
 """Writes of the product catalog. Every term change is validated with ``products.terms``;
 every status move goes through ``product_status_change`` and leaves a ``ProductStatusChange``.
 
-``by`` is the acting staff user (checked against ``portal.roles`` permissions) or ``None`` for
-the system itself (data migrations, ``seed_demo``).
+``actor`` is the acting staff user (checked against ``portal.roles`` permissions) or ``None`` for
+the system itself (``seed_demo``), which only builds the catalog: see ``core.actors``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from core.actors import staff_may
+from core.transitions import transition
 
 from .exceptions import (
     ProductError,
@@ -35,8 +38,8 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "category", *TERM_FIELDS})
 
 
-def _require(actor, permission: str) -> None:
-    if actor is not None and not actor.has_perm(permission):
+def _require(actor, permission: str, *, system: bool = False) -> None:
+    if not staff_may(actor, permission, system=system):
         raise ProductNotAllowed(_("You do not have permission to do this."))
 
 
@@ -74,10 +77,10 @@ def product_save(*, product: Product, actor) -> Product:
     """Validate and store a new or changed product (admin form, import row, ``product_create``
     and ``product_update``). The status never changes here: new products are drafts."""
     if product.pk is None:
-        _require(actor, "products.add_product")
+        _require(actor, "products.add_product", system=True)
         product.status = Status.DRAFT
     else:
-        _require(actor, "products.change_product")
+        _require(actor, "products.change_product", system=True)
         # Lock the row so a concurrent status move cannot slip between the check and the save.
         product.status = (
             Product.objects.select_for_update().values_list("status", flat=True).get(pk=product.pk)
@@ -115,22 +118,18 @@ def _check_fields(fields: dict) -> None:
 def product_status_change(*, product: Product, to: str, actor, reason: str = "") -> Product:
     """Move ``product`` to ``to`` if the allowed-moves map permits it; a product becomes active
     only with valid terms."""
-    _require(actor, "products.change_product_status")
+    _require(actor, "products.change_product_status", system=True)
     product = Product.objects.select_for_update().get(pk=product.pk)
     current = product.status
-    if to not in ALLOWED_MOVES[current]:
-        raise ProductStatusInvalid(
-            _("A %(from)s product cannot become %(to)s.")
-            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()},
-            field="status",
-        )
-    if to == Status.ACTIVE:
-        product_terms_check(product)
-    product.status = to
-    product._history_user = actor
-    product.save(update_fields=["status", "updated_at"])
-    ProductStatusChange.objects.create(
-        product=product, from_status=current, to_status=to, changed_by=actor, reason=reason
+    transition(
+        product,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ProductStatusChange,
+        error=ProductStatusInvalid,
+        check=product_terms_check if to == Status.ACTIVE else None,
     )
     logger.info("product %s: %s -> %s", product.code, current, to)
     return product
@@ -166,7 +165,7 @@ def segment_price_errors(*, product: Product, rate_adjustment: Decimal | None) -
 def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: Decimal, actor) -> SegmentPrice:
     """Set the adjustment of ``segment`` on ``product`` (the adjusted rate must stay within the
     product's floor and ceiling)."""
-    _require(actor, "products.change_product")
+    _require(actor, "products.change_product", system=True)
     if product.is_retired:
         raise ProductRetired(_("A retired product cannot be changed."))
     errors = segment_price_errors(product=product, rate_adjustment=rate_adjustment)
@@ -191,7 +190,7 @@ def segment_price_remove(*, product: Product, segment: Segment, actor) -> None:
 
 def segment_ensure(*, code: str, name: str, name_zh: str = "", position: int = 0, actor=None) -> Segment:
     """The segment ``code``, created once; an existing segment is left as it is."""
-    _require(actor, "products.add_segment")
+    _require(actor, "products.add_segment", system=True)
     segment, _created = Segment.objects.get_or_create(
         code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
     )

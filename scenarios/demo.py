@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from django.contrib.auth import get_user_model
+
 from partners.models import Industry, Partner
 from products.demo import seed_catalog
 
@@ -144,6 +146,9 @@ def seed_scenarios() -> dict[str, Scenario]:
 
 
 def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
+    # A person decides a request to join (four eyes: the system decides nothing): the demo's
+    # checker, a partner manager (``portal.demo`` seeds the staff first).
+    decider = get_user_model().objects.filter(email="checker@demo.local").first()
     joined = []
     for slug, code, channel in PARTICIPANTS:
         partner = Partner.objects.filter(slug=slug, status="active").first()
@@ -158,7 +163,7 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
             )
         if existing.status == Participation.Status.REQUESTED:
             existing = services.participation_approve(
-                participation=existing, actor=None, reason="demo participation"
+                participation=existing, actor=decider, reason="demo participation"
             )
         joined.append(existing)
     return joined

@@ -128,7 +128,7 @@ def _check(agreement: Agreement) -> None:
 
 
 def _move(agreement: Agreement, to: str, actor, reason: str = "", **changes) -> Agreement:
-    return transition(
+    transition(
         agreement,
         to,
         moves=ALLOWED_MOVES,
@@ -138,6 +138,7 @@ def _move(agreement: Agreement, to: str, actor, reason: str = "", **changes) -> 
         error=StatusMoveInvalid,
         changes=changes,
     )
+    return agreement
 
 
 @transaction.atomic

@@ -29,7 +29,7 @@ DISPUTING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role
 
 
 def _move(dispute: Dispute, to: str, actor, reason: str, **changes) -> Dispute:
-    return transition(
+    transition(
         dispute,
         to,
         moves=ALLOWED_MOVES,
@@ -39,6 +39,7 @@ def _move(dispute: Dispute, to: str, actor, reason: str, **changes) -> Dispute:
         error=StatusMoveInvalid,
         changes=changes,
     )
+    return dispute
 
 
 @transaction.atomic

@@ -38,7 +38,7 @@ def _locked(statement: Statement) -> Statement:
 
 def _move(statement: Statement, to: str, actor, reason: str, **changes) -> Statement:
     # Only the status and ``changes`` are saved: the amounts of a generated statement never change.
-    return transition(
+    transition(
         statement,
         to,
         moves=ALLOWED_MOVES,
@@ -48,6 +48,7 @@ def _move(statement: Statement, to: str, actor, reason: str, **changes) -> State
         error=StatusMoveInvalid,
         changes=changes,
     )
+    return statement
 
 
 @transaction.atomic

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.transitions import transition
 from products.models import Product
 from products.terms import charges_fee
 from scenarios.exceptions import (
@@ -105,14 +106,14 @@ def scenario_save_draft(*, scenario: Scenario, actor) -> Scenario:
     if errors:
         raise ScenarioError(errors[0], field="trigger_events")
     if scenario.pk is None:
-        require(actor, "scenarios.add_scenario")
+        require(actor, "scenarios.add_scenario", system=True)
         if Scenario.objects.filter(code=scenario.code).exists():
             raise ScenarioError(
                 _("A scenario with this code exists; edit it to make a new version."), field="code"
             )
         scenario.version, scenario.status, scenario.created_by = 1, Status.DRAFT, actor
     else:
-        require(actor, "scenarios.change_scenario")
+        require(actor, "scenarios.change_scenario", system=True)
         stored = _locked(scenario)
         _require_draft(stored)
         if stored.code != scenario.code:
@@ -126,7 +127,9 @@ def scenario_save_draft(*, scenario: Scenario, actor) -> Scenario:
 def scenario_create(*, actor, code: str, name: str, industry, **fields) -> Scenario:
     """A new draft scenario (version 1)."""
     _check_fields(fields)
-    return scenario_save_draft(scenario=Scenario(code=code, name=name, industry=industry, **fields), actor=actor)
+    return scenario_save_draft(
+        scenario=Scenario(code=code, name=name, industry=industry, **fields), actor=actor
+    )
 
 
 def scenario_update(*, scenario: Scenario, actor, **changes) -> Scenario:
@@ -238,7 +241,7 @@ def _reward_errors(values: Mapping[str, object], add) -> None:
 @transaction.atomic
 def bundle_item_save(*, item: BundleItem, actor) -> BundleItem:
     """Store a new or changed item of a draft scenario."""
-    require(actor, "scenarios.change_scenario")
+    require(actor, "scenarios.change_scenario", system=True)
     _require_draft(_locked(item.scenario))
     stored_product_id = None
     if item.pk is not None:
@@ -340,28 +343,29 @@ def scenario_publish_problems(scenario: Scenario) -> list[tuple[str, str]]:
 @transaction.atomic
 def scenario_status_change(*, scenario: Scenario, to: str, actor, reason: str = "") -> Scenario:
     """Move a version to ``to`` if the allowed-moves map permits it, writing the change row."""
-    require(actor, "scenarios.change_scenario_status")
+    require(actor, "scenarios.change_scenario_status", system=True)
     scenario = _locked(scenario)
     current = scenario.status
-    if to not in ALLOWED_MOVES[current]:
-        raise ScenarioStatusInvalid(
-            _("A %(from)s scenario cannot become %(to)s.")
-            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()},
-            field="status",
-        )
-    if to == Status.PUBLISHED:
-        problems = scenario_publish_problems(scenario)
-        if problems:
-            raise ScenarioNotPublishable(problems)
-        scenario.published_at = timezone.now()
-    scenario.status = to
-    scenario._history_user = actor
-    scenario.save(update_fields=["status", "published_at", "updated_at"])
-    ScenarioStatusChange.objects.create(
-        scenario=scenario, from_status=current, to_status=to, changed_by=actor, reason=reason
+    publishing = to == Status.PUBLISHED
+    transition(
+        scenario,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ScenarioStatusChange,
+        error=ScenarioStatusInvalid,
+        check=_publishable if publishing else None,
+        changes={"published_at": timezone.now()} if publishing else None,
     )
     logger.info("scenario %s v%d: %s -> %s", scenario.code, scenario.version, current, to)
     return scenario
+
+
+def _publishable(scenario: Scenario) -> None:
+    problems = scenario_publish_problems(scenario)
+    if problems:
+        raise ScenarioNotPublishable(problems)
 
 
 def scenario_publish(*, scenario: Scenario, actor, reason: str = "") -> Scenario:
@@ -395,7 +399,9 @@ def scenario_retire(*, scenario: Scenario, actor, reason: str, end_participation
     scenario = scenario_status_change(scenario=scenario, to=Status.RETIRED, actor=actor, reason=reason)
     for participation in open_participations:
         to = Participation.Status.ENDED if participation.is_active else Participation.Status.DECLINED
-        participation_status_change(participation=participation, to=to, actor=actor, reason=reason, staff=True)
+        participation_status_change(
+            participation=participation, to=to, actor=actor, reason=reason, staff=True
+        )
     return scenario
 
 

@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.four_eyes import is_maker, makers_add
+from core.four_eyes import makers_add, may_check
+from core.transitions import change_row_write, transition
 from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
@@ -112,8 +113,8 @@ def _open(
             % {"partner": partner},
             field="scenario",
         ) from exc
-    ParticipationStatusChange.objects.create(
-        participation=participation, from_status="", to_status=status, changed_by=actor, reason=reason
+    change_row_write(
+        ParticipationStatusChange, participation, from_status="", to_status=status, actor=actor, reason=reason
     )
     _publish_change(participation, "", status)
     return participation
@@ -153,10 +154,11 @@ def participation_invite(
 
 
 def _not_the_requester(participation: Participation, actor) -> None:
-    """Four eyes: whoever asked to join never decides the request, not even a superuser."""
+    """Four eyes: whoever asked to join never decides the request, not even a superuser; and a
+    person decides it (the system decides nothing)."""
     makers: dict[int, list[str]] = {}
     makers_add(makers, participation.requested_by_id, _("asked for it"))
-    if is_maker(actor, makers):
+    if not may_check(actor, makers):
         raise ScenarioNotAllowed(
             _("Maker-checker: you asked for this participation, so another staff member decides it."),
             code="maker_checker",
@@ -192,29 +194,28 @@ def participation_status_change(
             % {"status": PStatus(expect).label.lower()},
             field="status",
         )
-    if to not in ALLOWED_MOVES[current]:
-        raise ParticipationStatusInvalid(
-            _("A participation that is %(from)s cannot become %(to)s.")
-            % {"from": PStatus(current).label.lower(), "to": PStatus(to).label.lower()},
-            field="status",
-        )
-    now = timezone.now()
-    if to == PStatus.ACTIVE:
-        _require_active_partner(participation.partner)
-        if participation.scenario.status != Scenario.Status.PUBLISHED:
-            raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
-        participation.started_at = now
-    else:
-        participation.ended_at = now
-    participation.status = to
-    participation._history_user = actor
-    participation.save(update_fields=["status", "started_at", "ended_at"])
-    ParticipationStatusChange.objects.create(
-        participation=participation, from_status=current, to_status=to, changed_by=actor, reason=reason
+    starting = to == PStatus.ACTIVE
+    transition(
+        participation,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ParticipationStatusChange,
+        error=ParticipationStatusInvalid,
+        check=_startable if starting else None,
+        changes={"started_at" if starting else "ended_at": timezone.now()},
     )
     _publish_change(participation, current, to)
     logger.info("participation %s: %s -> %s", participation.pk, current, to)
     return participation
+
+
+def _startable(participation: Participation) -> None:
+    """Becoming active needs an active partner and a still-published version."""
+    _require_active_partner(participation.partner)
+    if participation.scenario.status != Scenario.Status.PUBLISHED:
+        raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
 
 
 def participation_approve(*, participation: Participation, actor, reason: str = "") -> Participation:
@@ -267,7 +268,9 @@ def participation_end(
 
 
 @transaction.atomic
-def participation_move(*, participation: Participation, actor=None, to: Scenario | None = None) -> Participation:
+def participation_move(
+    *, participation: Participation, actor=None, to: Scenario | None = None
+) -> Participation:
     """Move an active participation to a newer published version of the same scenario (the
     latest unless ``to`` is given): the old one ends, a new active one starts from it."""
     participation = (
@@ -306,11 +309,12 @@ def participation_move(*, participation: Participation, actor=None, to: Scenario
     )
     moved._history_user = actor
     moved.save()
-    ParticipationStatusChange.objects.create(
-        participation=moved,
+    change_row_write(
+        ParticipationStatusChange,
+        moved,
         from_status="",
         to_status=PStatus.ACTIVE,
-        changed_by=actor,
+        actor=actor,
         reason=_("Moved from version %(version)d.") % {"version": current.version},
     )
     _publish_change(moved, "", PStatus.ACTIVE)
