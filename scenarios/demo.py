@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from django.contrib.auth import get_user_model
-
 from partners.models import Industry, Partner
 from products.demo import seed_catalog
 
@@ -146,9 +144,8 @@ def seed_scenarios() -> dict[str, Scenario]:
 
 
 def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
-    # A person decides a request to join (four eyes: the system decides nothing): the demo's
-    # checker, a partner manager (``portal.demo`` seeds the staff first).
-    decider = get_user_model().objects.filter(email="checker@demo.local").first()
+    # The system invites and the partner accepts: a request to join would need a person to
+    # decide it (four eyes: the system decides nothing).
     joined = []
     for slug, code, channel in PARTICIPANTS:
         partner = Partner.objects.filter(slug=slug, status="active").first()
@@ -158,13 +155,15 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
             partner=partner, scenario_code=code, status__in=Participation.OPEN
         ).first()
         if existing is None:
-            existing = services.participation_request(
-                partner=partner, scenario=scenarios[code], channel=channel, note="demo participation"
+            existing = services.participation_invite(
+                partner=partner,
+                scenario=scenarios[code],
+                actor=None,
+                channel=channel,
+                note="demo participation",
             )
-        if existing.status == Participation.Status.REQUESTED:
-            existing = services.participation_approve(
-                participation=existing, actor=decider, reason="demo participation"
-            )
+        if existing.status == Participation.Status.INVITED:
+            existing = services.participation_accept(participation=existing, actor=None)
         joined.append(existing)
     return joined
 

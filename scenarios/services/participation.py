@@ -140,8 +140,9 @@ def participation_request(
 def participation_invite(
     *, partner, scenario: Scenario, actor, channel: str = Participation.Channel.APP, note: str = ""
 ) -> Participation:
-    """Staff invite a partner to a published scenario; the partner accepts or declines."""
-    require(actor, DECIDE)
+    """Staff (or the system: the demo seed) invite a partner to a published scenario; the
+    partner accepts or declines."""
+    require(actor, DECIDE, system=True)
     return _open(
         partner=partner,
         scenario=scenario,
