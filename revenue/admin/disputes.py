@@ -169,6 +169,8 @@ class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
             label=_("Refuse the adjustment"),
             action="reject",
             reason_required=True,
-            apply=lambda a, reason: services.adjustment_reject(adjustment=a, actor=request.user, reason=reason),
+            apply=lambda a, reason: services.adjustment_reject(
+                adjustment=a, actor=request.user, reason=reason
+            ),
             success=lambda a: _("Adjustment %(id)d refused.") % {"id": a.pk},
         )

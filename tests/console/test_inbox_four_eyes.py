@@ -65,7 +65,9 @@ def revenue_items(maker, checker):
     services.statement_prepare(statement=january, actor=maker)
     services.statement_prepare(statement=february, actor=maker)
     services.statement_approve(statement=february, actor=checker)
-    services.statement_pay(statement=february, actor=maker, payout_reference="TRF-9", paid_on=date(2026, 3, 5))
+    services.statement_pay(
+        statement=february, actor=maker, payout_reference="TRF-9", paid_on=date(2026, 3, 5)
+    )
     return {"agreement": pending, "statement": january, "payout": february}
 
 

@@ -105,7 +105,9 @@ def waiting(db, clock, alice, maker, staff_roles):
     services.statement_prepare(statement=february, actor=maker)
     services.statement_approve(statement=february, actor=checker)
     clock.shift(timedelta(minutes=1))
-    services.statement_pay(statement=february, actor=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5))
+    services.statement_pay(
+        statement=february, actor=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5)
+    )
     return {
         "payout": february,
         "applicant": applicant,

@@ -106,7 +106,9 @@ def test_a_prepared_statement_waits_for_a_checker_other_than_its_preparer(client
 def dispute(setup):
     alice = UserFactory(email="alice@skyway.example")
     MembershipFactory(user=alice, partner=setup["skyway"], role="owner")
-    return services.dispute_raise(line=setup["statement"].lines.first(), actor=alice, reason="Missing a sale.")
+    return services.dispute_raise(
+        line=setup["statement"].lines.first(), actor=alice, reason="Missing a sale."
+    )
 
 
 def test_an_open_dispute_is_listed_and_rejected_with_a_reason(client, dispute, maker):

@@ -150,7 +150,9 @@ def test_segment_prices_adjust_within_the_products_bounds(manager):
 
     assert SegmentPrice.objects.get(pk=price.pk).rate_adjustment == D("-0.030000")
     with pytest.raises(ProductError) as caught:
-        services.segment_price_set(product=product, segment=vip, rate_adjustment=D("-0.050000"), actor=manager)
+        services.segment_price_set(
+            product=product, segment=vip, rate_adjustment=D("-0.050000"), actor=manager
+        )
     assert caught.value.field == "rate_adjustment"
     assert "0.080000–0.180000" in caught.value.message
 

@@ -112,7 +112,9 @@ def test_the_recorder_sees_no_confirm_button_and_posting_it_is_refused(
     maker.groups.add(staff_roles["Finance checkers"])  # even holding both roles
     services.statement_prepare(statement=statement, actor=maker)
     services.statement_approve(statement=statement, actor=checker)
-    services.statement_pay(statement=statement, actor=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5))
+    services.statement_pay(
+        statement=statement, actor=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
+    )
     client.force_login(maker)
 
     page = client.get(reverse("admin:revenue_statement_change", args=[statement.pk])).content.decode()

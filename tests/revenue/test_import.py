@@ -157,7 +157,9 @@ def test_an_unexpected_failure_ends_the_job_failed_with_the_reason(
 ):
     content = csv_file(["a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,"])
     with django_capture_on_commit_callbacks(execute=False):
-        job = transaction_import_create(partner=partner, file=SimpleUploadedFile("t.csv", content), actor=maker)
+        job = transaction_import_create(
+            partner=partner, file=SimpleUploadedFile("t.csv", content), actor=maker
+        )
     # The stored file is gone before the worker reads it.
     job.file.storage.delete(job.file.name)
 

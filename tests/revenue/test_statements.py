@@ -124,7 +124,9 @@ def test_a_payout_sent_back_is_approved_again_and_its_trail_keeps_what_was_recor
         checker,
         "Payout TRF-1 of 2026-02-05 sent back: wrong reference",
     )
-    services.statement_pay(statement=statement, actor=maker, payout_reference="TRF-2", paid_on=date(2026, 2, 6))
+    services.statement_pay(
+        statement=statement, actor=maker, payout_reference="TRF-2", paid_on=date(2026, 2, 6)
+    )
     services.statement_payout_confirm(statement=statement, actor=checker)
     statement.refresh_from_db()
     assert (statement.status, statement.payout_reference) == ("paid", "TRF-2")
@@ -170,7 +172,9 @@ def test_an_unprepared_statement_cannot_be_approved(statement, checker):
 
 def test_a_draft_cannot_be_paid(statement, maker):
     with pytest.raises(StatusMoveInvalid):
-        services.statement_pay(statement=statement, actor=maker, payout_reference="X", paid_on=date(2026, 2, 5))
+        services.statement_pay(
+            statement=statement, actor=maker, payout_reference="X", paid_on=date(2026, 2, 5)
+        )
 
 
 def test_approval_publishes_a_webhook_event(statement, maker, checker, partner):

@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def add(draft, manager, product=None, **values):
-    return services.bundle_item_add(scenario=draft, product=product or ProductFactory(), actor=manager, **values)
+    return services.bundle_item_add(
+        scenario=draft, product=product or ProductFactory(), actor=manager, **values
+    )
 
 
 def refused(draft, manager, product=None, **values) -> BundleItemInvalid:
