@@ -50,7 +50,9 @@ def _run(request, queryset: QuerySet, service) -> int:
     changed, _failed = run_per_object(
         request,
         queryset,
-        lambda product: service(product=product, by=request.user, reason=str(_("staff action in the admin"))),
+        lambda product: service(
+            product=product, actor=request.user, reason=str(_("staff action in the admin"))
+        ),
         name=attrgetter("code"),
     )
     return changed
@@ -122,7 +124,7 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
         return request.user.has_perm("products.change_product_status")
 
     def save_model(self, request, obj, form, change):
-        services.product_save(product=obj, by=request.user)
+        services.product_save(product=obj, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not SegmentPrice:
@@ -134,14 +136,14 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
             cleaned = getattr(inline_form, "cleaned_data", None) or {}
             old = inline_form.instance
             if old.pk and (cleaned.get("DELETE") or "segment" in inline_form.changed_data):
-                services.segment_price_remove(product=product, segment=old.segment, by=request.user)
+                services.segment_price_remove(product=product, segment=old.segment, actor=request.user)
                 formset.deleted_objects.append(old)
             if cleaned and not cleaned.get("DELETE") and inline_form.has_changed():
                 price = services.segment_price_set(
                     product=product,
                     segment=cleaned["segment"],
                     rate_adjustment=cleaned["rate_adjustment"],
-                    by=request.user,
+                    actor=request.user,
                 )
                 if old.pk and old.segment_id == price.segment_id:
                     formset.changed_objects.append((price, inline_form.changed_data))

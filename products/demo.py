@@ -99,14 +99,14 @@ def seed_catalog() -> dict[str, Product]:
         product = Product.objects.filter(code=code).first()
         if product is None:
             product = services.product_create(
-                by=None, code=code, name=name, name_zh=name_zh, category=category, **terms
+                actor=None, code=code, name=name, name_zh=name_zh, category=category, **terms
             )
             for segment_code, adjustment in adjustments.items():
                 services.segment_price_set(
-                    product=product, segment=segments[segment_code], rate_adjustment=D(adjustment), by=None
+                    product=product, segment=segments[segment_code], rate_adjustment=D(adjustment), actor=None
                 )
         if product.status == Product.Status.DRAFT:
-            product = services.product_activate(product=product, by=None, reason="demo catalog")
+            product = services.product_activate(product=product, actor=None, reason="demo catalog")
         products[code] = product
     return products
 

@@ -19,9 +19,9 @@ from .services.recovery import settlement_watchdog as watchdog
 def settle(through: str | None = None, trigger: str = "schedule", by_id: int | None = None) -> dict:
     """Settle every period closed on or before ``through`` (default: yesterday, Asia/Shanghai)."""
     day = date.fromisoformat(through) if through else timezone.localdate() - timedelta(days=1)
-    by = get_user_model().objects.filter(pk=by_id).first() if by_id is not None else None
+    actor = get_user_model().objects.filter(pk=by_id).first() if by_id is not None else None
     task_id = settle.request.id or ""
-    run = settlement_start(through=day, trigger=trigger, by=by, task_id=task_id)
+    run = settlement_start(through=day, trigger=trigger, actor=actor, task_id=task_id)
     return {"run": run.pk, "periods_planned": run.periods_planned}
 
 

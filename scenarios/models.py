@@ -15,7 +15,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from products.models import RATE_DIGITS, LocalNameMixin, Product, StatusChangeRecord
+from core.transitions import StatusChangeRecord
+from products.models import RATE_DIGITS, LocalNameMixin, Product
 from products.terms import RATE_CAP
 
 

@@ -46,7 +46,7 @@ class AgreementAddForm(ServiceAddForm):
         )
 
     def run_service(self, cleaned: dict) -> Agreement:
-        return services.agreement_create(by=self.actor, **cleaned)
+        return services.agreement_create(actor=self.actor, **cleaned)
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -144,7 +144,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
                 for name in form.changed_data
                 if name in services.agreements.EDITABLE_FIELDS
             }
-            services.agreement_update(agreement=obj, by=request.user, **changes)
+            services.agreement_update(agreement=obj, actor=request.user, **changes)
 
     def has_submit_permission(self, request):
         return request.user.has_perm("revenue.submit_agreement")
@@ -166,7 +166,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.agreement_submit(agreement=a, by=request.user),
+            lambda a: services.agreement_submit(agreement=a, actor=request.user),
             success=lambda a: _("%(agreement)s: submitted.") % {"agreement": a},
         )
 
@@ -175,7 +175,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.agreement_approve(agreement=a, by=request.user),
+            lambda a: services.agreement_approve(agreement=a, actor=request.user),
             success=lambda a: _("%(agreement)s: approved, now active.") % {"agreement": a},
         )
 
@@ -188,6 +188,6 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
             label=_("Send back to the maker"),
             action="send_back",
             reason_required=True,
-            apply=lambda a, reason: services.agreement_return(agreement=a, by=request.user, reason=reason),
+            apply=lambda a, reason: services.agreement_return(agreement=a, actor=request.user, reason=reason),
             success=lambda a: _("%(agreement)s: sent back.") % {"agreement": a},
         )

@@ -94,7 +94,7 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             submit_label=_("Propose"),
             intro=_("Another staff member approves it; it lands in the agreement's next statement."),
             apply=lambda data: (
-                services.dispute_propose_adjustment(dispute=dispute, by=request.user, **data)
+                services.dispute_propose_adjustment(dispute=dispute, actor=request.user, **data)
                 and _("Adjustment proposed: it waits for approval.")
             ),
         )
@@ -108,7 +108,7 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             label=_("Reject the dispute"),
             action="reject",
             reason_required=True,
-            apply=lambda d, reason: services.dispute_reject(dispute=d, by=request.user, reason=reason),
+            apply=lambda d, reason: services.dispute_reject(dispute=d, actor=request.user, reason=reason),
             success=lambda d: _("Dispute %(id)d rejected.") % {"id": d.pk},
         )
 
@@ -152,7 +152,7 @@ class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.adjustment_approve(adjustment=a, by=request.user),
+            lambda a: services.adjustment_approve(adjustment=a, actor=request.user),
             success=lambda a: _("Adjustment %(id)d approved.") % {"id": a.pk},
         )
 
@@ -165,6 +165,8 @@ class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             label=_("Refuse the adjustment"),
             action="reject",
             reason_required=True,
-            apply=lambda a, reason: services.adjustment_reject(adjustment=a, by=request.user, reason=reason),
+            apply=lambda a, reason: services.adjustment_reject(
+                adjustment=a, actor=request.user, reason=reason
+            ),
             success=lambda a: _("Adjustment %(id)d refused.") % {"id": a.pk},
         )

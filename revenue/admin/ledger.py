@@ -106,7 +106,7 @@ class ImportForm(ServiceAddForm):
         return upload
 
     def run_service(self, cleaned: dict) -> TransactionImport:
-        return transaction_import_create(partner=cleaned["partner"], file=cleaned["file"], by=self.actor)
+        return transaction_import_create(partner=cleaned["partner"], file=cleaned["file"], actor=self.actor)
 
 
 @admin.register(TransactionImport)

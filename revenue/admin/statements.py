@@ -200,7 +200,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             submit_label=_("Record the payout"),
             intro=_("Another person confirms the payout against the bank; then the statement is paid."),
             apply=lambda data: (
-                services.statement_pay(statement=statement, by=request.user, **data)
+                services.statement_pay(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: payout recorded, awaiting confirmation.") % {"statement": statement}
             ),
         )
@@ -226,7 +226,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             intro=_("Payout %(reference)s of %(date)s: confirm it only after checking it against the bank.")
             % {"reference": statement.payout_reference, "date": statement.paid_on},
             apply=lambda data: (
-                services.statement_payout_confirm(statement=statement, by=request.user, **data)
+                services.statement_payout_confirm(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: paid.") % {"statement": statement}
             ),
         )
@@ -241,7 +241,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             title=_("Send the payout back"),
             submit_label=_("Send the payout back"),
             apply=lambda data: (
-                services.statement_payout_return(statement=statement, by=request.user, **data)
+                services.statement_payout_return(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: payout sent back.") % {"statement": statement}
             ),
         )
@@ -254,7 +254,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_payout_confirm(statement=s, by=request.user),
+            lambda s: services.statement_payout_confirm(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: paid.") % {"statement": s},
         )
 
@@ -268,7 +268,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             action="send_payout_back",
             reason_required=True,
             apply=lambda s, reason: services.statement_payout_return(
-                statement=s, by=request.user, reason=reason
+                statement=s, actor=request.user, reason=reason
             ),
             success=lambda s: _("%(statement)s: payout sent back.") % {"statement": s},
         )
@@ -278,7 +278,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_prepare(statement=s, by=request.user),
+            lambda s: services.statement_prepare(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: prepared.") % {"statement": s},
         )
 
@@ -287,7 +287,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_approve(statement=s, by=request.user),
+            lambda s: services.statement_approve(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: approved.") % {"statement": s},
         )
 

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from core.four_eyes import Makers, maker_parts
+from core.actors import staff_may
+from core.four_eyes import Makers, maker_parts, may_check
 
-from ..exceptions import MakerCheckerViolation, RevenueNotAllowed, StatusMoveInvalid
+from ..exceptions import MakerCheckerViolation, RevenueNotAllowed
 from ..models import Agreement
 
 
-def require(by, permission: str) -> None:
-    """``by`` is an active staff user holding ``permission``, or ``None`` for the system."""
-    if by is None:
-        return
-    if not (by.is_active and by.is_staff and by.has_perm(permission)):
+def require(actor, permission: str, *, system: bool = False) -> None:
+    """``actor`` is an active staff user holding ``permission``; the system (``None``) only
+    where the service is one it runs (``system=True``). See ``core.actors``."""
+    if not staff_may(actor, permission, system=system):
         raise RevenueNotAllowed(_("You do not have permission to do this."))
 
 
@@ -25,21 +23,13 @@ def require_not_maker(checker, makers: Makers, what: str) -> None:
     """Four eyes: the checker is none of the object's makers — not even a superuser — and a
     person (the system checks nothing). The refusal says what the checker made of it."""
     parts = maker_parts(checker, makers)
-    if checker is None or parts:
+    if not may_check(checker, makers):
         raise MakerCheckerViolation(
             _("Maker-checker: %(what)s must be checked by someone other than its maker (you %(parts)s).")
             % {"what": what, "parts": ", ".join(parts)}
             if parts
             else _("Maker-checker: %(what)s must be checked by someone other than its maker.")
             % {"what": what}
-        )
-
-
-def check_move(moves: Mapping[str, frozenset[str]], current: str, to: str, labels) -> None:
-    if to not in moves.get(current, frozenset()):
-        raise StatusMoveInvalid(
-            _("Cannot move from “%(from)s” to “%(to)s”.")
-            % {"from": labels(current).label, "to": labels(to).label}
         )
 
 

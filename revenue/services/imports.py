@@ -103,10 +103,10 @@ def _parse(values: dict[str, str]) -> dict:
     return item
 
 
-def transaction_import_create(*, partner, file, by) -> TransactionImport:
+def transaction_import_create(*, partner, file, actor) -> TransactionImport:
     """Store the upload and queue its import on the settlement workers."""
-    require(by, "revenue.import_transaction")
-    job = TransactionImport.objects.create(partner=partner, file=file, created_by=by)
+    require(actor, "revenue.import_transaction")
+    job = TransactionImport.objects.create(partner=partner, file=file, created_by=actor)
     enqueue_on_commit("revenue.tasks.transaction_import", job.pk)
     return job
 

@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 
 from core.fen import to_fen
 from core.jobs import task_signature
+from core.transitions import change_row_write
 
 from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
@@ -95,7 +96,7 @@ def settlement_plan(*, through: date) -> list[list[PlannedPeriod]]:
 
 
 def settlement_start(
-    *, through: date, trigger: str, by=None, task_id: str = "", dispatch: bool = True
+    *, through: date, trigger: str, actor=None, task_id: str = "", dispatch: bool = True
 ) -> SettlementRun:
     """Record a run and fan its periods out to the settlement queue (run inline when Celery is
     eager). ``dispatch=False`` only plans (the caller settles inline). Refuses a ``through``
@@ -110,7 +111,7 @@ def settlement_start(
     plan = settlement_plan(through=through)
     planned = sum(len(group) for group in plan)
     run = SettlementRun.objects.create(
-        through=through, trigger=trigger, started_by=by, task_id=task_id, periods_planned=planned
+        through=through, trigger=trigger, started_by=actor, task_id=task_id, periods_planned=planned
     )
     logger.info("settlement run %s through %s: %d periods to settle", run.pk, through, planned)
     if not planned:
@@ -264,8 +265,13 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         Statement.objects.filter(pk=statement.pk).update(**totals)
         for name, value in totals.items():
             setattr(statement, name, value)
-        StatementStatusChange.objects.create(
-            statement=statement, from_status="", to_status=Statement.Status.DRAFT, reason="generated"
+        change_row_write(
+            StatementStatusChange,
+            statement,
+            from_status="",
+            to_status=Statement.Status.DRAFT,
+            actor=None,
+            reason="generated",
         )
         statement_publish(statement=statement, event="statement.ready")
         if run_id is not None:

@@ -174,7 +174,7 @@ def test_transactions_and_disputes_cost_the_same_queries_whatever_the_data(
 ):
     record(acme, *(item(amount="5.00", day=date(2026, 2, 2)) for _ in range(size)))
     for line in list(settled.lines.all())[:size]:
-        services.dispute_raise(line=line, by=fiona, reason="check")
+        services.dispute_raise(line=line, actor=fiona, reason="check")
     client.force_login(fiona)
 
     # session, user, memberships, transactions (with product)

@@ -117,7 +117,7 @@ def test_a_published_version_is_read_only_in_the_admin(client, staff, published)
 
 
 def test_a_retired_product_warns_on_the_page_and_in_the_list(client, staff, published, insurance, manager):
-    product_services.product_retire(product=insurance, by=manager)
+    product_services.product_retire(product=insurance, actor=manager)
 
     page = client.get(reverse("admin:scenarios_scenario_change", args=[published.pk])).content.decode()
     listing = client.get(reverse(CHANGELIST)).content.decode()
