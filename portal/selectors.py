@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.money import MoneySum
 from partners.models import (
     ApiUsage,
     Invitation,
@@ -195,7 +196,7 @@ def partner_share_by_month(*, partner, since: date) -> dict[date, Decimal]:
         Statement.objects.filter(partner=partner, period_start__gte=since)
         .annotate(month=TruncMonth("period_start"))
         .values("month")
-        .annotate(share=Sum("share_amount"), adjustments=Sum("adjustment_amount"))
+        .annotate(share=MoneySum("share_amount"), adjustments=MoneySum("adjustment_amount"))
         .order_by("month")
     )
     return {_as_date(row["month"]): row["share"] + row["adjustments"] for row in rows}
