@@ -26,7 +26,9 @@ from django.db.models import Aggregate, DecimalField
 FEN = Decimal("0.01")
 # On SQLite: the sum of whole fen, and that sum back in yuan (see above).
 _SQLITE_FEN_SUM = "SUM(CAST(ROUND((%(amount)s) * 100) AS INTEGER))"
-_SQLITE_YUAN = "(%(fen)s) / 100.0"
+# CAST … AS NUMERIC gives the value numeric affinity, as Django does for decimal expressions:
+# SQLite then compares it with a bound Decimal (sent as text) as a number.
+_SQLITE_YUAN = "CAST((%(fen)s) / 100.0 AS NUMERIC)"
 # Wide enough for any total of the ledger (a transaction is at most 100 000 000.00).
 MONEY_TOTAL_DIGITS = 20
 
