@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
@@ -37,9 +37,16 @@ def _render(chart) -> SafeString:
 
 
 def bar_chart(
-    *, title: str, labels: Sequence[str], series: dict[str, Sequence[float]], stacked: bool = False
+    *,
+    title: str,
+    labels: Sequence[str],
+    series: dict[str, Sequence[float]],
+    stacked: bool = False,
+    value_formatter: Callable[[float], str] | None = None,
 ) -> SafeString:
-    chart = (pygal.StackedBar if stacked else pygal.Bar)(**_config(title=title))
+    """Bars; ``value_formatter`` writes each value's text (hover and axis), e.g. as money."""
+    extra = {"value_formatter": value_formatter} if value_formatter else {}
+    chart = (pygal.StackedBar if stacked else pygal.Bar)(**_config(title=title, **extra))
     chart.x_labels = [str(label) for label in labels]
     for name, values in series.items():
         chart.add(str(name), [float(v) for v in values])

@@ -15,6 +15,11 @@ quantizes it. PostgreSQL sums ``numeric`` exactly: a plain ``SUM``.
 
 Every money aggregate leaves the database quantized to the fen here, and nowhere else.
 Counts (``calls``, ``quotes``) are integers and keep Django's ``Sum``.
+
+The same module shows money as money (:func:`money_text`, :func:`percent_text`): two decimals,
+the locale's thousands separator, the currency, a minus sign on negatives; a rate as a
+percentage. Pages use them through the ``money`` template library (``{% money amount currency
+%}``, ``{{ rate|percent }}``); the admin's columns, e-mails and charts' hover texts call them.
 """
 
 from __future__ import annotations
@@ -22,8 +27,11 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Aggregate, DecimalField
+from django.utils.formats import number_format
 
 FEN = Decimal("0.01")
+HUNDRED = Decimal(100)
+MISSING = "\N{EM DASH}"
 # On SQLite: the sum of whole fen, and that sum back in yuan (see above).
 _SQLITE_FEN_SUM = "SUM(CAST(ROUND((%(amount)s) * 100) AS INTEGER))"
 # CAST … AS NUMERIC gives the value numeric affinity, as Django does for decimal expressions:
@@ -86,3 +94,21 @@ def money_sum_sql(amount_sql: str, *, vendor: str) -> str:
     if vendor == "sqlite":
         return _SQLITE_YUAN % {"fen": _SQLITE_FEN_SUM % {"amount": amount_sql}}
     return f"SUM({amount_sql})"
+
+
+def money_text(amount: Decimal | int | str | None, currency: str = "") -> str:
+    """``amount`` as people read money: ``1,234,567.80 CNY``, ``-12.50 CNY`` (half up to the
+    fen; separators of the active language); ``—`` for no amount."""
+    if amount is None or amount == "":
+        return MISSING
+    figure = number_format(money_quantize(Decimal(amount)), decimal_pos=2, use_l10n=True, force_grouping=True)
+    return f"{figure}\N{NO-BREAK SPACE}{currency}" if currency else figure
+
+
+def percent_text(rate: Decimal | int | str | None, places: int = 2) -> str:
+    """A rate held as a fraction (``0.099``) as a percentage: ``9.90 %``; ``—`` for none."""
+    if rate is None or rate == "":
+        return MISSING
+    value = (Decimal(rate) * HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    figure = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    return f"{figure}\N{NO-BREAK SPACE}%"

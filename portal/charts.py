@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from decimal import Decimal
 
 import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
+
+from core.money import money_text
 
 STYLE = Style(
     background="transparent",
@@ -52,11 +55,16 @@ def daily_calls_chart(
 
 
 def monthly_amounts_chart(
-    *, title: str, months: Sequence[str], series: dict[str, Sequence[float]]
+    *, title: str, months: Sequence[str], series: dict[str, Sequence[Decimal]], currency: str = "CNY"
 ) -> SafeString:
-    """Amounts per month (revenue share), one series per label."""
-    chart = pygal.Bar(title=title, **{**CONFIG, "show_minor_x_labels": True})
+    """Amounts per month (revenue share), one series per label. pygal plots floats; each bar's
+    text (hover, axis) is the amount written as money."""
+    chart = pygal.Bar(
+        title=title,
+        **{**CONFIG, "show_minor_x_labels": True},
+        value_formatter=lambda value: money_text(Decimal(repr(value)), currency),
+    )
     chart.x_labels = list(months)
     for label, values in series.items():
-        chart.add(label, list(values))
+        chart.add(label, [float(v) for v in values])
     return _svg(chart)

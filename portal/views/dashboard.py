@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partners.api import counters
+from revenue.money import ZERO
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
@@ -50,17 +50,24 @@ def _revenue(access: PartnerAccess) -> dict:
         date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(13)
     ]
     shares = selectors.partner_share_by_month(partner=access.partner, since=first)
-    year_to_date = sum((v for m, v in shares.items() if m.year == today.year), Decimal("0.00"))
+    this_year = [v for m, v in shares.items() if m.year == today.year]
+    none = selectors.MonthShare(ZERO, ZERO)
     chart = monthly_amounts_chart(
         title=_("Revenue share by month"),
         months=[m.strftime("%Y-%m") for m in months],
-        # pygal plots floats; the figures shown as text stay Decimal.
-        series={_("Share"): [float(shares.get(m, 0)) for m in months]},
+        series={
+            _("Approved or paid"): [shares.get(m, none).approved for m in months],
+            _("Draft, not yet approved"): [shares.get(m, none).draft for m in months],
+        },
     )
+    statements = selectors.partner_statements_open(partner=access.partner)
     return {
         "revenue_chart": chart,
-        "revenue_ytd": year_to_date,
-        "statements_open": selectors.partner_statements_open(partner=access.partner),
+        # Only what the bank approved counts; drafts may still change and are shown apart.
+        "revenue_ytd": sum((v.approved for v in this_year), ZERO),
+        "revenue_ytd_draft": sum((v.draft for v in this_year), ZERO),
+        "statements_open": statements.open,
+        "statements_any": statements.any,
     }
 
 

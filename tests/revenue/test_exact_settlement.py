@@ -8,7 +8,6 @@ on both databases (``DATABASE_URL``)."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
