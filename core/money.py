@@ -26,8 +26,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.contrib import admin
 from django.db.models import Aggregate, DecimalField
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 FEN = Decimal("0.01")
 HUNDRED = Decimal(100)
@@ -112,3 +115,35 @@ def percent_text(rate: Decimal | int | str | None, places: int = 2) -> str:
     value = (Decimal(rate) * HUNDRED).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
     figure = number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
     return f"{figure}\N{NO-BREAK SPACE}%"
+
+
+def money_html(amount: Decimal | int | str | None, currency: str = "") -> SafeString:
+    """:func:`money_text` in ``<span class="money">``; a negative amount also carries
+    ``money-negative`` (pages and admin lists mark it beyond the minus sign)."""
+    negative = amount not in (None, "") and Decimal(amount) < 0
+    css = "money money-negative" if negative else "money"
+    return format_html('<span class="{}">{}</span>', css, money_text(amount, currency))
+
+
+def money_column(model, field: str, *, currency_field: str | None = "currency"):
+    """An admin ``list_display`` column of ``model.field`` written as money (with the row's
+    ``currency_field`` when it has one), sortable by the field."""
+    label = model._meta.get_field(field).verbose_name
+
+    @admin.display(description=label, ordering=field)
+    def column(_admin, obj) -> SafeString:
+        currency = getattr(obj, currency_field) if currency_field else ""
+        return money_html(getattr(obj, field), currency)
+
+    return column
+
+
+def percent_column(model, field: str):
+    """An admin ``list_display`` column of a rate held as a fraction, as a percentage."""
+    label = model._meta.get_field(field).verbose_name
+
+    @admin.display(description=label, ordering=field)
+    def column(_admin, obj) -> str:
+        return percent_text(getattr(obj, field))
+
+    return column

@@ -6,12 +6,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import InvalidOperation
 
 from django import template
-from django.utils.html import format_html
 
-from core.money import MISSING, money_text, percent_text
+from core.money import MISSING, money_html, percent_text
 
 register = template.Library()
 
@@ -19,11 +18,9 @@ register = template.Library()
 @register.simple_tag
 def money(amount, currency: str = ""):
     try:
-        negative = amount not in (None, "") and Decimal(amount) < 0
+        return money_html(amount, currency)
     except (InvalidOperation, TypeError, ValueError):
         return MISSING
-    css = "money money-negative" if negative else "money"
-    return format_html('<span class="{}">{}</span>', css, money_text(amount, currency))
 
 
 @register.filter

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.four_eyes import is_maker
+from core.money import money_column
 from partners.admin.base import HistoryAdmin, ObjectDecisionsMixin, action_with_reason, run_per_object
 
 from .. import selectors, services
@@ -119,7 +120,8 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyHistoryAdmin):
-    list_display = ("id", "agreement", "dispute", "amount", "status", "created_by", "decided_by", "applied")
+    list_display = ("id", "agreement", "dispute", "money", "status", "created_by", "decided_by", "applied")
+    money = money_column(Adjustment, "amount", currency_field=None)
     list_filter = ("status",)
     list_select_related = ("agreement__partner", "dispute", "created_by", "decided_by", "line")
     fields = (

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
+from core.money import money_column
 from partners.admin.base import ServiceAddAdminMixin, ServiceAddForm
 
 from .. import exports, selectors
@@ -38,13 +39,13 @@ class TransactionAdmin(ReadOnlyAdmin):
         "scenario_code",
         "product",
         "kind",
-        "amount",
-        "currency",
+        "money",
         "occurred_at",
         "source",
         "statement_number",
     )
     list_filter = (SettleableFilter, "kind", "source", "occurred_on")
+    money = money_column(Transaction, "amount")
     list_select_related = ("partner", "product")
     search_fields = ("=external_id", "partner__slug")
     date_hierarchy = "occurred_on"
