@@ -120,7 +120,7 @@ def percent_text(rate: Decimal | int | str | None, places: int = 2) -> str:
 def money_html(amount: Decimal | int | str | None, currency: str = "") -> SafeString:
     """:func:`money_text` in ``<span class="money">``; a negative amount also carries
     ``money-negative`` (pages and admin lists mark it beyond the minus sign)."""
-    negative = amount not in (None, "") and Decimal(amount) < 0
+    negative = amount not in (None, "") and money_quantize(Decimal(amount)) < 0
     css = "money money-negative" if negative else "money"
     return format_html('<span class="{}">{}</span>', css, money_text(amount, currency))
 
