@@ -16,6 +16,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from core.admin import HistoryAdmin, ReadOnlyInline, run_per_object
+from core.money import percent_column
 
 from . import services
 from .forms import ProductForm, SegmentPriceFormSet
@@ -63,7 +64,10 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]
-    list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
+    list_display = ("code", "name", "category", "status", "base_rate", "floor", "ceiling", "currency")
+    base_rate = percent_column(Product, "rate")
+    floor = percent_column(Product, "rate_floor")
+    ceiling = percent_column(Product, "rate_ceiling")
     list_filter = ("status", "category", "currency")
     search_fields = ("code", "name", "name_zh")
     readonly_fields = ("status", "used_in", "created_at", "updated_at")

@@ -107,6 +107,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # Money and rates on every page, portal and console alike: ``{% load money %}``.
+            "libraries": {"money": "core.templatetags.money"},
         },
     }
 ]
@@ -191,6 +193,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts grouped by thousands in Chinese too (core/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -20,6 +20,7 @@ from core.admin import (
     run_per_object,
 )
 from core.four_eyes import is_maker
+from core.money import money_column
 
 from .. import selectors, services
 from ..models import Adjustment, Dispute, DisputeEvent
@@ -115,7 +116,8 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
-    list_display = ("id", "agreement", "dispute", "amount", "status", "created_by", "decided_by", "applied")
+    list_display = ("id", "agreement", "dispute", "money", "status", "created_by", "decided_by", "applied")
+    money = money_column(Adjustment, "amount", currency_field=None)
     list_filter = ("status",)
     list_select_related = ("agreement__partner", "dispute", "created_by", "decided_by", "line")
     fields = (

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin import ObjectDecisionsMixin, ReadOnlyAdmin, ReadOnlyInline, action_with_reason, run_per_object
 from core.four_eyes import is_maker
+from core.money import money_column
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
@@ -75,15 +76,18 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         "period_end",
         "status",
         "transaction_count",
-        "gross_amount",
-        "share_amount",
-        "adjustment_amount",
+        "gross",
+        "share",
+        "adjustments",
         "prepared_by",
         "approved_by",
         "payout_recorded_by",
     )
     list_filter = ("status", "period_start")
     list_select_related = ("partner", "prepared_by", "approved_by", "payout_recorded_by")
+    gross = money_column(Statement, "gross_amount")
+    share = money_column(Statement, "share_amount")
+    adjustments = money_column(Statement, "adjustment_amount")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
     date_hierarchy = "period_start"
     fields = (

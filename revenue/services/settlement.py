@@ -28,13 +28,13 @@ from decimal import Decimal
 from celery import chain
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Round
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.fen import to_fen
 from core.jobs import task_signature
+from core.money import MoneySum
 from core.transitions import change_row_write
 
 from ..exceptions import SettlementInvalid, StatementOverlap
@@ -340,13 +340,12 @@ def _naming_refunds(rows):
         Transaction.objects.filter(refund_of_id=OuterRef("refund_of_id"), id__lte=OuterRef("id"))
         .order_by()
         .values("refund_of_id")
-        .annotate(total=Sum("amount"))
+        .annotate(total=MoneySum("amount"))
         .values("total")
     )
     return rows.filter(refund_of__isnull=False).annotate(
         sale_statement=Subquery(sale_statement),
-        # Rounded to the fen: SQLite sums in binary floating point.
-        refunded_through=Round(Subquery(refunded_through), 2),
+        refunded_through=Subquery(refunded_through),
     )
 
 
@@ -366,7 +365,7 @@ def _earned_shares(groups: list[dict], current_id: int) -> dict[tuple, Decimal]:
         (row["statement_id"], row["product_id"]): (row["gross"], row["share"])
         for row in StatementLine.objects.filter(statement_id__in=earlier, kind=StatementLine.Kind.SALE)
         .values("statement_id", "product_id")
-        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+        .annotate(gross=MoneySum("gross_amount"), share=MoneySum("share_amount"))
     }
     shares: dict[tuple, Decimal] = {}
     for position, g in enumerate(groups):
@@ -394,7 +393,7 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
     for g in (
         period_rows.filter(refund_of__isnull=True)
         .values("scenario_code", "product_id", "kind")
-        .annotate(count=Count("id"), total=Sum("amount"))
+        .annotate(count=Count("id"), total=MoneySum("amount"))
         .order_by()
     ):
         group = merged[(g["scenario_code"], g["product_id"], g["kind"])]
@@ -404,7 +403,7 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
     refunds = list(
         _naming_refunds(period_rows)
         .values("scenario_code", "product_id", "sale_statement")
-        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .annotate(count=Count("id"), total=MoneySum("amount"), completing=_completing())
         .order_by()
     )
     earned = _earned_shares(refunds, statement.pk)
@@ -461,13 +460,13 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
         {**g, "fees": g["count"]}
         for g in late_rows.filter(refund_of__isnull=True)
         .values("adjusts", "scenario_code", "product_id", "kind")
-        .annotate(count=Count("id"), total=Sum("amount"))
+        .annotate(count=Count("id"), total=MoneySum("amount"))
         .order_by()
     ]
     refunds = list(
         _naming_refunds(late_rows)
         .values("adjusts", "scenario_code", "product_id", "sale_statement")
-        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .annotate(count=Count("id"), total=MoneySum("amount"), completing=_completing())
         .order_by()
     )
     earned = _earned_shares(refunds, statement.pk)
@@ -499,7 +498,7 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
         row["adjusts"]: row
         for row in StatementLine.objects.filter(adjusts__in=old_ids)
         .values("adjusts")
-        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+        .annotate(gross=MoneySum("gross_amount"), share=MoneySum("share_amount"))
     }
     lines: list[StatementLine] = []
     for old_id in sorted(old_ids):

@@ -21,6 +21,8 @@ from tests.revenue.factories import (
 
 pytestmark = pytest.mark.django_db
 
+NBSP = "\N{NO-BREAK SPACE}"
+
 
 @pytest.fixture
 def settled(staff_roles, acme):
@@ -157,7 +159,9 @@ def test_the_dashboard_shows_the_revenue_share_and_statements_awaiting_payment(c
     page = client.get(reverse("portal:dashboard")).content.decode()
 
     assert "Revenue share by month" in page
-    assert 'data-testid="revenue-ytd">117.00<' in page  # 30 % of 350.00 and of 40.00
+    # The statement is a draft: not in the year to date, shown apart (30 % of 350.00 and 40.00).
+    assert f'data-testid="revenue-ytd"><span class="money">0.00{NBSP}CNY</span><' in page
+    assert f'data-testid="revenue-ytd-draft"><span class="money">117.00{NBSP}CNY</span><' in page
     assert settled.scenario_code in page  # the unpaid statement is listed
     assert reverse("portal:statement", args=[settled.pk]) in page
 
