@@ -45,6 +45,7 @@ lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	$(BIN)/python bin/private_imports.py
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 format: venv

@@ -55,7 +55,7 @@ def world(slug: str | None = None):
     return partner, scenario, product, agreement
 
 
-def verified_documents(partner, by) -> None:
+def verified_documents(partner, actor) -> None:
     """The required KYB documents, verified (rows only), so the partner's API keys are accepted."""
     from django.utils import timezone
 
@@ -64,7 +64,7 @@ def verified_documents(partner, by) -> None:
     PartnerDocument.objects.bulk_create(
         PartnerDocument(
             partner=partner, document_type=t, file=f"kyb/{partner.pk}/{t}.pdf", original_name=f"{t}.pdf",
-            content_type="application/pdf", size=100, status=PartnerDocument.Status.VERIFIED, verified_by=by,
+            content_type="application/pdf", size=100, status=PartnerDocument.Status.VERIFIED, verified_by=actor,
             verified_at=timezone.now(),
         )
         for t in PartnerDocument.REQUIRED_TYPES

@@ -49,7 +49,7 @@ def setup() -> None:
 
     truncate_revenue()
     partner, scenario, product, agreement = world()
-    state.update(partner=partner, scenario=scenario, product=product, by=agreement.created_by)
+    state.update(partner=partner, scenario=scenario, product=product, actor=agreement.created_by)
     runs = ROUNDS + WARMUP
     state["files"] = [_csv(f"imp{n}", for_copy=False) for n in range(runs)]
     state["copies"] = [_csv(f"cp{n}", for_copy=True) for n in range(runs)]
@@ -65,7 +65,7 @@ def import_file() -> None:
 
     n = state["n"]["ours"]
     state["n"]["ours"] += 1
-    job = TransactionImport(partner=state["partner"], created_by=state["by"])
+    job = TransactionImport(partner=state["partner"], created_by=state["actor"])
     job.file.save(f"bench-{n}.csv", ContentFile(state["files"][n].encode()), save=True)
     started = time.perf_counter()
     job = transaction_import_run(import_id=job.pk)

@@ -50,13 +50,34 @@ def _bodies(tag: str) -> list[str]:
 
 
 def _copy_rows(tag: str) -> list[tuple]:
+    """The same transactions as ``INSERT_COLUMNS`` tuples: a ``LedgerRow`` and ``late``."""
+    from revenue.services.ledger import LedgerRow
+
     now = datetime.now(UTC)
     p, s, pr = state["partner"], state["scenario"], state["product"]
     return [
-        (p.pk, item["external_id"], s.pk, s.code, pr.pk, item["kind"], item["amount"], "CNY", item["occurred_at"],
-         item["occurred_at"][:10], now, "", "api", None, "0" * 64, False)
+        (
+            *LedgerRow(
+                partner_id=p.pk,
+                external_id=item["external_id"],
+                scenario_id=s.pk,
+                scenario_code=s.code,
+                product_id=pr.pk,
+                kind=item["kind"],
+                amount=item["amount"],
+                currency="CNY",
+                occurred_at=item["occurred_at"],
+                occurred_on=item["occurred_at"][:10],
+                received_at=now,
+                customer_ref="",
+                source="api",
+                refund_of_id=None,
+                content_hash="0" * 64,
+            ),
+            False,  # late
+        )
         for item in _items(tag)
-    ]  # fmt: skip
+    ]
 
 
 def setup() -> None:

@@ -5,19 +5,26 @@ from __future__ import annotations
 
 from django.http import HttpResponse
 
-from core.exports import csv_response, money, xlsx_response
+from core.exports import csv_response, money, rate, xlsx_response
 
 from .forms import Filters
 from .selectors.revenue import FUNNEL_HEADERS, Funnel, funnel_table
 
 FORMATS = ("csv", "xlsx")
 MONEY_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("gross", "revenue_share"))
+RATE_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("conversion", "cross_sell_rate"))
+
+
+def _cell(index: int, value):
+    if index in MONEY_COLUMNS:
+        return money(value)
+    return rate(value) if index in RATE_COLUMNS else value
 
 
 def _funnel_rows(funnel: Funnel) -> list[list]:
     rows: list[list] = [list(FUNNEL_HEADERS)]
     for row in funnel_table(funnel):
-        rows.append([money(value) if index in MONEY_COLUMNS else value for index, value in enumerate(row)])
+        rows.append([_cell(index, value) for index, value in enumerate(row)])
     return rows
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from core import charts
 from core.i18n import localized
+from core.money import money_text
 from partners.models import Partner
 
 
@@ -52,12 +54,18 @@ def api_usage_chart(rows: Iterable[dict], start: date, end: date):
     )
 
 
+def chart_money(value: float) -> str:
+    """A plotted amount (pygal plots floats) as money again, for hover and axis texts."""
+    return money_text(Decimal(repr(value)), "CNY")
+
+
 def money_by_month_chart(rows: Iterable[dict]):
     rows = list(rows)
     return charts.bar_chart(
         title=_("Gross and revenue share per month"),
         labels=[r["month"].strftime("%Y-%m") for r in rows],
         series={_("Gross"): [r["gross"] for r in rows], _("Revenue share"): [r["share"] for r in rows]},
+        value_formatter=chart_money,
     )
 
 

@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from console.models import RiskSignal
+from console.selectors.audit import source_choices
 from partners.models import Industry
 
 DEFAULT_PERIOD_DAYS = 30
@@ -73,8 +74,6 @@ class AuditForm(FilterForm):
     page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, **kwargs):
-        from .selectors.audit import source_choices
-
         super().__init__(*args, **kwargs)
         del self.fields["industry"], self.fields["scenario"]
         self.fields["source"].choices = [("", _("All records")), *source_choices()]

@@ -11,6 +11,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.transitions import StatusChangeRecord
+
 
 class TransactionDaily(models.Model):
     """Reported transactions per business day, partner, scenario, product and kind: the roll-up
@@ -157,7 +159,7 @@ class RiskSignal(models.Model):
         return f"{self.get_rule_display()} · {self.partner_id} · {self.subject}"
 
 
-class RiskSignalChange(models.Model):
+class RiskSignalChange(StatusChangeRecord):
     """One row per status move of a risk signal: who, when, from, to and why."""
 
     signal = models.ForeignKey(
@@ -165,21 +167,11 @@ class RiskSignalChange(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=15, choices=RiskSignal.Status.choices)
     to_status = models.CharField(_("to"), max_length=15, choices=RiskSignal.Status.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-    )
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
-    reason = models.TextField(_("reason"), blank=True)
 
-    class Meta:
+    class Meta(StatusChangeRecord.Meta):
         db_table = "portal_risksignalchange"
         verbose_name = _("risk signal change")
         verbose_name_plural = _("risk signal changes")
-        ordering = ("-changed_at", "-id")
 
     def __str__(self) -> str:
         return f"{self.signal_id}: {self.from_status} → {self.to_status}"

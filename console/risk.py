@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import ExtractHour
 
 from console.models import RiskSignal, TransactionDaily
+from core.money import MoneySum
 from revenue.models import Transaction
 from scenarios.models import BundleItem
 
@@ -106,8 +107,8 @@ def refund_ratios(day: date) -> list[RiskSignal]:
         .values("partner_id")
         .annotate(
             sales=Count("id", filter=Q(kind="sale")),
-            sold=Sum("amount", filter=Q(kind="sale")),
-            refunded=Sum("amount", filter=Q(kind="refund")),
+            sold=MoneySum("amount", filter=Q(kind="sale")),
+            refunded=MoneySum("amount", filter=Q(kind="refund")),
         )
         .filter(sales__gte=settings.RISK_REFUND_MIN_SALES, refunded__gt=threshold * F("sold"))
         .order_by()
@@ -147,7 +148,7 @@ def outside_product_range(day: date) -> list[RiskSignal]:
             | Q(product__max_amount__isnull=False, amount__gt=F("product__max_amount"))
         )
         .values("partner_id", "scenario_code", "product__code")
-        .annotate(n=Count("id"), total=Sum("amount"))
+        .annotate(n=Count("id"), total=MoneySum("amount"))
         .order_by()
     )
     return [

@@ -9,7 +9,8 @@
 - **Numbers stay numbers.** ``int``, ``Decimal`` and ``float`` values are never escaped: a
   negative amount is a number, not a partner's string. Amounts are passed as :class:`Money`:
   two decimals (half up to the fen) in CSV, a numeric cell with the money format
-  (``#,##0.00``) in XLSX.
+  (``#,##0.00``) in XLSX. Rates (fractions, ``0.099``) are passed as :class:`Rate`: the
+  fraction in CSV, a numeric cell in the percent format (``9.90%``) in XLSX.
 - Dates and times are written in ISO 8601; characters XLSX cannot hold (control characters) are
   replaced rather than failing the download.
 
@@ -24,7 +25,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import tablib
 from django.http import HttpResponse, StreamingHttpResponse
@@ -34,11 +35,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Font
 
+from .fen import to_fen
+
 # What makes a spreadsheet evaluate a text cell (OWASP CSV injection guidance).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 MONEY_FORMAT = "#,##0.00"
-FEN = Decimal("0.01")
+PERCENT_FORMAT = "0.00%"
+
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -59,7 +63,22 @@ def money(value: Decimal | int | str | None) -> Money | None:
     """``value`` as a :class:`Money` cell, rounded half up to the fen (``None`` stays empty)."""
     if value is None:
         return None
-    return Money(Decimal(value).quantize(FEN, rounding=ROUND_HALF_UP))
+    return Money(to_fen(Decimal(value)))
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """A rate in a file (a fraction: ``0.099`` is 9.90 %): a number, shown as a percentage."""
+
+    fraction: Decimal
+
+    def __str__(self) -> str:
+        return str(self.fraction)
+
+
+def rate(value: Decimal | int | str | None) -> Rate | None:
+    """``value`` (a fraction) as a :class:`Rate` cell (``None`` stays empty)."""
+    return None if value is None else Rate(Decimal(value))
 
 
 def text_escape(value: str) -> str:
@@ -84,7 +103,7 @@ def cell_escape(value):
 
 def _plain(value):
     """A cell as CSV writes it: money with two decimals, dates in ISO 8601, text escaped."""
-    if isinstance(value, Money):
+    if isinstance(value, (Money, Rate)):
         return str(value)
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()
@@ -95,6 +114,10 @@ def _xlsx_cell(sheet, value):
     if isinstance(value, Money):
         cell = WriteOnlyCell(sheet, value=value.amount)
         cell.number_format = MONEY_FORMAT
+        return cell
+    if isinstance(value, Rate):
+        cell = WriteOnlyCell(sheet, value=value.fraction)
+        cell.number_format = PERCENT_FORMAT
         return cell
     if isinstance(value, (datetime, date, time)):
         return value.isoformat()

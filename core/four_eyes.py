@@ -34,3 +34,9 @@ def maker_parts(user, makers: Makers) -> list[str]:
 def is_maker(user, makers: Makers) -> bool:
     """Is ``user`` one of the makers? A maker never approves, confirms or decides the object."""
     return bool(maker_parts(user, makers))
+
+
+def may_check(user, makers: Makers) -> bool:
+    """May ``user`` approve, confirm or decide the object? A person who made none of it: the
+    system (``None``) checks nothing, whatever permission checks let it do elsewhere."""
+    return user is not None and not is_maker(user, makers)

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import services
+from .api.counters import flush_access_log, flush_usage
 
 
 @shared_task(name="partners.tasks.document_expiry_sweep")
@@ -25,8 +26,6 @@ def document_expiry_sweep() -> dict:
 @shared_task(name="partners.tasks.api_usage_flush")
 def api_usage_flush() -> int:
     """Every minute (beat): move the usage counters from the cache into ``ApiUsage``."""
-    from .api.counters import flush_access_log, flush_usage
-
     flush_access_log()
     return flush_usage()
 

@@ -4,6 +4,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.counters import counters_start
+
 # kombu's file-system transport reads and writes these folders but does not create them.
 BROKER_FOLDER_OPTIONS = ("data_folder_in", "data_folder_out", "processed_folder", "control_folder")
 
@@ -41,3 +43,10 @@ class PortalConfig(AppConfig):
         # Every process (web, worker, beat, manage.py, tests) sets Django up before it opens
         # the database or the broker.
         local_folders_create()
+        # The counters' backend and the verification cache's layer are chosen once, here:
+        # Redis when the default cache is Redis, else this process's memory. (keycache reads
+        # models, which can be imported only once the app registry is ready, hence here.)
+        from partners.keycache import keycache_start  # noqa: PLC0415 (models load after the app registry)
+
+        counters_start()
+        keycache_start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django import forms
@@ -89,8 +89,6 @@ class ApiKeyForm(forms.Form):
 
     def expires_at(self):
         """The end of the chosen day (Asia/Shanghai)."""
-        from datetime import datetime, time
-
         day = self.cleaned_data["expires_on"]
         return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
@@ -161,8 +159,6 @@ class TransactionFilterForm(forms.Form):
 
     def filters(self) -> dict:
         """The selector's keyword arguments: dates as the start of the day (Asia/Shanghai)."""
-        from datetime import datetime, time
-
         data = self.cleaned_data if self.is_valid() else {}
         out: dict = {"scenario": data.get("scenario") or None}
         for name in ("occurred_after", "occurred_before"):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Case, F, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from core.money import MoneySum
 from partners.models import (
     ApiUsage,
     Invitation,
@@ -22,6 +24,7 @@ from partners.models import (
 from partners.selectors import business_today
 from products.models import Product, Segment
 from revenue.models import Dispute, Statement
+from revenue.money import ZERO
 from scenarios.models import BundleItem, Participation, Scenario
 from scenarios.selectors import scenario_get_for_partner
 
@@ -187,29 +190,50 @@ def endpoint_deliveries(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookDeliver
     ]
 
 
-def partner_share_by_month(*, partner, since: date) -> dict[date, Decimal]:
-    """``{first day of month: share + adjustments}`` of ``partner``'s statements whose period
-    starts on or after ``since``: summed in SQL over the statements (the ledger's roll-up), so
-    the cost follows the number of periods, not of transactions."""
+class MonthShare(NamedTuple):
+    """A month's share + adjustments: of statements the bank approved (or paid), and of drafts
+    not yet approved, which may still change."""
+
+    approved: Decimal
+    draft: Decimal
+
+
+def partner_share_by_month(*, partner, since: date) -> dict[date, MonthShare]:
+    """``{first day of month: MonthShare}`` of ``partner``'s statements whose period starts on
+    or after ``since``: summed in SQL over the statements (the ledger's roll-up), so the cost
+    follows the number of periods, not of transactions."""
+    share = F("share_amount") + F("adjustment_amount")
+    draft = Q(status=Statement.Status.DRAFT)
     rows = (
         Statement.objects.filter(partner=partner, period_start__gte=since)
         .annotate(month=TruncMonth("period_start"))
         .values("month")
-        .annotate(share=Sum("share_amount"), adjustments=Sum("adjustment_amount"))
+        .annotate(
+            approved=MoneySum(share, filter=~draft, default=ZERO),
+            draft=MoneySum(share, filter=draft, default=ZERO),
+        )
         .order_by("month")
     )
-    return {_as_date(row["month"]): row["share"] + row["adjustments"] for row in rows}
+    return {_as_date(row["month"]): MonthShare(row["approved"], row["draft"]) for row in rows}
 
 
 def _as_date(value) -> date:
     return value.date() if hasattr(value, "date") and callable(value.date) else value
 
 
-def partner_statements_open(*, partner, limit: int = 5) -> QuerySet[Statement]:
-    """Statements not yet paid (to check, and to dispute while they are open), newest first."""
-    return (
+class StatementsOpen(NamedTuple):
+    open: list[Statement]
+    any: bool  # whether the partner has a statement at all (paid ones included)
+
+
+def partner_statements_open(*, partner, limit: int = 5) -> StatementsOpen:
+    """Statements not yet paid (to check, and to dispute while they are open), newest first,
+    and whether there is any statement at all: one query, paid statements sorted last."""
+    paid = Case(When(status=Statement.Status.PAID, then=Value(1)), default=Value(0))
+    rows = list(
         Statement.objects.filter(partner=partner)
-        .exclude(status=Statement.Status.PAID)
+        .alias(paid=paid)
         .select_related("agreement__scenario")
-        .order_by("-period_start", "-id")[:limit]
+        .order_by("paid", "-period_start", "-id")[:limit]
     )
+    return StatementsOpen([s for s in rows if s.status != Statement.Status.PAID], bool(rows))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -58,8 +59,6 @@ def staff_user_ensure(
 
 def _verified_email(user) -> None:
     """Mark the user's address verified for allauth so that demo logins work at once."""
-    from allauth.account.models import EmailAddress
-
     EmailAddress.objects.get_or_create(
         user=user, email=user.email, defaults={"verified": True, "primary": True}
     )

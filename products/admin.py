@@ -16,6 +16,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, XLSX
 
 from core.admin import HistoryAdmin, ReadOnlyInline, run_per_object
+from core.money import percent_column
 
 from . import services
 from .forms import ProductForm, SegmentPriceFormSet
@@ -50,7 +51,9 @@ def _run(request, queryset: QuerySet, service) -> int:
     changed, _failed = run_per_object(
         request,
         queryset,
-        lambda product: service(product=product, by=request.user, reason=str(_("staff action in the admin"))),
+        lambda product: service(
+            product=product, actor=request.user, reason=str(_("staff action in the admin"))
+        ),
         name=attrgetter("code"),
     )
     return changed
@@ -61,7 +64,10 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
     form = ProductForm
     resource_classes = [ProductResource]
     formats = [CSV, XLSX]
-    list_display = ("code", "name", "category", "status", "rate", "rate_floor", "rate_ceiling", "currency")
+    list_display = ("code", "name", "category", "status", "base_rate", "floor", "ceiling", "currency")
+    base_rate = percent_column(Product, "rate")
+    floor = percent_column(Product, "rate_floor")
+    ceiling = percent_column(Product, "rate_ceiling")
     list_filter = ("status", "category", "currency")
     search_fields = ("code", "name", "name_zh")
     readonly_fields = ("status", "used_in", "created_at", "updated_at")
@@ -110,7 +116,7 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
         return request.user.has_perm("products.change_product_status")
 
     def save_model(self, request, obj, form, change):
-        services.product_save(product=obj, by=request.user)
+        services.product_save(product=obj, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not SegmentPrice:
@@ -122,14 +128,14 @@ class ProductAdmin(ImportExportModelAdmin, HistoryAdmin):
             cleaned = getattr(inline_form, "cleaned_data", None) or {}
             old = inline_form.instance
             if old.pk and (cleaned.get("DELETE") or "segment" in inline_form.changed_data):
-                services.segment_price_remove(product=product, segment=old.segment, by=request.user)
+                services.segment_price_remove(product=product, segment=old.segment, actor=request.user)
                 formset.deleted_objects.append(old)
             if cleaned and not cleaned.get("DELETE") and inline_form.has_changed():
                 price = services.segment_price_set(
                     product=product,
                     segment=cleaned["segment"],
                     rate_adjustment=cleaned["rate_adjustment"],
-                    by=request.user,
+                    actor=request.user,
                 )
                 if old.pk and old.segment_id == price.segment_id:
                     formset.changed_objects.append((price, inline_form.changed_data))

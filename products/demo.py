@@ -165,7 +165,7 @@ def seed_catalog() -> dict[str, Product]:
         if product is None:
             description, description_zh = DESCRIPTIONS[code]
             product = services.product_create(
-                by=None,
+                actor=None,
                 code=code,
                 name=name,
                 name_zh=name_zh,
@@ -176,10 +176,10 @@ def seed_catalog() -> dict[str, Product]:
             )
             for segment_code, adjustment in adjustments.items():
                 services.segment_price_set(
-                    product=product, segment=segments[segment_code], rate_adjustment=D(adjustment), by=None
+                    product=product, segment=segments[segment_code], rate_adjustment=D(adjustment), actor=None
                 )
         if product.status == Product.Status.DRAFT:
-            product = services.product_activate(product=product, by=None, reason="demo catalog")
+            product = services.product_activate(product=product, actor=None, reason="demo catalog")
         products[code] = product
     return products
 

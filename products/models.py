@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.i18n import LocalNameMixin
+from core.transitions import StatusChangeRecord
 
-from .terms import RATE_CAP, Category, RepaymentMethod
+from .terms import RATE_CAP, TERM_FIELDS, Category, RepaymentMethod
 
 RATE_DIGITS = {"max_digits": 7, "decimal_places": 6}
 MONEY_DIGITS = {"max_digits": 14, "decimal_places": 2}
@@ -167,8 +167,6 @@ class Product(LocalNameMixin, models.Model):
 
     def terms(self) -> dict[str, object]:
         """The typed terms as ``products.terms.terms_errors`` reads them."""
-        from .terms import TERM_FIELDS
-
         return {field: getattr(self, field) for field in TERM_FIELDS}
 
 
@@ -205,25 +203,6 @@ class SegmentPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.product.code} / {self.segment.code}: {self.rate_adjustment:+}"
-
-
-class StatusChangeRecord(models.Model):
-    """What every status log of the catalog and the scenarios records besides the object and
-    the two statuses: who, when and why."""
-
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-    )
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
-    reason = models.TextField(_("reason"), blank=True)
-
-    class Meta:
-        abstract = True
-        ordering = ("-changed_at", "-id")
 
 
 class ProductStatusChange(StatusChangeRecord):

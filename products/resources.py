@@ -87,4 +87,4 @@ class ProductResource(EscapedExportResource, resources.ModelResource):
         super().validate_instance(instance, None, validate_unique)
 
     def do_instance_save(self, instance, is_create):
-        services.product_save(product=instance, by=getattr(self, "acting_user", None))
+        services.product_save(product=instance, actor=getattr(self, "acting_user", None))

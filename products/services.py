@@ -1,8 +1,8 @@
 """Writes of the product catalog. Every term change is validated with ``products.terms``;
 every status move goes through ``product_status_change`` and leaves a ``ProductStatusChange``.
 
-``by`` is the acting staff user (checked against ``portal.roles`` permissions) or ``None`` for
-the system itself (data migrations, ``seed_demo``).
+``actor`` is the acting staff user (checked against ``portal.roles`` permissions) or ``None`` for
+the system itself (``seed_demo``), which only builds the catalog: see ``core.actors``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+
+from core.actors import staff_may
+from core.transitions import transition
 
 from .exceptions import (
     ProductError,
@@ -35,8 +38,8 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS})
 
 
-def _require(by, permission: str) -> None:
-    if by is not None and not by.has_perm(permission):
+def _require(actor, permission: str, *, system: bool = False) -> None:
+    if not staff_may(actor, permission, system=system):
         raise ProductNotAllowed(_("You do not have permission to do this."))
 
 
@@ -70,39 +73,39 @@ def product_check(*, product: Product) -> None:
 
 
 @transaction.atomic
-def product_save(*, product: Product, by) -> Product:
+def product_save(*, product: Product, actor) -> Product:
     """Validate and store a new or changed product (admin form, import row, ``product_create``
     and ``product_update``). The status never changes here: new products are drafts."""
     if product.pk is None:
-        _require(by, "products.add_product")
+        _require(actor, "products.add_product", system=True)
         product.status = Status.DRAFT
     else:
-        _require(by, "products.change_product")
+        _require(actor, "products.change_product", system=True)
         # Lock the row so a concurrent status move cannot slip between the check and the save.
         product.status = (
             Product.objects.select_for_update().values_list("status", flat=True).get(pk=product.pk)
         )
     product_check(product=product)
-    product._history_user = by
+    product._history_user = actor
     product.save()
     return product
 
 
-def product_create(*, by, code: str, name: str, category: str, **fields) -> Product:
+def product_create(*, actor, code: str, name: str, category: str, **fields) -> Product:
     """A new draft product; every term is validated for the category."""
     _check_fields(fields)
     if Product.objects.filter(code=code).exists():
         raise ProductError(_("A product with this code already exists."), field="code")
-    return product_save(product=Product(code=code, name=name, category=category, **fields), by=by)
+    return product_save(product=Product(code=code, name=name, category=category, **fields), actor=actor)
 
 
-def product_update(*, product: Product, by, **changes) -> Product:
+def product_update(*, product: Product, actor, **changes) -> Product:
     """Change the name or terms of a draft or active product."""
     _check_fields(changes)
     product = Product.objects.get(pk=product.pk)
     for field, value in changes.items():
         setattr(product, field, value)
-    return product_save(product=product, by=by)
+    return product_save(product=product, actor=actor)
 
 
 def _check_fields(fields: dict) -> None:
@@ -112,37 +115,33 @@ def _check_fields(fields: dict) -> None:
 
 
 @transaction.atomic
-def product_status_change(*, product: Product, to: str, by, reason: str = "") -> Product:
+def product_status_change(*, product: Product, to: str, actor, reason: str = "") -> Product:
     """Move ``product`` to ``to`` if the allowed-moves map permits it; a product becomes active
     only with valid terms."""
-    _require(by, "products.change_product_status")
+    _require(actor, "products.change_product_status", system=True)
     product = Product.objects.select_for_update().get(pk=product.pk)
     current = product.status
-    if to not in ALLOWED_MOVES[current]:
-        raise ProductStatusInvalid(
-            _("A %(from)s product cannot become %(to)s.")
-            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()},
-            field="status",
-        )
-    if to == Status.ACTIVE:
-        product_terms_check(product)
-    product.status = to
-    product._history_user = by
-    product.save(update_fields=["status", "updated_at"])
-    ProductStatusChange.objects.create(
-        product=product, from_status=current, to_status=to, changed_by=by, reason=reason
+    transition(
+        product,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ProductStatusChange,
+        error=ProductStatusInvalid,
+        check=product_terms_check if to == Status.ACTIVE else None,
     )
     logger.info("product %s: %s -> %s", product.code, current, to)
     return product
 
 
-def product_activate(*, product: Product, by, reason: str = "") -> Product:
-    return product_status_change(product=product, to=Status.ACTIVE, by=by, reason=reason)
+def product_activate(*, product: Product, actor, reason: str = "") -> Product:
+    return product_status_change(product=product, to=Status.ACTIVE, actor=actor, reason=reason)
 
 
-def product_retire(*, product: Product, by, reason: str = "") -> Product:
+def product_retire(*, product: Product, actor, reason: str = "") -> Product:
     """Retire a product: it can no longer join a bundle, and bundles that use it warn staff."""
-    return product_status_change(product=product, to=Status.RETIRED, by=by, reason=reason)
+    return product_status_change(product=product, to=Status.RETIRED, actor=actor, reason=reason)
 
 
 def segment_price_errors(*, product: Product, rate_adjustment: Decimal | None) -> list[str]:
@@ -163,10 +162,10 @@ def segment_price_errors(*, product: Product, rate_adjustment: Decimal | None) -
 
 
 @transaction.atomic
-def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: Decimal, by) -> SegmentPrice:
+def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: Decimal, actor) -> SegmentPrice:
     """Set the adjustment of ``segment`` on ``product`` (the adjusted rate must stay within the
     product's floor and ceiling)."""
-    _require(by, "products.change_product")
+    _require(actor, "products.change_product", system=True)
     if product.is_retired:
         raise ProductRetired(_("A retired product cannot be changed."))
     errors = segment_price_errors(product=product, rate_adjustment=rate_adjustment)
@@ -176,22 +175,22 @@ def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: De
         product=product, segment=segment
     )
     price.rate_adjustment = rate_adjustment
-    price._history_user = by
+    price._history_user = actor
     price.save()
     return price
 
 
 @transaction.atomic
-def segment_price_remove(*, product: Product, segment: Segment, by) -> None:
-    _require(by, "products.change_product")
+def segment_price_remove(*, product: Product, segment: Segment, actor) -> None:
+    _require(actor, "products.change_product")
     for price in SegmentPrice.objects.filter(product=product, segment=segment):
-        price._history_user = by
+        price._history_user = actor
         price.delete()
 
 
-def segment_ensure(*, code: str, name: str, name_zh: str = "", position: int = 0, by=None) -> Segment:
+def segment_ensure(*, code: str, name: str, name_zh: str = "", position: int = 0, actor=None) -> Segment:
     """The segment ``code``, created once; an existing segment is left as it is."""
-    _require(by, "products.add_segment")
+    _require(actor, "products.add_segment", system=True)
     segment, _created = Segment.objects.get_or_create(
         code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
     )

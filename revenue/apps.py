@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class RevenueConfig(AppConfig):
     name = "revenue"
     verbose_name = _("Revenue sharing")
+
+    def ready(self) -> None:
+        # Register the app's Celery tasks in every process (web too): services start them by
+        # name (``core.jobs``), and tasks import services, so services cannot import them.
+        from . import tasks  # noqa: F401, PLC0415 - models must be loaded first

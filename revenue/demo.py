@@ -66,11 +66,11 @@ def _agreement(slug, code, model, terms, cycle, today, maker, checker) -> Agreem
     if existing is not None:
         return existing
     agreement = services.agreement_create(
-        by=maker, partner=participation.partner, scenario=participation.scenario, model=model, terms=terms,
+        actor=maker, partner=participation.partner, scenario=participation.scenario, model=model, terms=terms,
         cycle=cycle, effective_from=_start(cycle, today), reason="demo agreement",
     )  # fmt: skip
-    services.agreement_submit(agreement=agreement, by=maker, reason="demo agreement")
-    return services.agreement_approve(agreement=agreement, by=checker, reason="demo agreement")
+    services.agreement_submit(agreement=agreement, actor=maker, reason="demo agreement")
+    return services.agreement_approve(agreement=agreement, actor=checker, reason="demo agreement")
 
 
 def _amount(key: str) -> Decimal:
@@ -126,16 +126,16 @@ def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[S
             else "paid"
         )
         if target != "draft" and statement.status == "draft":
-            services.statement_prepare(statement=statement, by=maker)
-            statement = services.statement_approve(statement=statement, by=checker, reason="demo")
+            services.statement_prepare(statement=statement, actor=maker)
+            statement = services.statement_approve(statement=statement, actor=checker, reason="demo")
         if target == "paid" and statement.status == "approved":
             # The maker records the payout, the checker confirms it (four eyes).
             statement = services.statement_pay(
-                statement=statement, by=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
+                statement=statement, actor=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
                 paid_on=min(statement.period_end + timedelta(days=10), today),
             )  # fmt: skip
         if target == "paid" and statement.status == "recorded":
-            statement = services.statement_payout_confirm(statement=statement, by=checker)
+            statement = services.statement_payout_confirm(statement=statement, actor=checker)
         statements[index] = statement
     return statements
 
@@ -152,7 +152,7 @@ def _dispute(statements: list[Statement]) -> None:
     if owner is None or line is None:
         return
     services.dispute_raise(
-        line=line, by=owner,
+        line=line, actor=owner,
         reason="Two bookings of the 3rd were cancelled and re-booked: we count two more sales than the bank does.",
     )  # fmt: skip
 

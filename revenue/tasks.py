@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import time
 from datetime import date, timedelta
 
 from celery import shared_task
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -21,9 +19,9 @@ from .services.recovery import settlement_watchdog as watchdog
 def settle(through: str | None = None, trigger: str = "schedule", by_id: int | None = None) -> dict:
     """Settle every period closed on or before ``through`` (default: yesterday, Asia/Shanghai)."""
     day = date.fromisoformat(through) if through else timezone.localdate() - timedelta(days=1)
-    by = get_user_model().objects.filter(pk=by_id).first() if by_id is not None else None
+    actor = get_user_model().objects.filter(pk=by_id).first() if by_id is not None else None
     task_id = settle.request.id or ""
-    run = settlement_start(through=day, trigger=trigger, by=by, task_id=task_id)
+    run = settlement_start(through=day, trigger=trigger, actor=actor, task_id=task_id)
     return {"run": run.pk, "periods_planned": run.periods_planned}
 
 
@@ -36,9 +34,6 @@ def statement_generate(run_id: int, agreement_id: int, start: str, end: str) -> 
         agreement_id=agreement_id,
         period=Period(date.fromisoformat(start), date.fromisoformat(end)),
     )
-    # Test-only: a pause between periods lets a reliability test kill the worker mid-run.
-    if settings.REVENUE_SETTLEMENT_PAUSE_SECONDS:
-        time.sleep(settings.REVENUE_SETTLEMENT_PAUSE_SECONDS)
     if result is None or result.statement is None:
         return {"statement": None, "created": False, "transactions": 0}
     return {"statement": result.statement.pk, "created": result.created, "transactions": result.transactions}

@@ -188,7 +188,7 @@ class ScenarioAdmin(HistoryAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
-        services.scenario_save_draft(scenario=obj, by=request.user)
+        services.scenario_save_draft(scenario=obj, actor=request.user)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not BundleItem:
@@ -201,7 +201,7 @@ class ScenarioAdmin(HistoryAdmin):
             item.scenario = form.instance
             items.append(item)
         created = [item.pk is None for item in items]
-        services.bundle_items_save(scenario=form.instance, items=items, removed=removed, by=request.user)
+        services.bundle_items_save(scenario=form.instance, items=items, removed=removed, actor=request.user)
         if "_continue" not in request.POST:  # the change page says it again when it opens
             for warning in getattr(formset, "apr_warnings", ()):
                 self.message_user(request, warning, messages.WARNING)
@@ -262,7 +262,7 @@ class ScenarioAdmin(HistoryAdmin):
         form = CloneForm(request.POST or None, initial=initial)
         if form.is_valid():
             try:
-                clone = services.scenario_clone(scenario=scenario, by=request.user, **form.cleaned_data)
+                clone = services.scenario_clone(scenario=scenario, actor=request.user, **form.cleaned_data)
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
@@ -292,7 +292,7 @@ class ScenarioAdmin(HistoryAdmin):
         published = 0
         for scenario in queryset:
             try:
-                services.scenario_publish(scenario=scenario, by=request.user)
+                services.scenario_publish(scenario=scenario, actor=request.user)
                 published += 1
             except DomainError as exc:
                 details = getattr(exc, "problems", None) or [(None, exc.message)]
@@ -308,7 +308,7 @@ class ScenarioAdmin(HistoryAdmin):
     def new_version(self, request, queryset):
         for scenario in queryset:
             try:
-                draft = services.scenario_new_version(scenario=scenario, by=request.user)
+                draft = services.scenario_new_version(scenario=scenario, actor=request.user)
             except DomainError as exc:
                 self.message_user(request, f"{scenario.code}: {exc.message}", messages.ERROR)
                 continue
@@ -330,7 +330,7 @@ class ScenarioAdmin(HistoryAdmin):
             retired = 0
             for scenario in queryset:
                 try:
-                    services.scenario_retire(scenario=scenario, by=request.user, **form.cleaned_data)
+                    services.scenario_retire(scenario=scenario, actor=request.user, **form.cleaned_data)
                     retired += 1
                 except DomainError as exc:
                     self.message_user(
@@ -396,7 +396,7 @@ class ParticipationAdmin(HistoryAdmin):
     def save_model(self, request, obj, form, change):
         """Adding a participation here is a staff invitation; the partner accepts it."""
         invited = services.participation_invite(
-            partner=obj.partner, scenario=obj.scenario, by=request.user, channel=obj.channel, note=obj.note
+            partner=obj.partner, scenario=obj.scenario, actor=request.user, channel=obj.channel, note=obj.note
         )
         obj.pk, obj._state.adding = invited.pk, False
 
@@ -425,7 +425,7 @@ def _run(request, queryset, service) -> int:
         request,
         queryset.select_related("partner", "scenario"),
         lambda participation: service(
-            participation=participation, by=request.user, reason=str(_("staff decision in the admin"))
+            participation=participation, actor=request.user, reason=str(_("staff decision in the admin"))
         ),
     )
     return done

@@ -149,7 +149,7 @@ def seed_scenarios() -> dict[str, Scenario]:
         scenario = Scenario.objects.filter(code=code).order_by("-version").first()
         if scenario is None:
             scenario = services.scenario_create(
-                by=None,
+                actor=None,
                 code=code,
                 name=name,
                 name_zh=name_zh,
@@ -162,16 +162,18 @@ def seed_scenarios() -> dict[str, Scenario]:
             )
             for position, (product_code, role, overrides) in enumerate(items, start=1):
                 services.bundle_item_add(
-                    scenario=scenario, product=products[product_code], by=None, position=position, role=role,
+                    scenario=scenario, product=products[product_code], actor=None, position=position, role=role,
                     **overrides,
                 )  # fmt: skip
         if scenario.status == Scenario.Status.DRAFT:
-            scenario = services.scenario_publish(scenario=scenario, by=None, reason="demo scenario")
+            scenario = services.scenario_publish(scenario=scenario, actor=None, reason="demo scenario")
         scenarios[code] = scenario
     return scenarios
 
 
 def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
+    # The system invites and the partner accepts: a request to join would need a person to
+    # decide it (four eyes: the system decides nothing).
     joined = []
     for slug, code, channel in PARTICIPANTS:
         partner = Partner.objects.filter(slug=slug, status="active").first()
@@ -181,13 +183,15 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
             partner=partner, scenario_code=code, status__in=Participation.OPEN
         ).first()
         if existing is None:
-            existing = services.participation_request(
-                partner=partner, scenario=scenarios[code], channel=channel, note="demo participation"
+            existing = services.participation_invite(
+                partner=partner,
+                scenario=scenarios[code],
+                actor=None,
+                channel=channel,
+                note="demo participation",
             )
-        if existing.status == Participation.Status.REQUESTED:
-            existing = services.participation_approve(
-                participation=existing, by=None, reason="demo participation"
-            )
+        if existing.status == Participation.Status.INVITED:
+            existing = services.participation_accept(participation=existing, actor=None)
         joined.append(existing)
     return joined
 

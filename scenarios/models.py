@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.i18n import LocalNameMixin
-from products.models import RATE_DIGITS, Product, StatusChangeRecord
+from core.transitions import StatusChangeRecord
+from products.models import RATE_DIGITS, Product
 from products.terms import RATE_CAP
 
 

@@ -2,10 +2,10 @@
 
 from celery import shared_task
 
+from .services import offer_quote_counts_flush as flush
+
 
 @shared_task(name="scenarios.tasks.offer_quote_counts_flush")
 def offer_quote_counts_flush() -> int:
     """Write the buffered offer request counts to ``OfferQuoteDaily``."""
-    from .services import offer_quote_counts_flush as flush
-
     return flush()

@@ -3,21 +3,30 @@ teammate, charlie belongs to another partner."""
 
 from __future__ import annotations
 
+import django.test.signals  # noqa: F401 - Django's own receivers first: they reset ``caches``
 import pytest
-from django.core.cache import cache
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from .caches import cache_clear, caches_restart
+
+
+@receiver(setting_changed)
+def _cache_settings_changed(*, setting, **kwargs) -> None:
+    # A test that points the cache at Redis (or back) gets the backends a process with those
+    # settings would choose (after Django's receiver has rebuilt ``caches``).
+    if setting == "CACHES":
+        caches_restart()
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    # Rate-limit counters, cached key lookups and counts buffered in this process (usage,
-    # offer quotes) must not leak between tests.
-    from partners.api import counters
-
-    cache.clear()
-    counters.reset_buffers()
+    # Nothing counted or cached in one test may leak into the next.
+    cache_clear()
+    caches_restart()
     yield
-    cache.clear()
-    counters.reset_buffers()
+    cache_clear()
+    caches_restart()
 
 
 @pytest.fixture

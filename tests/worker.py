@@ -50,8 +50,12 @@ def test_database_url() -> str:
 
 
 @contextlib.contextmanager
-def running_worker(*, queues: list[str] | None = None, concurrency: int = 1) -> Iterator[dict]:
-    """Run ``celery worker`` in a child process; yields its info (queue names, process)."""
+def running_worker(
+    *, queues: list[str] | None = None, concurrency: int = 1, settlement_pause: float = 0
+) -> Iterator[dict]:
+    """Run ``celery worker`` in a child process; yields its info (queue names, process). With
+    ``settlement_pause`` (seconds) the worker waits that long before each settlement period
+    (``tests/worker_app.py``)."""
     broker = broker_url()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     queues = queues or [queue]
@@ -64,10 +68,11 @@ def running_worker(*, queues: list[str] | None = None, concurrency: int = 1) -> 
         # The worker shares this test worker's own files (key epoch, uploads), not var/'s.
         "API_AUTH_EPOCH_FILE": str(django_settings.API_AUTH_EPOCH_FILE),
         "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "TEST_SETTLEMENT_PAUSE_SECONDS": str(settlement_pause),
     }
     env.pop("DJANGO_ENV", None)
     cmd = [
-        sys.executable, "-m", "celery", "-A", "portal", "worker",
+        sys.executable, "-m", "celery", "-A", "tests.worker_app", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",
         "-Q", ",".join(queues), "--without-heartbeat", "--without-gossip", "--without-mingle",
         "-n", f"{queue}@%h",

@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, F, IntegerField, QuerySet, Sum, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models.functions import TruncMonth
 
 from console.models import ScenarioCustomersMonthly, TransactionDaily
+from core.money import MoneySum
 from revenue.models import SettlementRun, Statement
 from scenarios.models import OfferQuoteDaily
 
@@ -31,7 +32,7 @@ SIGNED_AMOUNT = Case(
 )
 SALES = Sum(Case(When(kind="sale", then=F("count")), default=Value(0), output_field=IntegerField()))
 REFUNDS = Sum(Case(When(kind="refund", then=F("count")), default=Value(0), output_field=IntegerField()))
-GROSS = Coalesce(Sum(SIGNED_AMOUNT), Value(ZERO), output_field=DecimalField(max_digits=18, decimal_places=2))
+GROSS = MoneySum(SIGNED_AMOUNT, default=ZERO)
 
 
 def _daily(filters: Filters) -> QuerySet[TransactionDaily]:
@@ -53,11 +54,7 @@ def _statements(filters: Filters) -> QuerySet[Statement]:
     return qs
 
 
-SHARE = Coalesce(
-    Sum(F("share_amount") + F("adjustment_amount")),
-    Value(ZERO),
-    output_field=DecimalField(max_digits=18, decimal_places=2),
-)
+SHARE = MoneySum(F("share_amount") + F("adjustment_amount"), default=ZERO)
 
 
 def transactions_by_month(*, filters: Filters) -> list[dict]:
@@ -260,7 +257,7 @@ def scenario_funnel(*, filters: Filters) -> Funnel:
         _daily(filters)
         .filter(kind="sale")
         .values("scenario_code", "product__code", "product__name", "product__name_zh")
-        .annotate(sales=Sum("count"), amount=Sum("amount"))
+        .annotate(sales=Sum("count"), amount=MoneySum("amount"))
         .order_by("scenario_code", "-sales", "product__code")
     ):
         if len(top[r["scenario_code"]]) < TOP_PRODUCTS:

@@ -35,16 +35,16 @@ def _participation_decide(participation, decision: str, actor, reason: str) -> N
         "approve": participation_services.participation_approve,
         "decline": participation_services.participation_decline,
     }[decision]
-    action(participation=participation, by=actor, reason=reason)
+    action(participation=participation, actor=actor, reason=reason)
 
 
 def _agreement_decide(agreement, decision: str, actor, reason: str) -> None:
     action: Callable = {"approve": revenue.agreement_approve, "return": revenue.agreement_return}[decision]
-    action(agreement=agreement, by=actor, reason=reason)
+    action(agreement=agreement, actor=actor, reason=reason)
 
 
 def _statement_decide(statement, decision: str, actor, reason: str) -> None:
-    revenue.statement_approve(statement=statement, by=actor, reason=reason)
+    revenue.statement_approve(statement=statement, actor=actor, reason=reason)
 
 
 def _payout_decide(statement, decision: str, actor, reason: str) -> None:
@@ -52,16 +52,16 @@ def _payout_decide(statement, decision: str, actor, reason: str) -> None:
         "confirm": revenue.statement_payout_confirm,
         "send_back": revenue.statement_payout_return,
     }[decision]
-    action(statement=statement, by=actor, reason=reason)
+    action(statement=statement, actor=actor, reason=reason)
 
 
 def _adjustment_decide(adjustment, decision: str, actor, reason: str) -> None:
     action: Callable = {"approve": revenue.adjustment_approve, "reject": revenue.adjustment_reject}[decision]
-    action(adjustment=adjustment, by=actor, reason=reason)
+    action(adjustment=adjustment, actor=actor, reason=reason)
 
 
 def _dispute_decide(dispute, decision: str, actor, reason: str) -> None:
-    revenue.dispute_reject(dispute=dispute, by=actor, reason=reason)
+    revenue.dispute_reject(dispute=dispute, actor=actor, reason=reason)
 
 
 DECIDERS: dict[str, Callable] = {

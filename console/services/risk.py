@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from console.models import RiskSignal, RiskSignalChange
+from core.actors import staff_may
 from core.domain import NotAllowed
+from core.transitions import transition
 from partners.selectors import business_today
 from partners.services.lifecycle import partner_suspend
 
@@ -52,25 +54,21 @@ def risk_scan(*, day: date | None = None) -> ScanResult:
     return ScanResult(day, len(candidates), created)
 
 
-def _require(actor) -> None:
-    if not (actor and actor.is_active and actor.is_staff and actor.has_perm(DECIDE)):
-        raise NotAllowed(_("You do not have permission to do this."))
-
-
 @transaction.atomic
 def _move(*, signal: RiskSignal, to: str, actor, reason: str) -> RiskSignal:
-    _require(actor)
+    if not staff_may(actor, DECIDE):  # a person decides a signal, never the system
+        raise NotAllowed(_("You do not have permission to do this."))
     locked = RiskSignal.objects.select_for_update().get(pk=signal.pk)
-    if to not in ALLOWED_MOVES[locked.status]:
-        raise SignalInvalidTransition(
-            _("A signal that is %(from)s cannot become %(to)s.")
-            % {"from": S(locked.status).label.lower(), "to": S(to).label.lower()}
-        )
-    RiskSignalChange.objects.create(
-        signal=locked, from_status=locked.status, to_status=to, changed_by=actor, reason=reason
+    transition(
+        locked,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=RiskSignalChange,
+        error=SignalInvalidTransition,
+        changes={"decided_by": actor, "decided_at": timezone.now(), "reason": reason},
     )
-    locked.status, locked.decided_by, locked.decided_at, locked.reason = to, actor, timezone.now(), reason
-    locked.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     return locked
 
 

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from django.db import connection, transaction
 
 from console.models import ScenarioCustomersMonthly, TransactionDaily
+from core.money import money_sum_sql
 from revenue.models import Transaction
 
 logger = logging.getLogger(__name__)
@@ -47,10 +48,11 @@ def transaction_rollup_refresh(*, start: date, end: date) -> RollupResult:
     months = _month_starts(start, end)
     TransactionDaily.objects.filter(day__gte=start, day__lte=end).delete()
     ScenarioCustomersMonthly.objects.filter(month__in=months).delete()
+    amount = money_sum_sql("amount", vendor=connection.vendor)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""INSERT INTO {daily} (day, partner_id, scenario_code, product_id, kind, count, amount)
-            SELECT occurred_on, partner_id, scenario_code, product_id, kind, COUNT(*), SUM(amount)
+            SELECT occurred_on, partner_id, scenario_code, product_id, kind, COUNT(*), {amount}
             FROM {ledger} WHERE occurred_on >= %s AND occurred_on <= %s
             GROUP BY occurred_on, partner_id, scenario_code, product_id, kind""",  # noqa: S608 - table names only
             [start, end],

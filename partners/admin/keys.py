@@ -28,6 +28,7 @@ from ..models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from ..tasks import webhook_deliver
 
 
 class KeyIssueForm(ServiceAddForm):
@@ -225,8 +226,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
 
     @admin.action(description=gettext_lazy("Send the selected pending deliveries now"), permissions=["retry"])
     def retry_now(self, request, queryset):
-        from ..tasks import webhook_deliver
-
         ids = list(queryset.filter(status=WebhookDelivery.Status.PENDING).values_list("pk", flat=True))
         for delivery_id in ids:
             webhook_deliver.delay(delivery_id)

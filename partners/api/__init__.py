@@ -62,7 +62,11 @@ new route with a path parameter in ``OTHER_PARTNERS_OBJECT`` and a new write in
 ``WRITE_BODIES`` (the sweep fails naming what is missing).
 
 Modules: ``auth`` (keys → partner), ``base`` (the partner's view and scope), ``throttling``,
-``counters`` (atomic counters, usage buffer, access-log buffer), ``clock`` (business day and
-month), ``middleware``, ``schema``, ``selectors``, ``views`` + ``urls`` (``me/``, ``usage/``),
-``exceptions``.
+``counters`` (usage metering and the access-log buffer), ``middleware``, ``schema``,
+``selectors``, ``views`` + ``urls`` (``me/``, ``usage/``). Below the API layer, never importing
+it: ``partners.keycache`` (the verification cache of keys and partners, its cache key names and
+its invalidation) and the services; in the kernel: ``core.clock`` (business day and month),
+``core.counters`` (atomic and buffered counters, one backend chosen at start-up),
+``core.epoch`` and ``core.api`` (pagination, strict input). The domain errors of keys and
+webhooks are in ``partners.exceptions``.
 """

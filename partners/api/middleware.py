@@ -13,9 +13,9 @@ import time
 from django.http import JsonResponse
 from django.utils import timezone
 
+from core.clock import business_day
 from core.errors import error_body, is_api_path
 
-from .clock import business_day
 from .counters import access_buffer, meter
 
 logger = logging.getLogger(__name__)

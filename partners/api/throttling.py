@@ -1,8 +1,8 @@
 """Per-key rate limits (burst and sustained) and the partner's monthly quota per tier.
 
-Fixed windows counted with atomic increments (``partners.api.counters.bump``): one Redis
-round trip per request for all three counters. Over a limit answers 429 with ``Retry-After``
-(the seconds until the window that was exceeded ends).
+Fixed windows counted with atomic increments (``core.counters.bump``, under the names of
+``partners.keycache``): one Redis round trip per request for all three counters. Over a limit
+answers 429 with ``Retry-After`` (the seconds until the window that was exceeded ends).
 """
 
 from __future__ import annotations
@@ -14,8 +14,10 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
-from .clock import business_month
-from .counters import bump
+from core.clock import business_month
+from core.counters import bump
+
+from ..keycache import burst_counter_name, quota_counter_name, sustained_counter_name
 
 
 class Throttled(exceptions.Throttled):
@@ -45,11 +47,11 @@ class PartnerKeyThrottle(BaseThrottle):
         month, month_left = business_month(now)
         quota = monthly_quota(client.partner_record.tier)
         counters = [
-            (f"partners:rate:b:{prefix}:{burst_window}", burst_seconds + 1),
-            (f"partners:rate:s:{prefix}:{sustained_window}", sustained_seconds + 1),
+            (burst_counter_name(prefix, burst_window), burst_seconds + 1),
+            (sustained_counter_name(prefix, sustained_window), sustained_seconds + 1),
         ]
         if quota is not None:
-            counters.append((f"partners:quota:{client.partner_record.id}:{month}", month_left + 3600))
+            counters.append((quota_counter_name(client.partner_record.id, month), month_left + 3600))
         values = bump(counters)
         if values[0] > burst_calls:
             raise Throttled(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.i18n import LocalNameMixin
+from core.transitions import StatusChangeRecord
 
 from ..validators import validate_credit_code
 
@@ -167,7 +168,7 @@ class Partner(models.Model):
         return self.status == self.Status.DRAFT
 
 
-class PartnerStatusChange(models.Model):
+class PartnerStatusChange(StatusChangeRecord):
     """One row per lifecycle move: who, when, from, to and why."""
 
     partner = models.ForeignKey(
@@ -175,20 +176,10 @@ class PartnerStatusChange(models.Model):
     )
     from_status = models.CharField(_("from"), max_length=20, choices=Partner.Status.choices)
     to_status = models.CharField(_("to"), max_length=20, choices=Partner.Status.choices)
-    changed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("changed by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-    )
-    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
-    reason = models.TextField(_("reason"), blank=True)
 
-    class Meta:
+    class Meta(StatusChangeRecord.Meta):
         verbose_name = _("partner status change")
         verbose_name_plural = _("partner status changes")
-        ordering = ("-changed_at", "-id")
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(from_status=models.F("to_status")), name="partner_status_change_is_a_move"

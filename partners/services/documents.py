@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_update_with_history
 
-from ..cache import partner_cache_forget
+from core.transitions import transition
+
 from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotAllowed
+from ..keycache import partner_forget
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerDocument
 from ..selectors import business_today
@@ -164,27 +166,23 @@ def _megabytes(size: int) -> str:
 def _document_move(*, document: PartnerDocument, to: str, actor, reason: str = "") -> PartnerDocument:
     with transaction.atomic():
         locked = PartnerDocument.objects.select_for_update().get(pk=document.pk)
-        if to not in DOCUMENT_MOVES[locked.status]:
-            raise PartnerInvalidTransition(
-                _("A document that is “%(from)s” cannot become “%(to)s”.")
-                % {"from": D(locked.status).label, "to": D(to).label}
-            )
-        # The history row of the document is its change row: who (history_user), when, from,
-        # to and why (history_change_reason).
-        locked._change_reason = (
-            f"{locked.status} → {to}: {reason}" if reason else f"{locked.status} → {to}"
-        )[:100]
-        locked.status = to
-        locked.status_reason = reason
-        locked._history_user = actor
-        fields = ["status", "status_reason"]
+        changes = {"status_reason": reason}
         if to == D.VERIFIED:
-            locked.verified_by = actor
-            locked.verified_at = timezone.now()
-            fields += ["verified_by", "verified_at"]
-        locked.save(update_fields=fields)
+            changes.update(verified_by=actor, verified_at=timezone.now())
+        # No change table: the history row of the document is its change row — who
+        # (history_user), when, from, to and why (history_change_reason).
+        transition(
+            locked,
+            to,
+            moves=DOCUMENT_MOVES,
+            actor=actor,
+            reason=reason,
+            change_model=None,
+            error=PartnerInvalidTransition,
+            changes=changes,
+        )
         # API key authentication caches the partner's document check: recheck on the next call.
-        transaction.on_commit(lambda: partner_cache_forget(locked.partner_id))
+        transaction.on_commit(lambda: partner_forget(locked.partner_id))
     for name in ("status", "status_reason", "verified_by", "verified_at"):
         setattr(document, name, getattr(locked, name))
     return document
@@ -241,7 +239,7 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
         )
         # The open API caches each partner's document check: recheck on the next call.
         expired_partners = {document.partner_id for document in expired}
-        transaction.on_commit(lambda: partner_cache_forget(*expired_partners))
+        transaction.on_commit(lambda: partner_forget(*expired_partners))
 
         # A document already replaced by one valid past the window needs no warning.
         renewed = PartnerDocument.objects.filter(

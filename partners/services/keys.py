@@ -18,20 +18,17 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..api.exceptions import ApiKeyInvalid
+from ..exceptions import ApiKeyInvalid
+from ..keycache import key_forget
 from ..models import Partner, PartnerAPIKey, PartnerAPIKeyEvent
 from ..selectors import partner_ensure_can_issue_api_keys
 from ._access import require_staff_perm_or_role
+from .webhooks import webhook_event_publish
 
 logger = logging.getLogger(__name__)
 
 Action = PartnerAPIKeyEvent.Action
 KEY_MANAGER_ROLES = ("owner", "admin", "developer")
-
-
-def api_key_cache_key(prefix: str) -> str:
-    """Where authentication caches a key's verification record (see ``partners.api.auth``)."""
-    return f"partners:apikey:v1:{prefix}"  # bump the version when ``KeyRecord`` changes
 
 
 @dataclass(frozen=True)
@@ -78,9 +75,7 @@ def _expiry(expires_at: datetime | None) -> datetime:
 
 
 def _forget(prefix: str) -> None:
-    from ..api.auth import forget_key
-
-    transaction.on_commit(lambda: forget_key(prefix))
+    transaction.on_commit(lambda: key_forget(prefix))
 
 
 def api_key_issue(
@@ -195,32 +190,19 @@ def api_key_touch(*, key_id: str, at: datetime) -> None:
     PartnerAPIKey.objects.filter(pk=key_id).update(last_used_at=at)
 
 
-def partner_keys_forget(*, partner: Partner) -> None:
-    """Drop the cached verification of every key of a partner (its status or documents
-    changed)."""
-    from ..api.auth import forget_key
-
-    for prefix in PartnerAPIKey.objects.filter(partner=partner).values_list("prefix", flat=True):
-        forget_key(prefix)
-
-
 __all__ = [
     "IssuedKey",
-    "api_key_cache_key",
     "api_key_expiry_sweep",
     "api_key_issue",
     "api_key_revoke",
     "api_key_rotate",
     "api_key_touch",
-    "partner_keys_forget",
 ]
 
 
 def api_key_expiry_sweep(*, now: datetime | None = None) -> int:
     """Daily: publish ``key.expiring`` once for each usable key that expires within
     ``API_KEY_EXPIRY_WARNING_DAYS`` (rotated keys in their overlap excepted); how many."""
-    from .webhooks import webhook_event_publish
-
     now = now or timezone.now()
     horizon = now + timedelta(days=settings.API_KEY_EXPIRY_WARNING_DAYS)
     with transaction.atomic():

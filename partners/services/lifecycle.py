@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.four_eyes import maker_parts
+from core.transitions import transition
 
-from ..cache import partner_cache_forget
 from ..exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
+from ..keycache import partner_forget
 from ..models import Partner, PartnerDocument, PartnerStatusChange
 from ..selectors import (
     partner_application_gaps,
@@ -150,23 +151,18 @@ def _partner_move(
         # The lock serialises two staff members moving the same partner at once.
         locked = Partner.objects.select_for_update().get(pk=partner.pk)
         from_status = locked.status
-        if to not in ALLOWED_MOVES[from_status] or (only_from and from_status not in only_from):
-            raise PartnerInvalidTransition(
-                _("%(partner)s cannot go from “%(from)s” to “%(to)s”.")
-                % {"partner": locked, "from": S(from_status).label, "to": S(to).label}
-            )
-        if precondition:
-            precondition(locked)
-        locked.status = to
-        locked._history_user = actor
-        locked._change_reason = (f"{from_status} → {to}: {reason}" if reason else f"{from_status} → {to}")[
-            :100
-        ]
-        locked.save(update_fields=["status", "updated_at"])
-        change = PartnerStatusChange.objects.create(
-            partner=locked, from_status=from_status, to_status=to, changed_by=actor, reason=reason
+        moves = {s: ALLOWED_MOVES[s] for s in only_from} if only_from else ALLOWED_MOVES
+        change = transition(
+            locked,
+            to,
+            moves=moves,
+            actor=actor,
+            reason=reason,
+            change_model=PartnerStatusChange,
+            error=PartnerInvalidTransition,
+            check=precondition,
         )
-        transaction.on_commit(lambda: partner_cache_forget(locked.pk))
+        transaction.on_commit(lambda: partner_forget(locked.pk))
         if to in DECISIONS_MAILED:
             transaction.on_commit(lambda: partner_decision_notify(change=change))
         webhook_event_publish(

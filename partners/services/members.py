@@ -10,6 +10,7 @@ import logging
 import secrets
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -135,8 +136,6 @@ def account_create_verified(*, email: str, password: str, full_name: str = "", v
     """A new portal account whose e-mail address is already proven (by an invitation link, or
     for demo data). The password passes the configured validators (``validate=False`` only for
     the demo logins, whose password the operator chooses)."""
-    from allauth.account.models import EmailAddress
-
     User = get_user_model()
     email = User.objects.normalize_email(email).lower()
     if validate:
@@ -151,8 +150,6 @@ def account_create_verified(*, email: str, password: str, full_name: str = "", v
 
 
 def _mark_email_verified(user, email: str) -> None:
-    from allauth.account.models import EmailAddress
-
     address = EmailAddress.objects.filter(user=user, email__iexact=email).first()
     if address is None:
         EmailAddress.objects.create(

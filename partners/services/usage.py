@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import ApiAccessLog, ApiUsage
+from ..models import ApiAccessLog, ApiUsage, PartnerAPIKey
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,6 @@ def api_usage_upsert(*, rows: dict[tuple[str, int, str, str], list[int]]) -> int
         "ON CONFLICT (key_id, day, endpoint) DO UPDATE SET "
         f"calls = {table}.calls + excluded.calls, errors = {table}.errors + excluded.errors"
     )
-    from ..models import PartnerAPIKey
-
     known = set(PartnerAPIKey.objects.filter(pk__in={k[0] for k in rows}).values_list("pk", flat=True))
     params = [
         (key_id, partner_id, day, endpoint[:120], calls, errors)

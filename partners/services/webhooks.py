@@ -33,8 +33,9 @@ from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..api.exceptions import WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
-from ..exceptions import PartnerNotAllowed
+from core.jobs import enqueue_on_commit, task_signature
+
+from ..exceptions import PartnerNotAllowed, WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
 from ..webhooks import signing, transport
 from ._access import require_staff_perm_or_role
@@ -43,6 +44,8 @@ logger = logging.getLogger(__name__)
 
 Event = WebhookEndpoint.Event
 DStatus = WebhookDelivery.Status
+# The task that sends one delivery (``partners.tasks``; see ``core.jobs``).
+WEBHOOK_DELIVER = "partners.tasks.webhook_deliver"
 WEBHOOK_MANAGER_ROLES = ("owner", "admin", "developer")
 MAX_BACKOFF = timedelta(hours=6)
 FIRST_BACKOFF = timedelta(seconds=30)
@@ -253,15 +256,8 @@ def _deliveries_queue(
     deliveries = WebhookDelivery.objects.bulk_create(
         WebhookDelivery(endpoint=e, event=event, payload=data, next_attempt_at=safety_net) for e in endpoints
     )
-    ids = [d.pk for d in deliveries]
-
-    def enqueue() -> None:
-        from ..tasks import webhook_deliver as task
-
-        for delivery_id in ids:
-            task.delay(delivery_id)
-
-    transaction.on_commit(enqueue)
+    for delivery in deliveries:
+        enqueue_on_commit(WEBHOOK_DELIVER, delivery.pk)
     return deliveries
 
 
@@ -394,8 +390,6 @@ def webhook_retry_due(*, now=None, limit: int = 500) -> int:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-    from ..tasks import webhook_deliver as task
-
     for delivery_id in ids:
-        task.delay(delivery_id)
+        task_signature(WEBHOOK_DELIVER, delivery_id).delay()
     return len(ids)

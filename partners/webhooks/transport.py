@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from ..api.exceptions import WebhookAddressRefused
+from ..exceptions import WebhookAddressRefused
 from .addresses import Refusal, refusal
 
 logger = logging.getLogger(__name__)

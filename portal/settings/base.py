@@ -107,8 +107,9 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            # Content in the user's language: ``{% load content %}`` (core/i18n.py).
-            "libraries": {"content": "core.templatetags.content"},
+            # Money and rates on every page, portal and console alike: ``{% load money %}``;
+            # content in the user's language: ``{% load content %}`` (core/i18n.py).
+            "libraries": {"money": "core.templatetags.money", "content": "core.templatetags.content"},
         },
     }
 ]
@@ -193,6 +194,8 @@ AXES_VERBOSE = False
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("zh-hans", _("Simplified Chinese"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Amounts grouped by thousands in Chinese too (core/formats/zh_Hans).
+FORMAT_MODULE_PATH = ["core.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
@@ -432,7 +435,7 @@ API_ACCESS_LOG_FLUSH_SECONDS = env.int("API_ACCESS_LOG_FLUSH_SECONDS", default=5
 # Write the access log from a background thread of each web process (off in tests).
 API_ACCESS_LOG_ASYNC = env.bool("API_ACCESS_LOG_ASYNC", default=True)
 # Embedded default only (no Redis): the file whose replacement tells every local process that
-# cached API key and partner verifications changed (see partners.cache).
+# cached API key and partner verifications changed (see core.epoch and partners.keycache).
 API_AUTH_EPOCH_FILE = env.str("API_AUTH_EPOCH_FILE", default=str(VAR_DIR / "api-auth.epoch"))
 API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default=183)
 # One deadline for the whole of a delivery: resolve, connect, TLS, send, status and headers.
@@ -477,9 +480,6 @@ REVENUE_CUSTOMER_REF_KEY = env.str("REVENUE_CUSTOMER_REF_KEY", default="") or f"
 # How far in the future a reported occurred_at may be (partners' clocks drift).
 REVENUE_CLOCK_SKEW = timedelta(minutes=env.int("REVENUE_CLOCK_SKEW_MINUTES", default=10))
 REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settlement")
-# Test-only: seconds the settlement task pauses after each period (reliability tests kill the
-# worker in that pause). Always 0 in production.
-REVENUE_SETTLEMENT_PAUSE_SECONDS = env.float("REVENUE_SETTLEMENT_PAUSE_SECONDS", default=0.0)
 REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
 
 # Staff console: analytics roll-ups and risk rules

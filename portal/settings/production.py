@@ -2,7 +2,7 @@
 
 Refuses to start, naming each missing environment variable, unless every one of
 ``PRODUCTION_REQUIRED`` is set; refuses a database that is not PostgreSQL and a switched-off
-staff second factor. Test-only hooks are forced off.
+staff second factor.
 """
 
 from __future__ import annotations
@@ -60,8 +60,3 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
-
-# --------------------------------------------------------------------------------------
-# Test-only hooks: always off
-# --------------------------------------------------------------------------------------
-REVENUE_SETTLEMENT_PAUSE_SECONDS = 0.0

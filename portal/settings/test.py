@@ -1,7 +1,8 @@
 """Test settings: the embedded default (``local``) with fast hashing and an in-memory outbox.
 
 Each pytest-xdist worker (``PYTEST_XDIST_WORKER``: gw0, gw1…; ``main`` without xdist) has its
-own files under ``var/tests/<worker>/`` (the key epoch file, uploads, the file-system broker),
+own files under ``var/tests/<worker>/`` (the key epoch file, uploads, the file-system broker)
+and its own cache key prefix (``test-<worker>``: with Redis the workers share one database),
 so parallel workers never see each other's changes. pytest-django gives each worker its own
 test database too.
 """
@@ -13,8 +14,10 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-# Each test starts from an empty cache; a real Redis is used where REDIS_URL is set.
-CACHES["default"].setdefault("KEY_PREFIX", "test")
+WORKER = env.str("PYTEST_XDIST_WORKER", default="main")
+# Each test starts from an empty cache; a real Redis is used where REDIS_URL is set, shared by
+# the workers, so each keeps to its own keys (tests/conftest.py clears only those).
+CACHES["default"]["KEY_PREFIX"] = f"test-{WORKER}"
 LOGGING_CONFIG = None
 
 # The staff two-factor rule is tested by tests/portal/test_pages_accounts.py and the browser
@@ -26,7 +29,7 @@ API_ACCESS_LOG_ASYNC = False
 # --------------------------------------------------------------------------------------
 # Files: one folder per xdist worker (created by whoever writes there first)
 # --------------------------------------------------------------------------------------
-TEST_VAR_DIR = VAR_DIR / "tests" / env.str("PYTEST_XDIST_WORKER", default="main")
+TEST_VAR_DIR = VAR_DIR / "tests" / WORKER
 API_AUTH_EPOCH_FILE = str(TEST_VAR_DIR / "api-auth.epoch")
 MEDIA_ROOT = TEST_VAR_DIR / "media"
 if CELERY_BROKER_URL == "filesystem://":

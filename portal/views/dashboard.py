@@ -14,7 +14,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.charts import PORTAL, bar_chart
+from core.money import money_text
 from partners.api import counters
+from revenue.money import ZERO
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
@@ -50,18 +52,28 @@ def _revenue(access: PartnerAccess) -> dict:
         date(first.year + (first.month - 1 + i) // 12, (first.month - 1 + i) % 12 + 1, 1) for i in range(13)
     ]
     shares = selectors.partner_share_by_month(partner=access.partner, since=first)
-    year_to_date = sum((v for m, v in shares.items() if m.year == today.year), Decimal("0.00"))
+    this_year = [v for m, v in shares.items() if m.year == today.year]
+    none = selectors.MonthShare(ZERO, ZERO)
     chart = bar_chart(
         title=_("Revenue share by month"),
         labels=[m.strftime("%Y-%m") for m in months],
-        series={_("Share"): [shares.get(m, 0) for m in months]},
+        series={
+            _("Approved or paid"): [shares.get(m, none).approved for m in months],
+            _("Draft, not yet approved"): [shares.get(m, none).draft for m in months],
+        },
         look=PORTAL,
         show_minor_x_labels=True,
+        # pygal plots floats; each bar's text (hover, axis) is the amount written as money.
+        value_formatter=lambda value: money_text(Decimal(repr(value)), "CNY"),
     )
+    statements = selectors.partner_statements_open(partner=access.partner)
     return {
         "revenue_chart": chart,
-        "revenue_ytd": year_to_date,
-        "statements_open": selectors.partner_statements_open(partner=access.partner),
+        # Only what the bank approved counts; drafts may still change and are shown apart.
+        "revenue_ytd": sum((v.approved for v in this_year), ZERO),
+        "revenue_ytd_draft": sum((v.draft for v in this_year), ZERO),
+        "statements_open": statements.open,
+        "statements_any": statements.any,
     }
 
 

@@ -44,7 +44,7 @@ def statement_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> Ht
         if line is None:
             raise Http404
         try:
-            revenue_services.dispute_raise(line=line, by=request.user, reason=form.cleaned_data["reason"])
+            revenue_services.dispute_raise(line=line, actor=request.user, reason=form.cleaned_data["reason"])
         except DomainError as exc:
             add_domain_error(form, exc)
             messages.error(request, exc.message)

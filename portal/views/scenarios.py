@@ -55,7 +55,7 @@ def scenario_detail(request: HttpRequest, access: PartnerAccess, code: str) -> H
             scenario_services.participation_request(
                 partner=access.partner,
                 scenario=scenario,
-                by=request.user,
+                actor=request.user,
                 channel=form.cleaned_data["channel"],
                 note=form.cleaned_data["note"],
             )

@@ -20,9 +20,31 @@ from core.admin import (
     run_per_object,
 )
 from core.four_eyes import maker_parts
+from core.money import money_text, percent_text
 
 from .. import selectors, services
 from ..models import Agreement, AgreementStatusChange
+
+
+def terms_text(model: str, terms: dict, currency: str) -> str:
+    """An agreement's terms as a finance maker reads them: rates as percentages, amounts as
+    money (``30.00 %``; ``up to 1,000.00 CNY: 10.00 %; above: 20.00 %``; ``2.50 CNY``)."""
+    try:
+        if model == Agreement.Model.PERCENTAGE:
+            return percent_text(terms["rate"])
+        if model == Agreement.Model.FIXED_PER_TRANSACTION:
+            return _("%(amount)s per transaction") % {"amount": money_text(terms["amount"], currency)}
+        if model == Agreement.Model.TIERED:
+            return "; ".join(
+                _("above: %(rate)s") % {"rate": percent_text(tier["rate"])}
+                if tier.get("up_to") is None
+                else _("up to %(amount)s: %(rate)s")
+                % {"amount": money_text(tier["up_to"], currency), "rate": percent_text(tier["rate"])}
+                for tier in terms["tiers"]
+            )
+    except (KeyError, TypeError, ArithmeticError, ValueError):
+        pass  # terms the services refused to keep never reach here; show them raw if they do
+    return json.dumps(terms, ensure_ascii=False)
 
 
 class AgreementAddForm(ServiceAddForm):
@@ -46,7 +68,7 @@ class AgreementAddForm(ServiceAddForm):
         )
 
     def run_service(self, cleaned: dict) -> Agreement:
-        return services.agreement_create(by=self.actor, **cleaned)
+        return services.agreement_create(actor=self.actor, **cleaned)
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -114,7 +136,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
 
     @admin.display(description=gettext_lazy("terms"))
     def terms_display(self, obj):
-        return json.dumps(obj.terms, ensure_ascii=False)
+        return terms_text(obj.model, obj.terms, obj.currency)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -144,7 +166,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
                 for name in form.changed_data
                 if name in services.agreements.EDITABLE_FIELDS
             }
-            services.agreement_update(agreement=obj, by=request.user, **changes)
+            services.agreement_update(agreement=obj, actor=request.user, **changes)
 
     def has_submit_permission(self, request):
         return request.user.has_perm("revenue.submit_agreement")
@@ -166,7 +188,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.agreement_submit(agreement=a, by=request.user),
+            lambda a: services.agreement_submit(agreement=a, actor=request.user),
             success=lambda a: _("%(agreement)s: submitted.") % {"agreement": a},
         )
 
@@ -175,7 +197,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.agreement_approve(agreement=a, by=request.user),
+            lambda a: services.agreement_approve(agreement=a, actor=request.user),
             success=lambda a: _("%(agreement)s: approved, now active.") % {"agreement": a},
         )
 
@@ -188,6 +210,6 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
             label=_("Send back to the maker"),
             action="send_back",
             reason_required=True,
-            apply=lambda a, reason: services.agreement_return(agreement=a, by=request.user, reason=reason),
+            apply=lambda a, reason: services.agreement_return(agreement=a, actor=request.user, reason=reason),
             success=lambda a: _("%(agreement)s: sent back.") % {"agreement": a},
         )

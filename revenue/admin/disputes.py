@@ -20,6 +20,7 @@ from core.admin import (
     run_per_object,
 )
 from core.four_eyes import is_maker
+from core.money import money_column
 
 from .. import selectors, services
 from ..models import Adjustment, Dispute, DisputeEvent
@@ -94,7 +95,7 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             submit_label=_("Propose"),
             intro=_("Another staff member approves it; it lands in the agreement's next statement."),
             apply=lambda data: (
-                services.dispute_propose_adjustment(dispute=dispute, by=request.user, **data)
+                services.dispute_propose_adjustment(dispute=dispute, actor=request.user, **data)
                 and _("Adjustment proposed: it waits for approval.")
             ),
         )
@@ -108,14 +109,15 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             label=_("Reject the dispute"),
             action="reject",
             reason_required=True,
-            apply=lambda d, reason: services.dispute_reject(dispute=d, by=request.user, reason=reason),
+            apply=lambda d, reason: services.dispute_reject(dispute=d, actor=request.user, reason=reason),
             success=lambda d: _("Dispute %(id)d rejected.") % {"id": d.pk},
         )
 
 
 @admin.register(Adjustment)
 class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
-    list_display = ("id", "agreement", "dispute", "amount", "status", "created_by", "decided_by", "applied")
+    list_display = ("id", "agreement", "dispute", "money", "status", "created_by", "decided_by", "applied")
+    money = money_column(Adjustment, "amount", currency_field=None)
     list_filter = ("status",)
     list_select_related = ("agreement__partner", "dispute", "created_by", "decided_by", "line")
     fields = (
@@ -152,7 +154,7 @@ class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
         run_per_object(
             request,
             queryset,
-            lambda a: services.adjustment_approve(adjustment=a, by=request.user),
+            lambda a: services.adjustment_approve(adjustment=a, actor=request.user),
             success=lambda a: _("Adjustment %(id)d approved.") % {"id": a.pk},
         )
 
@@ -165,6 +167,8 @@ class AdjustmentAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
             label=_("Refuse the adjustment"),
             action="reject",
             reason_required=True,
-            apply=lambda a, reason: services.adjustment_reject(adjustment=a, by=request.user, reason=reason),
+            apply=lambda a, reason: services.adjustment_reject(
+                adjustment=a, actor=request.user, reason=reason
+            ),
             success=lambda a: _("Adjustment %(id)d refused.") % {"id": a.pk},
         )

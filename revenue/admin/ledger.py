@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm
+from core.money import money_column
 
 from .. import exports, selectors
 from ..models import Transaction, TransactionImport
@@ -38,13 +39,13 @@ class TransactionAdmin(ReadOnlyAdmin):
         "scenario_code",
         "product",
         "kind",
-        "amount",
-        "currency",
+        "money",
         "occurred_at",
         "source",
         "statement_number",
     )
     list_filter = (SettleableFilter, "kind", "source", "occurred_on")
+    money = money_column(Transaction, "amount")
     list_select_related = ("partner", "product")
     search_fields = ("=external_id", "partner__slug")
     date_hierarchy = "occurred_on"
@@ -106,7 +107,7 @@ class ImportForm(ServiceAddForm):
         return upload
 
     def run_service(self, cleaned: dict) -> TransactionImport:
-        return transaction_import_create(partner=cleaned["partner"], file=cleaned["file"], by=self.actor)
+        return transaction_import_create(partner=cleaned["partner"], file=cleaned["file"], actor=self.actor)
 
 
 @admin.register(TransactionImport)

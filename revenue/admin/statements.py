@@ -18,9 +18,11 @@ from django.utils.translation import gettext_lazy
 
 from core.admin import ObjectDecisionsMixin, ReadOnlyAdmin, ReadOnlyInline, action_with_reason, run_per_object
 from core.four_eyes import is_maker
+from core.money import money_column
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
+from ..tasks import settle
 from ._common import form_page, progress_bar
 
 
@@ -74,15 +76,18 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         "period_end",
         "status",
         "transaction_count",
-        "gross_amount",
-        "share_amount",
-        "adjustment_amount",
+        "gross",
+        "share",
+        "adjustments",
         "prepared_by",
         "approved_by",
         "payout_recorded_by",
     )
     list_filter = ("status", "period_start")
     list_select_related = ("partner", "prepared_by", "approved_by", "payout_recorded_by")
+    gross = money_column(Statement, "gross_amount")
+    share = money_column(Statement, "share_amount")
+    adjustments = money_column(Statement, "adjustment_amount")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
     date_hierarchy = "period_start"
     fields = (
@@ -199,7 +204,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             submit_label=_("Record the payout"),
             intro=_("Another person confirms the payout against the bank; then the statement is paid."),
             apply=lambda data: (
-                services.statement_pay(statement=statement, by=request.user, **data)
+                services.statement_pay(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: payout recorded, awaiting confirmation.") % {"statement": statement}
             ),
         )
@@ -225,7 +230,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             intro=_("Payout %(reference)s of %(date)s: confirm it only after checking it against the bank.")
             % {"reference": statement.payout_reference, "date": statement.paid_on},
             apply=lambda data: (
-                services.statement_payout_confirm(statement=statement, by=request.user, **data)
+                services.statement_payout_confirm(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: paid.") % {"statement": statement}
             ),
         )
@@ -240,7 +245,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             title=_("Send the payout back"),
             submit_label=_("Send the payout back"),
             apply=lambda data: (
-                services.statement_payout_return(statement=statement, by=request.user, **data)
+                services.statement_payout_return(statement=statement, actor=request.user, **data)
                 and _("%(statement)s: payout sent back.") % {"statement": statement}
             ),
         )
@@ -253,7 +258,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_payout_confirm(statement=s, by=request.user),
+            lambda s: services.statement_payout_confirm(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: paid.") % {"statement": s},
         )
 
@@ -267,7 +272,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
             action="send_payout_back",
             reason_required=True,
             apply=lambda s, reason: services.statement_payout_return(
-                statement=s, by=request.user, reason=reason
+                statement=s, actor=request.user, reason=reason
             ),
             success=lambda s: _("%(statement)s: payout sent back.") % {"statement": s},
         )
@@ -277,7 +282,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_prepare(statement=s, by=request.user),
+            lambda s: services.statement_prepare(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: prepared.") % {"statement": s},
         )
 
@@ -286,7 +291,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
         run_per_object(
             request,
             queryset,
-            lambda s: services.statement_approve(statement=s, by=request.user),
+            lambda s: services.statement_approve(statement=s, actor=request.user),
             success=lambda s: _("%(statement)s: approved.") % {"statement": s},
         )
 
@@ -343,8 +348,6 @@ class SettlementRunAdmin(ReadOnlyAdmin):
         """Settle through yesterday on the workers, as the nightly schedule does."""
         if request.method != "POST" or not request.user.has_perm("revenue.run_settlement"):
             raise PermissionDenied
-        from ..tasks import settle
-
         through = timezone.localdate() - timedelta(days=1)
         settle.delay(through.isoformat(), SettlementRun.Trigger.STAFF, request.user.pk)
         messages.success(request, _("Settlement through %(date)s started.") % {"date": through})

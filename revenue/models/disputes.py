@@ -8,7 +8,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from products.models import StatusChangeRecord
+from core.transitions import StatusChangeRecord
 
 from .agreements import MONEY, Agreement
 from .statements import StatementLine

@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from products.models import StatusChangeRecord
+from core.transitions import StatusChangeRecord
 
 
 def status_log(

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
+from django.db import connection
 from django.utils.translation import gettext as _
 
-from core.four_eyes import Makers, maker_parts
+from core.actors import staff_may
+from core.four_eyes import Makers, maker_parts, may_check
 
-from ..exceptions import MakerCheckerViolation, RevenueNotAllowed, StatusMoveInvalid
+from ..exceptions import MakerCheckerViolation, RevenueNotAllowed
+from ..models import Agreement
 
 
-def require(by, permission: str) -> None:
-    """``by`` is an active staff user holding ``permission``, or ``None`` for the system."""
-    if by is None:
-        return
-    if not (by.is_active and by.is_staff and by.has_perm(permission)):
+def require(actor, permission: str, *, system: bool = False) -> None:
+    """``actor`` is an active staff user holding ``permission``; the system (``None``) only
+    where the service is one it runs (``system=True``). See ``core.actors``."""
+    if not staff_may(actor, permission, system=system):
         raise RevenueNotAllowed(_("You do not have permission to do this."))
 
 
@@ -23,7 +23,7 @@ def require_not_maker(checker, makers: Makers, what: str) -> None:
     """Four eyes: the checker is none of the object's makers — not even a superuser — and a
     person (the system checks nothing). The refusal says what the checker made of it."""
     parts = maker_parts(checker, makers)
-    if checker is None or parts:
+    if not may_check(checker, makers):
         raise MakerCheckerViolation(
             _("Maker-checker: %(what)s must be checked by someone other than its maker (you %(parts)s).")
             % {"what": what, "parts": ", ".join(parts)}
@@ -33,20 +33,10 @@ def require_not_maker(checker, makers: Makers, what: str) -> None:
         )
 
 
-def check_move(moves: Mapping[str, frozenset[str]], current: str, to: str, labels) -> None:
-    if to not in moves.get(current, frozenset()):
-        raise StatusMoveInvalid(
-            _("Cannot move from “%(from)s” to “%(to)s”.")
-            % {"from": labels(current).label, "to": labels(to).label}
-        )
-
-
 def lock_scenario_agreements(*, partner_id: int, scenario_code: str) -> list[int]:
     """Lock every agreement of a partner's scenario, in id order (no deadlock between two
     lockers): approvals and settlement of one partner's scenario run one at a time. Inside a
     transaction; a no-op on SQLite, where writers are serialised anyway."""
-    from ..models import Agreement
-
     return list(
         Agreement.objects.select_for_update()
         .filter(partner_id=partner_id, scenario_code=scenario_code)
@@ -64,8 +54,6 @@ def ledger_lock(*, partner_id: int, scenario_codes, exclusive: bool) -> None:
     is the next statement's. PostgreSQL: transaction-level advisory locks on (partner, hash of
     the code), taken in code order. SQLite: a no-op — its transactions begin IMMEDIATE (see
     settings), one writer at a time."""
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         return
     function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"

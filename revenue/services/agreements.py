@@ -12,10 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import AgreementImmutable, AgreementInvalid
+from core.transitions import change_row_write, transition, transition_check
+
+from ..exceptions import AgreementImmutable, AgreementInvalid, StatusMoveInvalid
 from ..models import Agreement, AgreementStatusChange, Statement
 from ..selectors import agreement_makers
-from ._common import check_move, lock_scenario_agreements, require, require_not_maker
+from ._common import lock_scenario_agreements, require, require_not_maker
 
 AStatus = Agreement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -125,27 +127,24 @@ def _check(agreement: Agreement) -> None:
             )
 
 
-def _record(agreement: Agreement, from_status: str, to_status: str, by, reason: str) -> None:
-    AgreementStatusChange.objects.create(
-        agreement=agreement, from_status=from_status, to_status=to_status, changed_by=by, reason=reason
+def _move(agreement: Agreement, to: str, actor, reason: str = "", **changes) -> Agreement:
+    transition(
+        agreement,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=AgreementStatusChange,
+        error=StatusMoveInvalid,
+        changes=changes,
     )
-
-
-def _move(agreement: Agreement, to: str, by, reason: str = "", **fields) -> Agreement:
-    check_move(ALLOWED_MOVES, agreement.status, to, AStatus)
-    previous = agreement.status
-    agreement.status = to
-    for name, value in fields.items():
-        setattr(agreement, name, value)
-    agreement.save()
-    _record(agreement, previous, to, by, reason)
     return agreement
 
 
 @transaction.atomic
 def agreement_create(
     *,
-    by,
+    actor,
     partner,
     scenario,
     model: str,
@@ -158,7 +157,7 @@ def agreement_create(
     reason: str = "",
 ) -> Agreement:
     """A draft agreement made by ``by`` (the maker)."""
-    require(by, "revenue.add_agreement")
+    require(actor, "revenue.add_agreement")
     agreement = Agreement(
         partner=partner,
         scenario=scenario,
@@ -170,18 +169,20 @@ def agreement_create(
         effective_to=effective_to,
         currency=currency,
         supersedes=supersedes,
-        created_by=by,
+        created_by=actor,
     )
     _check(agreement)
     agreement.save()
-    _record(agreement, "", AStatus.DRAFT, by, reason)
+    change_row_write(
+        AgreementStatusChange, agreement, from_status="", to_status=AStatus.DRAFT, actor=actor, reason=reason
+    )
     return agreement
 
 
 @transaction.atomic
-def agreement_update(*, agreement: Agreement, by, **changes) -> Agreement:
+def agreement_update(*, agreement: Agreement, actor, **changes) -> Agreement:
     """Change a draft. Anything else is refused: an active agreement is superseded instead."""
-    require(by, "revenue.change_agreement")
+    require(actor, "revenue.change_agreement")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if agreement.status != AStatus.DRAFT:
         raise AgreementImmutable(_("Only a draft agreement can be changed; supersede an active one."))
@@ -192,39 +193,39 @@ def agreement_update(*, agreement: Agreement, by, **changes) -> Agreement:
         setattr(agreement, name, value)
     _check(agreement)
     agreement.save()
-    if changes and by is not None and by.pk != agreement.created_by_id:
-        agreement.editors.add(by)  # whoever changed the terms is a maker: never its approver
+    if changes and actor is not None and actor.pk != agreement.created_by_id:
+        agreement.editors.add(actor)  # whoever changed the terms is a maker: never its approver
     return agreement
 
 
 @transaction.atomic
-def agreement_submit(*, agreement: Agreement, by, reason: str = "") -> Agreement:
-    require(by, "revenue.submit_agreement")
+def agreement_submit(*, agreement: Agreement, actor, reason: str = "") -> Agreement:
+    require(actor, "revenue.submit_agreement")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     _check(agreement)
-    return _move(agreement, AStatus.PENDING_APPROVAL, by, reason)
+    return _move(agreement, AStatus.PENDING_APPROVAL, actor, reason)
 
 
 @transaction.atomic
-def agreement_return(*, agreement: Agreement, by, reason: str) -> Agreement:
+def agreement_return(*, agreement: Agreement, actor, reason: str) -> Agreement:
     """The checker sends a pending agreement back to its maker, saying why."""
-    require(by, "revenue.approve_agreement")
+    require(actor, "revenue.approve_agreement")
     agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
     if not reason.strip():
         raise AgreementInvalid(_("Say why it goes back."), field="reason")
-    return _move(agreement, AStatus.DRAFT, by, reason)
+    return _move(agreement, AStatus.DRAFT, actor, reason)
 
 
 @transaction.atomic
-def agreement_approve(*, agreement: Agreement, by, reason: str = "") -> Agreement:
+def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agreement:
     """The checker approves: the agreement becomes active, and the one it supersedes ends the day
     before it starts. Refused when the checker is one of its makers (drafted, edited or
     submitted it), whoever they are."""
-    require(by, "revenue.approve_agreement")
+    require(actor, "revenue.approve_agreement")
     lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
     agreement = Agreement.objects.select_related("scenario", "supersedes").get(pk=agreement.pk)
-    require_not_maker(by, agreement_makers(agreements=[agreement])[agreement.pk], _("an agreement"))
-    check_move(ALLOWED_MOVES, agreement.status, AStatus.ACTIVE, AStatus)
+    require_not_maker(actor, agreement_makers(agreements=[agreement])[agreement.pk], _("an agreement"))
+    transition_check(agreement, AStatus.ACTIVE, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
     _check(agreement)
     old = agreement.supersedes
     others = Agreement.objects.filter(
@@ -249,7 +250,7 @@ def agreement_approve(*, agreement: Agreement, by, reason: str = "") -> Agreemen
         _move(
             old,
             AStatus.SUPERSEDED,
-            by,
+            actor,
             _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
             effective_to=agreement.effective_from - timedelta(days=1),
         )
@@ -265,4 +266,4 @@ def agreement_approve(*, agreement: Agreement, by, reason: str = "") -> Agreemen
         raise AgreementInvalid(
             _("It overlaps an earlier agreement of this scenario."), field="effective_from"
         )
-    return _move(agreement, AStatus.ACTIVE, by, reason, approved_by=by, approved_at=timezone.now())
+    return _move(agreement, AStatus.ACTIVE, actor, reason, approved_by=actor, approved_at=timezone.now())

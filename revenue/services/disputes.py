@@ -10,12 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.transitions import change_row_write, transition
 from partners.models import Membership
 
-from ..exceptions import DisputeInvalid, RevenueNotAllowed
+from ..exceptions import DisputeInvalid, RevenueNotAllowed, StatusMoveInvalid
 from ..models import Adjustment, Dispute, DisputeEvent, StatementLine
 from ..selectors import adjustment_makers, dispute_makers
-from ._common import check_move, require, require_not_maker
+from ._common import require, require_not_maker
 
 DStatus = Dispute.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -27,41 +28,42 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
 DISPUTING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN, Membership.Role.FINANCE)
 
 
-def _move(dispute: Dispute, to: str, by, reason: str, **fields) -> Dispute:
-    check_move(ALLOWED_MOVES, dispute.status, to, DStatus)
-    previous = dispute.status
-    dispute.status = to
-    for name, value in fields.items():
-        setattr(dispute, name, value)
-    dispute.save()
-    DisputeEvent.objects.create(
-        dispute=dispute, from_status=previous, to_status=to, changed_by=by, reason=reason
+def _move(dispute: Dispute, to: str, actor, reason: str, **changes) -> Dispute:
+    transition(
+        dispute,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=DisputeEvent,
+        error=StatusMoveInvalid,
+        changes=changes,
     )
     return dispute
 
 
 @transaction.atomic
-def dispute_raise(*, line: StatementLine, by, reason: str) -> Dispute:
+def dispute_raise(*, line: StatementLine, actor, reason: str) -> Dispute:
     """A partner user (owner, admin or finance) disputes a line of one of its statements."""
     partner_id = line.statement.partner_id
-    role = Membership.objects.filter(partner_id=partner_id, user=by).values_list("role", flat=True).first()
+    role = Membership.objects.filter(partner_id=partner_id, user=actor).values_list("role", flat=True).first()
     if role not in DISPUTING_ROLES:
         raise RevenueNotAllowed(_("Only the partner's owner, admins and finance users dispute statements."))
     if not (reason or "").strip():
         raise DisputeInvalid(_("Say what is wrong with this line."), field="reason")
     if Dispute.objects.filter(line=line, status__in=[DStatus.OPEN, DStatus.RESOLVING]).exists():
         raise DisputeInvalid(_("This line is already disputed."), field="line")
-    dispute = Dispute.objects.create(line=line, partner_id=partner_id, reason=reason.strip(), raised_by=by)
-    DisputeEvent.objects.create(
-        dispute=dispute, from_status="", to_status=DStatus.OPEN, changed_by=by, reason=reason
+    dispute = Dispute.objects.create(line=line, partner_id=partner_id, reason=reason.strip(), raised_by=actor)
+    change_row_write(
+        DisputeEvent, dispute, from_status="", to_status=DStatus.OPEN, actor=actor, reason=reason
     )
     return dispute
 
 
 @transaction.atomic
-def dispute_propose_adjustment(*, dispute: Dispute, by, amount: Decimal, reason: str) -> Adjustment:
+def dispute_propose_adjustment(*, dispute: Dispute, actor, amount: Decimal, reason: str) -> Adjustment:
     """Staff (the maker) propose a share adjustment resolving the dispute."""
-    require(by, "revenue.resolve_dispute")
+    require(actor, "revenue.resolve_dispute")
     dispute = Dispute.objects.select_for_update().select_related("line__statement").get(pk=dispute.pk)
     amount = Decimal(amount)
     if amount == 0 or amount != amount.quantize(Decimal("0.01")):
@@ -74,60 +76,64 @@ def dispute_propose_adjustment(*, dispute: Dispute, by, amount: Decimal, reason:
         product_id=dispute.line.product_id,
         amount=amount,
         reason=reason.strip(),
-        created_by=by,
+        created_by=actor,
     )
     _move(
         dispute,
         DStatus.RESOLVING,
-        by,
+        actor,
         _("Adjustment of %(amount)s proposed: %(reason)s") % {"amount": amount, "reason": reason.strip()},
     )
     return adjustment
 
 
 @transaction.atomic
-def adjustment_approve(*, adjustment: Adjustment, by, reason: str = "") -> Adjustment:
+def adjustment_approve(*, adjustment: Adjustment, actor, reason: str = "") -> Adjustment:
     """The checker (never the maker) approves: it lands in the next statement."""
-    require(by, "revenue.approve_adjustment")
+    require(actor, "revenue.approve_adjustment")
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
-    require_not_maker(by, adjustment_makers(adjustment), _("an adjustment"))
+    require_not_maker(actor, adjustment_makers(adjustment), _("an adjustment"))
     if adjustment.status != Adjustment.Status.PENDING_APPROVAL:
         raise DisputeInvalid(_("This adjustment is already decided."))
     adjustment.status = Adjustment.Status.APPROVED
-    adjustment.decided_by, adjustment.decided_at = by, timezone.now()
+    adjustment.decided_by, adjustment.decided_at = actor, timezone.now()
     adjustment.save()
     if adjustment.dispute_id:
         dispute = Dispute.objects.select_for_update().get(pk=adjustment.dispute_id)
         _move(
-            dispute, DStatus.RESOLVED, by, reason or _("Adjustment approved."), resolution=adjustment.reason
+            dispute,
+            DStatus.RESOLVED,
+            actor,
+            reason or _("Adjustment approved."),
+            resolution=adjustment.reason,
         )
     return adjustment
 
 
 @transaction.atomic
-def adjustment_reject(*, adjustment: Adjustment, by, reason: str) -> Adjustment:
+def adjustment_reject(*, adjustment: Adjustment, actor, reason: str) -> Adjustment:
     """The checker refuses the proposed adjustment: the dispute is open again."""
-    require(by, "revenue.approve_adjustment")
+    require(actor, "revenue.approve_adjustment")
     adjustment = Adjustment.objects.select_for_update().get(pk=adjustment.pk)
-    require_not_maker(by, adjustment_makers(adjustment), _("an adjustment"))
+    require_not_maker(actor, adjustment_makers(adjustment), _("an adjustment"))
     if adjustment.status != Adjustment.Status.PENDING_APPROVAL:
         raise DisputeInvalid(_("This adjustment is already decided."))
     if not (reason or "").strip():
         raise DisputeInvalid(_("Say why the adjustment is refused."), field="reason")
     adjustment.status = Adjustment.Status.REJECTED
-    adjustment.decided_by, adjustment.decided_at = by, timezone.now()
+    adjustment.decided_by, adjustment.decided_at = actor, timezone.now()
     adjustment.save()
     if adjustment.dispute_id:
         dispute = Dispute.objects.select_for_update().get(pk=adjustment.dispute_id)
-        _move(dispute, DStatus.OPEN, by, reason)
+        _move(dispute, DStatus.OPEN, actor, reason)
     return adjustment
 
 
 @transaction.atomic
-def dispute_reject(*, dispute: Dispute, by, reason: str) -> Dispute:
-    require(by, "revenue.resolve_dispute")
+def dispute_reject(*, dispute: Dispute, actor, reason: str) -> Dispute:
+    require(actor, "revenue.resolve_dispute")
     if not (reason or "").strip():
         raise DisputeInvalid(_("Say why the dispute is rejected."), field="reason")
     dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
-    require_not_maker(by, dispute_makers(dispute), _("a dispute"))
-    return _move(dispute, DStatus.REJECTED, by, reason.strip(), resolution=reason.strip())
+    require_not_maker(actor, dispute_makers(dispute), _("a dispute"))
+    return _move(dispute, DStatus.REJECTED, actor, reason.strip(), resolution=reason.strip())

@@ -23,11 +23,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.jobs import enqueue_on_commit
+
 from ..exceptions import RevenueError, TransactionInvalid
 from ..models import Transaction, TransactionImport
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import require
-from .ledger import ledger_row, ledger_store, partner_catalog
+from .ledger import LedgerRow, ledger_row, ledger_store, partner_catalog
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +51,7 @@ def _rows(job: TransactionImport) -> Iterator[list[str]]:
     name = job.file.name.lower()
     with job.file.open("rb") as handle:
         if name.endswith(".xlsx"):
-            from openpyxl import load_workbook
+            from openpyxl import load_workbook  # noqa: PLC0415 - heavy, and only .xlsx files need it
 
             sheet = load_workbook(handle, read_only=True, data_only=True).active
             for values in sheet.iter_rows(values_only=True):
@@ -101,13 +103,11 @@ def _parse(values: dict[str, str]) -> dict:
     return item
 
 
-def transaction_import_create(*, partner, file, by) -> TransactionImport:
+def transaction_import_create(*, partner, file, actor) -> TransactionImport:
     """Store the upload and queue its import on the settlement workers."""
-    require(by, "revenue.import_transaction")
-    job = TransactionImport.objects.create(partner=partner, file=file, created_by=by)
-    from ..tasks import transaction_import
-
-    transaction.on_commit(lambda: transaction_import.delay(job.pk))
+    require(actor, "revenue.import_transaction")
+    job = TransactionImport.objects.create(partner=partner, file=file, created_by=actor)
+    enqueue_on_commit("revenue.tasks.transaction_import", job.pk)
     return job
 
 
@@ -134,7 +134,7 @@ def transaction_import_run(*, import_id: int) -> TransactionImport:
 
 def _import(job: TransactionImport) -> TransactionImport:
     errors: list[dict] = []
-    rows: list[tuple] = []
+    rows: list[LedgerRow] = []
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
     now = timezone.now()
@@ -165,17 +165,17 @@ def _import(job: TransactionImport) -> TransactionImport:
             else:
                 errors.append({"row": number, "field": "", "message": ""})
             continue
-        if row[1] in seen:
+        if row.external_id in seen:
             if len(errors) < MAX_ERRORS:
                 errors.append(
                     {
                         "row": number,
                         "field": "external_id",
-                        "message": _("Repeats row %(row)d.") % {"row": seen[row[1]]},
+                        "message": _("Repeats row %(row)d.") % {"row": seen[row.external_id]},
                     }
                 )
             continue
-        seen[row[1]] = number
+        seen[row.external_id] = number
         rows.append(row)
         if number % PROGRESS_EVERY == 0:
             TransactionImport.objects.filter(pk=job.pk).update(

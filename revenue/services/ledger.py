@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -30,15 +31,38 @@ from django.utils.translation import gettext as _
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
 
-from .. import ledger_sql
 from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Agreement, Statement, Transaction
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import ledger_lock
 
-# What a reported transaction stores: every column but the id. ``ledger_row`` builds all but
-# the last (``late``), which ``ledger_store`` decides under the ledger lock.
-INSERT_COLUMNS = tuple(c for c in ledger_sql.COLUMNS if c != "id")
+
+class LedgerRow(NamedTuple):
+    """A reported transaction as the ledger stores it: every column but the id and ``late``
+    (which ``ledger_store`` decides under the ledger lock), in ``INSERT_COLUMNS`` order, the
+    values already adapted for the database. A tuple, so a batch goes to ``COPY`` and to
+    ``INSERT`` parameters as it is."""
+
+    partner_id: int
+    external_id: str
+    scenario_id: int
+    scenario_code: str
+    product_id: int
+    kind: str
+    amount: object  # as ``ops.adapt_decimalfield_value`` gives it
+    currency: str
+    occurred_at: object  # as ``ops.adapt_datetimefield_value`` gives it
+    occurred_on: object  # the business date (Asia/Shanghai), as ``ops.adapt_datefield_value`` gives it
+    received_at: object
+    customer_ref: str
+    source: str
+    # The sale's external_id (a refund) until ``ledger_store`` resolves it to the sale's id.
+    refund_of_id: int | str | None
+    content_hash: str
+
+
+# What a reported transaction stores: every column but the id (``LedgerRow`` and ``late``).
+INSERT_COLUMNS = (*LedgerRow._fields, "late")
 # Rows per INSERT statement on SQLite: 15 parameters each stays under its 32,766 variables.
 # PostgreSQL takes a whole batch through COPY.
 INSERT_BATCH = 1000
@@ -156,7 +180,7 @@ def content_hash(item: Mapping, customer_ref: str) -> str:
 
 def ledger_row(
     partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str, ops=None
-) -> tuple:
+) -> LedgerRow:
     prefix = f"transactions.{index}"
     entry = catalog.scenarios.get(item["scenario"])
     if entry is None:
@@ -206,7 +230,7 @@ def ledger_row(
         raise TransactionInvalid(_("Only a refund names a sale."), field=f"{prefix}.refund_of")
     ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
     ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
-    return (
+    return LedgerRow(
         partner_id,
         item["external_id"],
         scenario_id,
@@ -220,7 +244,6 @@ def ledger_row(
         ops.adapt_datetimefield_value(now),
         ref,
         source,
-        # The sale's external_id until ``ledger_store`` resolves it to the sale's id.
         refund_of,
         content_hash(item, ref),
     )
@@ -235,12 +258,14 @@ PG_STAGING = "revenue_transaction_incoming"
 CONFLICT = "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
 
 
-def _insert_new(rows: Sequence[tuple], partner_id: int) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
-    """Insert ``rows``, skipping (partner, external_id) already stored: ``({external_id: id}
-    created, {external_id: (id, content hash)} already stored)``. The database decides what is
-    new (the unique constraint), never a read before the write."""
+def _insert_new(
+    rows: Sequence[LedgerRow], late: Sequence[bool], partner_id: int
+) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
+    """Insert ``rows`` with their ``late`` flags, skipping (partner, external_id) already
+    stored: ``({external_id: id} created, {external_id: (id, content hash)} already stored)``.
+    The database decides what is new (the unique constraint), never a read before the write."""
     if connection.vendor == "postgresql":
-        return _insert_new_postgresql(rows, partner_id)
+        return _insert_new_postgresql(rows, late, partner_id)
     table = Transaction._meta.db_table
     columns = ", ".join(INSERT_COLUMNS)
     one = "(" + ", ".join(["%s"] * len(INSERT_COLUMNS)) + ")"
@@ -248,15 +273,19 @@ def _insert_new(rows: Sequence[tuple], partner_id: int) -> tuple[dict[str, int],
     with connection.cursor() as cursor:
         for start in range(0, len(rows), INSERT_BATCH):
             chunk = rows[start : start + INSERT_BATCH]
+            flags = late[start : start + INSERT_BATCH]
             # Only our own table and column names and placeholders go into the text.
             sql = f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(chunk))} {CONFLICT}"  # noqa: S608
-            cursor.execute(sql, [value for row in chunk for value in row])
+            # INSERT_COLUMNS order: the row, then its flag.
+            cursor.execute(sql, [v for row, flag in zip(chunk, flags, strict=True) for v in (*row, flag)])
             created.update(cursor.fetchall())
-    return created, _existing([r[1] for r in rows if r[1] not in created], partner_id=partner_id)
+    return created, _existing(
+        [r.external_id for r in rows if r.external_id not in created], partner_id=partner_id
+    )
 
 
 def _insert_new_postgresql(
-    rows: Sequence[tuple], partner_id: int
+    rows: Sequence[LedgerRow], late: Sequence[bool], partner_id: int
 ) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     """PostgreSQL: ``COPY`` the batch into a temporary staging table of this session (emptied
     at commit), then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``. COPY streams the values
@@ -271,8 +300,8 @@ def _insert_new_postgresql(
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {PG_STAGING} ({typed}) ON COMMIT DELETE ROWS")
         cursor.execute(f"DELETE FROM {PG_STAGING}")  # noqa: S608 - an earlier batch of this transaction
         with cursor.cursor.copy(f"COPY {PG_STAGING} ({columns}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            for row, flag in zip(rows, late, strict=True):
+                copy.write_row((*row, flag))  # INSERT_COLUMNS order
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {PG_STAGING} {CONFLICT}"  # noqa: S608
         )
@@ -305,14 +334,14 @@ def transactions_record(
     catalog = catalog or partner_catalog(partner=partner)
     now = timezone.now()
     ops = connection.ops
-    rows: list[tuple] = []
+    rows: list[LedgerRow] = []
     first_seen: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, item in enumerate(items):
         row = ledger_row(partner.pk, item, catalog, index, now, source, ops)
         external_id = item["external_id"]
         if external_id in first_seen:
-            if rows[first_seen[external_id]][-1] != row[-1]:
+            if rows[first_seen[external_id]].content_hash != row.content_hash:
                 raise TransactionInvalid(
                     _("This external_id appears twice in the batch with different content."),
                     field=f"transactions.{index}.external_id",
@@ -346,9 +375,9 @@ def transactions_record(
 
 
 def ledger_store(
-    rows: Sequence[tuple], *, partner_id: int, labels: Mapping[str, str] | None = None
+    rows: Sequence[LedgerRow], *, partner_id: int, labels: Mapping[str, str] | None = None
 ) -> tuple[dict, dict, list[str]]:
-    """Insert ledger ``rows`` (``INSERT_COLUMNS`` tuples, all of one partner) that are new.
+    """Insert ledger ``rows`` (all of one partner) that are new.
     Returns ``({external_id: id} created, {external_id: (id, hash)} already stored, [external_id
     stored with different content])``. Call inside a transaction and roll back on conflicts.
 
@@ -357,18 +386,22 @@ def ledger_store(
     refund never takes back more than remains of it. ``labels`` (``{external_id:
     "transactions.3"}``) name the row in the ``TransactionInvalid`` raised otherwise."""
     labels = labels or {}
-    ledger_lock(partner_id=partner_id, scenario_codes={r[3] for r in rows}, exclusive=False)
+    ledger_lock(partner_id=partner_id, scenario_codes={r.scenario_code for r in rows}, exclusive=False)
     rows, deferred, sales = _refunds_resolve(rows, partner_id=partner_id, labels=labels)
     created, existing = _insert_flagged(rows, partner_id)
     if deferred:
         # Refunds of sales of this batch: their sales have ids now.
         ids = {**{e: pk for e, (pk, _h) in existing.items()}, **created}
-        deferred = [(*r[:REFUND_OF], ids[r[REFUND_OF]], *r[REFUND_OF + 1 :]) for r in deferred]
+        deferred = [r._replace(refund_of_id=ids[r.refund_of_id]) for r in deferred]
         more_created, more_existing = _insert_flagged(deferred, partner_id)
         created.update(more_created)
         existing.update(more_existing)
         rows = [*rows, *deferred]
-    conflicts = [r[1] for r in rows if r[1] not in created and existing[r[1]][1] != r[-1]]
+    conflicts = [
+        r.external_id
+        for r in rows
+        if r.external_id not in created and existing[r.external_id][1] != r.content_hash
+    ]
     if not conflicts and sales:
         batch_ids = {**{e: p for e, (p, _h) in existing.items()}, **created}
         sale_ids = {pk if pk is not None else batch_ids[e]: (e, amount) for e, (pk, amount) in sales.items()}
@@ -377,26 +410,24 @@ def ledger_store(
 
 
 def _insert_flagged(
-    rows: Sequence[tuple], partner_id: int
+    rows: Sequence[LedgerRow], partner_id: int
 ) -> tuple[dict[str, int], dict[str, tuple[int, str]]]:
     if not rows:
         return {}, {}
-    late = _late_flags(rows, partner_id=partner_id)
-    return _insert_new([(*row, flag) for row, flag in zip(rows, late, strict=True)], partner_id)
+    return _insert_new(rows, _late_flags(rows, partner_id=partner_id), partner_id)
 
 
-REFUND_OF = INSERT_COLUMNS.index("refund_of_id")
 SALE = Transaction.Kind.SALE
 
 
 def _refunds_resolve(
-    rows: Sequence[tuple], *, partner_id: int, labels: Mapping[str, str]
-) -> tuple[list[tuple], list[tuple], dict[str, tuple[int | None, Decimal]]]:
+    rows: Sequence[LedgerRow], *, partner_id: int, labels: Mapping[str, str]
+) -> tuple[list[LedgerRow], list[LedgerRow], dict[str, tuple[int | None, Decimal]]]:
     """Split ``rows`` into those to insert first (each refund of a stored sale carrying the
     sale's id) and the refunds of sales of this batch (inserted after them), with ``{sale
     external_id: (id or None while in this batch, amount)}`` of every sale refunded. Stored sales are locked to the end of the
     transaction, so two batches refunding one sale check what remains one after the other."""
-    wanted = {r[REFUND_OF] for r in rows if r[REFUND_OF]}
+    wanted = {r.refund_of_id for r in rows if r.refund_of_id}
     if not wanted:
         return list(rows), [], {}
     stored = {
@@ -408,24 +439,28 @@ def _refunds_resolve(
         )
     }
     adapt = connection.ops.adapt_datetimefield_value
-    in_batch = {r[1]: r for r in rows if r[5] == SALE and r[1] in wanted and r[1] not in stored}
-    first: list[tuple] = []
-    deferred: list[tuple] = []
+    in_batch = {
+        r.external_id: r
+        for r in rows
+        if r.kind == SALE and r.external_id in wanted and r.external_id not in stored
+    }
+    first: list[LedgerRow] = []
+    deferred: list[LedgerRow] = []
     sales: dict[str, tuple[int | None, Decimal]] = {}
     locks: set[int] = set()
     for row in rows:
-        sale_external_id = row[REFUND_OF]
+        sale_external_id = row.refund_of_id
         if not sale_external_id:
             first.append(row)
             continue
-        where = labels.get(row[1], "transactions")
+        where = labels.get(row.external_id, "transactions")
         if sale_external_id in stored:
             pk, kind, code, product_id, currency, occurred_at, amount = stored[sale_external_id]
             occurred = adapt(occurred_at)
         elif sale_external_id in in_batch:
             sale = in_batch[sale_external_id]
-            pk, kind, code, product_id, currency, occurred = None, SALE, sale[3], sale[4], sale[7], sale[8]
-            amount = Decimal(str(sale[6]))
+            pk, kind, code, product_id = None, SALE, sale.scenario_code, sale.product_id
+            currency, occurred, amount = sale.currency, sale.occurred_at, Decimal(str(sale.amount))
         else:
             pk = kind = None
         if kind != SALE:
@@ -433,20 +468,20 @@ def _refunds_resolve(
                 _("No sale “%(id)s” is recorded: a refund names a sale of yours.") % {"id": sale_external_id},
                 field=f"{where}.refund_of",
             )
-        if (code, product_id, currency) != (row[3], row[4], row[7]):
+        if (code, product_id, currency) != (row.scenario_code, row.product_id, row.currency):
             raise TransactionInvalid(
                 _("The sale “%(id)s” is of another scenario, product or currency.")
                 % {"id": sale_external_id},
                 field=f"{where}.refund_of",
             )
-        if occurred > row[8]:
+        if occurred > row.occurred_at:
             raise TransactionInvalid(_("A refund cannot precede its sale."), field=f"{where}.occurred_at")
         sales[sale_external_id] = (pk, amount)
         if pk is None:
             deferred.append(row)
         else:
             locks.add(pk)
-            first.append((*row[:REFUND_OF], pk, *row[REFUND_OF + 1 :]))
+            first.append(row._replace(refund_of_id=pk))
     if locks and connection.vendor == "postgresql":
         # One bigint key per sale (a key space apart from the ledger's two-int locks); sorted,
         # so two batches never wait on each other in a cycle. SQLite serialises its writers.
@@ -457,7 +492,7 @@ def _refunds_resolve(
 
 
 def _refunds_within_sales(
-    rows: Sequence[tuple],
+    rows: Sequence[LedgerRow],
     created: Mapping[str, int],
     sales: Mapping[int, tuple[str, Decimal]],
     *,
@@ -466,34 +501,34 @@ def _refunds_within_sales(
     """After the insert, under the sales' locks: the refunds of each sale (stored and new) add up
     to at most its amount. Summed in Python from the few refund rows of these sales (exact on
     SQLite too)."""
-    touched = {r[REFUND_OF] for r in rows if r[REFUND_OF] and r[1] in created}
+    touched = {r.refund_of_id for r in rows if r.refund_of_id and r.external_id in created}
     refunded: dict[int, Decimal] = dict.fromkeys(touched, Decimal(0))
     for sale_id, amount in Transaction.objects.filter(refund_of_id__in=touched).values_list(
         "refund_of_id", "amount"
     ):
         refunded[sale_id] += amount
     for row in rows:
-        sale_id = row[REFUND_OF]
+        sale_id = row.refund_of_id
         if sale_id in touched and refunded[sale_id] > sales[sale_id][1]:
             external_id, amount = sales[sale_id]
-            left = amount - (refunded[sale_id] - Decimal(str(row[6])))
+            left = amount - (refunded[sale_id] - Decimal(str(row.amount)))
             raise TransactionInvalid(
                 _("Refunds of the sale “%(id)s” would exceed it: %(left)s remains to refund.")
                 % {"id": external_id, "left": f"{max(left, Decimal(0)):,.2f}"},
-                field=f"{labels.get(row[1], 'transactions')}.amount",
+                field=f"{labels.get(row.external_id, 'transactions')}.amount",
             )
 
 
-def _late_flags(rows: Sequence[tuple], *, partner_id: int) -> list[bool]:
+def _late_flags(rows: Sequence[LedgerRow], *, partner_id: int) -> list[bool]:
     """For each ledger row: does a statement of its scenario and currency already cover its
     business date? One query over the statements that could (period ending on or after the
     earliest date of the batch); none in the common case."""
     if not rows:
         return []
-    earliest = min(str(r[9]) for r in rows)
+    earliest = min(str(r.occurred_on) for r in rows)
     periods: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for code, currency, start, end in Statement.objects.filter(
-        partner_id=partner_id, scenario_code__in={r[3] for r in rows}, period_end__gte=earliest
+        partner_id=partner_id, scenario_code__in={r.scenario_code for r in rows}, period_end__gte=earliest
     ).values_list("scenario_code", "currency", "period_start", "period_end"):
         periods.setdefault((code, currency), []).append((start.isoformat(), end.isoformat()))
     if not periods:
@@ -504,7 +539,7 @@ def _late_flags(rows: Sequence[tuple], *, partner_id: int) -> list[bool]:
         starts[key] = [start for start, _end in spans]
     flags = []
     for r in rows:
-        key, day = (r[3], r[7]), str(r[9])  # ISO dates order as strings do
+        key, day = (r.scenario_code, r.currency), str(r.occurred_on)  # ISO dates order as strings do
         spans = periods.get(key)
         at = bisect.bisect_right(starts[key], day) - 1 if spans else -1
         flags.append(at >= 0 and day <= spans[at][1])

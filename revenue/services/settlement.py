@@ -25,14 +25,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from celery import chain
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Sum, Value, When
-from django.db.models.functions import Round
+from django.db.models import Case, Count, F, Max, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.fen import to_fen
+from core.jobs import task_signature
+from core.money import MoneySum
+from core.transitions import change_row_write
 
 from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
@@ -53,6 +56,7 @@ from ..selectors import (
     with_statement,
 )
 from ._common import ledger_lock, lock_scenario_agreements
+from .statements import statement_publish
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +96,7 @@ def settlement_plan(*, through: date) -> list[list[PlannedPeriod]]:
 
 
 def settlement_start(
-    *, through: date, trigger: str, by=None, task_id: str = "", dispatch: bool = True
+    *, through: date, trigger: str, actor=None, task_id: str = "", dispatch: bool = True
 ) -> SettlementRun:
     """Record a run and fan its periods out to the settlement queue (run inline when Celery is
     eager). ``dispatch=False`` only plans (the caller settles inline). Refuses a ``through``
@@ -107,7 +111,7 @@ def settlement_start(
     plan = settlement_plan(through=through)
     planned = sum(len(group) for group in plan)
     run = SettlementRun.objects.create(
-        through=through, trigger=trigger, started_by=by, task_id=task_id, periods_planned=planned
+        through=through, trigger=trigger, started_by=actor, task_id=task_id, periods_planned=planned
     )
     logger.info("settlement run %s through %s: %d periods to settle", run.pk, through, planned)
     if not planned:
@@ -157,14 +161,17 @@ def settlement_run_resume(*, run_id: int) -> int:
 
 
 def _dispatch(run_id: int, plan: list[list[PlannedPeriod]]) -> None:
-    from celery import chain
-
-    from ..tasks import statement_generate as task
-
+    """One chain of ``revenue.tasks.statement_generate`` per partner scenario, sent at once."""
     queue = settings.REVENUE_SETTLEMENT_QUEUE
     for group in plan:
         signatures = [
-            task.si(run_id, p.agreement_id, p.start.isoformat(), p.end.isoformat()).set(queue=queue)
+            task_signature(
+                "revenue.tasks.statement_generate",
+                run_id,
+                p.agreement_id,
+                p.start.isoformat(),
+                p.end.isoformat(),
+            ).set(queue=queue)
             for p in group
         ]
         chain(*signatures).apply_async()
@@ -258,10 +265,15 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
         Statement.objects.filter(pk=statement.pk).update(**totals)
         for name, value in totals.items():
             setattr(statement, name, value)
-        StatementStatusChange.objects.create(
-            statement=statement, from_status="", to_status=Statement.Status.DRAFT, reason="generated"
+        change_row_write(
+            StatementStatusChange,
+            statement,
+            from_status="",
+            to_status=Statement.Status.DRAFT,
+            actor=None,
+            reason="generated",
         )
-        _publish(statement, "statement.ready")
+        statement_publish(statement=statement, event="statement.ready")
         if run_id is not None:
             _progress(run_id, created=True, transactions=statement.transaction_count)
     return Generated(statement, True, statement.transaction_count)
@@ -328,13 +340,12 @@ def _naming_refunds(rows):
         Transaction.objects.filter(refund_of_id=OuterRef("refund_of_id"), id__lte=OuterRef("id"))
         .order_by()
         .values("refund_of_id")
-        .annotate(total=Sum("amount"))
+        .annotate(total=MoneySum("amount"))
         .values("total")
     )
     return rows.filter(refund_of__isnull=False).annotate(
         sale_statement=Subquery(sale_statement),
-        # Rounded to the fen: SQLite sums in binary floating point.
-        refunded_through=Round(Subquery(refunded_through), 2),
+        refunded_through=Subquery(refunded_through),
     )
 
 
@@ -354,7 +365,7 @@ def _earned_shares(groups: list[dict], current_id: int) -> dict[tuple, Decimal]:
         (row["statement_id"], row["product_id"]): (row["gross"], row["share"])
         for row in StatementLine.objects.filter(statement_id__in=earlier, kind=StatementLine.Kind.SALE)
         .values("statement_id", "product_id")
-        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+        .annotate(gross=MoneySum("gross_amount"), share=MoneySum("share_amount"))
     }
     shares: dict[tuple, Decimal] = {}
     for position, g in enumerate(groups):
@@ -382,7 +393,7 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
     for g in (
         period_rows.filter(refund_of__isnull=True)
         .values("scenario_code", "product_id", "kind")
-        .annotate(count=Count("id"), total=Sum("amount"))
+        .annotate(count=Count("id"), total=MoneySum("amount"))
         .order_by()
     ):
         group = merged[(g["scenario_code"], g["product_id"], g["kind"])]
@@ -392,7 +403,7 @@ def _regular_lines(statement: Statement, agreement: Agreement) -> list[Statement
     refunds = list(
         _naming_refunds(period_rows)
         .values("scenario_code", "product_id", "sale_statement")
-        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .annotate(count=Count("id"), total=MoneySum("amount"), completing=_completing())
         .order_by()
     )
     earned = _earned_shares(refunds, statement.pk)
@@ -449,13 +460,13 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
         {**g, "fees": g["count"]}
         for g in late_rows.filter(refund_of__isnull=True)
         .values("adjusts", "scenario_code", "product_id", "kind")
-        .annotate(count=Count("id"), total=Sum("amount"))
+        .annotate(count=Count("id"), total=MoneySum("amount"))
         .order_by()
     ]
     refunds = list(
         _naming_refunds(late_rows)
         .values("adjusts", "scenario_code", "product_id", "sale_statement")
-        .annotate(count=Count("id"), total=Sum("amount"), completing=_completing())
+        .annotate(count=Count("id"), total=MoneySum("amount"), completing=_completing())
         .order_by()
     )
     earned = _earned_shares(refunds, statement.pk)
@@ -487,7 +498,7 @@ def _late_lines(statement: Statement) -> list[StatementLine]:
         row["adjusts"]: row
         for row in StatementLine.objects.filter(adjusts__in=old_ids)
         .values("adjusts")
-        .annotate(gross=Sum("gross_amount"), share=Sum("share_amount"))
+        .annotate(gross=MoneySum("gross_amount"), share=MoneySum("share_amount"))
     }
     lines: list[StatementLine] = []
     for old_id in sorted(old_ids):
@@ -553,25 +564,6 @@ def _manual_lines(statement: Statement, agreement: Agreement) -> list[StatementL
         )
         for adjustment in pending
     ]
-
-
-def _publish(statement: Statement, event: str) -> None:
-    from partners.services import webhook_event_publish
-
-    webhook_event_publish(
-        partner=statement.agreement.partner,
-        event=event,
-        payload={
-            "statement": statement.pk,
-            "agreement": statement.agreement_id,
-            "period_start": statement.period_start.isoformat(),
-            "period_end": statement.period_end.isoformat(),
-            "status": statement.status,
-            "currency": statement.currency,
-            "share_amount": f"{statement.share_amount:.2f}",
-            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
-        },
-    )
 
 
 def _progress(run_id: int, *, created: bool, transactions: int) -> None:

@@ -15,10 +15,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..exceptions import RevenueError
+from core.transitions import transition, transition_check
+from partners.services import webhook_event_publish
+
+from ..exceptions import RevenueError, StatusMoveInvalid
 from ..models import Statement, StatementStatusChange
 from ..selectors import payout_makers, statement_makers
-from ._common import check_move, require, require_not_maker
+from ._common import require, require_not_maker
 
 SStatus = Statement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -34,56 +37,74 @@ def _locked(statement: Statement) -> Statement:
     return Statement.objects.select_for_update().select_related("agreement__partner").get(pk=statement.pk)
 
 
-def _move(statement: Statement, to: str, by, reason: str, **fields) -> Statement:
-    check_move(ALLOWED_MOVES, statement.status, to, SStatus)
-    previous = statement.status
-    fields["status"] = to
-    # Only these columns change: the amounts of a generated statement never do.
-    Statement.objects.filter(pk=statement.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(statement, name, value)
-    StatementStatusChange.objects.create(
-        statement=statement, from_status=previous, to_status=to, changed_by=by, reason=reason
+def _move(statement: Statement, to: str, actor, reason: str, **changes) -> Statement:
+    # Only the status and ``changes`` are saved: the amounts of a generated statement never change.
+    transition(
+        statement,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=StatementStatusChange,
+        error=StatusMoveInvalid,
+        changes=changes,
     )
     return statement
 
 
+def statement_publish(*, statement: Statement, event: str) -> None:
+    """Tell the partner's webhooks about ``statement`` (``statement.ready`` when generated,
+    ``statement.approved``): inside the caller's transaction, sent after it commits."""
+    webhook_event_publish(
+        partner=statement.agreement.partner,
+        event=event,
+        payload={
+            "statement": statement.pk,
+            "agreement": statement.agreement_id,
+            "period_start": statement.period_start.isoformat(),
+            "period_end": statement.period_end.isoformat(),
+            "status": statement.status,
+            "currency": statement.currency,
+            "share_amount": f"{statement.share_amount:.2f}",
+            "adjustment_amount": f"{statement.adjustment_amount:.2f}",
+        },
+    )
+
+
 @transaction.atomic
-def statement_prepare(*, statement: Statement, by) -> Statement:
+def statement_prepare(*, statement: Statement, actor) -> Statement:
     """A finance maker has checked the draft and sends it for approval (no status move)."""
-    require(by, "revenue.prepare_statement")
+    require(actor, "revenue.prepare_statement")
     statement = _locked(statement)
     if statement.status != SStatus.DRAFT:
         raise RevenueError(_("Only a draft statement is prepared."))
     now = timezone.now()
-    Statement.objects.filter(pk=statement.pk).update(prepared_by=by, prepared_at=now)
-    statement.prepared_by, statement.prepared_at = by, now
+    Statement.objects.filter(pk=statement.pk).update(prepared_by=actor, prepared_at=now)
+    statement.prepared_by, statement.prepared_at = actor, now
     return statement
 
 
 @transaction.atomic
-def statement_approve(*, statement: Statement, by, reason: str = "") -> Statement:
+def statement_approve(*, statement: Statement, actor, reason: str = "") -> Statement:
     """The checker approves a prepared draft; refused when they prepared it, whoever they are."""
-    require(by, "revenue.approve_statement")
+    require(actor, "revenue.approve_statement")
     statement = _locked(statement)
     if statement.prepared_by_id is None:
         raise RevenueError(_("A finance maker must prepare the statement before it is approved."))
-    require_not_maker(by, statement_makers(statement), _("a statement"))
-    _move(statement, SStatus.APPROVED, by, reason, approved_by=by, approved_at=timezone.now())
-    from .settlement import _publish
-
-    _publish(statement, "statement.approved")
+    require_not_maker(actor, statement_makers(statement), _("a statement"))
+    _move(statement, SStatus.APPROVED, actor, reason, approved_by=actor, approved_at=timezone.now())
+    statement_publish(statement=statement, event="statement.approved")
     return statement
 
 
 @transaction.atomic
 def statement_pay(
-    *, statement: Statement, by, payout_reference: str, paid_on: date, reason: str = ""
+    *, statement: Statement, actor, payout_reference: str, paid_on: date, reason: str = ""
 ) -> Statement:
     """Record the payout of an approved statement (bank transfer reference and value date):
     approved → recorded. It is paid once a second person confirms it
     (``statement_payout_confirm``)."""
-    require(by, "revenue.pay_statement")
+    require(actor, "revenue.pay_statement")
     reference = (payout_reference or "").strip()
     if not reference:
         raise RevenueError(_("Give the payout reference."), field="payout_reference")
@@ -93,44 +114,44 @@ def statement_pay(
     return _move(
         statement,
         SStatus.RECORDED,
-        by,
+        actor,
         reason
         or _("Payout %(reference)s of %(date)s recorded.") % {"reference": reference[:100], "date": paid_on},
         paid_on=paid_on,
         payout_reference=reference[:100],
-        payout_recorded_by=by,
+        payout_recorded_by=actor,
         payout_recorded_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def statement_payout_confirm(*, statement: Statement, by, reason: str = "") -> Statement:
+def statement_payout_confirm(*, statement: Statement, actor, reason: str = "") -> Statement:
     """A second person checked the recorded payout against the bank: recorded → paid. Refused
     to whoever recorded it, whoever they are."""
-    require(by, "revenue.confirm_statement_payout")
+    require(actor, "revenue.confirm_statement_payout")
     statement = _locked(statement)
-    check_move(ALLOWED_MOVES, statement.status, SStatus.PAID, SStatus)
-    require_not_maker(by, payout_makers(statement), _("a payout"))
+    transition_check(statement, SStatus.PAID, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
+    require_not_maker(actor, payout_makers(statement), _("a payout"))
     return _move(
         statement,
         SStatus.PAID,
-        by,
+        actor,
         reason or _("Payout %(reference)s confirmed.") % {"reference": statement.payout_reference},
-        payout_confirmed_by=by,
+        payout_confirmed_by=actor,
         payout_confirmed_at=timezone.now(),
     )
 
 
 @transaction.atomic
-def statement_payout_return(*, statement: Statement, by, reason: str) -> Statement:
+def statement_payout_return(*, statement: Statement, actor, reason: str) -> Statement:
     """The confirmer sends a recorded payout back (wrong reference or date): recorded →
     approved, the recorded payout cleared; the change row keeps what was recorded and why."""
-    require(by, "revenue.confirm_statement_payout")
+    require(actor, "revenue.confirm_statement_payout")
     if not (reason or "").strip():
         raise RevenueError(_("Say why the payout goes back."), field="reason")
     statement = _locked(statement)
-    check_move(ALLOWED_MOVES, statement.status, SStatus.APPROVED, SStatus)
-    require_not_maker(by, payout_makers(statement), _("a payout"))
+    transition_check(statement, SStatus.APPROVED, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
+    require_not_maker(actor, payout_makers(statement), _("a payout"))
     recorded = _("Payout %(reference)s of %(date)s sent back: %(reason)s") % {
         "reference": statement.payout_reference,
         "date": statement.paid_on,
@@ -139,7 +160,7 @@ def statement_payout_return(*, statement: Statement, by, reason: str) -> Stateme
     return _move(
         statement,
         SStatus.APPROVED,
-        by,
+        actor,
         recorded,
         paid_on=None,
         payout_reference="",

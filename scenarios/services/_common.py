@@ -1,13 +1,15 @@
-"""What every scenarios service shares: the permission check and the change-row writer."""
+"""What every scenarios service shares: the permission check."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
+from core.actors import staff_may
 from scenarios.exceptions import ScenarioNotAllowed
 
 
-def require(by, permission: str) -> None:
-    """``by`` is a staff user who must hold ``permission``, or ``None`` for the system itself."""
-    if by is not None and not by.has_perm(permission):
+def require(actor, permission: str, *, system: bool = False) -> None:
+    """``actor`` is an active staff user holding ``permission``; the system (``None``) only
+    where the service is one it runs (``system=True``). See ``core.actors``."""
+    if not staff_may(actor, permission, system=system):
         raise ScenarioNotAllowed(_("You do not have permission to do this."))

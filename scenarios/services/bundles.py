@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from core.transitions import transition
 from products.models import Product
 from products.terms import charges_fee
 from scenarios.exceptions import (
@@ -30,6 +31,7 @@ from scenarios.exceptions import (
 from scenarios.models import BundleItem, Participation, Scenario, ScenarioStatusChange
 
 from ._common import require
+from .participation import participation_status_change
 
 logger = logging.getLogger(__name__)
 
@@ -101,44 +103,46 @@ def _require_draft(scenario: Scenario) -> None:
 
 
 @transaction.atomic
-def scenario_save_draft(*, scenario: Scenario, by) -> Scenario:
+def scenario_save_draft(*, scenario: Scenario, actor) -> Scenario:
     """Store a new scenario (version 1) or changes to a draft version."""
     scenario.trigger_events = parse_trigger_events(scenario.trigger_events)
     errors = trigger_events_errors(scenario.trigger_events)
     if errors:
         raise ScenarioError(errors[0], field="trigger_events")
     if scenario.pk is None:
-        require(by, "scenarios.add_scenario")
+        require(actor, "scenarios.add_scenario", system=True)
         if Scenario.objects.filter(code=scenario.code).exists():
             raise ScenarioError(
                 _("A scenario with this code exists; edit it to make a new version."), field="code"
             )
-        scenario.version, scenario.status, scenario.created_by = 1, Status.DRAFT, by
+        scenario.version, scenario.status, scenario.created_by = 1, Status.DRAFT, actor
     else:
-        require(by, "scenarios.change_scenario")
+        require(actor, "scenarios.change_scenario", system=True)
         stored = _locked(scenario)
         _require_draft(stored)
         if stored.code != scenario.code:
             raise ScenarioError(_("The code of a scenario never changes."), field="code")
         scenario.status, scenario.version = stored.status, stored.version
-    scenario._history_user = by
+    scenario._history_user = actor
     scenario.save()
     return scenario
 
 
-def scenario_create(*, by, code: str, name: str, industry, **fields) -> Scenario:
+def scenario_create(*, actor, code: str, name: str, industry, **fields) -> Scenario:
     """A new draft scenario (version 1)."""
     _check_fields(fields)
-    return scenario_save_draft(scenario=Scenario(code=code, name=name, industry=industry, **fields), by=by)
+    return scenario_save_draft(
+        scenario=Scenario(code=code, name=name, industry=industry, **fields), actor=actor
+    )
 
 
-def scenario_update(*, scenario: Scenario, by, **changes) -> Scenario:
+def scenario_update(*, scenario: Scenario, actor, **changes) -> Scenario:
     """Change a draft version."""
     _check_fields(changes)
     scenario = Scenario.objects.get(pk=scenario.pk)
     for field, value in changes.items():
         setattr(scenario, field, value)
-    return scenario_save_draft(scenario=scenario, by=by)
+    return scenario_save_draft(scenario=scenario, actor=actor)
 
 
 def _check_fields(fields: Mapping) -> None:
@@ -239,9 +243,9 @@ def _reward_errors(values: Mapping[str, object], add) -> None:
 
 
 @transaction.atomic
-def bundle_item_save(*, item: BundleItem, by) -> BundleItem:
+def bundle_item_save(*, item: BundleItem, actor) -> BundleItem:
     """Store a new or changed item of a draft scenario."""
-    require(by, "scenarios.change_scenario")
+    require(actor, "scenarios.change_scenario", system=True)
     _require_draft(_locked(item.scenario))
     stored_product_id = None
     if item.pk is not None:
@@ -264,20 +268,20 @@ def bundle_item_save(*, item: BundleItem, by) -> BundleItem:
         raise BundleItemInvalid(_("Another item already has this position."), field="position")
     item.rate_adjustment = item.rate_adjustment or Decimal(0)
     item.fee_waiver = item.fee_waiver or Decimal(0)
-    item._history_user = by
+    item._history_user = actor
     item.save()
     return item
 
 
 def bundle_item_add(
-    *, scenario: Scenario, product: Product, by, position: int | None = None, **values
+    *, scenario: Scenario, product: Product, actor, position: int | None = None, **values
 ) -> BundleItem:
     """Add ``product`` to a draft scenario (at the end unless ``position`` is given)."""
     unknown = set(values) - {*ITEM_VALUES, "role", "reward_description"}
     if unknown:
         raise TypeError(f"unexpected item fields: {', '.join(sorted(unknown))}")
     item = BundleItem(scenario=scenario, product=product, position=position, **values)
-    return bundle_item_save(item=item, by=by)
+    return bundle_item_save(item=item, actor=actor)
 
 
 PARKED = 10000  # positions are 1–999: moved items wait above that while the others settle
@@ -285,26 +289,26 @@ PARKED = 10000  # positions are 1–999: moved items wait above that while the o
 
 @transaction.atomic
 def bundle_items_save(
-    *, scenario: Scenario, items: Iterable[BundleItem], removed: Iterable[BundleItem] = (), by
+    *, scenario: Scenario, items: Iterable[BundleItem], removed: Iterable[BundleItem] = (), actor
 ):
     """Store several items of a draft at once (the admin's inline): removals first, then items
     that already exist are parked out of the way so that two can swap positions."""
-    require(by, "scenarios.change_scenario")
+    require(actor, "scenarios.change_scenario")
     _require_draft(_locked(scenario))
     for item in removed:
-        bundle_item_remove(item=item, by=by)
+        bundle_item_remove(item=item, actor=actor)
     items = list(items)
     existing = [item.pk for item in items if item.pk is not None]
     if existing:
         BundleItem.objects.filter(pk__in=existing).update(position=F("position") + PARKED)
-    return [bundle_item_save(item=item, by=by) for item in items]
+    return [bundle_item_save(item=item, actor=actor) for item in items]
 
 
 @transaction.atomic
-def bundle_item_remove(*, item: BundleItem, by) -> None:
-    require(by, "scenarios.change_scenario")
+def bundle_item_remove(*, item: BundleItem, actor) -> None:
+    require(actor, "scenarios.change_scenario")
     _require_draft(_locked(item.scenario))
-    item._history_user = by
+    item._history_user = actor
     item.delete()
 
 
@@ -341,44 +345,43 @@ def scenario_publish_problems(scenario: Scenario) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def scenario_status_change(*, scenario: Scenario, to: str, by, reason: str = "") -> Scenario:
+def scenario_status_change(*, scenario: Scenario, to: str, actor, reason: str = "") -> Scenario:
     """Move a version to ``to`` if the allowed-moves map permits it, writing the change row."""
-    require(by, "scenarios.change_scenario_status")
+    require(actor, "scenarios.change_scenario_status", system=True)
     scenario = _locked(scenario)
     current = scenario.status
-    if to not in ALLOWED_MOVES[current]:
-        raise ScenarioStatusInvalid(
-            _("A %(from)s scenario cannot become %(to)s.")
-            % {"from": Status(current).label.lower(), "to": Status(to).label.lower()},
-            field="status",
-        )
-    if to == Status.PUBLISHED:
-        problems = scenario_publish_problems(scenario)
-        if problems:
-            raise ScenarioNotPublishable(problems)
-        scenario.published_at = timezone.now()
-    scenario.status = to
-    scenario._history_user = by
-    scenario.save(update_fields=["status", "published_at", "updated_at"])
-    ScenarioStatusChange.objects.create(
-        scenario=scenario, from_status=current, to_status=to, changed_by=by, reason=reason
+    publishing = to == Status.PUBLISHED
+    transition(
+        scenario,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ScenarioStatusChange,
+        error=ScenarioStatusInvalid,
+        check=_publishable if publishing else None,
+        changes={"published_at": timezone.now()} if publishing else None,
     )
     logger.info("scenario %s v%d: %s -> %s", scenario.code, scenario.version, current, to)
     return scenario
 
 
-def scenario_publish(*, scenario: Scenario, by, reason: str = "") -> Scenario:
+def _publishable(scenario: Scenario) -> None:
+    problems = scenario_publish_problems(scenario)
+    if problems:
+        raise ScenarioNotPublishable(problems)
+
+
+def scenario_publish(*, scenario: Scenario, actor, reason: str = "") -> Scenario:
     """Publish a draft version. Older published versions stay published for the partners on
     them; new partners join the latest."""
-    return scenario_status_change(scenario=scenario, to=Status.PUBLISHED, by=by, reason=reason)
+    return scenario_status_change(scenario=scenario, to=Status.PUBLISHED, actor=actor, reason=reason)
 
 
 @transaction.atomic
-def scenario_retire(*, scenario: Scenario, by, reason: str, end_participations: bool = False) -> Scenario:
+def scenario_retire(*, scenario: Scenario, actor, reason: str, end_participations: bool = False) -> Scenario:
     """Retire a version. Partners still active on it must move first, unless
     ``end_participations`` ends their participation (and open requests) with this reason."""
-    from .participation import participation_status_change
-
     if not reason.strip():
         raise ScenarioError(_("Say why the scenario is retired."), field="reason")
     open_participations = list(
@@ -395,10 +398,12 @@ def scenario_retire(*, scenario: Scenario, by, reason: str, end_participations: 
             % {"count": len(active)},
             field="status",
         )
-    scenario = scenario_status_change(scenario=scenario, to=Status.RETIRED, by=by, reason=reason)
+    scenario = scenario_status_change(scenario=scenario, to=Status.RETIRED, actor=actor, reason=reason)
     for participation in open_participations:
         to = Participation.Status.ENDED if participation.is_active else Participation.Status.DECLINED
-        participation_status_change(participation=participation, to=to, by=by, reason=reason, staff=True)
+        participation_status_change(
+            participation=participation, to=to, actor=actor, reason=reason, staff=True
+        )
     return scenario
 
 
@@ -422,28 +427,28 @@ def _copy_items(source: Scenario, target: Scenario) -> list[str]:
     return left_out
 
 
-def _copy(source: Scenario, *, code: str, version: int, by, **overrides) -> Scenario:
+def _copy(source: Scenario, *, code: str, version: int, actor, **overrides) -> Scenario:
     copy = Scenario(
         code=code,
         version=version,
         status=Status.DRAFT,
         based_on=source,
-        created_by=by,
+        created_by=actor,
         **{field: getattr(source, field) for field in SCENARIO_FIELDS},
     )
     for field, value in overrides.items():
         setattr(copy, field, value)
-    copy._history_user = by
+    copy._history_user = actor
     copy.save()
     copy.left_out_products = _copy_items(source, copy)
     return copy
 
 
 @transaction.atomic
-def scenario_new_version(*, scenario: Scenario, by) -> Scenario:
+def scenario_new_version(*, scenario: Scenario, actor) -> Scenario:
     """ "Edit" a published or retired version: the next draft version, with the same items (less
     retired products, listed in ``left_out_products``). Partners stay on their version."""
-    require(by, "scenarios.add_scenario")
+    require(actor, "scenarios.add_scenario")
     # Lock every version of the code so two staff members cannot both make version N+1.
     versions = list(Scenario.objects.select_for_update().filter(code=scenario.code).order_by("-version"))
     draft = next((v for v in versions if v.status == Status.DRAFT), None)
@@ -453,16 +458,16 @@ def scenario_new_version(*, scenario: Scenario, by) -> Scenario:
             % {"version": draft.version, "code": draft.code},
             field="status",
         )
-    return _copy(scenario, code=scenario.code, version=versions[0].version + 1, by=by)
+    return _copy(scenario, code=scenario.code, version=versions[0].version + 1, actor=actor)
 
 
 @transaction.atomic
 def scenario_clone(
-    *, scenario: Scenario, by, code: str, name: str | None = None, industry=None, reserved_for=None
+    *, scenario: Scenario, actor, code: str, name: str | None = None, industry=None, reserved_for=None
 ) -> Scenario:
     """A new scenario (version 1, draft) from any version: a template for another industry or
     reserved for one partner."""
-    require(by, "scenarios.add_scenario")
+    require(actor, "scenarios.add_scenario")
     if Scenario.objects.filter(code=code).exists():
         raise ScenarioError(_("A scenario with this code exists; choose another code."), field="code")
     overrides = {"reserved_for": reserved_for}
@@ -470,4 +475,4 @@ def scenario_clone(
         overrides["name"] = name
     if industry is not None:
         overrides["industry"] = industry
-    return _copy(scenario, code=code, version=1, by=by, **overrides)
+    return _copy(scenario, code=code, version=1, actor=actor, **overrides)

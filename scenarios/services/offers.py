@@ -15,7 +15,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partners.api.counters import BufferedCounts
+from core.counters import BufferedCounts
+from partners.models import Partner
 from scenarios import selectors
 from scenarios.engine import Offer, QuoteRequest, quote
 from scenarios.exceptions import OfferRefused, PartnerNotActive, ScenarioNotAvailable
@@ -66,8 +67,6 @@ def _write_quote_days(rows: dict[tuple[str, ...], list[int]]) -> int:
     the row, and a concurrent twin that loses the insert race (unique constraint) increments
     instead. No read-then-write. Counts of a partner or scenario deleted meanwhile are
     dropped (they could never be stored, and would hold back the others)."""
-    from partners.models import Partner
-
     partners = set(Partner.objects.filter(pk__in={int(k[0]) for k in rows}).values_list("pk", flat=True))
     scenarios = set(Scenario.objects.filter(pk__in={int(k[1]) for k in rows}).values_list("pk", flat=True))
     with transaction.atomic():
@@ -99,7 +98,7 @@ def _write_quote_days(rows: dict[tuple[str, ...], list[int]]) -> int:
 
 
 # Offer requests per partner, scenario version and business day, counted without a database
-# write on the request path (see ``partners.api.counters.BufferedCounts``).
+# write on the request path (see ``core.counters.BufferedCounts``).
 quote_counts = BufferedCounts("offer-quotes", width=3, write=_write_quote_days)
 
 

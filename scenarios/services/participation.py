@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.four_eyes import is_maker, makers_add
+from core.four_eyes import makers_add, may_check
+from core.transitions import change_row_write, transition
 from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
@@ -81,7 +82,7 @@ def _require_joinable(partner, scenario: Scenario) -> None:
 
 
 def _open(
-    *, partner, scenario: Scenario, status: str, by, channel: str, note: str, reason: str
+    *, partner, scenario: Scenario, status: str, actor, channel: str, note: str, reason: str
 ) -> Participation:
     _require_active_partner(partner)
     _require_joinable(partner, scenario)
@@ -100,9 +101,9 @@ def _open(
         status=status,
         channel=channel,
         note=note,
-        requested_by=by,
+        requested_by=actor,
     )
-    participation._history_user = by
+    participation._history_user = actor
     try:
         with transaction.atomic():  # the constraint is the last line against a concurrent twin
             participation.save()
@@ -112,8 +113,8 @@ def _open(
             % {"partner": partner},
             field="scenario",
         ) from exc
-    ParticipationStatusChange.objects.create(
-        participation=participation, from_status="", to_status=status, changed_by=by, reason=reason
+    change_row_write(
+        ParticipationStatusChange, participation, from_status="", to_status=status, actor=actor, reason=reason
     )
     _publish_change(participation, "", status)
     return participation
@@ -121,14 +122,14 @@ def _open(
 
 @transaction.atomic
 def participation_request(
-    *, partner, scenario: Scenario, by=None, channel: str = Participation.Channel.APP, note: str = ""
+    *, partner, scenario: Scenario, actor=None, channel: str = Participation.Channel.APP, note: str = ""
 ) -> Participation:
     """The partner asks to join a published scenario; staff approve or decline."""
     return _open(
         partner=partner,
         scenario=scenario,
         status=PStatus.REQUESTED,
-        by=by,
+        actor=actor,
         channel=channel,
         note=note,
         reason=note,
@@ -137,26 +138,28 @@ def participation_request(
 
 @transaction.atomic
 def participation_invite(
-    *, partner, scenario: Scenario, by, channel: str = Participation.Channel.APP, note: str = ""
+    *, partner, scenario: Scenario, actor, channel: str = Participation.Channel.APP, note: str = ""
 ) -> Participation:
-    """Staff invite a partner to a published scenario; the partner accepts or declines."""
-    require(by, DECIDE)
+    """Staff (or the system: the demo seed) invite a partner to a published scenario; the
+    partner accepts or declines."""
+    require(actor, DECIDE, system=True)
     return _open(
         partner=partner,
         scenario=scenario,
         status=PStatus.INVITED,
-        by=by,
+        actor=actor,
         channel=channel,
         note=note,
         reason=note,
     )
 
 
-def _not_the_requester(participation: Participation, by) -> None:
-    """Four eyes: whoever asked to join never decides the request, not even a superuser."""
+def _not_the_requester(participation: Participation, actor) -> None:
+    """Four eyes: whoever asked to join never decides the request, not even a superuser; and a
+    person decides it (the system decides nothing)."""
     makers: dict[int, list[str]] = {}
     makers_add(makers, participation.requested_by_id, _("asked for it"))
-    if is_maker(by, makers):
+    if not may_check(actor, makers):
         raise ScenarioNotAllowed(
             _("Maker-checker: you asked for this participation, so another staff member decides it."),
             code="maker_checker",
@@ -168,7 +171,7 @@ def participation_status_change(
     *,
     participation: Participation,
     to: str,
-    by,
+    actor,
     reason: str = "",
     staff: bool = False,
     expect: str | None = None,
@@ -177,7 +180,7 @@ def participation_status_change(
     only from that status); ``staff`` moves need the decide permission. Becoming active needs an
     active partner and a published version."""
     if staff:
-        require(by, DECIDE)
+        require(actor, DECIDE)
     participation = (
         Participation.objects.select_for_update()
         .select_related("partner", "scenario")
@@ -185,89 +188,90 @@ def participation_status_change(
     )
     current = participation.status
     if staff and current == PStatus.REQUESTED:
-        _not_the_requester(participation, by)
+        _not_the_requester(participation, actor)
     if expect is not None and current != expect:
         raise ParticipationStatusInvalid(
             _("Only a participation that is %(status)s can do this.")
             % {"status": PStatus(expect).label.lower()},
             field="status",
         )
-    if to not in ALLOWED_MOVES[current]:
-        raise ParticipationStatusInvalid(
-            _("A participation that is %(from)s cannot become %(to)s.")
-            % {"from": PStatus(current).label.lower(), "to": PStatus(to).label.lower()},
-            field="status",
-        )
-    now = timezone.now()
-    if to == PStatus.ACTIVE:
-        _require_active_partner(participation.partner)
-        if participation.scenario.status != Scenario.Status.PUBLISHED:
-            raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
-        participation.started_at = now
-    else:
-        participation.ended_at = now
-    participation.status = to
-    participation._history_user = by
-    participation.save(update_fields=["status", "started_at", "ended_at"])
-    ParticipationStatusChange.objects.create(
-        participation=participation, from_status=current, to_status=to, changed_by=by, reason=reason
+    starting = to == PStatus.ACTIVE
+    transition(
+        participation,
+        to,
+        moves=ALLOWED_MOVES,
+        actor=actor,
+        reason=reason,
+        change_model=ParticipationStatusChange,
+        error=ParticipationStatusInvalid,
+        check=_startable if starting else None,
+        changes={"started_at" if starting else "ended_at": timezone.now()},
     )
     _publish_change(participation, current, to)
     logger.info("participation %s: %s -> %s", participation.pk, current, to)
     return participation
 
 
-def participation_approve(*, participation: Participation, by, reason: str = "") -> Participation:
+def _startable(participation: Participation) -> None:
+    """Becoming active needs an active partner and a still-published version."""
+    _require_active_partner(participation.partner)
+    if participation.scenario.status != Scenario.Status.PUBLISHED:
+        raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
+
+
+def participation_approve(*, participation: Participation, actor, reason: str = "") -> Participation:
     """Staff approve a partner's request."""
     return participation_status_change(
         participation=participation,
         to=PStatus.ACTIVE,
-        by=by,
+        actor=actor,
         reason=reason,
         staff=True,
         expect=PStatus.REQUESTED,
     )
 
 
-def participation_decline(*, participation: Participation, by, reason: str = "") -> Participation:
+def participation_decline(*, participation: Participation, actor, reason: str = "") -> Participation:
     """Staff decline a partner's request."""
     return participation_status_change(
         participation=participation,
         to=PStatus.DECLINED,
-        by=by,
+        actor=actor,
         reason=reason,
         staff=True,
         expect=PStatus.REQUESTED,
     )
 
 
-def participation_accept(*, participation: Participation, by=None) -> Participation:
+def participation_accept(*, participation: Participation, actor=None) -> Participation:
     """The partner accepts a staff invitation."""
     return participation_status_change(
-        participation=participation, to=PStatus.ACTIVE, by=by, expect=PStatus.INVITED
+        participation=participation, to=PStatus.ACTIVE, actor=actor, expect=PStatus.INVITED
     )
 
 
 def participation_reject_invitation(
-    *, participation: Participation, by=None, reason: str = ""
+    *, participation: Participation, actor=None, reason: str = ""
 ) -> Participation:
     """The partner turns a staff invitation down."""
     return participation_status_change(
-        participation=participation, to=PStatus.DECLINED, by=by, reason=reason, expect=PStatus.INVITED
+        participation=participation, to=PStatus.DECLINED, actor=actor, reason=reason, expect=PStatus.INVITED
     )
 
 
 def participation_end(
-    *, participation: Participation, by, reason: str = "", staff: bool = True
+    *, participation: Participation, actor, reason: str = "", staff: bool = True
 ) -> Participation:
     """End an open participation (staff, or the partner leaving with ``staff=False``)."""
     return participation_status_change(
-        participation=participation, to=PStatus.ENDED, by=by, reason=reason, staff=staff
+        participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, staff=staff
     )
 
 
 @transaction.atomic
-def participation_move(*, participation: Participation, by=None, to: Scenario | None = None) -> Participation:
+def participation_move(
+    *, participation: Participation, actor=None, to: Scenario | None = None
+) -> Participation:
     """Move an active participation to a newer published version of the same scenario (the
     latest unless ``to`` is given): the old one ends, a new active one starts from it."""
     participation = (
@@ -292,7 +296,7 @@ def participation_move(*, participation: Participation, by=None, to: Scenario | 
             field="scenario",
         )
     reason = _("Moved to version %(version)d.") % {"version": target.version}
-    participation_status_change(participation=participation, to=PStatus.ENDED, by=by, reason=reason)
+    participation_status_change(participation=participation, to=PStatus.ENDED, actor=actor, reason=reason)
     moved = Participation(
         partner=participation.partner,
         scenario=target,
@@ -300,17 +304,18 @@ def participation_move(*, participation: Participation, by=None, to: Scenario | 
         status=PStatus.ACTIVE,
         channel=participation.channel,
         note=participation.note,
-        requested_by=by,
+        requested_by=actor,
         moved_from=participation,
         started_at=timezone.now(),
     )
-    moved._history_user = by
+    moved._history_user = actor
     moved.save()
-    ParticipationStatusChange.objects.create(
-        participation=moved,
+    change_row_write(
+        ParticipationStatusChange,
+        moved,
         from_status="",
         to_status=PStatus.ACTIVE,
-        changed_by=by,
+        actor=actor,
         reason=_("Moved from version %(version)d.") % {"version": current.version},
     )
     _publish_change(moved, "", PStatus.ACTIVE)

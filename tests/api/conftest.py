@@ -6,16 +6,7 @@ from __future__ import annotations
 import pytest
 from rest_framework.test import APIClient
 
-from partners.api import counters
-
 from .factories import api_partner, issue
-
-
-@pytest.fixture(autouse=True)
-def _clean_buffers():
-    counters.reset_buffers()
-    yield
-    counters.reset_buffers()
 
 
 @pytest.fixture(autouse=True)

@@ -13,10 +13,10 @@ from tests.factories import PartnerFactory, UserFactory
 from tests.scenarios.factories import ParticipationFactory, ScenarioFactory
 
 
-def submitted_partner(slug: str, *, by, status: str = "submitted") -> Partner:
+def submitted_partner(slug: str, *, actor, status: str = "submitted") -> Partner:
     partner = PartnerFactory(slug=slug, status=status)
     PartnerStatusChange.objects.create(
-        partner=partner, from_status="draft", to_status="submitted", changed_by=by
+        partner=partner, from_status="draft", to_status="submitted", changed_by=actor
     )
     if status == "under_review":
         PartnerStatusChange.objects.create(
@@ -25,12 +25,12 @@ def submitted_partner(slug: str, *, by, status: str = "submitted") -> Partner:
     return partner
 
 
-def requested(partner_slug: str, *, by) -> Participation:
+def requested(partner_slug: str, *, actor) -> Participation:
     return ParticipationFactory(
         partner=PartnerFactory(slug=partner_slug),
         scenario=ScenarioFactory(),
         status="requested",
-        requested_by=by,
+        requested_by=actor,
     )
 
 
@@ -40,8 +40,8 @@ def _items(response, kind):
 
 @pytest.mark.django_db
 def test_it_lists_partner_reviews_and_participation_requests_with_their_maker(staff_client, alice):
-    partner = submitted_partner("applicant", by=alice)
-    participation = requested("joiner", by=alice)
+    partner = submitted_partner("applicant", actor=alice)
+    participation = requested("joiner", actor=alice)
     PartnerFactory(slug="settled")  # active: nothing to decide
     ParticipationFactory(status="active")
     response = staff_client.get("/staff/inbox/")
@@ -54,7 +54,7 @@ def test_it_lists_partner_reviews_and_participation_requests_with_their_maker(st
 
 @pytest.mark.django_db
 def test_a_decision_goes_through_the_owning_service_and_leaves_a_change_row(staff_client, staff, alice):
-    partner = submitted_partner("applicant", by=alice)
+    partner = submitted_partner("applicant", actor=alice)
     response = staff_client.post(f"/staff/inbox/partner/{partner.pk}/start_review/", {"reason": "docs in"})
     assert response.status_code == 302
     partner.refresh_from_db()
@@ -65,7 +65,7 @@ def test_a_decision_goes_through_the_owning_service_and_leaves_a_change_row(staf
 
 @pytest.mark.django_db
 def test_participation_requests_are_approved_and_declined(staff_client, staff, alice):
-    first, second = requested("one", by=alice), requested("two", by=alice)
+    first, second = requested("one", actor=alice), requested("two", actor=alice)
     staff_client.post(f"/staff/inbox/participation/{first.pk}/approve/")
     staff_client.post(f"/staff/inbox/participation/{second.pk}/decline/", {"reason": "not a fit"})
     first.refresh_from_db()
@@ -75,8 +75,8 @@ def test_participation_requests_are_approved_and_declined(staff_client, staff, a
 
 @pytest.mark.django_db
 def test_it_refuses_self_approval_and_hides_the_buttons_from_the_maker(staff_client, staff, other_staff):
-    partner = submitted_partner("made-by-sam", by=staff, status="under_review")
-    participation = requested("joined-by-sam", by=staff)
+    partner = submitted_partner("made-by-sam", actor=staff, status="under_review")
+    participation = requested("joined-by-sam", actor=staff)
     page = staff_client.get("/staff/inbox/").content.decode()
     assert f"/staff/inbox/partner/{partner.pk}/" not in page
     assert f"/staff/inbox/participation/{participation.pk}/" not in page
@@ -92,7 +92,7 @@ def test_it_refuses_self_approval_and_hides_the_buttons_from_the_maker(staff_cli
 
 @pytest.mark.django_db
 def test_another_staff_member_may_decide_what_sam_made(client, staff, other_staff):
-    participation = requested("joined-by-sam", by=staff)
+    participation = requested("joined-by-sam", actor=staff)
     client.force_login(other_staff)
     client.post(f"/staff/inbox/participation/{participation.pk}/approve/")
     participation.refresh_from_db()
@@ -101,7 +101,7 @@ def test_another_staff_member_may_decide_what_sam_made(client, staff, other_staf
 
 @pytest.mark.django_db
 def test_staff_without_the_permission_are_refused_by_the_owning_service(client, alice):
-    participation = requested("joiner", by=alice)
+    participation = requested("joiner", actor=alice)
     client.force_login(UserFactory(email="intern@bank.example", is_staff=True))
     response = client.post(f"/staff/inbox/participation/{participation.pk}/approve/", follow=True)
     assert "permission" in response.content.decode()
@@ -111,7 +111,7 @@ def test_staff_without_the_permission_are_refused_by_the_owning_service(client, 
 
 @pytest.mark.django_db
 def test_unknown_decisions_and_decided_items_are_refused(staff_client, alice):
-    partner = submitted_partner("applicant", by=alice)
+    partner = submitted_partner("applicant", actor=alice)
     response = staff_client.post(f"/staff/inbox/partner/{partner.pk}/terminate/", follow=True)
     assert "not available" in response.content.decode()
     active = PartnerFactory(slug="done")
@@ -123,13 +123,13 @@ def test_unknown_decisions_and_decided_items_are_refused(staff_client, alice):
 
 @pytest.mark.django_db
 def test_the_inbox_costs_the_same_queries_at_two_sizes(staff_client, alice, django_assert_num_queries):
-    submitted_partner("p0", by=alice)
-    requested("r0", by=alice)
+    submitted_partner("p0", actor=alice)
+    requested("r0", actor=alice)
     with CaptureQueriesContext(connection) as ctx:
         staff_client.get("/staff/inbox/")
     for n in range(1, 6):
-        submitted_partner(f"p{n}", by=alice, status="under_review")
-        requested(f"r{n}", by=alice)
+        submitted_partner(f"p{n}", actor=alice, status="under_review")
+        requested(f"r{n}", actor=alice)
     with django_assert_num_queries(len(ctx.captured_queries)):
         response = staff_client.get("/staff/inbox/")
     assert len(_items(response, "partner")) == 6

@@ -48,7 +48,7 @@ def revenue_items(maker, checker):
     join(skyway, scenario)
     in_force = agreement_in_force(maker=maker, checker=checker, partner=skyway, scenario=scenario)
     pending = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=skyway,
         scenario=scenario,
         model="percentage",
@@ -57,15 +57,17 @@ def revenue_items(maker, checker):
         effective_from=date(2026, 6, 1),
         supersedes=in_force,
     )
-    services.agreement_submit(agreement=pending, by=maker)
+    services.agreement_submit(agreement=pending, actor=maker)
     january, february = (
         statement_generate(agreement_id=in_force.pk, period=Period(start, end)).statement
         for start, end in ((date(2026, 1, 1), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 28)))
     )
-    services.statement_prepare(statement=january, by=maker)
-    services.statement_prepare(statement=february, by=maker)
-    services.statement_approve(statement=february, by=checker)
-    services.statement_pay(statement=february, by=maker, payout_reference="TRF-9", paid_on=date(2026, 3, 5))
+    services.statement_prepare(statement=january, actor=maker)
+    services.statement_prepare(statement=february, actor=maker)
+    services.statement_approve(statement=february, actor=checker)
+    services.statement_pay(
+        statement=february, actor=maker, payout_reference="TRF-9", paid_on=date(2026, 3, 5)
+    )
     return {"agreement": pending, "statement": january, "payout": february}
 
 
@@ -116,9 +118,9 @@ def test_whoever_started_a_review_sees_reject_but_not_approve(client, staff, oth
 def test_a_superuser_who_edited_an_agreement_is_offered_no_approval(client, revenue_items):
     root = StaffFactory(email="root@bank.example", is_superuser=True)
     agreement = revenue_items["agreement"]
-    services.agreement_return(agreement=agreement, by=root, reason="rate")
-    services.agreement_update(agreement=agreement, by=root, terms={"rate": "0.25"})
-    services.agreement_submit(agreement=agreement, by=agreement.created_by)
+    services.agreement_return(agreement=agreement, actor=root, reason="rate")
+    services.agreement_update(agreement=agreement, actor=root, terms={"rate": "0.25"})
+    services.agreement_submit(agreement=agreement, actor=agreement.created_by)
 
     page = _page(client, root)
 

@@ -40,19 +40,19 @@ def alice(db):
     return UserFactory(email="alice@skyway.example")
 
 
-def _submitted(slug: str, name: str, *, by) -> object:
+def _submitted(slug: str, name: str, *, actor) -> object:
     partner = PartnerFactory(
         slug=slug, display_name=name, status="submitted", industry=IndustryFactory(code="retail")
     )
     PartnerStatusChange.objects.create(
-        partner=partner, from_status="draft", to_status="submitted", changed_by=by
+        partner=partner, from_status="draft", to_status="submitted", changed_by=actor
     )
     return partner
 
 
-def _pending_agreement(partner, scenario, *, by, supersedes=None):
+def _pending_agreement(partner, scenario, *, actor, supersedes=None):
     agreement = services.agreement_create(
-        by=by,
+        actor=actor,
         partner=partner,
         scenario=scenario,
         model="fixed_per_transaction",
@@ -61,7 +61,7 @@ def _pending_agreement(partner, scenario, *, by, supersedes=None):
         effective_from=date(2026, 4, 1),
         supersedes=supersedes,
     )
-    return services.agreement_submit(agreement=agreement, by=by)
+    return services.agreement_submit(agreement=agreement, actor=actor)
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def waiting(db, clock, alice, maker, staff_roles):
     """One item of every kind: a partner application, a participation request, an agreement
     pending approval, a prepared statement, a recorded payout, an open dispute and a pending
     adjustment."""
-    applicant = _submitted("applicant", "Applicant", by=alice)
+    applicant = _submitted("applicant", "Applicant", actor=alice)
     clock.shift(timedelta(minutes=1))
     scenario, (installment, cover) = scenario_with_products()
     joiner = PartnerFactory(slug="joiner", display_name="Joiner")
@@ -82,30 +82,32 @@ def waiting(db, clock, alice, maker, staff_roles):
     checker = finance_staff(staff_roles, "checker@bank.example", "Finance checkers")
     in_force = agreement_in_force(maker=maker, checker=checker, partner=skyway, scenario=scenario)
     clock.shift(timedelta(minutes=1))
-    pending = _pending_agreement(skyway, scenario, by=maker, supersedes=in_force)
+    pending = _pending_agreement(skyway, scenario, actor=maker, supersedes=in_force)
     ledger_row(skyway, scenario, installment, when=shanghai(date(2026, 1, 10)), amount="100.00")
     ledger_row(skyway, scenario, cover, when=shanghai(date(2026, 1, 11)), amount="20.00")
     statement = statement_generate(
         agreement_id=in_force.pk, period=Period(date(2026, 1, 1), date(2026, 1, 31))
     ).statement
     clock.shift(timedelta(minutes=1))
-    services.statement_prepare(statement=statement, by=maker)
+    services.statement_prepare(statement=statement, actor=maker)
     clock.shift(timedelta(minutes=1))
     first_line, second_line = statement.lines.order_by("pk")
-    dispute = services.dispute_raise(line=first_line, by=alice, reason="Missing a sale.")
+    dispute = services.dispute_raise(line=first_line, actor=alice, reason="Missing a sale.")
     clock.shift(timedelta(minutes=1))
-    second = services.dispute_raise(line=second_line, by=alice, reason="And another.")
+    second = services.dispute_raise(line=second_line, actor=alice, reason="And another.")
     clock.shift(timedelta(minutes=1))
     adjustment = services.dispute_propose_adjustment(
-        dispute=second, by=maker, amount=Decimal("12.50"), reason="Agreed."
+        dispute=second, actor=maker, amount=Decimal("12.50"), reason="Agreed."
     )
     february = statement_generate(
         agreement_id=in_force.pk, period=Period(date(2026, 2, 1), date(2026, 2, 28))
     ).statement
-    services.statement_prepare(statement=february, by=maker)
-    services.statement_approve(statement=february, by=checker)
+    services.statement_prepare(statement=february, actor=maker)
+    services.statement_approve(statement=february, actor=checker)
     clock.shift(timedelta(minutes=1))
-    services.statement_pay(statement=february, by=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5))
+    services.statement_pay(
+        statement=february, actor=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5)
+    )
     return {
         "payout": february,
         "applicant": applicant,
@@ -279,7 +281,7 @@ def test_a_maker_nobody_recorded_shows_as_a_dash(db, clock):
 
 def test_items_come_oldest_first_and_each_kind_is_capped(waiting, clock, alice, monkeypatch):
     clock.shift(timedelta(minutes=1))
-    _submitted("later", "Later", by=alice)
+    _submitted("later", "Later", actor=alice)
     assert [i.title for i in _by_kind(inbox.inbox_sections())["partner"].items] == ["Applicant", "Later"]
     monkeypatch.setattr(inbox, "INBOX_SHOWN", 1)
     assert [i.title for i in _by_kind(inbox.inbox_sections())["partner"].items] == ["Applicant"]
@@ -295,11 +297,11 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
 
     for n in range(3):
         clock.shift(timedelta(minutes=1))
-        _submitted(f"applicant-{n}", f"Applicant {n}", by=alice)
+        _submitted(f"applicant-{n}", f"Applicant {n}", actor=alice)
         ParticipationFactory(status="requested", requested_by=alice)
         partner = PartnerFactory(slug=f"joined-{n}")
         join(partner, waiting["scenario"])
-        _pending_agreement(partner, waiting["scenario"], by=maker)
+        _pending_agreement(partner, waiting["scenario"], actor=maker)
     with CaptureQueriesContext(connection) as many:
         sections = _by_kind(inbox.inbox_sections())
     assert len(many.captured_queries) == 7 + 2 + 2

@@ -66,7 +66,7 @@ def _login(client, user):
 
 def test_a_pending_agreement_is_approved_by_the_checker_not_the_maker(client, setup, maker, checker):
     draft = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=setup["skyway"],
         scenario=setup["scenario"],
         model="fixed_per_transaction",
@@ -75,7 +75,7 @@ def test_a_pending_agreement_is_approved_by_the_checker_not_the_maker(client, se
         effective_from=date(2026, 4, 1),
         supersedes=setup["agreement"],
     )
-    services.agreement_submit(agreement=draft, by=maker)
+    services.agreement_submit(agreement=draft, actor=maker)
     items = _items(_login(client, maker), "agreement")
     assert [(i.pk, i.maker) for i in items] == [(draft.pk, maker.email)]
     assert f"/staff/inbox/agreement/{draft.pk}/" not in client.get("/staff/inbox/").content.decode()
@@ -90,7 +90,7 @@ def test_a_pending_agreement_is_approved_by_the_checker_not_the_maker(client, se
 def test_a_prepared_statement_waits_for_a_checker_other_than_its_preparer(client, setup, both, checker):
     statement = setup["statement"]
     assert _items(_login(client, checker), "statement") == []  # not prepared yet: nothing to check
-    services.statement_prepare(statement=statement, by=both)
+    services.statement_prepare(statement=statement, actor=both)
     response = _login(client, both).post(f"/staff/inbox/statement/{statement.pk}/approve/", follow=True)
     assert "another staff member must decide it" in response.content.decode()
     statement.refresh_from_db()
@@ -106,7 +106,9 @@ def test_a_prepared_statement_waits_for_a_checker_other_than_its_preparer(client
 def dispute(setup):
     alice = UserFactory(email="alice@skyway.example")
     MembershipFactory(user=alice, partner=setup["skyway"], role="owner")
-    return services.dispute_raise(line=setup["statement"].lines.first(), by=alice, reason="Missing a sale.")
+    return services.dispute_raise(
+        line=setup["statement"].lines.first(), actor=alice, reason="Missing a sale."
+    )
 
 
 def test_an_open_dispute_is_listed_and_rejected_with_a_reason(client, dispute, maker):
@@ -119,7 +121,7 @@ def test_an_open_dispute_is_listed_and_rejected_with_a_reason(client, dispute, m
 
 def test_an_adjustment_is_approved_by_a_checker_other_than_its_maker(client, dispute, maker, checker, both):
     adjustment = services.dispute_propose_adjustment(
-        dispute=dispute, by=both, amount=Decimal("12.50"), reason="Agreed."
+        dispute=dispute, actor=both, amount=Decimal("12.50"), reason="Agreed."
     )
     response = _login(client, both).post(f"/staff/inbox/adjustment/{adjustment.pk}/approve/", follow=True)
     assert "another staff member must decide it" in response.content.decode()
@@ -137,12 +139,12 @@ def test_the_inbox_with_revenue_items_costs_the_same_queries_at_two_sizes(
     from django.test.utils import CaptureQueriesContext
 
     _login(client, maker)
-    services.statement_prepare(statement=setup["statement"], by=both)
+    services.statement_prepare(statement=setup["statement"], actor=both)
     first = PartnerFactory(slug="first")
     join(first, setup["scenario"])
     services.agreement_submit(
         agreement=services.agreement_create(
-            by=maker,
+            actor=maker,
             partner=first,
             scenario=setup["scenario"],
             model="percentage",
@@ -150,16 +152,16 @@ def test_the_inbox_with_revenue_items_costs_the_same_queries_at_two_sizes(
             cycle="monthly",
             effective_from=date(2026, 4, 1),
         ),
-        by=maker,
+        actor=maker,
     )
     with CaptureQueriesContext(connection) as ctx:
         client.get("/staff/inbox/")
-    services.dispute_propose_adjustment(dispute=dispute, by=both, amount=Decimal("1.00"), reason="ok")
+    services.dispute_propose_adjustment(dispute=dispute, actor=both, amount=Decimal("1.00"), reason="ok")
     for n in range(3):
         partner = PartnerFactory(slug=f"p{n}")
         join(partner, setup["scenario"])
         draft = services.agreement_create(
-            by=maker,
+            actor=maker,
             partner=partner,
             scenario=setup["scenario"],
             model="percentage",
@@ -167,7 +169,7 @@ def test_the_inbox_with_revenue_items_costs_the_same_queries_at_two_sizes(
             cycle="monthly",
             effective_from=date(2026, 4, 1),
         )
-        services.agreement_submit(agreement=draft, by=maker)
+        services.agreement_submit(agreement=draft, actor=maker)
     with django_assert_num_queries(len(ctx.captured_queries)):
         assert client.get("/staff/inbox/").status_code == 200
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -219,3 +220,42 @@ def test_money_figures_link_to_the_records_behind_them(client, travel):
         assert response.status_code == 200, link
         assert "?e=1" not in response.get("Location", "")
     assert client.get(links[0]).context["cl"].result_count == 5
+
+
+NBSP = "\N{NO-BREAK SPACE}"
+
+
+def visible_text(page: str) -> str:
+    """What a reader sees: no charts' coordinates, no markup."""
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<svg.*?</svg>", " ", page, flags=re.S))
+
+
+def test_the_dashboard_and_funnel_show_exact_money_in_both_languages(staff_client, travel):
+    """Amounts binary floating point gets wrong: a plain SQLite Sum showed 964385.209999999."""
+    scenario, skyway = travel["scenario"], travel["skyway"]
+    cover = scenario.items.get(product__code="trip-cover").product
+    for amount in ("0.10", "0.20", "964384.91"):
+        ledger_row(skyway, scenario, cover, when=shanghai(date(2026, 1, 20)), amount=amount)
+    transaction_rollup_refresh(start=date(2026, 1, 1), end=date(2026, 2, 28))
+    for language in ("en", "zh-hans"):
+        staff_client.cookies["django_language"] = language
+        dashboard = staff_client.get("/staff/", PERIOD).content.decode()
+        funnel = staff_client.get("/staff/funnel/", PERIOD).content.decode()
+
+        # January: 330.00 + 964 385.21; the whole range adds February's 300.00.
+        assert '<span class="money">964,715.21</span>' in dashboard
+        assert '<span class="money">965,015.21</span>' in funnel
+        assert f"46.67{NBSP}%" in funnel  # conversion: 7 transactions per 15 offers quoted
+        assert not re.search(r"\d\.\d{3,}", visible_text(dashboard + funnel))
+
+
+def test_the_funnel_xlsx_has_money_and_percent_cells(staff_client, travel):
+    response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "xlsx"})
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, sheet[2], strict=True))
+
+    assert (row["gross"].value, row["gross"].number_format) == (630, "#,##0.00")
+    assert (row["revenue_share"].value, row["revenue_share"].number_format) == (99, "#,##0.00")
+    assert (row["conversion"].value, row["conversion"].number_format) == (0.2667, "0.00%")
+    assert row["cross_sell_rate"].number_format == "0.00%"

@@ -405,15 +405,15 @@ def test_the_invalid_documents_selector_is_one_query(manager, django_assert_num_
 def test_the_sweep_drops_the_cached_document_check_of_partners_whose_documents_expired(
     manager, acme, django_capture_on_commit_callbacks
 ):
-    from django.core.cache import cache
-
-    from partners.cache import partner_cache_key
+    from partners.keycache import keycache_start, partner_record
 
     with time_machine.travel(date(2026, 11, 1)):
         add_document(acme, manager, T.BUSINESS_LICENCE, expires_on=date(2026, 11, 30))
-    cache.set(partner_cache_key(acme.pk), "documents valid")
+    records = keycache_start()
+    partner_record(acme.pk)
+    assert records.partner(acme.pk) is not None  # cached now
 
     with django_capture_on_commit_callbacks(execute=True):
         services.document_expiry_sweep(today=date(2026, 12, 1))
 
-    assert cache.get(partner_cache_key(acme.pk)) is None
+    assert records.partner(acme.pk) is None

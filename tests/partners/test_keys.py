@@ -11,8 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from partners.api.exceptions import ApiKeyInvalid
-from partners.exceptions import DocumentsNotValid, PartnerNotActive, PartnerNotAllowed
+from partners.exceptions import ApiKeyInvalid, DocumentsNotValid, PartnerNotActive, PartnerNotAllowed
 from partners.models import PartnerAPIKey, PartnerAPIKeyEvent, PartnerDocument
 from partners.services import api_key_issue, api_key_revoke, api_key_rotate
 from tests.api.factories import api_partner, issue

@@ -4,11 +4,10 @@ preconditions and what each status means elsewhere."""
 import itertools
 
 import pytest
-from django.core.cache import cache
 
 from partners import services
-from partners.cache import partner_cache_key
 from partners.exceptions import PartnerError, PartnerInvalidTransition, PartnerNotAllowed, ReviewIncomplete
+from partners.keycache import keycache_start, partner_record
 from partners.models import Partner, PartnerDocument, PartnerStatusChange
 from tests.factories import PartnerFactory
 
@@ -212,12 +211,15 @@ def test_suspension_takes_effect_at_once_and_clears_the_cached_status(
     manager, django_capture_on_commit_callbacks
 ):
     partner = make_reviewable(actor=manager, status=S.ACTIVE)
-    cache.set(partner_cache_key(partner.pk), "active")
+    records = keycache_start()
+    assert partner_record(partner.pk).status == S.ACTIVE
+    assert records.partner(partner.pk) is not None  # cached now
 
     with django_capture_on_commit_callbacks(execute=True):
         services.partner_suspend(partner=partner, actor=manager, reason="Unpaid fees")
 
-    assert cache.get(partner_cache_key(partner.pk)) is None
+    assert records.partner(partner.pk) is None
+    assert partner_record(partner.pk).status == S.SUSPENDED
     assert not Partner.objects.get(pk=partner.pk).accepts_api_traffic
     assert not partner.accepts_api_traffic  # the caller's instance is current too
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from partners.api.exceptions import WebhookAddressRefused
+from partners.exceptions import WebhookAddressRefused
 from partners.models import WebhookEndpoint
 from partners.services import webhook_deliver, webhook_endpoint_create, webhook_event_publish
 from partners.webhooks.addresses import IPV4_SPECIAL, IPV6_SPECIAL, refusal

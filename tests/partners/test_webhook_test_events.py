@@ -12,7 +12,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from partners.api.exceptions import WebhookTestLimited
+from partners.exceptions import WebhookTestLimited
 from partners.models import WebhookDelivery
 from partners.services import webhook_endpoint_create, webhook_test_send
 from tests.api.factories import api_partner

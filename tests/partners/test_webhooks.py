@@ -14,8 +14,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from partners.api.exceptions import WebhookAddressRefused, WebhookInvalid
-from partners.exceptions import PartnerNotAllowed
+from partners.exceptions import PartnerNotAllowed, WebhookAddressRefused, WebhookInvalid
 from partners.models import WebhookDelivery, WebhookEndpoint
 from partners.services import (
     api_key_expiry_sweep,
@@ -339,7 +338,7 @@ def test_participation_changes_are_published(acme, receiver, staff_roles, django
     with django_capture_on_commit_callbacks(execute=True):
         participation = scenario_services.participation_request(partner=acme, scenario=scenario)
     with django_capture_on_commit_callbacks(execute=True):
-        scenario_services.participation_approve(participation=participation, by=manager)
+        scenario_services.participation_approve(participation=participation, actor=manager)
     moves = [json.loads(r["body"])["data"] for r in receiver.requests]
     assert moves == [
         {"scenario": "travel-finance", "version": 1, "from": None, "to": "requested"},

@@ -24,8 +24,8 @@ def manager(staff_roles):
     return user
 
 
-def _create(by, code="travel-installment", category="installment", **overrides):
-    return services.product_create(by=by, code=code, name="Travel installments", category=category,
+def _create(actor, code="travel-installment", category="installment", **overrides):
+    return services.product_create(actor=actor, code=code, name="Travel installments", category=category,
                                    **terms_for(category, **overrides))  # fmt: skip
 
 
@@ -59,7 +59,7 @@ def test_a_product_code_is_unique(manager):
 def test_activating_records_who_when_and_why(manager):
     product = _create(manager)
 
-    services.product_activate(product=product, by=manager, reason="approved by the product committee")
+    services.product_activate(product=product, actor=manager, reason="approved by the product committee")
 
     product.refresh_from_db()
     change = ProductStatusChange.objects.get(product=product)
@@ -74,7 +74,7 @@ def test_a_product_with_invalid_stored_terms_cannot_be_activated(manager):
     product = ProductFactory(status="draft", tenor_months=[])
 
     with pytest.raises(ProductTermsInvalid) as caught:
-        services.product_activate(product=product, by=manager)
+        services.product_activate(product=product, actor=manager)
 
     assert caught.value.field == "tenor_months"
     assert Product.objects.get(pk=product.pk).status == "draft"
@@ -85,7 +85,7 @@ def test_moves_outside_the_map_are_refused(manager, start, to):
     product = ProductFactory(status=start)
 
     with pytest.raises(InvalidTransition):
-        services.product_status_change(product=product, to=to, by=manager)
+        services.product_status_change(product=product, to=to, actor=manager)
 
     assert not ProductStatusChange.objects.exists()
 
@@ -94,7 +94,7 @@ def test_a_retired_product_cannot_change(manager):
     product = ProductFactory(status="retired")
 
     with pytest.raises(ProductRetired):
-        services.product_update(product=product, by=manager, name="New name")
+        services.product_update(product=product, actor=manager, name="New name")
 
 
 def test_an_active_product_keeps_its_category_but_a_draft_may_change_it(manager):
@@ -102,9 +102,9 @@ def test_an_active_product_keeps_its_category_but_a_draft_may_change_it(manager)
     draft = ProductFactory(status="draft", category="installment")
 
     with pytest.raises(ProductError) as caught:
-        services.product_update(product=active, by=manager, category="consumer_credit")
+        services.product_update(product=active, actor=manager, category="consumer_credit")
     services.product_update(
-        product=draft, by=manager, **{"category": "consumer_credit", **terms_for("consumer_credit")}
+        product=draft, actor=manager, **{"category": "consumer_credit", **terms_for("consumer_credit")}
     )
 
     assert caught.value.field == "category"
@@ -115,7 +115,7 @@ def test_updating_terms_validates_them(manager):
     product = ProductFactory()
 
     with pytest.raises(ProductTermsInvalid) as caught:
-        services.product_update(product=product, by=manager, max_amount=D("10.00"))
+        services.product_update(product=product, actor=manager, max_amount=D("10.00"))
 
     assert caught.value.field == "min_amount"
     assert Product.objects.get(pk=product.pk).max_amount == D("50000.00")
@@ -128,7 +128,7 @@ def test_staff_without_the_permission_cannot_change_the_catalog(staff_roles):
     with pytest.raises(NotAllowed):
         _create(outsider)
     with pytest.raises(NotAllowed):
-        services.product_activate(product=product, by=outsider)
+        services.product_activate(product=product, actor=outsider)
 
 
 def test_the_database_refuses_a_floor_above_the_ceiling():
@@ -144,17 +144,19 @@ def test_segment_prices_adjust_within_the_products_bounds(manager):
     vip = SegmentFactory(code="vip")
 
     price = services.segment_price_set(
-        product=product, segment=vip, rate_adjustment=D("-0.020000"), by=manager
+        product=product, segment=vip, rate_adjustment=D("-0.020000"), actor=manager
     )
-    services.segment_price_set(product=product, segment=vip, rate_adjustment=D("-0.030000"), by=manager)
+    services.segment_price_set(product=product, segment=vip, rate_adjustment=D("-0.030000"), actor=manager)
 
     assert SegmentPrice.objects.get(pk=price.pk).rate_adjustment == D("-0.030000")
     with pytest.raises(ProductError) as caught:
-        services.segment_price_set(product=product, segment=vip, rate_adjustment=D("-0.050000"), by=manager)
+        services.segment_price_set(
+            product=product, segment=vip, rate_adjustment=D("-0.050000"), actor=manager
+        )
     assert caught.value.field == "rate_adjustment"
     assert "0.080000–0.180000" in caught.value.message
 
-    services.segment_price_remove(product=product, segment=vip, by=manager)
+    services.segment_price_remove(product=product, segment=vip, actor=manager)
     assert not SegmentPrice.objects.exists()
 
 
@@ -163,7 +165,7 @@ def test_a_fixed_fee_product_takes_no_segment_price(manager):
 
     with pytest.raises(ProductError, match="no rate to adjust"):
         services.segment_price_set(
-            product=product, segment=SegmentFactory(code="vip"), rate_adjustment=D("0.01"), by=manager
+            product=product, segment=SegmentFactory(code="vip"), rate_adjustment=D("0.01"), actor=manager
         )
 
 

@@ -104,9 +104,8 @@ def test_a_worker_killed_mid_settlement_then_rerun_leaves_identical_statements(d
     through = FIRST + timedelta(days=DAYS - 1)
     queue = f"settle-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REVENUE_SETTLEMENT_QUEUE", queue)
-    # Pause after each period so the kill lands between two periods of the chain.
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "5")
-    with running_worker(queues=[queue]) as worker:
+    # Pause before each period so the kill lands between two periods of the chain.
+    with running_worker(queues=[queue], settlement_pause=5) as worker:
         settle_on(queue, through)
         wait_for(lambda: last_run() is not None and last_run().periods_done >= 2)
         kill_hard(worker["process"])
@@ -118,7 +117,6 @@ def test_a_worker_killed_mid_settlement_then_rerun_leaves_identical_statements(d
     assert partial == expected_statements()[: len(partial)]
     assert len(partial) < DAYS
 
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "0")
     with running_worker(queues=[queue]):
         settle_on(queue, through)
         wait_for(lambda: last_run().pk != killed.pk and last_run().status != "running")
@@ -139,8 +137,7 @@ def test_a_worker_killed_mid_settlement_is_recovered_by_the_watchdog_within_minu
     through = FIRST + timedelta(days=DAYS - 1)
     queue = f"settle-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("REVENUE_SETTLEMENT_QUEUE", queue)
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "5")
-    with running_worker(queues=[queue]) as worker:
+    with running_worker(queues=[queue], settlement_pause=5) as worker:
         settle_on(queue, through)
         wait_for(lambda: last_run() is not None and last_run().periods_done >= 2)
         kill_hard(worker["process"])
@@ -151,7 +148,6 @@ def test_a_worker_killed_mid_settlement_is_recovered_by_the_watchdog_within_minu
     assert 2 <= killed.periods_done < DAYS
 
     # The second worker sees no progress for 0 minutes as a stall: the watchdog acts at once.
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "0")
     monkeypatch.setenv("SETTLEMENT_STALL_MINUTES", "0")
     with running_worker(queues=[queue]):
         client_app().send_task("revenue.tasks.settlement_watchdog", queue=queue)

@@ -32,11 +32,10 @@ def test_a_supersede_approved_while_settlement_is_queued_settles_no_day_twice(
     monkeypatch.setenv("REVENUE_SETTLEMENT_QUEUE", queue)
     through = date(2026, 11, 29)
 
-    # The worker plans all four weeks at once, then pauses after each: the approval lands
+    # The worker plans all four weeks at once, then pauses before each: the approval lands
     # after the weeks were planned and queued, before the week of the 16th is generated.
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "3")
     settle_on(queue, through)  # queued: no worker consumes it yet
-    with running_worker(queues=[queue]) as worker:
+    with running_worker(queues=[queue], settlement_pause=3) as worker:
         wait_for(lambda: last_run() is not None and last_run().periods_done >= 1)
         assert last_run().periods_planned == 4
         new = agreement_in_force(
@@ -54,7 +53,6 @@ def test_a_supersede_approved_while_settlement_is_queued_settles_no_day_twice(
     seen = [t.pk for s in Statement.objects.all() for t in statement_transactions(s)]
     assert len(seen) == len(set(seen))
     # A second run settles the new agreement's days the first run did not plan.
-    monkeypatch.setenv("REVENUE_SETTLEMENT_PAUSE_SECONDS", "0")
     with running_worker(queues=[queue]):
         settle_on(queue, through)
         wait_for(lambda: last_run().pk != run.pk and last_run().status != "running")

@@ -55,7 +55,7 @@ def agreement_in_force(
         }[model]
     )
     agreement = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=partner,
         scenario=scenario,
         model=model,
@@ -64,8 +64,8 @@ def agreement_in_force(
         effective_from=effective_from,
         supersedes=supersedes,
     )
-    services.agreement_submit(agreement=agreement, by=maker)
-    return services.agreement_approve(agreement=agreement, by=checker)
+    services.agreement_submit(agreement=agreement, actor=maker)
+    return services.agreement_approve(agreement=agreement, actor=checker)
 
 
 def at(day: date, hour: int = 12) -> datetime:

@@ -27,7 +27,7 @@ def test_the_maker_cannot_approve_their_own_agreement_in_the_admin(
 ):
     maker.groups.add(staff_roles["Finance checkers"])  # even holding both roles
     agreement = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=partner,
         scenario=scenario,
         model="percentage",
@@ -35,7 +35,7 @@ def test_the_maker_cannot_approve_their_own_agreement_in_the_admin(
         cycle="monthly",
         effective_from=date(2026, 1, 1),
     )
-    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_submit(agreement=agreement, actor=maker)
     client.force_login(maker)
 
     response = client.post(
@@ -81,8 +81,8 @@ def test_statement_files_download(admin_client, statement):
 
 
 def test_finance_records_the_payout_and_another_person_confirms_it(client, statement, maker, checker):
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
     client.force_login(maker)
     change = reverse("admin:revenue_statement_change", args=[statement.pk])
     assert reverse("admin:revenue_statement_pay", args=[statement.pk]) in client.get(change).content.decode()
@@ -110,9 +110,11 @@ def test_the_recorder_sees_no_confirm_button_and_posting_it_is_refused(
     client, statement, maker, checker, staff_roles
 ):
     maker.groups.add(staff_roles["Finance checkers"])  # even holding both roles
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
-    services.statement_pay(statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5))
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
+    services.statement_pay(
+        statement=statement, actor=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
+    )
     client.force_login(maker)
 
     page = client.get(reverse("admin:revenue_statement_change", args=[statement.pk])).content.decode()
@@ -136,9 +138,9 @@ def test_an_auditor_sees_no_decision_on_statements_agreements_or_disputes(
 
     auditor = StaffFactory(email="ada@bank.example")
     auditor.groups.add(staff_roles["Auditors"])
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
-    dispute = services.dispute_raise(line=statement.lines.first(), by=alice, reason="Missing a sale.")
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
+    dispute = services.dispute_raise(line=statement.lines.first(), actor=alice, reason="Missing a sale.")
     client.force_login(auditor)
 
     statement_page = client.get(
@@ -171,7 +173,7 @@ def test_the_maker_of_a_pending_agreement_is_told_why_approving_is_not_theirs(
     client, maker, partner, scenario, joined
 ):
     agreement = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=partner,
         scenario=scenario,
         model="percentage",
@@ -179,7 +181,7 @@ def test_the_maker_of_a_pending_agreement_is_told_why_approving_is_not_theirs(
         cycle="monthly",
         effective_from=date(2026, 1, 1),
     )
-    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_submit(agreement=agreement, actor=maker)
     client.force_login(maker)
 
     page = client.get(reverse("admin:revenue_agreement_change", args=[agreement.pk])).content.decode()
@@ -200,7 +202,7 @@ def test_staff_start_a_settlement_run_from_the_admin(client, maker, partner, agr
 
 
 def test_a_dispute_is_resolved_by_an_adjustment_under_maker_checker(client, statement, maker, checker, alice):
-    dispute = services.dispute_raise(line=statement.lines.first(), by=alice, reason="Missing a sale.")
+    dispute = services.dispute_raise(line=statement.lines.first(), actor=alice, reason="Missing a sale.")
     client.force_login(maker)
     client.post(
         reverse("admin:revenue_dispute_propose", args=[dispute.pk]), {"amount": "12.50", "reason": "Agreed."}
@@ -257,7 +259,7 @@ def test_the_agreement_page_names_who_edited_the_draft(client, maker, partner, s
 
     root = StaffFactory(email="root@bank.example", is_superuser=True)
     agreement = services.agreement_create(
-        by=maker,
+        actor=maker,
         partner=partner,
         scenario=scenario,
         model="percentage",

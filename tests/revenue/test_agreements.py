@@ -23,7 +23,7 @@ def draft(maker, partner, scenario, **overrides):
         "effective_from": date(2026, 1, 1),
     }
     fields.update(overrides)
-    return services.agreement_create(by=maker, partner=partner, scenario=scenario, **fields)
+    return services.agreement_create(actor=maker, partner=partner, scenario=scenario, **fields)
 
 
 @pytest.mark.parametrize(
@@ -82,10 +82,10 @@ def test_terms_are_normalised_to_six_place_rates_and_fen(maker, partner, scenari
 def test_the_maker_cannot_approve_their_own_agreement_even_as_a_superuser(staff_roles, partner, scenario):
     boss = StaffFactory(email="boss@bank.example", is_superuser=True)
     agreement = draft(boss, partner, scenario)
-    services.agreement_submit(agreement=agreement, by=boss)
+    services.agreement_submit(agreement=agreement, actor=boss)
 
     with pytest.raises(MakerCheckerViolation):
-        services.agreement_approve(agreement=agreement, by=boss)
+        services.agreement_approve(agreement=agreement, actor=boss)
 
     agreement.refresh_from_db()
     assert agreement.status == "pending_approval"
@@ -95,19 +95,19 @@ def test_a_maker_without_the_checker_permission_cannot_approve(maker, partner, s
     other_maker = StaffFactory(email="maker2@bank.example")
     other_maker.groups.add(staff_roles["Finance makers"])
     agreement = draft(maker, partner, scenario)
-    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_submit(agreement=agreement, actor=maker)
 
     with pytest.raises(RevenueNotAllowed):
-        services.agreement_approve(agreement=agreement, by=other_maker)
+        services.agreement_approve(agreement=agreement, actor=other_maker)
 
 
 def test_approval_records_every_move_with_who_and_why(maker, checker, partner, scenario):
     agreement = draft(maker, partner, scenario)
-    services.agreement_submit(agreement=agreement, by=maker, reason="ready")
-    services.agreement_return(agreement=agreement, by=checker, reason="rate too high")
-    services.agreement_update(agreement=agreement, by=maker, terms={"rate": "0.25"})
-    services.agreement_submit(agreement=agreement, by=maker)
-    services.agreement_approve(agreement=agreement, by=checker, reason="ok")
+    services.agreement_submit(agreement=agreement, actor=maker, reason="ready")
+    services.agreement_return(agreement=agreement, actor=checker, reason="rate too high")
+    services.agreement_update(agreement=agreement, actor=maker, terms={"rate": "0.25"})
+    services.agreement_submit(agreement=agreement, actor=maker)
+    services.agreement_approve(agreement=agreement, actor=checker, reason="ok")
 
     moves = list(
         AgreementStatusChange.objects.filter(agreement=agreement)
@@ -127,7 +127,7 @@ def test_an_active_agreement_is_never_edited(maker, checker, partner, scenario):
     agreement = agreement_in_force(maker=maker, checker=checker, partner=partner, scenario=scenario)
 
     with pytest.raises(AgreementImmutable):
-        services.agreement_update(agreement=agreement, by=maker, terms={"rate": "0.9"})
+        services.agreement_update(agreement=agreement, actor=maker, terms={"rate": "0.9"})
 
 
 def test_a_new_agreement_supersedes_the_active_one_without_gap_or_overlap(maker, checker, partner, scenario):
@@ -141,9 +141,9 @@ def test_a_new_agreement_supersedes_the_active_one_without_gap_or_overlap(maker,
         terms={"tiers": [{"up_to": None, "rate": "0.2"}]},
         supersedes=old,
     )
-    services.agreement_submit(agreement=new, by=maker)
+    services.agreement_submit(agreement=new, actor=maker)
 
-    services.agreement_approve(agreement=new, by=checker)
+    services.agreement_approve(agreement=new, actor=checker)
 
     old.refresh_from_db()
     assert (old.status, old.effective_to) == ("superseded", date(2026, 3, 14))
@@ -153,10 +153,10 @@ def test_a_new_agreement_supersedes_the_active_one_without_gap_or_overlap(maker,
 def test_a_second_active_agreement_without_superseding_is_refused(maker, checker, partner, scenario):
     agreement_in_force(maker=maker, checker=checker, partner=partner, scenario=scenario)
     second = draft(maker, partner, scenario, effective_from=date(2026, 6, 1))
-    services.agreement_submit(agreement=second, by=maker)
+    services.agreement_submit(agreement=second, actor=maker)
 
     with pytest.raises(AgreementInvalid) as error:
-        services.agreement_approve(agreement=second, by=checker)
+        services.agreement_approve(agreement=second, actor=checker)
 
     assert error.value.field == "supersedes"
 
@@ -167,10 +167,10 @@ def test_superseding_cannot_reach_back_into_settled_periods(maker, checker, part
     old = agreement_in_force(maker=maker, checker=checker, partner=partner, scenario=scenario)
     settlement_start(through=date(2026, 2, 28), trigger="command")
     new = draft(maker, partner, scenario, effective_from=date(2026, 2, 10), supersedes=old)
-    services.agreement_submit(agreement=new, by=maker)
+    services.agreement_submit(agreement=new, actor=maker)
 
     with pytest.raises(AgreementInvalid) as error:
-        services.agreement_approve(agreement=new, by=checker)
+        services.agreement_approve(agreement=new, actor=checker)
 
     assert error.value.field == "effective_from"
 
@@ -187,8 +187,8 @@ def test_settlement_splits_the_month_where_one_agreement_supersedes_another(
     new = draft(
         maker, partner, scenario, effective_from=date(2026, 1, 16), terms={"rate": "0.5"}, supersedes=old
     )
-    services.agreement_submit(agreement=new, by=maker)
-    services.agreement_approve(agreement=new, by=checker)
+    services.agreement_submit(agreement=new, actor=maker)
+    services.agreement_approve(agreement=new, actor=checker)
     record(
         partner, item(amount="100.00", day=date(2026, 1, 10)), item(amount="100.00", day=date(2026, 1, 20))
     )
@@ -212,11 +212,11 @@ def test_settlement_splits_the_month_where_one_agreement_supersedes_another(
 def test_a_superuser_who_edited_a_makers_draft_cannot_approve_it(maker, partner, scenario, joined):
     root = StaffFactory(email="root@bank.example", is_superuser=True)
     agreement = draft(maker, partner, scenario)
-    services.agreement_update(agreement=agreement, by=root, terms={"rate": "0.35"})
-    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_update(agreement=agreement, actor=root, terms={"rate": "0.35"})
+    services.agreement_submit(agreement=agreement, actor=maker)
 
     with pytest.raises(MakerCheckerViolation) as excinfo:
-        services.agreement_approve(agreement=agreement, by=root)
+        services.agreement_approve(agreement=agreement, actor=root)
 
     assert "(you changed its terms)" in excinfo.value.message
     agreement.refresh_from_db()
@@ -227,12 +227,12 @@ def test_a_superuser_who_edited_a_makers_draft_cannot_approve_it(maker, partner,
 def test_whoever_submitted_an_agreement_cannot_approve_it(maker, checker, partner, scenario, joined):
     root = StaffFactory(email="root@bank.example", is_superuser=True)
     agreement = draft(maker, partner, scenario)
-    services.agreement_submit(agreement=agreement, by=root)
+    services.agreement_submit(agreement=agreement, actor=root)
 
     with pytest.raises(MakerCheckerViolation, match="you submitted it"):
-        services.agreement_approve(agreement=agreement, by=root)
+        services.agreement_approve(agreement=agreement, actor=root)
 
-    services.agreement_approve(agreement=agreement, by=checker)  # who made none of it
+    services.agreement_approve(agreement=agreement, actor=checker)  # who made none of it
     assert Agreement.objects.get(pk=agreement.pk).status == "active"
 
 
@@ -242,12 +242,12 @@ def test_an_edit_sent_back_and_made_again_keeps_every_editor_a_maker(
     both = StaffFactory(email="both@bank.example")
     both.groups.add(staff_roles["Finance makers"], staff_roles["Finance checkers"])
     agreement = draft(maker, partner, scenario)
-    services.agreement_submit(agreement=agreement, by=maker)
-    services.agreement_return(agreement=agreement, by=both, reason="rate too high")
-    services.agreement_update(agreement=agreement, by=both, terms={"rate": "0.25"})
-    services.agreement_submit(agreement=agreement, by=maker)
+    services.agreement_submit(agreement=agreement, actor=maker)
+    services.agreement_return(agreement=agreement, actor=both, reason="rate too high")
+    services.agreement_update(agreement=agreement, actor=both, terms={"rate": "0.25"})
+    services.agreement_submit(agreement=agreement, actor=maker)
 
     with pytest.raises(MakerCheckerViolation, match="you changed its terms"):
-        services.agreement_approve(agreement=agreement, by=both)
-    services.agreement_approve(agreement=agreement, by=checker)
+        services.agreement_approve(agreement=agreement, actor=both)
+    services.agreement_approve(agreement=agreement, actor=checker)
     assert Agreement.objects.get(pk=agreement.pk).approved_by == checker

@@ -17,15 +17,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _clean_buffers():
-    from partners.api import counters
-
-    counters.reset_buffers()
-    yield
-    counters.reset_buffers()
-
-
-@pytest.fixture(autouse=True)
 def _english():
     from django.utils import translation
 

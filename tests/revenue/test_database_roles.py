@@ -75,8 +75,8 @@ def approved(partner, agreement, maker, checker):
     record(partner, item(amount="100.00"))
     services.settlement_start(through=date(2026, 1, 31), trigger="command", dispatch=False)
     statement = Statement.objects.get()
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
     return statement
 
 
@@ -115,12 +115,12 @@ def test_recording_and_settling_work_as_the_app_role(roles, partner, agreement, 
         )
         run = services.settlement_start(through=date(2026, 1, 31), trigger="command", dispatch=False)
         statement = Statement.objects.get()
-        services.statement_prepare(statement=statement, by=maker)
-        services.statement_approve(statement=statement, by=checker)
+        services.statement_prepare(statement=statement, actor=maker)
+        services.statement_approve(statement=statement, actor=checker)
         services.statement_pay(
-            statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
+            statement=statement, actor=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
         )
-        services.statement_payout_confirm(statement=statement, by=checker)
+        services.statement_payout_confirm(statement=statement, actor=checker)
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_user")
             [user] = cursor.fetchone()

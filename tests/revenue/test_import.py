@@ -21,7 +21,7 @@ def _media(settings, tmp_path):
 
 def upload(maker, partner, content: bytes, name="transactions.csv", django_capture_on_commit_callbacks=None):
     with django_capture_on_commit_callbacks(execute=True):
-        job = transaction_import_create(partner=partner, file=SimpleUploadedFile(name, content), by=maker)
+        job = transaction_import_create(partner=partner, file=SimpleUploadedFile(name, content), actor=maker)
     job.refresh_from_db()
     return job
 
@@ -157,7 +157,9 @@ def test_an_unexpected_failure_ends_the_job_failed_with_the_reason(
 ):
     content = csv_file(["a-1,travel-finance,trip-installment,sale,100.00,CNY,2026-01-15T10:00:00+08:00,"])
     with django_capture_on_commit_callbacks(execute=False):
-        job = transaction_import_create(partner=partner, file=SimpleUploadedFile("t.csv", content), by=maker)
+        job = transaction_import_create(
+            partner=partner, file=SimpleUploadedFile("t.csv", content), actor=maker
+        )
     # The stored file is gone before the worker reads it.
     job.file.storage.delete(job.file.name)
 

@@ -30,8 +30,8 @@ def statement(partner, agreement):
 
 @pytest.fixture
 def approved(statement, maker, checker):
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker, reason="checked")
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker, reason="checked")
     statement.refresh_from_db()
     return statement
 
@@ -39,7 +39,7 @@ def approved(statement, maker, checker):
 @pytest.fixture
 def paid(approved, maker):
     services.statement_pay(
-        statement=approved, by=maker, payout_reference="TRF-2026-0001", paid_on=date(2026, 2, 5)
+        statement=approved, actor=maker, payout_reference="TRF-2026-0001", paid_on=date(2026, 2, 5)
     )
     approved.refresh_from_db()
     return approved
@@ -136,9 +136,9 @@ def test_the_status_history_of_an_approved_statement_cannot_be_changed_or_delete
 
 def test_an_approved_statement_is_still_paid_with_its_payout_fields(approved, maker, checker):
     services.statement_pay(
-        statement=approved, by=maker, payout_reference="TRF-2026-0002", paid_on=date(2026, 2, 6)
+        statement=approved, actor=maker, payout_reference="TRF-2026-0002", paid_on=date(2026, 2, 6)
     )
-    services.statement_payout_confirm(statement=approved, by=checker)
+    services.statement_payout_confirm(statement=approved, actor=checker)
 
     approved.refresh_from_db()
     assert (approved.status, approved.payout_reference) == ("paid", "TRF-2026-0002")

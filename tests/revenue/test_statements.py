@@ -26,15 +26,15 @@ def statement(partner, agreement):
 def test_a_statement_goes_from_draft_through_approval_and_a_confirmed_payout_to_paid(
     statement, maker, checker
 ):
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker, reason="checked")
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker, reason="checked")
     services.statement_pay(
-        statement=statement, by=maker, payout_reference="TRF-2026-0001", paid_on=date(2026, 2, 5)
+        statement=statement, actor=maker, payout_reference="TRF-2026-0001", paid_on=date(2026, 2, 5)
     )
     statement.refresh_from_db()
     assert (statement.status, statement.payout_recorded_by) == ("recorded", maker)
 
-    services.statement_payout_confirm(statement=statement, by=checker, reason="seen on the bank statement")
+    services.statement_payout_confirm(statement=statement, actor=checker, reason="seen on the bank statement")
 
     statement.refresh_from_db()
     assert (
@@ -61,10 +61,10 @@ def test_a_statement_goes_from_draft_through_approval_and_a_confirmed_payout_to_
 
 
 def _recorded(statement, maker, checker):
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
     return services.statement_pay(
-        statement=statement, by=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
+        statement=statement, actor=maker, payout_reference="TRF-1", paid_on=date(2026, 2, 5)
     )
 
 
@@ -74,9 +74,9 @@ def test_whoever_recorded_a_payout_cannot_confirm_it_not_even_a_superuser(statem
     maker.save()
 
     with pytest.raises(MakerCheckerViolation, match="you recorded its payout"):
-        services.statement_payout_confirm(statement=statement, by=maker)
+        services.statement_payout_confirm(statement=statement, actor=maker)
     with pytest.raises(MakerCheckerViolation):
-        services.statement_payout_return(statement=statement, by=maker, reason="mine")
+        services.statement_payout_return(statement=statement, actor=maker, reason="mine")
 
     statement.refresh_from_db()
     assert (statement.status, statement.payout_confirmed_by) == ("recorded", None)
@@ -93,7 +93,7 @@ def test_a_finance_maker_without_the_permission_cannot_confirm_a_payout(
     other_maker = finance_staff(staff_roles, "other-maker@bank.example", "Finance makers")
 
     with pytest.raises(RevenueNotAllowed):
-        services.statement_payout_confirm(statement=statement, by=other_maker)
+        services.statement_payout_confirm(statement=statement, actor=other_maker)
 
 
 def test_a_payout_sent_back_is_approved_again_and_its_trail_keeps_what_was_recorded(
@@ -102,8 +102,8 @@ def test_a_payout_sent_back_is_approved_again_and_its_trail_keeps_what_was_recor
     _recorded(statement, maker, checker)
 
     with pytest.raises(RevenueError):
-        services.statement_payout_return(statement=statement, by=checker, reason=" ")
-    services.statement_payout_return(statement=statement, by=checker, reason="wrong reference")
+        services.statement_payout_return(statement=statement, actor=checker, reason=" ")
+    services.statement_payout_return(statement=statement, actor=checker, reason="wrong reference")
 
     statement.refresh_from_db()
     assert (
@@ -124,18 +124,20 @@ def test_a_payout_sent_back_is_approved_again_and_its_trail_keeps_what_was_recor
         checker,
         "Payout TRF-1 of 2026-02-05 sent back: wrong reference",
     )
-    services.statement_pay(statement=statement, by=maker, payout_reference="TRF-2", paid_on=date(2026, 2, 6))
-    services.statement_payout_confirm(statement=statement, by=checker)
+    services.statement_pay(
+        statement=statement, actor=maker, payout_reference="TRF-2", paid_on=date(2026, 2, 6)
+    )
+    services.statement_payout_confirm(statement=statement, actor=checker)
     statement.refresh_from_db()
     assert (statement.status, statement.payout_reference) == ("paid", "TRF-2")
 
 
 def test_an_approved_statement_cannot_be_confirmed_paid_without_a_recorded_payout(statement, maker, checker):
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
 
     with pytest.raises(StatusMoveInvalid):
-        services.statement_payout_confirm(statement=statement, by=checker)
+        services.statement_payout_confirm(statement=statement, actor=checker)
 
 
 def test_the_database_refuses_a_payout_confirmed_by_its_recorder(statement, maker, checker):
@@ -157,20 +159,22 @@ def test_partners_see_a_recorded_payout_as_approved_until_it_is_confirmed(statem
 def test_the_preparer_cannot_approve_even_as_a_superuser(statement, maker, staff_roles):
     maker.is_superuser = True
     maker.save()
-    services.statement_prepare(statement=statement, by=maker)
+    services.statement_prepare(statement=statement, actor=maker)
 
     with pytest.raises(MakerCheckerViolation):
-        services.statement_approve(statement=statement, by=maker)
+        services.statement_approve(statement=statement, actor=maker)
 
 
 def test_an_unprepared_statement_cannot_be_approved(statement, checker):
     with pytest.raises(RevenueError):
-        services.statement_approve(statement=statement, by=checker)
+        services.statement_approve(statement=statement, actor=checker)
 
 
 def test_a_draft_cannot_be_paid(statement, maker):
     with pytest.raises(StatusMoveInvalid):
-        services.statement_pay(statement=statement, by=maker, payout_reference="X", paid_on=date(2026, 2, 5))
+        services.statement_pay(
+            statement=statement, actor=maker, payout_reference="X", paid_on=date(2026, 2, 5)
+        )
 
 
 def test_approval_publishes_a_webhook_event(statement, maker, checker, partner):
@@ -183,8 +187,8 @@ def test_approval_publishes_a_webhook_event(statement, maker, checker, partner):
         secret_encrypted="x",
         secret_hint="x",
     )
-    services.statement_prepare(statement=statement, by=maker)
-    services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    services.statement_approve(statement=statement, actor=checker)
 
     delivery = WebhookDelivery.objects.get(event="statement.approved")
     assert delivery.payload["statement"] == statement.pk

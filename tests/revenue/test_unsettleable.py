@@ -43,11 +43,11 @@ def test_a_row_after_an_agreement_ended_without_successor_is_reported(
     maker, checker, partner, scenario, joined
 ):
     agreement = agreement_create(
-        by=maker, partner=partner, scenario=scenario, model="percentage", terms={"rate": "0.1"}, cycle="monthly",
+        actor=maker, partner=partner, scenario=scenario, model="percentage", terms={"rate": "0.1"}, cycle="monthly",
         effective_from=date(2026, 1, 1), effective_to=date(2026, 1, 31),
     )  # fmt: skip
-    agreement_submit(agreement=agreement, by=maker)
-    agreement_approve(agreement=agreement, by=checker)
+    agreement_submit(agreement=agreement, actor=maker)
+    agreement_approve(agreement=agreement, actor=checker)
 
     result = record(
         partner, item(external_id="in", day=date(2026, 1, 20)), item(external_id="out", day=date(2026, 2, 3))

@@ -43,7 +43,7 @@ def compose(manager, *, code="travel-finance", products=(), **fields):
     fields.setdefault("data_shared", "Booking amount, segment and tenor.")
     fields.setdefault("data_purpose", "To price installments and cover for the booking.")
     scenario = services.scenario_create(
-        by=manager,
+        actor=manager,
         code=code,
         name=code.replace("-", " ").title(),
         industry=IndustryFactory(code="travel"),
@@ -51,7 +51,7 @@ def compose(manager, *, code="travel-finance", products=(), **fields):
     )
     for index, product in enumerate(products):
         services.bundle_item_add(
-            scenario=scenario, product=product, by=manager, role="primary" if index == 0 else "cross_sell"
+            scenario=scenario, product=product, actor=manager, role="primary" if index == 0 else "cross_sell"
         )
     return scenario
 
@@ -63,11 +63,11 @@ def draft(manager, installment, insurance):
 
 @pytest.fixture
 def published(manager, draft):
-    return services.scenario_publish(scenario=draft, by=manager, reason="launch")
+    return services.scenario_publish(scenario=draft, actor=manager, reason="launch")
 
 
 @pytest.fixture
 def joined(published, partner, manager):
     """alice's partner actively participates in the published version."""
     participation = services.participation_request(partner=partner, scenario=published)
-    return services.participation_approve(participation=participation, by=manager)
+    return services.participation_approve(participation=participation, actor=manager)

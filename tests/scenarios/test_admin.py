@@ -117,7 +117,7 @@ def test_a_published_version_is_read_only_in_the_admin(client, staff, published)
 
 
 def test_a_retired_product_warns_on_the_page_and_in_the_list(client, staff, published, insurance, manager):
-    product_services.product_retire(product=insurance, by=manager)
+    product_services.product_retire(product=insurance, actor=manager)
 
     page = client.get(reverse("admin:scenarios_scenario_change", args=[published.pk])).content.decode()
     listing = client.get(reverse(CHANGELIST)).content.decode()
@@ -140,6 +140,7 @@ def test_preview_shows_the_offers_and_schedule_the_engine_returns(client, staff,
     ]
     assert "888.49" in page  # 10,000.00 at 12 % over 12 months (worked by hand in test_schedules)
     assert "50.00" in page  # the premium: 10,000.00 × 0.005
+    assert "12.00\N{NO-BREAK SPACE}%" in page  # the annual rate as a percentage, not 0.120000
     assert Scenario.objects.get(pk=draft.pk).quote_days.count() == 0  # a preview is not counted
 
 

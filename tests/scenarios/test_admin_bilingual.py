@@ -35,8 +35,8 @@ def test_the_scenario_form_saves_both_languages(client, staff, installment):  # 
 def test_a_new_version_and_a_clone_keep_the_chinese(staff):  # noqa: F811
     published = ScenarioFactory(code="travel-finance", status="published", **CHINESE)
 
-    next_version = services.scenario_new_version(scenario=published, by=staff)
-    clone = services.scenario_clone(scenario=published, by=staff, code="holiday-finance")
+    next_version = services.scenario_new_version(scenario=published, actor=staff)
+    clone = services.scenario_clone(scenario=published, actor=staff, code="holiday-finance")
 
     assert {field: getattr(next_version, field) for field in CHINESE} == CHINESE
     assert {field: getattr(clone, field) for field in CHINESE} == CHINESE

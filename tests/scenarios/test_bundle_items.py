@@ -17,7 +17,9 @@ pytestmark = pytest.mark.django_db
 
 
 def add(draft, manager, product=None, **values):
-    return services.bundle_item_add(scenario=draft, product=product or ProductFactory(), by=manager, **values)
+    return services.bundle_item_add(
+        scenario=draft, product=product or ProductFactory(), actor=manager, **values
+    )
 
 
 def refused(draft, manager, product=None, **values) -> BundleItemInvalid:
@@ -106,7 +108,7 @@ def test_each_reward_kind_is_kept_when_complete(draft, manager):
 
 
 def test_retiring_a_product_flags_the_bundles_that_use_it(published, manager, insurance):
-    product_services.product_retire(product=insurance, by=manager, reason="withdrawn")
+    product_services.product_retire(product=insurance, actor=manager, reason="withdrawn")
 
     assert selectors.scenario_warnings(published) == [
         "trip-cover is retired: it is no longer offered in this scenario."
@@ -118,7 +120,7 @@ def test_items_of_a_draft_can_swap_positions_in_one_save(draft, manager):
     first, second = draft.items.order_by("position")
     first.position, second.position = 2, 1
 
-    services.bundle_items_save(scenario=draft, items=[first, second], by=manager)
+    services.bundle_items_save(scenario=draft, items=[first, second], actor=manager)
 
     assert list(draft.items.order_by("position").values_list("product__code", flat=True)) == [
         "trip-cover",

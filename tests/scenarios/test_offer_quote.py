@@ -113,14 +113,14 @@ def test_ineligible_input_is_refused_naming_the_request_field(joined, partner, r
 
 
 def test_a_retired_product_is_no_longer_offered(joined, partner, manager, insurance):
-    product_services.product_retire(product=insurance, by=manager)
+    product_services.product_retire(product=insurance, actor=manager)
 
     assert [o.product for o in ask(partner)] == ["trip-installment"]
 
 
 def test_a_bundle_with_every_product_retired_offers_nothing(joined, partner, manager, insurance, installment):
     for product in (insurance, installment):
-        product_services.product_retire(product=product, by=manager)
+        product_services.product_retire(product=product, actor=manager)
 
     with pytest.raises(NothingToOffer):
         ask(partner)
@@ -216,7 +216,7 @@ def test_listing_a_partners_scenarios_costs_two_queries(partner, django_assert_n
 
 def test_a_partner_lists_only_scenarios_it_actively_takes_part_in(joined, partner, other_partner, manager):
     other = services.scenario_publish(
-        scenario=compose(manager, code="other-bundle", products=[ProductFactory()]), by=manager
+        scenario=compose(manager, code="other-bundle", products=[ProductFactory()]), actor=manager
     )
     services.participation_request(partner=partner, scenario=other)  # requested, not active
 
@@ -229,7 +229,7 @@ def test_a_partner_lists_only_scenarios_it_actively_takes_part_in(joined, partne
 
 
 def test_partners_see_only_products_on_sale(joined, partner, manager, insurance):
-    product_services.product_retire(product=insurance, by=manager)
+    product_services.product_retire(product=insurance, actor=manager)
 
     scenario = selectors.scenario_get_for_partner(partner=partner, code="travel-finance")
 
@@ -240,7 +240,7 @@ def test_joinable_scenarios_are_the_latest_open_versions_not_yet_joined(
     published, partner, other_partner, manager
 ):
     v2 = services.scenario_publish(
-        scenario=services.scenario_new_version(scenario=published, by=manager), by=manager
+        scenario=services.scenario_new_version(scenario=published, actor=manager), actor=manager
     )
     ScenarioFactory(code="reserved", reserved_for=other_partner)
 

@@ -20,10 +20,10 @@ def test_a_request_waits_for_staff_and_approval_activates_it(published, partner,
     alice = UserFactory(email="alice@skyway.example")
 
     requested = services.participation_request(
-        partner=partner, scenario=published, by=alice, channel="mini_program"
+        partner=partner, scenario=published, actor=alice, channel="mini_program"
     )
     active = services.participation_approve(
-        participation=requested, by=manager, reason="fits the travel journey"
+        participation=requested, actor=manager, reason="fits the travel journey"
     )
 
     assert requested.status == "requested"
@@ -40,7 +40,7 @@ def test_a_request_waits_for_staff_and_approval_activates_it(published, partner,
 def test_staff_decline_a_request_and_the_partner_may_ask_again(published, partner, manager):
     requested = services.participation_request(partner=partner, scenario=published)
 
-    declined = services.participation_decline(participation=requested, by=manager, reason="not yet")
+    declined = services.participation_decline(participation=requested, actor=manager, reason="not yet")
     again = services.participation_request(partner=partner, scenario=published)
 
     assert declined.status == "declined"
@@ -48,7 +48,7 @@ def test_staff_decline_a_request_and_the_partner_may_ask_again(published, partne
 
 
 def test_an_invitation_becomes_active_when_the_partner_accepts(published, partner, manager):
-    invited = services.participation_invite(partner=partner, scenario=published, by=manager)
+    invited = services.participation_invite(partner=partner, scenario=published, actor=manager)
 
     active = services.participation_accept(participation=invited)
 
@@ -56,7 +56,7 @@ def test_an_invitation_becomes_active_when_the_partner_accepts(published, partne
 
 
 def test_a_partner_may_turn_an_invitation_down(published, partner, manager):
-    invited = services.participation_invite(partner=partner, scenario=published, by=manager)
+    invited = services.participation_invite(partner=partner, scenario=published, actor=manager)
 
     assert services.participation_reject_invitation(participation=invited, reason="no").status == "declined"
 
@@ -68,7 +68,7 @@ def test_only_an_active_partner_takes_part(published, manager, status):
     with pytest.raises(PartnerNotActive):
         services.participation_request(partner=partner, scenario=published)
     with pytest.raises(PartnerNotActive):
-        services.participation_invite(partner=partner, scenario=published, by=manager)
+        services.participation_invite(partner=partner, scenario=published, actor=manager)
     assert not Participation.objects.exists()
 
 
@@ -78,7 +78,7 @@ def test_a_partner_suspended_after_asking_cannot_be_approved(published, partner,
     partner.save()
 
     with pytest.raises(PartnerNotActive):
-        services.participation_approve(participation=requested, by=manager)
+        services.participation_approve(participation=requested, actor=manager)
     assert Participation.objects.get(pk=requested.pk).status == "requested"
 
 
@@ -94,7 +94,7 @@ def test_only_a_published_scenario_can_be_joined(partner, status):
 
 def test_new_partners_join_the_latest_published_version(published, partner, manager):
     v2 = services.scenario_publish(
-        scenario=services.scenario_new_version(scenario=published, by=manager), by=manager
+        scenario=services.scenario_new_version(scenario=published, actor=manager), actor=manager
     )
 
     with pytest.raises(ParticipationConflict, match="Version 2"):
@@ -114,7 +114,7 @@ def test_a_partner_has_one_open_participation_per_scenario(joined, published, pa
     with pytest.raises(ParticipationConflict):
         services.participation_request(partner=partner, scenario=published)
     with pytest.raises(ParticipationConflict):
-        services.participation_invite(partner=partner, scenario=published, by=manager)
+        services.participation_invite(partner=partner, scenario=published, actor=manager)
     # The database is the last line: a second open row for the same code is refused.
     with pytest.raises(IntegrityError), transaction.atomic():
         ParticipationFactory(partner=partner, scenario=published, status="requested")
@@ -125,9 +125,9 @@ def test_staff_without_the_permission_cannot_decide(published, partner, staff_ro
     requested = services.participation_request(partner=partner, scenario=published)
 
     with pytest.raises(NotAllowed):
-        services.participation_approve(participation=requested, by=outsider)
+        services.participation_approve(participation=requested, actor=outsider)
     with pytest.raises(NotAllowed):
-        services.participation_invite(partner=PartnerFactory(), scenario=published, by=outsider)
+        services.participation_invite(partner=PartnerFactory(), scenario=published, actor=outsider)
 
 
 def test_partner_managers_may_decide(published, partner, staff_roles):
@@ -135,25 +135,25 @@ def test_partner_managers_may_decide(published, partner, staff_roles):
     checker.groups.add(staff_roles["Partner managers"])
     requested = services.participation_request(partner=partner, scenario=published)
 
-    assert services.participation_approve(participation=requested, by=checker).status == "active"
+    assert services.participation_approve(participation=requested, actor=checker).status == "active"
 
 
 @pytest.mark.parametrize(
     "service", ["participation_approve", "participation_decline", "participation_accept"]
 )
 def test_decisions_on_an_active_participation_are_refused(joined, manager, service):
-    kwargs = {"participation": joined, "by": manager}
+    kwargs = {"participation": joined, "actor": manager}
 
     with pytest.raises(InvalidTransition):
         getattr(services, service)(**kwargs)
 
 
 def test_ending_closes_the_participation_and_hides_the_scenario(joined, partner, manager, published):
-    ended = services.participation_end(participation=joined, by=manager, reason="contract over")
+    ended = services.participation_end(participation=joined, actor=manager, reason="contract over")
 
     assert (ended.status, ended.ended_at is not None) == ("ended", True)
     with pytest.raises(InvalidTransition):
-        services.participation_end(participation=ended, by=manager)
+        services.participation_end(participation=ended, actor=manager)
     assert not selectors.scenario_list_for_partner(partner=partner).exists()
 
 
@@ -161,10 +161,10 @@ def test_moving_needs_a_newer_published_version(joined, published, manager):
     with pytest.raises(ParticipationConflict, match="newest"):
         services.participation_move(participation=joined)
 
-    draft = services.scenario_new_version(scenario=published, by=manager)
+    draft = services.scenario_new_version(scenario=published, actor=manager)
     with pytest.raises(ParticipationConflict):
         services.participation_move(participation=joined)  # a draft is not a version to move to
-    v2 = services.scenario_publish(scenario=draft, by=manager)
+    v2 = services.scenario_publish(scenario=draft, actor=manager)
 
     moved = services.participation_move(participation=joined)
 
@@ -183,7 +183,7 @@ def test_only_an_active_participation_moves(published, partner):
 
 def test_a_suspended_partner_cannot_move(joined, published, partner, manager):
     services.scenario_publish(
-        scenario=services.scenario_new_version(scenario=published, by=manager), by=manager
+        scenario=services.scenario_new_version(scenario=published, actor=manager), actor=manager
     )
     partner.status = "suspended"
     partner.save()

@@ -60,12 +60,12 @@ def test_every_reason_not_to_publish_is_listed_and_nothing_changes(manager):
     scenario = compose(manager, products=[draft_product], trigger_events=[], data_purpose="")
     BundleItem.objects.filter(scenario=scenario).update(role="cross_sell")
     retired = ProductFactory(code="gone")
-    services.bundle_item_add(scenario=scenario, product=retired, by=manager, role="cross_sell")
+    services.bundle_item_add(scenario=scenario, product=retired, actor=manager, role="cross_sell")
     retired.status = "retired"
     retired.save()
 
     with pytest.raises(ScenarioNotPublishable) as caught:
-        services.scenario_publish(scenario=scenario, by=manager)
+        services.scenario_publish(scenario=scenario, actor=manager)
 
     messages = " | ".join(message for _field, message in caught.value.problems)
     assert {field for field, _message in caught.value.problems} >= {"trigger_events", "data_purpose", "items"}
@@ -80,21 +80,21 @@ def test_a_scenario_without_products_cannot_be_published(manager):
     scenario = compose(manager)
 
     with pytest.raises(ScenarioNotPublishable, match="at least one product"):
-        services.scenario_publish(scenario=scenario, by=manager)
+        services.scenario_publish(scenario=scenario, actor=manager)
 
 
 def test_a_published_version_is_immutable(published, manager, installment):
     item = published.items.first()
 
     with pytest.raises(ScenarioImmutable):
-        services.scenario_update(scenario=published, by=manager, name="Renamed")
+        services.scenario_update(scenario=published, actor=manager, name="Renamed")
     with pytest.raises(ScenarioImmutable):
-        services.bundle_item_add(scenario=published, product=ProductFactory(), by=manager)
+        services.bundle_item_add(scenario=published, product=ProductFactory(), actor=manager)
     with pytest.raises(ScenarioImmutable):
-        services.bundle_item_remove(item=item, by=manager)
+        services.bundle_item_remove(item=item, actor=manager)
     item.rate_adjustment = D("-0.010000")
     with pytest.raises(ScenarioImmutable):
-        services.bundle_item_save(item=item, by=manager)
+        services.bundle_item_save(item=item, actor=manager)
 
     assert Scenario.objects.get(pk=published.pk).name == published.name
     assert BundleItem.objects.get(pk=item.pk).rate_adjustment == D("0")
@@ -103,7 +103,7 @@ def test_a_published_version_is_immutable(published, manager, installment):
 def test_edit_makes_the_next_draft_version_with_the_same_items(published, manager):
     BundleItem.objects.filter(scenario=published, position=1).update(rate_adjustment=D("-0.010000"))
 
-    draft = services.scenario_new_version(scenario=published, by=manager)
+    draft = services.scenario_new_version(scenario=published, actor=manager)
 
     assert (draft.code, draft.version, draft.status, draft.based_on) == (
         published.code,
@@ -118,10 +118,10 @@ def test_edit_makes_the_next_draft_version_with_the_same_items(published, manage
 
 
 def test_there_is_never_more_than_one_draft_of_a_scenario(published, manager):
-    services.scenario_new_version(scenario=published, by=manager)
+    services.scenario_new_version(scenario=published, actor=manager)
 
     with pytest.raises(ScenarioError, match="already a draft"):
-        services.scenario_new_version(scenario=published, by=manager)
+        services.scenario_new_version(scenario=published, actor=manager)
     with pytest.raises(IntegrityError), transaction.atomic():
         ScenarioFactory(code=published.code, version=9, status="draft")
 
@@ -130,18 +130,18 @@ def test_a_new_version_leaves_out_products_retired_since(published, manager, ins
     insurance.status = "retired"
     insurance.save()
 
-    draft = services.scenario_new_version(scenario=published, by=manager)
+    draft = services.scenario_new_version(scenario=published, actor=manager)
 
     assert draft.left_out_products == ["trip-cover"]
     assert list(draft.items.values_list("product__code", flat=True)) == ["trip-installment"]
 
 
 def test_partners_stay_on_the_version_they_joined_until_they_move(joined, published, partner, manager):
-    draft = services.scenario_new_version(scenario=published, by=manager)
+    draft = services.scenario_new_version(scenario=published, actor=manager)
     services.bundle_item_save(
-        item=_with(draft.items.get(position=1), rate_adjustment=D("-0.020000")), by=manager
+        item=_with(draft.items.get(position=1), rate_adjustment=D("-0.020000")), actor=manager
     )
-    v2 = services.scenario_publish(scenario=draft, by=manager)
+    v2 = services.scenario_publish(scenario=draft, actor=manager)
 
     assert selectors.scenario_get_for_partner(partner=partner, code=published.code).version == 1
     (offer, _cover) = services.offer_quote(
@@ -149,7 +149,7 @@ def test_partners_stay_on_the_version_they_joined_until_they_move(joined, publis
     )
     assert offer.price.annual_rate == D("0.120000")  # version 1's price
 
-    moved = services.participation_move(participation=joined, by=None)
+    moved = services.participation_move(participation=joined, actor=None)
 
     assert moved.scenario == v2
     assert selectors.scenario_get_for_partner(partner=partner, code=published.code).version == 2
@@ -170,7 +170,7 @@ def test_clone_makes_a_template_for_another_industry_or_partner(published, manag
     greenleaf = PartnerFactory(slug="greenleaf")
 
     clone = services.scenario_clone(
-        scenario=published, by=manager, code="community-finance", name="Community+Finance",
+        scenario=published, actor=manager, code="community-finance", name="Community+Finance",
         industry=community, reserved_for=greenleaf,
     )  # fmt: skip
 
@@ -183,14 +183,14 @@ def test_clone_makes_a_template_for_another_industry_or_partner(published, manag
     assert clone.based_on == published
     assert clone.items.count() == 2
     with pytest.raises(ScenarioError):
-        services.scenario_clone(scenario=published, by=manager, code="community-finance")
+        services.scenario_clone(scenario=published, actor=manager, code="community-finance")
 
 
 def test_retiring_a_version_with_active_partners_needs_their_participation_ended(joined, published, manager):
     with pytest.raises(ScenarioError, match="still active"):
-        services.scenario_retire(scenario=published, by=manager, reason="replaced")
+        services.scenario_retire(scenario=published, actor=manager, reason="replaced")
 
-    services.scenario_retire(scenario=published, by=manager, reason="replaced", end_participations=True)
+    services.scenario_retire(scenario=published, actor=manager, reason="replaced", end_participations=True)
 
     participation = Participation.objects.get(pk=joined.pk)
     assert Scenario.objects.get(pk=published.pk).status == "retired"
@@ -200,7 +200,7 @@ def test_retiring_a_version_with_active_partners_needs_their_participation_ended
 
 def test_retiring_needs_a_reason(published, manager):
     with pytest.raises(ScenarioError) as caught:
-        services.scenario_retire(scenario=published, by=manager, reason=" ")
+        services.scenario_retire(scenario=published, actor=manager, reason=" ")
 
     assert caught.value.field == "reason"
 
@@ -212,13 +212,13 @@ def test_status_moves_outside_the_map_are_refused(manager, start, to):
     scenario = ScenarioFactory(status=start)
 
     with pytest.raises(InvalidTransition):
-        services.scenario_status_change(scenario=scenario, to=to, by=manager)
+        services.scenario_status_change(scenario=scenario, to=to, actor=manager)
 
 
 def test_staff_without_the_permission_cannot_compose_or_publish(draft, staff_roles):
     outsider = UserFactory(is_staff=True)
 
     with pytest.raises(NotAllowed):
-        services.scenario_update(scenario=draft, by=outsider, name="Mine")
+        services.scenario_update(scenario=draft, actor=outsider, name="Mine")
     with pytest.raises(NotAllowed):
-        services.scenario_publish(scenario=draft, by=outsider)
+        services.scenario_publish(scenario=draft, actor=outsider)

@@ -1,0 +1,326 @@
+"""Counters shared by the processes of the site: fixed-window counters (rate limits, quotas,
+failed authentications) and counts buffered on the request path and written to the database in
+batches (``BufferedCounts``: API usage, offer quotes).
+
+One backend object does both, chosen once when the process starts (``counters_start``, called
+by ``portal.apps``), never per call:
+
+- ``RedisCounters`` when the default cache is Redis (``REDIS_URL``): every counter is an
+  ``INCR`` with ``EXPIRE … NX``, all of a request's counters in one pipeline (no race between
+  gunicorn workers, one round trip); a buffered count is a ``HINCRBY`` into one live hash that
+  the periodic drain (beat) renames and writes, so a count stays in Redis until it is in the
+  database and stopping a web worker loses nothing.
+- ``LocalCounters`` on the embedded default (local-memory cache, one per process): counters in
+  this process, buffered counts pending in this process and written by the process's background
+  writer every ``API_METERING_FLUSH_SECONDS`` (inline when ``API_ACCESS_LOG_ASYNC`` is off), by
+  the beat task, and when the process exits.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Sequence
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
+
+logger = logging.getLogger(__name__)
+
+Rows = dict[tuple[str, ...], list[int]]
+
+
+class BufferedCounts:
+    """Counts added on the request path and written to the database later, never a database
+    write per request.
+
+    ``add(key, counts)`` adds a row of ``width`` numbers under a key (a tuple of ids, dates and
+    names without ``|``). ``write(rows)`` receives ``{key as a tuple of str: [numbers]}`` and
+    stores them, adding to what is stored; it returns how many rows it wrote. ``drain()``
+    writes what is buffered (beat, every minute). Where the counts wait is the backend's
+    business (see the module docstring).
+    """
+
+    def __init__(self, name: str, *, width: int, write: Callable[[Rows], int]):
+        self.name = name
+        self.width = width
+        self.write = write
+        _buffers.append(self)
+
+    def add(self, key: tuple, counts: Sequence[int]) -> None:
+        _backend.add(self, key, counts)
+
+    def drain(self) -> int:
+        """Write every buffered count to the database; the number of rows written."""
+        return _backend.drain(self)
+
+    def pending(self) -> bool:
+        """Counts wait in this process's memory (only on the embedded default)."""
+        return _backend.pending(self)
+
+
+_buffers: list[BufferedCounts] = []
+
+
+class RedisCounters:
+    """Counters in the Redis of the default cache, shared by every process."""
+
+    shared = True
+
+    def __init__(self, cache: RedisCache):
+        self.cache = cache
+        self.client = cache._cache.get_client(write=True)
+        self.names: dict[str, tuple[str, str, str]] = {}
+
+    def bump(self, counters: list[tuple[str, int]]) -> list[int]:
+        pipe = self.client.pipeline(transaction=False)
+        for name, ttl in counters:
+            full = self.cache.make_and_validate_key(name)
+            pipe.incr(full)
+            pipe.expire(full, ttl, nx=True)
+        replies = pipe.execute()
+        return [int(v) for v in replies[::2]]
+
+    def _names(self, buffer: BufferedCounts) -> tuple[str, str, str]:
+        """The live hash, batch prefix and lock keys of a buffer, made once (the hot path only
+        reads them). The names are those the counts had before they moved to ``core``, so
+        counts waiting in Redis survive the deploy."""
+        names = self.names.get(buffer.name)
+        if names is None:
+            base = f"partners:counts:{buffer.name}:"
+            live, batch, lock = (
+                self.cache.make_and_validate_key(base + p) for p in ("live", "batch:", "lock")
+            )
+            names = self.names[buffer.name] = (live, batch, lock)
+        return names
+
+    def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
+        live = self._names(buffer)[0]
+        field = "|".join(str(part) for part in key)
+        numbers = [(index, n) for index, n in enumerate(counts) if n]
+        if len(numbers) == 1:
+            self.client.hincrby(live, f"{field}|{numbers[0][0]}", numbers[0][1])
+        elif numbers:
+            pipe = self.client.pipeline(transaction=False)
+            for index, n in numbers:
+                pipe.hincrby(live, f"{field}|{index}", n)
+            pipe.execute()
+
+    def drain(self, buffer: BufferedCounts) -> int:
+        client = self.client
+        live, batch_prefix, lock = self._names(buffer)
+        # One drain at a time, or two could write the same batch twice.
+        if not client.set(lock, 1, nx=True, ex=120):
+            return 0
+        try:
+            if client.exists(live):
+                client.rename(live, batch_prefix + uuid.uuid4().hex)
+            total = 0
+            # Batches left by a drain that failed earlier are written too.
+            for batch in client.scan_iter(match=batch_prefix + "*"):
+                rows = _parse(client.hgetall(batch), buffer.width)
+                if rows:
+                    total += buffer.write(rows)
+                client.delete(batch)
+            return total
+        finally:
+            client.delete(lock)
+
+    def pending(self, buffer: BufferedCounts) -> bool:
+        return False  # the counts wait in Redis, drained by beat
+
+    def drain_due(self) -> None:
+        """Nothing: beat drains the shared counts."""
+
+
+def _parse(data: dict, width: int) -> Rows:
+    rows: Rows = {}
+    for raw_field, raw_value in data.items():
+        field = raw_field.decode() if isinstance(raw_field, bytes) else raw_field
+        head, _sep, index = field.rpartition("|")
+        row = rows.setdefault(tuple(head.split("|")), [0] * width)
+        row[int(index)] += int(raw_value)
+    return rows
+
+
+class _Pending:
+    """The rows of one ``BufferedCounts`` waiting in this process."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.rows: Rows = {}
+        self.flushed_at = time.monotonic()
+
+    def take(self) -> Rows:
+        with self.lock:
+            rows, self.rows = self.rows, {}
+            self.flushed_at = time.monotonic()
+        return rows
+
+
+class LocalCounters:
+    """Counters and buffered counts in this process (the embedded default: the local-memory
+    cache is per process too, so this is the same scope without pickling on every count)."""
+
+    shared = False
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.values: dict[str, list] = {}  # name → [value, expires at (monotonic)]
+        self.purged_at = time.monotonic()
+        self.buffers: dict[str, _Pending] = {}
+
+    def bump(self, counters: list[tuple[str, int]]) -> list[int]:
+        now = time.monotonic()
+        out = []
+        with self.lock:
+            if now - self.purged_at > 60:
+                self.values = {k: v for k, v in self.values.items() if v[1] > now}
+                self.purged_at = now
+            for name, ttl in counters:
+                entry = self.values.get(name)
+                if entry is None or entry[1] <= now:
+                    entry = self.values[name] = [0, now + ttl]
+                entry[0] += 1
+                out.append(entry[0])
+        return out
+
+    def _pending(self, buffer: BufferedCounts) -> _Pending:
+        pending = self.buffers.get(buffer.name)
+        if pending is None:
+            with self.lock:
+                pending = self.buffers.setdefault(buffer.name, _Pending())
+        return pending
+
+    def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
+        pending = self._pending(buffer)
+        row_key = tuple(str(part) for part in key)
+        with pending.lock:
+            row = pending.rows.setdefault(row_key, [0] * buffer.width)
+            for index, n in enumerate(counts):
+                row[index] += n
+            due = time.monotonic() - pending.flushed_at >= settings.API_METERING_FLUSH_SECONDS
+        if settings.API_ACCESS_LOG_ASYNC:
+            # The process's background writer drains it when due, also while no request comes.
+            background_writer.start()
+        elif due:
+            self.drain(buffer)
+
+    def drain(self, buffer: BufferedCounts) -> int:
+        pending = self._pending(buffer)
+        rows = pending.take()
+        if not rows:
+            return 0
+        try:
+            return buffer.write(rows)
+        except Exception:  # a database outage: put the counts back, try again later
+            logger.exception("%s: flush failed; %d rows kept for the next one", buffer.name, len(rows))
+            with pending.lock:
+                for key, numbers in rows.items():
+                    row = pending.rows.setdefault(key, [0] * buffer.width)
+                    for index, n in enumerate(numbers):
+                        row[index] += n
+            return 0
+
+    def pending(self, buffer: BufferedCounts) -> bool:
+        pending = self.buffers.get(buffer.name)
+        return bool(pending and pending.rows)
+
+    def drain_due(self) -> None:
+        """Write the buffers whose ``API_METERING_FLUSH_SECONDS`` have passed."""
+        now = time.monotonic()
+        for buffer in _buffers:
+            pending = self.buffers.get(buffer.name)
+            if pending and pending.rows and now - pending.flushed_at >= settings.API_METERING_FLUSH_SECONDS:
+                self.drain(buffer)
+
+
+CountersBackend = RedisCounters | LocalCounters
+_backend: CountersBackend = None  # type: ignore[assignment] - set by ``counters_start``
+
+
+def counters_start() -> CountersBackend:
+    """Choose the backend from the default cache: Redis when it is Redis, else this process.
+    Called once as the process starts (``portal.apps``); a process whose cache settings change
+    (tests) calls it again and starts from empty counters."""
+    global _backend
+    cache = caches["default"]
+    _backend = RedisCounters(cache) if isinstance(cache, RedisCache) else LocalCounters()
+    return _backend
+
+
+def counters_backend() -> CountersBackend:
+    """The backend chosen by ``counters_start``."""
+    return _backend
+
+
+def bump(counters: list[tuple[str, int]]) -> list[int]:
+    """Increment each ``(name, ttl_seconds)`` counter by one; the new values, in order. A
+    counter is created with its ttl on first use and never extended."""
+    return _backend.bump(counters)
+
+
+class BackgroundWriter:
+    """One daemon thread per process that runs the registered writes (the embedded default's
+    buffered counts, the API access log) every ``API_ACCESS_LOG_FLUSH_SECONDS`` or when woken,
+    so no request waits for them. Runs only while ``API_ACCESS_LOG_ASYNC`` is on (off in
+    tests, where the writes happen on the request path)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.jobs: list[Callable[[], object]] = []
+        self.wake = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.pid = 0
+
+    def register(self, job: Callable[[], object]) -> None:
+        self.jobs.append(job)
+
+    def _running(self) -> bool:
+        # A forked worker starts its own.
+        return self.thread is not None and self.thread.is_alive() and self.pid == os.getpid()
+
+    def start(self) -> None:
+        if self._running():
+            return
+        with self.lock:
+            if self._running():
+                return
+            self.pid = os.getpid()
+            self.thread = threading.Thread(target=self._write_forever, name="api-access-log", daemon=True)
+            self.thread.start()
+
+    def _write_forever(self) -> None:
+        while True:
+            self.wake.wait(timeout=settings.API_ACCESS_LOG_FLUSH_SECONDS)
+            self.wake.clear()
+            if not settings.API_ACCESS_LOG_ASYNC:  # switched off since it started (tests)
+                continue
+            try:
+                for job in self.jobs:
+                    job()
+            except Exception:
+                logger.exception("background write of API counts failed")
+            finally:
+                connection.close()  # this thread's own connection
+
+
+background_writer = BackgroundWriter()
+background_writer.register(lambda: _backend.drain_due())
+
+
+@atexit.register
+def _drain_at_exit() -> None:  # pragma: no cover - runs when a process stops
+    if _backend is None:
+        return
+    try:
+        for buffer in _buffers:
+            buffer.drain()
+    except Exception:
+        logger.exception("drain at exit failed")

@@ -1,0 +1,278 @@
+"""The verification cache of the open API: what authentication, throttling and the services
+know about keys and partners without a query, and how a change reaches every process.
+
+This module owns, and no other module repeats:
+
+- the **cache key names**: a key's verification record and last-use guard (by prefix), a
+  partner's status record, and the names of the rate-limit, quota and failed-authentication
+  counters (``core.counters``);
+- the **two layers**, one chosen once as the process starts (``keycache_start``, with the
+  backend of ``core.counters``): the shared cache (Redis, ``REDIS_URL``), where a deletion is
+  seen by every process at once; or this process's memory (the embedded default), checked
+  against the cache epoch (``core.epoch``: one ``stat``) before it is trusted;
+- the **invalidation**: ``key_forget`` (rotate, revoke) and ``partner_forget`` (lifecycle moves,
+  document changes) drop the records in every process, so a revocation or suspension is refused
+  on the very next request.
+
+A required KYB document that expires is noticed the same day: the partner record remembers the
+business date its documents were checked on and is rebuilt on the next date.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import NamedTuple
+
+from django.core.cache import caches
+from django.utils import timezone
+
+from core.clock import business_day
+from core.counters import counters_backend
+from core.epoch import epoch, epoch_touch
+
+from .models import Partner, PartnerAPIKey
+from .selectors import partner_document_gaps
+
+# How long a record lives in the cache. It is dropped on every change anyway (``key_forget``,
+# ``partner_forget``); the lifetimes bound what a lost change could cost.
+KEY_RECORD_SECONDS = 300
+UNKNOWN_KEY_SECONDS = 30  # a flood of made-up keys costs no queries
+PARTNER_RECORD_SECONDS = 60
+# ``last_used_at`` is written at most once per this many seconds per key.
+TOUCH_SECONDS = 60
+_MISSING = "missing"
+
+
+# --------------------------------------------------------------------------------------
+# Cache key names
+# --------------------------------------------------------------------------------------
+def key_record_name(prefix: str) -> str:
+    return f"partners:apikey:v1:{prefix}"  # bump the version when ``KeyRecord`` changes
+
+
+def key_used_name(prefix: str) -> str:
+    return f"partners:apikey-used:{prefix}"
+
+
+def partner_record_name(partner_id: int) -> str:
+    return f"partners:partner:{partner_id}"
+
+
+def burst_counter_name(prefix: str, window: int) -> str:
+    return f"partners:rate:b:{prefix}:{window}"
+
+
+def sustained_counter_name(prefix: str, window: int) -> str:
+    return f"partners:rate:s:{prefix}:{window}"
+
+
+def quota_counter_name(partner_id: int, month: str) -> str:
+    return f"partners:quota:{partner_id}:{month}"
+
+
+def auth_failure_counter_name(address: str, window: int) -> str:
+    return f"partners:authfail:{address}:{window}"
+
+
+# --------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------
+class KeyRecord(NamedTuple):
+    id: str
+    prefix: str
+    hashed_key: str
+    partner_id: int
+    scopes: tuple[str, ...]
+    expires_at: float  # a POSIX timestamp: cheap to compare on every request
+    revoked: bool
+    expires_iso: str  # as ``me/`` shows it (Asia/Shanghai)
+
+
+class PartnerRecord(NamedTuple):
+    id: int
+    slug: str
+    name: str
+    industry: str
+    industry_id: int
+    tier: str
+    status: str
+    checked_on: str  # the business date the documents were checked on
+    document_gaps: tuple[str, ...]
+
+
+_PARTNER_FIELDS = len(PartnerRecord._fields)
+
+
+def _load_key(prefix: str) -> KeyRecord | None:
+    row = (
+        PartnerAPIKey.objects.filter(prefix=prefix)
+        .values_list("id", "prefix", "hashed_key", "partner_id", "scopes", "expiry_date", "revoked")
+        .first()
+    )
+    if row is None:
+        return None
+    key_id, prefix, hashed, partner_id, scopes, expiry, revoked = row
+    return KeyRecord(
+        key_id,
+        prefix,
+        hashed,
+        partner_id,
+        tuple(scopes or ()),
+        expiry.timestamp(),
+        revoked,
+        timezone.localtime(expiry).isoformat(),
+    )
+
+
+def _load_partner(partner_id: int, today: str) -> PartnerRecord:
+    partner = Partner.objects.select_related("industry").get(pk=partner_id)
+    gaps = partner_document_gaps(partner=partner) if partner.accepts_api_traffic else []
+    return PartnerRecord(
+        id=partner.pk,
+        slug=partner.slug,
+        name=partner.display_name,
+        industry=partner.industry.code,
+        industry_id=partner.industry_id,
+        tier=partner.tier,
+        status=partner.status,
+        checked_on=today,
+        document_gaps=tuple(gaps),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The two layers
+# --------------------------------------------------------------------------------------
+class SharedRecords:
+    """Records in the shared cache (Redis): a deletion reaches every process at once."""
+
+    def __init__(self, cache):
+        self.cache = cache
+        self.touched: dict[str, float] = {}  # prefix → when this process last recorded a use
+
+    def key(self, prefix: str) -> KeyRecord | str | None:
+        return self.cache.get(key_record_name(prefix))
+
+    def key_put(self, prefix: str, record: KeyRecord | str, seconds: int) -> None:
+        self.cache.set(key_record_name(prefix), record, seconds)
+
+    def partner(self, partner_id: int) -> PartnerRecord | None:
+        # Stored as a plain tuple: a deploy that changes the record's fields finds an old entry
+        # of another length and rebuilds it instead of failing to unpickle it.
+        cached = self.cache.get(partner_record_name(partner_id))
+        if type(cached) is tuple and len(cached) == _PARTNER_FIELDS:
+            return PartnerRecord._make(cached)
+        return None
+
+    def partner_put(self, record: PartnerRecord) -> None:
+        self.cache.set(partner_record_name(record.id), tuple(record), PARTNER_RECORD_SECONDS)
+
+    def keys_forget(self, prefixes: tuple[str, ...]) -> None:
+        self.cache.delete_many([key_record_name(p) for p in prefixes])
+
+    def partners_forget(self, partner_ids: tuple[int, ...]) -> None:
+        self.cache.delete_many([partner_record_name(pk) for pk in partner_ids])
+
+
+class LocalRecords:
+    """Records in dicts of this process (the embedded default: no pickling, no key checks),
+    dropped whenever the cache epoch changed, so a change made in another process is seen on the
+    next call here too."""
+
+    def __init__(self):
+        self.keys: dict[str, tuple[KeyRecord | str, float]] = {}  # prefix → (record, expires at)
+        self.partners: dict[int, tuple[PartnerRecord, float]] = {}
+        self.touched: dict[str, float] = {}
+        self.seen = epoch()
+
+    def key(self, prefix: str) -> KeyRecord | str | None:
+        current = epoch()
+        if current != self.seen:
+            self.keys.clear()
+            self.partners.clear()
+            self.seen = current
+        record, expires = self.keys.get(prefix, (None, 0.0))
+        return record if expires > time.monotonic() else None
+
+    def key_put(self, prefix: str, record: KeyRecord | str, seconds: int) -> None:
+        self.keys[prefix] = (record, time.monotonic() + seconds)
+
+    def partner(self, partner_id: int) -> PartnerRecord | None:
+        # Checked against the epoch by ``key`` just before (``partner_record`` follows
+        # ``key_record`` on every request).
+        record, expires = self.partners.get(partner_id, (None, 0.0))
+        return record if expires > time.monotonic() else None
+
+    def partner_put(self, record: PartnerRecord) -> None:
+        self.partners[record.id] = (record, time.monotonic() + PARTNER_RECORD_SECONDS)
+
+    def keys_forget(self, prefixes: tuple[str, ...]) -> None:
+        for prefix in prefixes:
+            self.keys.pop(prefix, None)
+        epoch_touch()
+
+    def partners_forget(self, partner_ids: tuple[int, ...]) -> None:
+        for pk in partner_ids:
+            self.partners.pop(pk, None)
+        epoch_touch()
+
+
+_records: SharedRecords | LocalRecords = None  # type: ignore[assignment] - set by keycache_start
+
+
+def keycache_start() -> SharedRecords | LocalRecords:
+    """Choose the layer with the backend of ``core.counters`` (call ``counters_start`` first):
+    the shared cache when the counters are shared (Redis), else this process's memory. Called
+    once as the process starts (``portal.apps``); calling it again starts from an empty cache."""
+    global _records
+    _records = SharedRecords(caches["default"]) if counters_backend().shared else LocalRecords()
+    return _records
+
+
+# --------------------------------------------------------------------------------------
+# What authentication and the services call
+# --------------------------------------------------------------------------------------
+def key_record(prefix: str) -> KeyRecord | None:
+    """The verification record of the key with this prefix, None for an unknown prefix (a
+    query only on a miss)."""
+    records = _records
+    record = records.key(prefix)
+    if record is None:
+        record = _load_key(prefix) or _MISSING
+        records.key_put(prefix, record, KEY_RECORD_SECONDS if record != _MISSING else UNKNOWN_KEY_SECONDS)
+    return None if record == _MISSING else record
+
+
+def partner_record(partner_id: int) -> PartnerRecord:
+    """The partner's status record (a query on a miss and on a new business day). Call it after
+    ``key_record``, which brings this process's layer up to date."""
+    today = business_day()
+    records = _records
+    record = records.partner(partner_id)
+    if record is None or record.checked_on != today:
+        record = _load_partner(partner_id, today)
+        records.partner_put(record)
+    return record
+
+
+def key_use_due(prefix: str) -> bool:
+    """Whether this call should record the key's ``last_used_at``: at most once per
+    ``TOUCH_SECONDS`` per key, across processes (this process remembers its last write; the
+    cache's ``add`` keeps other processes from writing the same minute again)."""
+    touched = _records.touched
+    now = time.time()
+    if now - touched.get(prefix, 0.0) < TOUCH_SECONDS:
+        return False
+    touched[prefix] = now
+    return caches["default"].add(key_used_name(prefix), 1, TOUCH_SECONDS)
+
+
+def key_forget(*prefixes: str) -> None:
+    """Drop the verification record of these keys, in every process (rotate, revoke)."""
+    _records.keys_forget(prefixes)
+
+
+def partner_forget(*partner_ids: int) -> None:
+    """Drop the status record of these partners, in every process (lifecycle moves, document
+    changes)."""
+    _records.partners_forget(partner_ids)
