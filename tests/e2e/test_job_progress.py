@@ -61,7 +61,8 @@ def test_an_import_reaches_100_percent_on_its_page_without_a_reload(
         expect(page.locator("#job-progress progress")).to_have_attribute("value", "100", timeout=45_000)
         assert page.evaluate("window.notReloaded") is True  # the fragment came in, no reload
         text = progress.inner_text()
-        assert imported in text and "100 %" in text
+        assert imported in text
+        assert "100 %" in text
         assert progress.get_attribute("hx-trigger") is None  # done: polling stopped
         screenshot(page, f"import-progress-{locale}")
     finally:

@@ -212,5 +212,7 @@ def test_a_running_import_records_its_total_first_then_its_progress_as_it_goes(
         {"rows_done": "2500", "rows_total": "2500"},
     ]
     job.refresh_from_db()
-    assert job.status == "succeeded" and job.created == 2500
-    assert job.started_at is not None and job.started_at <= job.heartbeat_at <= job.finished_at
+    assert job.status == "succeeded"
+    assert job.created == 2500
+    assert job.started_at is not None
+    assert job.started_at <= job.heartbeat_at <= job.finished_at
