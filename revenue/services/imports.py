@@ -16,6 +16,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
+from itertools import islice
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -63,16 +64,18 @@ def _rows(job: TransactionImport) -> Iterator[list[str]]:
         yield from csv.reader(text)
 
 
-def _row_count(job: TransactionImport) -> int:
-    """How many rows the file holds under its header, for the progress bar: a CSV's non-empty
-    rows counted (cheap next to checking them); an XLSX sheet's stated size (it may count empty
-    rows at the end, so the bar may jump to the end), 0 when the sheet does not state it."""
+def _row_count(job: TransactionImport, *, limit: int) -> int:
+    """How many rows the file holds under its header (counted up to ``limit`` + 1), for the
+    progress bar: a CSV's non-empty rows counted (cheap next to checking them); an XLSX sheet's
+    stated size (it may count empty rows at the end, so the bar may jump to the end), 0 when
+    the sheet does not state it."""
     if job.file.name.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
         with job.file.open("rb") as handle:
             return max(0, (load_workbook(handle, read_only=True, data_only=True).active.max_row or 1) - 1)
-    return max(0, sum(1 for raw in _rows(job) if any(cell.strip() for cell in raw)) - 1)
+    filled = (raw for raw in _rows(job) if any(cell.strip() for cell in raw))
+    return max(0, sum(1 for _row in islice(filled, limit + 2)) - 1)
 
 
 def _parse(values: dict[str, str]) -> dict:
@@ -151,9 +154,6 @@ def _import(job: TransactionImport) -> TransactionImport:
     rows: list[tuple] = []
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
-    total = _row_count(job)
-    TransactionImport.objects.filter(pk=job.pk).update(rows_total=total, heartbeat_at=timezone.now())
-    checked = 0
     now = timezone.now()
     ops = connection.ops
     reader = _rows(job)
@@ -161,6 +161,9 @@ def _import(job: TransactionImport) -> TransactionImport:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise RevenueError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
+    total = _row_count(job, limit=settings.REVENUE_IMPORT_MAX_ROWS)
+    TransactionImport.objects.filter(pk=job.pk).update(rows_total=total, heartbeat_at=timezone.now())
+    checked = 0
     index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):

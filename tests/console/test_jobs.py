@@ -14,6 +14,7 @@ from console.models import Heartbeat
 from console.tasks import heartbeat
 from revenue.models import SettlementRun, TransactionImport
 from tests.factories import PartnerFactory, StaffFactory
+from tests.worker import client_app, running_worker
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -77,6 +78,21 @@ def test_the_heartbeat_a_worker_ran_shows_although_the_web_has_another_cache(sta
 
     written = Heartbeat.objects.get(name=Heartbeat.BEAT).at
     assert f"Last heartbeat from beat and a worker: {written:%Y-%m-%d %H:%M:%S}" in body
+    assert "No heartbeat recorded yet" not in body
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_the_heartbeat_a_real_worker_process_ran_shows_on_the_web(staff_client):
+    """The worker is another process with its own memory: what it records must reach the page."""
+    with running_worker() as worker:
+        result = client_app().send_task("portal.tasks.heartbeat", queue=worker["queues"][0])
+        written = result.get(timeout=90)
+
+    body = staff_client.get("/staff/jobs/").content.decode()
+
+    assert Heartbeat.objects.get(name=Heartbeat.BEAT).at.isoformat() == written
+    assert "Last heartbeat from beat and a worker:" in body
     assert "No heartbeat recorded yet" not in body
 
 
