@@ -154,6 +154,11 @@ def _import(job: TransactionImport) -> TransactionImport:
     rows: list[tuple] = []
     seen: dict[str, int] = {}
     catalog = partner_catalog(partner=job.partner)
+    # Counted before the rows are read: both open the job's one file object, which a ``with``
+    # closes at its end.
+    total = _row_count(job, limit=settings.REVENUE_IMPORT_MAX_ROWS)
+    TransactionImport.objects.filter(pk=job.pk).update(rows_total=total, heartbeat_at=timezone.now())
+    checked = 0
     now = timezone.now()
     ops = connection.ops
     reader = _rows(job)
@@ -161,9 +166,6 @@ def _import(job: TransactionImport) -> TransactionImport:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise RevenueError(_("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
-    total = _row_count(job, limit=settings.REVENUE_IMPORT_MAX_ROWS)
-    TransactionImport.objects.filter(pk=job.pk).update(rows_total=total, heartbeat_at=timezone.now())
-    checked = 0
     index = {name: header.index(name) for name in (*COLUMNS, *OPTIONAL) if name in header}
     for number, raw in enumerate(reader, start=2):
         if not any(cell.strip() for cell in raw):
