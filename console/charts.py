@@ -8,6 +8,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from core.chart_ticks import integer_y_labels
+
 STYLE = Style(
     background="transparent",
     plot_background="transparent",
@@ -39,7 +41,8 @@ def _render(chart) -> SafeString:
 def bar_chart(
     *, title: str, labels: Sequence[str], series: dict[str, Sequence[float]], stacked: bool = False
 ) -> SafeString:
-    chart = (pygal.StackedBar if stacked else pygal.Bar)(**_config(title=title))
+    ticks = integer_y_labels(series.values(), stacked=stacked)  # counts: whole-number ticks
+    chart = (pygal.StackedBar if stacked else pygal.Bar)(**_config(title=title, **ticks))
     chart.x_labels = [str(label) for label in labels]
     for name, values in series.items():
         chart.add(str(name), [float(v) for v in values])
@@ -50,7 +53,11 @@ def line_chart(*, title: str, labels: Sequence[str], series: dict[str, Sequence[
     # Dots and their tooltips are most of the rendering time on long series: draw lines only.
     chart = pygal.Line(
         **_config(
-            title=title, show_minor_x_labels=False, x_labels_major_count=12, show_dots=len(labels) <= 31
+            title=title,
+            show_minor_x_labels=False,
+            x_labels_major_count=12,
+            show_dots=len(labels) <= 31,
+            **integer_y_labels(series.values()),  # counts: whole-number ticks
         )
     )
     chart.x_labels = [str(label) for label in labels]

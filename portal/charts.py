@@ -9,6 +9,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from core.chart_ticks import integer_y_labels
+
 STYLE = Style(
     background="transparent",
     plot_background="#ffffff",
@@ -43,7 +45,7 @@ def daily_calls_chart(
     *, title: str, days: Sequence[date], calls: Sequence[int], errors: Sequence[int], labels: tuple[str, str]
 ) -> SafeString:
     """API calls and errors per day, as a bar chart."""
-    chart = pygal.Bar(title=title, **CONFIG)
+    chart = pygal.Bar(title=title, **CONFIG, **integer_y_labels([calls, errors]))  # whole-number ticks
     chart.x_labels = [d.strftime("%m-%d") for d in days]
     chart.x_labels_major = [d.strftime("%m-%d") for d in days[::7]]
     chart.add(labels[0], list(calls))
