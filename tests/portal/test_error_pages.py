@@ -173,3 +173,17 @@ def test_the_500_page_needs_neither_the_database_nor_the_request_context(django_
 
     assert response.status_code == 500
     assert "Something went wrong on our side" in response.content.decode()
+
+
+def test_the_admin_is_titled_in_the_product_s_name_in_both_languages(client, db):
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory(email="root@bank.test", is_superuser=True))
+
+    english = client.get(reverse("admin:index")).content.decode()
+    chinese = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+
+    assert "Finance+N administration" in english
+    assert "Django administration" not in english
+    assert "Bank staff administration" in english
+    assert "金融+N 管理后台" in chinese
