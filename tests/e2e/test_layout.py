@@ -141,7 +141,9 @@ def test_the_portal_navigation_is_one_line_at_1366(context_at, live_partner):
         )
         tops = [top for _text, top, _height, _line in boxes]
         assert max(tops) - min(tops) < 12, boxes  # one row
-        assert [text for text, _top, height, line in boxes if height >= 1.8 * line] == []  # no label on two lines
+        assert [
+            text for text, _top, height, line in boxes if height >= 1.8 * line
+        ] == []  # no label on two lines
         nav = page.locator("nav.mainnav")
         assert nav.evaluate("e => e.scrollWidth <= e.clientWidth")  # no link scrolled out of sight
         _shot(page, f"portal-nav-1366-{locale}")
@@ -208,3 +210,21 @@ def _contrast(foreground: str, background: str) -> float:
 
     high, low = sorted((luminance(foreground), luminance(background)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+@pytest.mark.parametrize("width", VIEWPORTS)
+def test_a_refused_viewer_reads_the_reason_in_the_portal_layout(context_at, live_partner, width):
+    partner = live_partner.memberships.get().partner
+    viewer = portal_user(partner, "viewer@skyway.test", "viewer")
+    page = context_at(VIEWPORTS[width])
+    log_in(page, viewer.email)
+
+    assert page.locator("#next-steps a[href='/portal/keys/new/']").count() == 0
+    response = page.goto("/portal/keys/new/")
+
+    assert response.status == 403
+    assert page.locator("header.topbar .brand").count() == 1
+    assert "Your role (Viewer) cannot create, rotate or revoke API keys." in page.locator("main").inner_text()
+    assert page.locator("main a[href='/portal/']").count() == 1  # the way back
+    assert _overflow(page) <= 0
+    _shot(page, f"portal-403-viewer-{width}")
