@@ -20,7 +20,11 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 @pytest.mark.django_db
-def test_it_lists_beat_schedules_and_links_to_edit_them(staff_client):
+def test_it_lists_beat_schedules_and_links_to_edit_them(staff_client, staff):
+    from django.contrib.auth.models import Permission
+
+    # The link is offered to who may open it (a maker without it: tests/portal/test_next_steps.py).
+    staff.user_permissions.add(Permission.objects.get(codename="change_periodictask"))
     every = IntervalSchedule.objects.create(every=60, period=IntervalSchedule.SECONDS)
     PeriodicTask.objects.create(
         name="partners-api-usage-flush", task="partners.tasks.api_usage_flush", interval=every
