@@ -7,9 +7,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from portal.charts import daily_calls_chart
 
-from console import charts as console_charts
+from core import charts
 from core.chart_ticks import count_ticks, integer_y_labels
 
 
@@ -45,12 +44,11 @@ def _y_labels(svg: str) -> list[str]:
 
 
 def test_the_partner_s_calls_chart_has_no_tenth_of_a_call():
-    svg = daily_calls_chart(
+    svg = charts.bar_chart(
         title="Calls",
-        days=[date(2026, 11, d) for d in (1, 2, 3)],
-        calls=[0, 1, 0],
-        errors=[0, 0, 0],
-        labels=("a", "b"),
+        labels=[date(2026, 11, d) for d in (1, 2, 3)],
+        series={"a": [0, 1, 0], "b": [0, 0, 0]},
+        look=charts.PORTAL,
     )
 
     labels = _y_labels(svg)
@@ -59,8 +57,8 @@ def test_the_partner_s_calls_chart_has_no_tenth_of_a_call():
 
 
 def test_the_console_s_count_charts_have_no_tenth_of_a_count():
-    line = console_charts.line_chart(title="Calls", labels=["a", "b"], series={"Calls": [0, 1]})
-    bars = console_charts.bar_chart(title="Partners", labels=["x"], series={"active": [1]}, stacked=True)
+    line = charts.line_chart(title="Calls", labels=["a", "b"], series={"Calls": [0, 1]})
+    bars = charts.bar_chart(title="Partners", labels=["x"], series={"active": [1]}, stacked=True)
 
     for svg in (line, bars):
         assert not [label for label in _y_labels(svg) if "." in label]
