@@ -25,6 +25,7 @@ from . import selectors, services
 from .engine import offer_as_dict
 from .exceptions import OfferRefused
 from .forms import (
+    BundleItemForm,
     BundleItemFormSet,
     CloneForm,
     PreviewForm,
@@ -55,6 +56,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class BundleItemInline(admin.TabularInline):
     model = BundleItem
+    form = BundleItemForm
     formset = BundleItemFormSet
     extra = 0
     fields = (
@@ -259,7 +261,9 @@ class ScenarioAdmin(SimpleHistoryAdmin):
                 )
             except OfferRefused as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        shown = [(offer, offer_as_dict(offer)) for offer in offers or ()]
+        shown = [
+            (offer, offer_as_dict(offer), words) for offer, words in selectors.offers_in_words(offers or [])
+        ]
         return self._page(
             request, "scenarios/admin/preview.html", scenario, _("Preview offers"), form=form, offers=shown
         )

@@ -156,7 +156,10 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     # -- the new keys, shown once ----------------------------------------------------------
     def get_urls(self):
         issued = self.admin_site.admin_view(self.issued_view)
-        return [path("issued/<str:token>/", issued, name="partners_partnerapikey_issued"), *super().get_urls()]
+        return [
+            path("issued/<str:token>/", issued, name="partners_partnerapikey_issued"),
+            *super().get_urls(),
+        ]
 
     def _show_issued(self, request, issued) -> HttpResponseRedirect:
         """Post, redirect, get: the new keys wait, encrypted in the session, for one display."""
@@ -167,7 +170,9 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def issued_view(self, request, token: str):
         kept = show_once_take(request, kind="admin_api_keys", token=token)
         if kept is None:
-            messages.info(request, _("New keys are shown only once, and these were. Rotate a key that was not copied."))
+            messages.info(
+                request, _("New keys are shown only once, and these were. Rotate a key that was not copied.")
+            )
             return HttpResponseRedirect(reverse("admin:partners_partnerapikey_changelist"))
         secrets = dict(kept["keys"])
         keys = PartnerAPIKey.objects.filter(pk__in=secrets).select_related("partner").order_by("prefix")
@@ -180,6 +185,7 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         response = TemplateResponse(request, "admin/partners/keys_issued.html", context)
         response["Cache-Control"] = "no-store"
         return response
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):

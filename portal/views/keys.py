@@ -52,7 +52,10 @@ def key_issued(request: HttpRequest, access: PartnerAccess, token: str) -> HttpR
             _("A new key is shown only once, and this one was. If it was not copied, rotate the key."),
         )
         return redirect("portal:keys")
-    keys = {key.pk: key for key in partner_api_keys(partner=access.partner).filter(pk__in=[kept["id"], kept["rotated"]])}
+    keys = {
+        key.pk: key
+        for key in partner_api_keys(partner=access.partner).filter(pk__in=[kept["id"], kept["rotated"]])
+    }
     if kept["id"] not in keys:
         return redirect("portal:keys")
     context = {

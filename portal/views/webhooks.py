@@ -71,7 +71,9 @@ def webhook_rotate(request: HttpRequest, access: PartnerAccess, pk: int) -> Http
 
 
 def _secret_redirect(request: HttpRequest, created, rotated: bool = False) -> HttpResponse:
-    token = show_once_keep(request, kind="webhook_secret", payload={"secret": created.secret, "rotated": rotated})
+    token = show_once_keep(
+        request, kind="webhook_secret", payload={"secret": created.secret, "rotated": rotated}
+    )
     return redirect("portal:webhook-secret", pk=created.endpoint.pk, token=token)
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
-from django.utils.translation import gettext as _
 from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.domain import DomainError
@@ -153,13 +153,19 @@ class AgreementTermsForm(forms.ModelForm, TierFields):
                 raise DomainError(_("Give this band's rate."), field=f"terms.tiers.{len(tiers)}.rate")
             tiers.append({"up_to": str(up_to) if up_to is not None else None, "rate": _rate(rate)})
         if not tiers:
-            raise DomainError(_("Give at least one band: its rate, and where it ends."), field="terms.tiers.0.rate")
+            raise DomainError(
+                _("Give at least one band: its rate, and where it ends."), field="terms.tiers.0.rate"
+            )
         # Said in the form's words; ``terms_clean`` checks the rest.
         last = len(tiers) - 1
         for index, tier in enumerate(tiers):
             if tier["up_to"] is None and index != last:
                 raise DomainError(_("Only the last band has no “up to”."), field=f"terms.tiers.{index}.up_to")
-            if index and tier["up_to"] is not None and Decimal(tier["up_to"]) <= Decimal(tiers[index - 1]["up_to"]):
+            if (
+                index
+                and tier["up_to"] is not None
+                and Decimal(tier["up_to"]) <= Decimal(tiers[index - 1]["up_to"])
+            ):
                 raise DomainError(
                     _("Each band must end above the one before (%(amount)s CNY).")
                     % {"amount": tiers[index - 1]["up_to"]},
@@ -167,7 +173,8 @@ class AgreementTermsForm(forms.ModelForm, TierFields):
                 )
         if tiers[last]["up_to"] is not None:
             raise DomainError(
-                _("Leave “up to” empty on the last band: it has no upper end."), field=f"terms.tiers.{last}.up_to"
+                _("Leave “up to” empty on the last band: it has no upper end."),
+                field=f"terms.tiers.{last}.up_to",
             )
         return {"tiers": tiers}
 

@@ -53,7 +53,7 @@ TERMS_FIELDSETS = (
             "classes": ("terms-model", "terms-tiered"),
             "description": gettext_lazy(
                 "Each band's rate applies to the part of the month's gross inside it. Leave "
-                "\u201cup to\u201d empty on the last band: it has no upper end."
+                "“up to” empty on the last band: it has no upper end."
             ),
         },
     ),
@@ -87,7 +87,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
     change_form_template = "admin/revenue/agreement/change_form.html"
     list_display = (
         "partner",
-        "scenario_code",
+        "scenario_name",
         "model",
         "cycle",
         "effective_from",
@@ -97,7 +97,7 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "approved_by",
     )
     list_filter = ("status", "model", "cycle")
-    list_select_related = ("partner", "created_by", "approved_by")
+    list_select_related = ("partner", "scenario", "created_by", "approved_by")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
     readonly_fields = (
         "partner",
@@ -136,6 +136,10 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
     def edited_by(self, obj):
         """Staff who changed the draft's terms after it was made: makers too, never its approver."""
         return ", ".join(obj.editors.order_by("email").values_list("email", flat=True)) or "-"
+
+    @admin.display(description=gettext_lazy("scenario"), ordering="scenario_code")
+    def scenario_name(self, obj) -> str:
+        return obj.scenario.local_name
 
     @admin.display(description=gettext_lazy("terms"))
     def terms_display(self, obj):

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from products.models import Product
-from products.terms import charges_fee
+from products.terms import charges_fee, percent
 from scenarios.exceptions import (
     BundleItemInvalid,
     ScenarioError,
@@ -185,9 +185,9 @@ def bundle_item_errors(
                 "rate_adjustment",
                 _("The bundle rate %(rate)s would leave the product's bounds %(floor)s–%(ceiling)s.")
                 % {
-                    "rate": product.rate + adjustment,
-                    "floor": product.rate_floor,
-                    "ceiling": product.rate_ceiling,
+                    "rate": percent(product.rate + adjustment),
+                    "floor": percent(product.rate_floor),
+                    "ceiling": percent(product.rate_ceiling),
                 },
             )
 

@@ -55,9 +55,7 @@ def test_staff_rotate_keys_and_see_the_new_ones_once(client, manager, acme):
     old = issue(acme).api_key
     client.force_login(manager)
 
-    posted = client.post(
-        "/admin/partners/partnerapikey/", {"action": "rotate", "_selected_action": [old.pk]}
-    )
+    posted = client.post("/admin/partners/partnerapikey/", {"action": "rotate", "_selected_action": [old.pk]})
 
     new = PartnerAPIKey.objects.get(rotated_from=old)
     page = client.get(posted["Location"]).content.decode()
