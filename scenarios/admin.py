@@ -54,21 +54,17 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class BundleItemInline(admin.TabularInline):
+class BundleItemInline(admin.StackedInline):
+    """Stacked, the overrides grouped by line: ten columns would not fit a 1366 px screen."""
+
     model = BundleItem
     form = BundleItemForm
     formset = BundleItemFormSet
     extra = 0
     fields = (
-        "position",
-        "product",
-        "role",
-        "rate_adjustment",
-        "fee_waiver",
-        "reward_kind",
-        "reward_rate",
-        "reward_amount",
-        "reward_cap",
+        ("position", "product", "role"),
+        ("rate_adjustment", "fee_waiver"),
+        ("reward_kind", "reward_rate", "reward_amount", "reward_cap"),
         "reward_description",
     )
     ordering = ("position",)

@@ -52,6 +52,19 @@ class ScenarioForm(forms.ModelForm):
         model = Scenario
         fields = ("code", *SCENARIO_FIELDS)
 
+    def clean_code(self):
+        """A new scenario takes a code no version uses yet (``scenario_code_version_unique``,
+        ``scenario_one_draft_per_code``), said on the field rather than as a constraint."""
+        code = self.cleaned_data["code"]
+        if self.instance.pk is None and Scenario.objects.filter(code=code).exists():
+            raise forms.ValidationError(
+                _(
+                    "The code “%(code)s” is taken by another scenario: choose another, or make the next version of that one."
+                ),
+                params={"code": code},
+            )
+        return code
+
 
 def bundle_item_apr_warning(*, product: Product, rate_adjustment: Decimal, fee_waiver: Decimal) -> str | None:
     """What staff should know when a credit item would price some offers above the product's

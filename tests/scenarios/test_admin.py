@@ -380,3 +380,17 @@ def test_a_bound_of_the_product_is_said_in_percent(client, staff, installment):
     page = client.post(reverse("admin:scenarios_scenario_add"), data).content.decode()
 
     assert f"would leave the product&#x27;s bounds {installment.rate_floor * 100:.2f} %" in page
+
+
+def test_a_taken_code_is_refused_on_its_field_not_as_a_constraint(client, staff, published):
+    data = _scenario_form(published.industry, [], code=published.code)
+
+    response = client.post(reverse("admin:scenarios_scenario_add"), data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["code"] == [
+        f"The code “{published.code}” is taken by another scenario: choose another, or make the next "
+        "version of that one."
+    ]
+    assert "Constraint" not in response.content.decode()
