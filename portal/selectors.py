@@ -186,9 +186,9 @@ def partner_disputes(*, partner, statement=None) -> QuerySet[Dispute]:
     rows = Dispute.objects.filter(partner=partner)
     if statement is not None:
         rows = rows.filter(line__statement=statement)
-    return rows.select_related("line", "line__statement", "line__product", "raised_by").order_by(
-        "-raised_at", "-id"
-    )
+    return rows.select_related(
+        "line", "line__statement__agreement__scenario", "line__product", "raised_by"
+    ).order_by("-raised_at", "-id")
 
 
 # --------------------------------------------------------------------------------------

@@ -307,4 +307,6 @@ class StatementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scenario_code} / {self.product_id or '-'} / {self.kind}: {self.share_amount}"
+        # Words, not codes: the product's name (loaded with the line where lines are listed).
+        product = self.product.local_name if self.product_id else "—"
+        return f"{product} · {self.get_kind_display()}: {self.share_amount}"

@@ -276,7 +276,7 @@ def test_the_agreement_page_names_who_edited_the_draft(client, maker, partner, s
         reverse("admin:revenue_agreement_change", args=[agreement.pk]),
         {
             "model": "percentage",
-            "terms": '{"rate": "0.15"}',
+            "rate_percent": "15",
             "cycle": "monthly",
             "currency": "CNY",
             "effective_from": "2026-01-01",
