@@ -11,6 +11,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 
 def is_console_user(user) -> bool:
@@ -23,7 +24,7 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("account_login"))
         if not is_console_user(request.user):
-            raise PermissionDenied
+            raise PermissionDenied(_("The staff console is for bank staff only."))
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -4,6 +4,7 @@ become live formulas, amounts are numbers (XLSX: numeric cells in the money form
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from core.exports import csv_response, money, rate, xlsx_response
 
@@ -11,6 +12,20 @@ from .forms import Filters
 from .selectors.revenue import FUNNEL_HEADERS, Funnel, funnel_table
 
 FORMATS = ("csv", "xlsx")
+# The column names people read (in their language), never the keys behind them.
+FUNNEL_LABELS = {
+    "scenario": _("Scenario"),
+    "partner": _("Partner"),
+    "offers_quoted": _("Offers quoted"),
+    "transactions": _("Transactions"),
+    "refunds": _("Refunds"),
+    "conversion": _("Conversion"),
+    "gross": _("Gross amount"),
+    "revenue_share": _("Revenue share"),
+    "customers": _("Customers"),
+    "cross_sell_customers": _("Cross-sell customers"),
+    "cross_sell_rate": _("Cross-sell rate"),
+}
 MONEY_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("gross", "revenue_share"))
 RATE_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("conversion", "cross_sell_rate"))
 
@@ -22,7 +37,7 @@ def _cell(index: int, value):
 
 
 def _funnel_rows(funnel: Funnel) -> list[list]:
-    rows: list[list] = [list(FUNNEL_HEADERS)]
+    rows: list[list] = [[str(FUNNEL_LABELS[name]) for name in FUNNEL_HEADERS]]
     for row in funnel_table(funnel):
         rows.append([_cell(index, value) for index, value in enumerate(row)])
     return rows

@@ -175,3 +175,21 @@ class RiskSignalChange(StatusChangeRecord):
 
     def __str__(self) -> str:
         return f"{self.signal_id}: {self.from_status} → {self.to_status}"
+
+
+class Heartbeat(models.Model):
+    """The last time a worker ran beat's heartbeat task: one row per beat. In the database,
+    because the cache may be each process's own memory (the embedded set-up), where the web
+    would never see what a worker wrote."""
+
+    BEAT = "beat"
+
+    name = models.SlugField(_("name"), max_length=40, primary_key=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.at.isoformat()}"

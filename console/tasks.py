@@ -1,4 +1,4 @@
-"""The console's scheduled jobs: roll-up rebuilds and the risk scan.
+"""The console's scheduled jobs: roll-up rebuilds, the risk scan and the beat heartbeat.
 
 The task names keep their ``portal.tasks.*`` form from before the console was its own app:
 beat rows already stored in a database (django-celery-beat) name them so.
@@ -13,6 +13,7 @@ from django.conf import settings
 
 from partners.selectors import business_today
 
+from .services.jobs import heartbeat_record
 from .services.risk import risk_scan as scan
 from .services.rollups import transaction_rollup_refresh
 
@@ -45,3 +46,10 @@ def risk_scan() -> str:
     transaction_rollup_refresh(start=today - timedelta(days=1), end=today)
     results = [scan(day=today - timedelta(days=1)), scan(day=today)]
     return ", ".join(f"{r.day}: {r.created} new of {r.found}" for r in results)
+
+
+@shared_task(name="portal.tasks.heartbeat")
+def heartbeat() -> str:
+    """Beat, every 5 minutes on the default queue: prove beat and a worker alive (the *Jobs*
+    page shows the last one, and says when it is late)."""
+    return heartbeat_record().isoformat()

@@ -13,6 +13,8 @@ urlpatterns = [
     path("risk/scan/", views.risk_scan, name="risk_scan"),
     path("risk/<int:pk>/<slug:action>/", views.risk_decide, name="risk_decide"),
     path("jobs/", views.jobs, name="jobs"),
+    path("jobs/settlement/<int:pk>/", views.settlement_run, name="settlement_run"),
+    path("jobs/imports/<int:pk>/", views.transaction_import, name="transaction_import"),
     path("jobs/settlement/<int:pk>/rerun/", views.settlement_rerun, name="settlement_rerun"),
     path("audit/", views.audit, name="audit"),
 ]

@@ -14,7 +14,7 @@ from console.models import RiskSignal
 from core.domain import DomainError
 from partners.selectors import business_today
 from revenue.models import SettlementRun
-from revenue.tasks import settle
+from revenue.services import settlement_start
 
 from . import exports, figures, services
 from .access import staff_required
@@ -155,16 +155,57 @@ def audit(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_required
 def jobs(request: HttpRequest) -> HttpResponse:
+    live = _jobs_live()
+    if request.htmx:  # the poll of the runs and imports while one is running
+        return render(request, "console/_jobs_live.html", live)
     return _page(
         request,
         "console/jobs.html",
         _("Jobs"),
-        runs=jobs_selectors.settlement_runs(),
-        imports=jobs_selectors.transaction_imports(),
+        **live,
         tasks=list(jobs_selectors.periodic_tasks()),
         beat_link=jobs_selectors.beat_admin_link(),
         heartbeat=jobs_selectors.last_heartbeat(),
     )
+
+
+def _jobs_live() -> dict:
+    runs = jobs_selectors.settlement_runs()
+    imports = jobs_selectors.transaction_imports()
+    return {"runs": runs, "imports": imports, "polling": jobs_selectors.any_running(runs, imports)}
+
+
+@require_GET
+@staff_required
+def settlement_run(request: HttpRequest, pk: int) -> HttpResponse:
+    """One run's live progress: the page, or (to htmx) the fragment that replaces itself."""
+    run = jobs_selectors.settlement_run(pk)
+    return _progress_page(
+        request,
+        "console/_run_progress.html",
+        _("Settlement through %(date)s") % {"date": run.through},
+        run=run,
+        state=run.progress_state,
+    )
+
+
+@require_GET
+@staff_required
+def transaction_import(request: HttpRequest, pk: int) -> HttpResponse:
+    job = jobs_selectors.transaction_import(pk)
+    return _progress_page(
+        request,
+        "console/_import_progress.html",
+        _("Import of %(partner)s") % {"partner": job.partner},
+        job=job,
+        state=job.progress_state,
+    )
+
+
+def _progress_page(request: HttpRequest, fragment: str, title: str, **context) -> HttpResponse:
+    if request.htmx:
+        return render(request, fragment, context)
+    return _page(request, "console/job.html", title, fragment=fragment, **context)
 
 
 @require_GET
@@ -223,9 +264,14 @@ def settlement_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(SettlementRun, pk=pk)
     if not request.user.has_perm("revenue.run_settlement"):
         messages.error(request, _("You do not have permission to do this."))
-    else:
-        settle.delay(
-            through=run.through.isoformat(), trigger=SettlementRun.Trigger.STAFF, by_id=request.user.pk
+        return redirect("console:jobs")
+    try:
+        # Planned here, so the page that follows shows the new run; its periods go to the workers.
+        started = settlement_start(
+            through=run.through, trigger=SettlementRun.Trigger.STAFF, actor=request.user
         )
-        messages.success(request, _("Settlement through %(date)s started again.") % {"date": run.through})
-    return redirect("console:jobs")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("console:jobs")
+    messages.success(request, _("Settlement through %(date)s started again.") % {"date": run.through})
+    return redirect("console:settlement_run", pk=started.pk)

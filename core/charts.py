@@ -13,6 +13,8 @@ import pygal
 from django.utils.safestring import SafeString, mark_safe
 from pygal.style import Style
 
+from .chart_ticks import integer_y_labels
+
 STAFF = {
     "style": Style(
         background="transparent",
@@ -51,7 +53,9 @@ PORTAL = {
 
 def _chart(kind, *, title: str, labels: Sequence, series: dict[str, Sequence], look: dict, **options):
     # pygal links a remote tooltip script by default: none is served.
-    chart = kind(title=title, **{**look, "js": [], **options})
+    # Counts (calls, partners, offers) get whole-number ticks unless the caller chose some.
+    ticks = integer_y_labels(series.values(), stacked=kind is pygal.StackedBar)
+    chart = kind(title=title, **{**look, "js": [], **ticks, **options})
     chart.x_labels = [str(label) for label in labels]
     for name, values in series.items():
         chart.add(str(name), [float(v) for v in values])

@@ -16,11 +16,21 @@ from __future__ import annotations
 
 import logging
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse, UnreadablePostError
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseServerError,
+    JsonResponse,
+    UnreadablePostError,
+)
+from django.shortcuts import render
+from django.template import loader
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -123,17 +133,81 @@ def is_api_path(path: str) -> bool:
     return f"{path}/".startswith("/api/")
 
 
+# Pages of the staff: the admin and the console answer their errors in the admin's layout.
+STAFF_PREFIXES = ("/admin/", "/staff/")
+
+
+def _error_page(request: HttpRequest, status_code: int, reason: str) -> HttpResponse:
+    """The branded page of a refused or missing page: the reason and a way back, in the portal's
+    layout, or the console's for staff on staff paths."""
+    user = getattr(request, "user", None)
+    staff = bool(user and user.is_authenticated and user.is_staff and request.path.startswith(STAFF_PREFIXES))
+    referer = request.META.get("HTTP_REFERER", "")
+    same_site = url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    context = {
+        "status_code": status_code,
+        "reason": reason,
+        "layout": "errors/console_layout.html" if staff else "errors/portal_layout.html",
+        "staff": staff,
+        "back": referer if same_site and not referer.endswith(request.path) else "",
+    }
+    if staff:
+        # The admin's header without its sidebar (``each_context`` would build the app list).
+        context.update(
+            site_title=admin.site.site_title,
+            site_header=admin.site.site_header,
+            site_url=admin.site.site_url,
+            has_permission=True,
+            is_popup=False,
+            is_nav_sidebar_enabled=False,
+            available_apps=[],
+        )
+    return render(request, f"{status_code}.html", context, status=status_code)
+
+
+def permission_denied(request, exception=None):
+    """``handler403``: JSON under /api; elsewhere the branded page with the refusal's reason
+    (``PermissionDenied("Your role (Viewer) cannot …")``), or a general one."""
+    if is_api_path(request.path):
+        return JsonResponse(error_body(403, _("You do not have permission to do this.")), status=403)
+    message = str(exception or "")
+    reason = message or _("Your account does not have permission to open this page.")
+    return _error_page(request, 403, reason)
+
+
+def csrf_failure(request, reason: str = ""):
+    """``CSRF_FAILURE_VIEW``: a form sent without its token (an old tab, another site) is a
+    branded 403 that says what to do."""
+    return _error_page(
+        request,
+        403,
+        _("This form has expired or was sent from another site. Reload the page and send it again."),
+    )
+
+
 def not_found(request, exception=None):
-    """``handler404``: JSON under /api (a path no route can take), Django's page elsewhere."""
+    """``handler404``: JSON under /api (a path no route can take), the branded page elsewhere.
+    The exception's own text is never shown: it names models and lookups."""
     if is_api_path(request.path):
         return api_not_found(request)
-    return defaults.page_not_found(request, exception)
+    return _error_page(
+        request,
+        404,
+        _("There is no page at this address, or it is not yours to see. Check the address, or go back."),
+    )
 
 
 def server_error(request):
-    """``handler500``: JSON under /api, without details; Django's page elsewhere."""
+    """``handler500``: JSON under /api, without details; elsewhere the branded page, rendered
+    without the request's context (no user, session or database: any of them may be what failed)."""
     if is_api_path(request.path):
         return JsonResponse(
             error_body(500, _("Internal error: the bank has been notified."), code="server_error"), status=500
         )
-    return defaults.server_error(request)
+    try:
+        return HttpResponseServerError(loader.get_template("500.html").render())
+    except Exception:  # the last resort must answer whatever else is broken
+        logger.exception("the 500 page could not be rendered")
+        return HttpResponseServerError(b"<h1>Server error (500)</h1>", content_type="text/html")

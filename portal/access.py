@@ -39,24 +39,49 @@ MANAGERS = frozenset({R.OWNER, R.ADMIN})
 
 @dataclass(frozen=True)
 class Section:
-    """Who sees a part of the portal, and who may change things in it."""
+    """Who sees a part of the portal, and who may change things in it; ``page`` and ``action``
+    name them in the reason a refused member reads ("Your role (Viewer) cannot …")."""
 
     view: frozenset[str]
     change: frozenset[str]
+    page: str = ""
+    action: str = ""
 
 
 # The role matrix: developers keys, webhooks and usage; finance statements and disputes;
 # viewers read only; owners and admins everything.
 SECTIONS: dict[str, Section] = {
-    "dashboard": Section(view=ALL_ROLES, change=frozenset()),
-    "scenarios": Section(view=ALL_ROLES, change=MANAGERS | {R.DEVELOPER}),
-    "keys": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=MANAGERS | {R.DEVELOPER}),
-    "webhooks": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=MANAGERS | {R.DEVELOPER}),
-    "usage": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=frozenset()),
-    "statements": Section(view=MANAGERS | {R.FINANCE, R.VIEWER}, change=MANAGERS | {R.FINANCE}),
-    "team": Section(view=ALL_ROLES, change=MANAGERS),
-    "docs": Section(view=ALL_ROLES, change=frozenset()),
-    "application": Section(view=ALL_ROLES, change=MANAGERS),
+    "dashboard": Section(view=ALL_ROLES, change=frozenset(), page=_("the dashboard")),
+    "scenarios": Section(
+        view=ALL_ROLES,
+        change=MANAGERS | {R.DEVELOPER},
+        page=_("the scenarios"),
+        action=_("ask to join scenarios"),
+    ),
+    "keys": Section(
+        view=MANAGERS | {R.DEVELOPER, R.VIEWER},
+        change=MANAGERS | {R.DEVELOPER},
+        page=_("the API keys"),
+        action=_("create, rotate or revoke API keys"),
+    ),
+    "webhooks": Section(
+        view=MANAGERS | {R.DEVELOPER, R.VIEWER},
+        change=MANAGERS | {R.DEVELOPER},
+        page=_("the webhooks"),
+        action=_("change webhooks"),
+    ),
+    "usage": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=frozenset(), page=_("the API usage")),
+    "statements": Section(
+        view=MANAGERS | {R.FINANCE, R.VIEWER},
+        change=MANAGERS | {R.FINANCE},
+        page=_("the statements"),
+        action=_("dispute statements"),
+    ),
+    "team": Section(view=ALL_ROLES, change=MANAGERS, page=_("the team"), action=_("manage the team")),
+    "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),
+    "application": Section(
+        view=ALL_ROLES, change=MANAGERS, page=_("the application"), action=_("change the application")
+    ),
 }
 
 ONBOARDING_STATUSES = frozenset(
@@ -108,13 +133,24 @@ class PartnerAccess:
     def can_change(self, section: str) -> bool:
         return not self.read_only and self.role in SECTIONS[section].change
 
-    def require_change(self, section: str) -> None:
-        if not self.can_change(section):
+    def require_view(self, section: str) -> None:
+        if not self.can_view(section):
             raise PermissionDenied(
-                _("This partner is suspended: nothing can be changed.")
-                if self.read_only
-                else _("Your role does not allow this.")
+                _("Your role (%(role)s) cannot open %(page)s. Ask an owner or an admin of your team.")
+                % {"role": self.membership.get_role_display(), "page": SECTIONS[section].page}
             )
+
+    def require_change(self, section: str) -> None:
+        """The rule behind every change: views call it, templates ask ``changeable`` (the same
+        test), so nobody is offered a button that answers 403."""
+        if self.can_change(section):
+            return
+        if self.read_only:
+            raise PermissionDenied(_("This partner is suspended: nothing can be changed."))
+        raise PermissionDenied(
+            _("Your role (%(role)s) cannot %(action)s. Ask an owner or an admin of your team.")
+            % {"role": self.membership.get_role_display(), "action": SECTIONS[section].action or _("do this")}
+        )
 
 
 def resolve(request: HttpRequest) -> PartnerAccess | None:
@@ -152,11 +188,11 @@ def partner_page(section: str, *, change: bool = False, onboarding: bool = False
                 return render(request, "portal/closed.html", {"access": access}, status=403)
             if partner.status in ONBOARDING_STATUSES and not onboarding:
                 return redirect("portal:application")
-            if not access.can_view(section):
-                raise PermissionDenied(_("Your role does not allow this page."))
+            # Set before the checks: a refusal's page shows the partner's navigation too.
+            request.portal_access = access
+            access.require_view(section)
             if change or request.method == "POST":
                 access.require_change(section)
-            request.portal_access = access
             return view(request, access, *args, **kwargs)
 
         wrapped.portal_section = section

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.domain import DomainError
+from core.links import site_url
 
 from .models import StaffEnrolment, User
 
@@ -121,7 +122,7 @@ def staff_enrolment_issue(*, user: User, issued_by: User | None = None) -> str:
         address.verified = True
         address.save(update_fields=["verified"])
     token = signing.dumps({"u": user.pk, "n": nonce}, salt=SALT)
-    return settings.SITE_URL.rstrip("/") + reverse("staff_enrolment", args=[token])
+    return site_url(reverse("staff_enrolment", args=[token]))
 
 
 def staff_enrolment_mail(*, user: User, issued_by: User | None = None) -> str:

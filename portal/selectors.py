@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
@@ -38,6 +39,7 @@ __all__ = [
     "partner_keys_expiring",
     "partner_open_invitations",
     "partner_participations",
+    "partner_setup_facts",
     "partner_share_by_month",
     "partner_statements_open",
     "partner_status_changes",
@@ -130,6 +132,22 @@ def partner_participations(*, partner) -> QuerySet[Participation]:
     )
 
 
+@dataclass(frozen=True)
+class SetupFacts:
+    """How far a partner's integration has come (the dashboard's next steps depend on it)."""
+
+    participations: frozenset[str]  # the statuses of its participations
+    usable_keys: bool
+
+
+def partner_setup_facts(*, partner) -> SetupFacts:
+    """Two queries whatever the partner's size."""
+    statuses = Participation.objects.filter(partner=partner).values_list("status", flat=True).distinct()
+    # ``PartnerAPIKey.is_usable`` in SQL.
+    keys = PartnerAPIKey.objects.filter(partner=partner, revoked=False, expiry_date__gt=timezone.now())
+    return SetupFacts(participations=frozenset(statuses), usable_keys=keys.exists())
+
+
 def scenario_visible_to_partner(*, partner, code: str) -> Scenario | None:
     """The version of ``code`` the partner sees: the one it actively takes part in, else the
     latest published version open to it (reserved for no one, or for it); None otherwise.
@@ -168,9 +186,9 @@ def partner_disputes(*, partner, statement=None) -> QuerySet[Dispute]:
     rows = Dispute.objects.filter(partner=partner)
     if statement is not None:
         rows = rows.filter(line__statement=statement)
-    return rows.select_related("line", "line__statement", "line__product", "raised_by").order_by(
-        "-raised_at", "-id"
-    )
+    return rows.select_related(
+        "line", "line__statement__agreement__scenario", "line__product", "raised_by"
+    ).order_by("-raised_at", "-id")
 
 
 # --------------------------------------------------------------------------------------

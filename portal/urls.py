@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
 from core.errors import api_not_found
 
@@ -7,9 +8,15 @@ from . import views
 from .api import v1 as api_v1
 from .views import accounts
 
-# Under /api the last resort answers JSON too (pages keep Django's).
+# Under /api the last resort answers JSON too; pages answer the branded error pages.
+handler403 = "core.errors.permission_denied"
 handler404 = "core.errors.not_found"
 handler500 = "core.errors.server_error"
+
+# The admin carries the product's name, not "Django administration".
+admin.site.site_header = _("Finance+N administration")
+admin.site.site_title = _("Finance+N staff")
+admin.site.index_title = _("Bank staff administration")
 
 urlpatterns = [
     # The open API first: it is the hot path.

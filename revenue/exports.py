@@ -10,21 +10,39 @@ from collections.abc import Iterable, Iterator
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exports import csv_response, csv_streaming_response, money, xlsx_response
 
 from .models import Statement
 from .selectors import EXPORT_COLUMNS, transaction_export_rows
 
+# The column names people read (in their language), never the lookups behind them.
 STATEMENT_COLUMNS = (
-    "scenario",
-    "product",
-    "kind",
-    "transaction_count",
-    "gross_amount",
-    "share_amount",
-    "adjusts",
+    gettext_lazy("Scenario"),
+    gettext_lazy("Product"),
+    gettext_lazy("Kind"),
+    gettext_lazy("Transactions"),
+    gettext_lazy("Gross amount"),
+    gettext_lazy("Share"),
+    gettext_lazy("Adjusts statement"),
 )
+# ``EXPORT_COLUMNS`` of the transaction detail, in words.
+TRANSACTION_HEADERS = {
+    "id": gettext_lazy("Transaction"),
+    "partner__slug": gettext_lazy("Partner"),
+    "external_id": gettext_lazy("External id"),
+    "scenario_code": gettext_lazy("Scenario"),
+    "product__code": gettext_lazy("Product"),
+    "kind": gettext_lazy("Kind"),
+    "amount": gettext_lazy("Amount"),
+    "currency": gettext_lazy("Currency"),
+    "occurred_at": gettext_lazy("Occurred at"),
+    "occurred_on": gettext_lazy("Business date"),
+    "received_at": gettext_lazy("Received at"),
+    "source": gettext_lazy("Source"),
+    "statement_id": gettext_lazy("Statement"),
+}
 # The row of the column names in ``statement_rows`` (bold in XLSX).
 STATEMENT_HEADER_ROW = 3
 AMOUNT_INDEX = EXPORT_COLUMNS.index("amount")
@@ -51,7 +69,7 @@ def statement_rows(statement: Statement) -> list[list]:
             statement.currency,
         ],
         [],
-        list(STATEMENT_COLUMNS),
+        [str(name) for name in STATEMENT_COLUMNS],
     ]
     for line in statement.lines.all():
         rows.append(
@@ -104,7 +122,7 @@ def transactions_csv(queryset, *, filename: str = "transactions.csv") -> Streami
     """The transaction detail of ``queryset``, streamed from a server-side cursor."""
 
     def rows() -> Iterator[Iterable]:
-        yield EXPORT_COLUMNS
+        yield [str(TRANSACTION_HEADERS[column]) for column in EXPORT_COLUMNS]
         yield from _transaction_cells(transaction_export_rows(queryset))
 
     return csv_streaming_response(rows(), filename=filename)

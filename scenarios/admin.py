@@ -25,6 +25,7 @@ from . import selectors, services
 from .engine import offer_as_dict
 from .exceptions import OfferRefused
 from .forms import (
+    BundleItemForm,
     BundleItemFormSet,
     CloneForm,
     PreviewForm,
@@ -42,20 +43,17 @@ from .models import (
 )
 
 
-class BundleItemInline(admin.TabularInline):
+class BundleItemInline(admin.StackedInline):
+    """Stacked, the overrides grouped by line: ten columns would not fit a 1366 px screen."""
+
     model = BundleItem
+    form = BundleItemForm
     formset = BundleItemFormSet
     extra = 0
     fields = (
-        "position",
-        "product",
-        "role",
-        "rate_adjustment",
-        "fee_waiver",
-        "reward_kind",
-        "reward_rate",
-        "reward_amount",
-        "reward_cap",
+        ("position", "product", "role"),
+        ("rate_adjustment", "fee_waiver"),
+        ("reward_kind", "reward_rate", "reward_amount", "reward_cap"),
         "reward_description",
     )
     ordering = ("position",)
@@ -249,7 +247,9 @@ class ScenarioAdmin(HistoryAdmin):
                 )
             except OfferRefused as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-        shown = [(offer, offer_as_dict(offer)) for offer in offers or ()]
+        shown = [
+            (offer, offer_as_dict(offer), words) for offer, words in selectors.offers_in_words(offers or [])
+        ]
         return self._page(
             request, "scenarios/admin/preview.html", scenario, _("Preview offers"), form=form, offers=shown
         )

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from partners.models import Industry, Partner
 from products.models import Product, Segment
-from products.terms import CREDIT, percent
+from products.terms import CREDIT, RATE_CAP, percent
 
 from .engine import BundleLine, money_str, priced_rate, product_apr_ceiling, worst_apr
 from .engine.money import ZERO
@@ -52,6 +52,19 @@ class ScenarioForm(forms.ModelForm):
         model = Scenario
         fields = ("code", *SCENARIO_FIELDS)
 
+    def clean_code(self):
+        """A new scenario takes a code no version uses yet (``scenario_code_version_unique``,
+        ``scenario_one_draft_per_code``), said on the field rather than as a constraint."""
+        code = self.cleaned_data["code"]
+        if self.instance.pk is None and Scenario.objects.filter(code=code).exists():
+            raise forms.ValidationError(
+                _(
+                    "The code “%(code)s” is taken by another scenario: choose another, or make the next version of that one."
+                ),
+                params={"code": code},
+            )
+        return code
+
 
 def bundle_item_apr_warning(*, product: Product, rate_adjustment: Decimal, fee_waiver: Decimal) -> str | None:
     """What staff should know when a credit item would price some offers above the product's
@@ -79,6 +92,52 @@ def bundle_item_apr_warning(*, product: Product, rate_adjustment: Decimal, fee_w
         "months": months,
         "ceiling": percent(ceiling),
     }
+
+
+# The bounds the database holds bundle items to (``BundleItem.Meta.constraints``), checked on
+# the form first so staff read the field and the bound in words, never a constraint's name.
+ITEM_BOUNDS: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    "rate_adjustment": (-RATE_CAP, RATE_CAP),
+    "fee_waiver": (Decimal(0), Decimal(1)),
+    "reward_rate": (Decimal(0), None),
+    "reward_amount": (Decimal(0), None),
+    "reward_cap": (Decimal(0), None),
+}
+# Shown as percentages: rates and shares of an amount.
+PERCENT_FIELDS = frozenset({"rate_adjustment", "fee_waiver"})
+
+
+def _bound(field: str, value: Decimal) -> str:
+    return percent(value) if field in PERCENT_FIELDS else f"{value:f}"
+
+
+class BundleItemForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        for field, (low, high) in ITEM_BOUNDS.items():
+            value = cleaned.get(field)
+            if value is None or field in self.errors:
+                continue
+            label = str(self.fields[field].label) if field in self.fields else field
+            if (low is not None and value < low) or (high is not None and value > high):
+                if high is None:
+                    message = _("%(field)s cannot be below %(low)s.") % {
+                        "field": label.capitalize(),
+                        "low": _bound(field, low),
+                    }
+                else:
+                    message = _("%(field)s must be between %(low)s and %(high)s.") % {
+                        "field": label.capitalize(),
+                        "low": _bound(field, low),
+                        "high": _bound(field, high),
+                    }
+                if field == "rate_adjustment":
+                    message += " " + str(
+                        _("No quoted rate may move by more than the legal cap of %(cap)s.")
+                        % {"cap": percent(RATE_CAP)}
+                    )
+                self.add_error(field, message)
+        return cleaned
 
 
 class BundleItemFormSet(forms.BaseInlineFormSet):

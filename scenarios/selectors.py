@@ -13,9 +13,12 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from core.money import money_text, percent_text
 from products.models import Product, Segment, SegmentPrice
+from products.terms import Category
 
 from .engine import BundleLine, Offer, ProductTerms, QuoteRequest, RewardTerms, ScenarioTerms, quote
+from .engine.output import price_as_dict
 from .models import BundleItem, Participation, Scenario
 
 
@@ -186,3 +189,49 @@ def scenarios_with_retired_products() -> QuerySet[Scenario]:
     return Scenario.objects.exclude(status=Scenario.Status.RETIRED).filter(
         Exists(BundleItem.objects.filter(scenario=OuterRef("pk"), product__status=Product.Status.RETIRED))
     )
+
+
+PRICE_LABELS = {
+    "annual_rate": _("Annual rate"),
+    "fee_rate": _("Fee rate"),
+    "apr": _("APR (annualised, IRR)"),
+    "fee": _("Fee"),
+    "premium_rate": _("Premium rate"),
+    "premium": _("Premium"),
+    "expected_return": _("Expected return"),
+}
+
+
+def _price_text(name: str, value) -> str:
+    # Rates (and the APR) as percentages, amounts as money.
+    return percent_text(value) if name == "apr" or name.endswith("rate") else money_text(value)
+
+
+def offers_in_words(offers: list[Offer]) -> list[tuple[Offer, dict[str, str]]]:
+    """Each offer with what a page says instead of its codes: the product's name, the labels
+    of its category, role and reward kind (in the user's language). One query."""
+    names = {
+        product.code: product.local_name
+        for product in Product.objects.filter(code__in={offer.product for offer in offers})
+    }
+    categories, roles, rewards = (
+        dict(Category.choices),
+        dict(BundleItem.Role.choices),
+        dict(BundleItem.RewardKind.choices),
+    )
+    return [
+        (
+            offer,
+            {
+                "product": names.get(offer.product, offer.product),
+                "category": str(categories.get(offer.category, offer.category)),
+                "role": str(roles.get(offer.role, offer.role)),
+                "reward": str(rewards.get(offer.reward.kind, offer.reward.kind)) if offer.reward else "",
+                "price": [
+                    (str(PRICE_LABELS.get(name, name)), _price_text(name, value))
+                    for name, value in price_as_dict(offer.price).items()
+                ],
+            },
+        )
+        for offer in offers
+    ]

@@ -8,16 +8,18 @@ e-mail comes along by join. The default period keeps each branch on its date ind
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
 
 from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import CharField, F, Q, TextField, Value
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import registered_models
 
@@ -46,9 +48,72 @@ class Source:
     subject: type[models.Model]  # the audited model
     history: bool
     queryset: models.QuerySet
+    labels: dict = field(default_factory=dict)  # stored status or action code → its label
 
 
-def _columns(*, source: str, object_id, from_value, to_value, actor, at, reason) -> dict:
+def _name_paths(model: type[models.Model], prefix: str = "") -> list[str]:
+    """The fields that name a record in people's words — its partner, scenario, product, its
+    own name — as lookups from ``model`` (an audited model or its history table)."""
+    names = {f.name for f in model._meta.fields}
+    paths = []
+    if "display_name" in names:
+        paths.append("display_name")
+    if "partner" in names:
+        paths.append("partner__display_name")
+    elif "agreement" in names:
+        paths.append("agreement__partner__display_name")
+    if "scenario" in names:
+        paths.append("scenario__name")
+    elif "agreement" in names:
+        paths.append("agreement__scenario__name")
+    if "product" in names:
+        paths.append("product__name")
+    if "name" in names:
+        paths.append("name")
+    if not paths and "email" in names:
+        paths.append("email")
+    return [prefix + path for path in paths]
+
+
+def _has_path(model: type[models.Model], path: str) -> bool:
+    try:
+        for part in path.split("__")[:-1]:
+            model = model._meta.get_field(part).related_model
+        model._meta.get_field(path.split("__")[-1])
+    except FieldDoesNotExist:
+        return False
+    return True
+
+
+def _local(model: type[models.Model], path: str):
+    """``path``'s name in the user's language: its Chinese name when the page is in Chinese and
+    the record has one."""
+    chinese = f"{path}_zh"
+    if (get_language() or "").startswith("zh") and _has_path(model, chinese):
+        return Coalesce(NullIf(F(chinese), Value("")), F(path))
+    return F(path)
+
+
+def _name(model: type[models.Model], paths: list[str]):
+    """One text column naming the record: its names joined by " · " ("" when it has none)."""
+    if not paths:
+        return Value("", TextField())
+    parts = []
+    for path in paths:
+        parts += [_local(model, path), Value(" · ")]
+    if len(paths) == 1:
+        return Cast(parts[0], output_field=TextField())
+    return Cast(Concat(*parts[:-1], output_field=TextField()), output_field=TextField())
+
+
+def _choice_labels(model: type[models.Model], field_name: str) -> dict:
+    try:
+        return dict(model._meta.get_field(field_name).flatchoices)
+    except FieldDoesNotExist:
+        return {}
+
+
+def _columns(*, source: str, object_id, from_value, to_value, actor, at, reason, name) -> dict:
     """The union's columns, all annotations, in one order for every branch."""
     return {
         "a_source": Value(source, output_field=CharField()),
@@ -58,6 +123,7 @@ def _columns(*, source: str, object_id, from_value, to_value, actor, at, reason)
         "a_actor": F(f"{actor}__email"),
         "a_at": F(at),
         "a_reason": Cast(reason, output_field=TextField()) if reason else Value("", TextField()),
+        "a_name": name,
     }
 
 
@@ -80,9 +146,17 @@ def audit_sources() -> tuple[Source, ...]:
             actor=actor,
             at="changed_at",
             reason="reason",
+            name=_name(model, _name_paths(subject, prefix=f"{fk}__")),
         )
         sources.append(
-            Source(key, str(subject._meta.verbose_name), subject, False, model.objects.annotate(**cols))
+            Source(
+                key,
+                str(subject._meta.verbose_name),
+                subject,
+                False,
+                model.objects.annotate(**cols),
+                _choice_labels(subject, "status"),
+            )
         )
     # Key events carry an action rather than from/to.
     event = apps.get_model("partners.PartnerAPIKeyEvent")
@@ -94,6 +168,7 @@ def audit_sources() -> tuple[Source, ...]:
         actor="actor",
         at="at",
         reason="reason",
+        name=_name(event, _name_paths(event._meta.get_field("key").related_model, prefix="key__")),
     )
     sources.append(
         Source(
@@ -102,6 +177,7 @@ def audit_sources() -> tuple[Source, ...]:
             event._meta.get_field("key").related_model,
             False,
             event.objects.annotate(**cols),
+            _choice_labels(event, "action"),
         )
     )
     for subject in registered_models.values():
@@ -115,6 +191,7 @@ def audit_sources() -> tuple[Source, ...]:
             actor="history_user",
             at="history_date",
             reason="history_change_reason",
+            name=_name(history, _name_paths(history)),
         )
         sources.append(
             Source(key, str(subject._meta.verbose_name), subject, True, history.objects.annotate(**cols))
@@ -133,6 +210,7 @@ class AuditRow:
     at: datetime
     source: Source
     object_id: str
+    name: str  # the record in words: partner, scenario, product, own name
     change: str
     actor: str
     reason: str
@@ -158,8 +236,8 @@ def _link(source: Source, object_id: str) -> str:
 def audit_page(*, start: date, end: date, query: str = "", source: str = "", page: int = 1) -> AuditPage:
     """One page of changes between two business dates (inclusive), newest first.
 
-    ``query`` matches the actor's e-mail, the reason or the record's id; ``source`` narrows
-    to one table."""
+    ``query`` matches the actor's e-mail, the reason, the record's names (its partner's,
+    scenario's, product's, its own) or its id; ``source`` narrows to one table."""
     tz = timezone.get_current_timezone()
     since = datetime.combine(start, time.min, tzinfo=tz)
     until = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
@@ -169,10 +247,17 @@ def audit_page(*, start: date, end: date, query: str = "", source: str = "", pag
             continue
         qs = src.queryset.filter(a_at__gte=since, a_at__lt=until)
         if query:
-            qs = qs.filter(Q(a_actor__icontains=query) | Q(a_reason__icontains=query) | Q(a_object=query))
+            qs = qs.filter(
+                Q(a_actor__icontains=query)
+                | Q(a_reason__icontains=query)
+                | Q(a_name__icontains=query)
+                | Q(a_object=query)
+            )
         # Each branch drops its model ordering: a compound statement is ordered once, outside.
         branches.append(
-            qs.order_by().values("a_source", "a_object", "a_from", "a_to", "a_actor", "a_at", "a_reason")
+            qs.order_by().values(
+                "a_source", "a_object", "a_from", "a_to", "a_actor", "a_at", "a_reason", "a_name"
+            )
         )
     if not branches:
         return AuditPage([], 1, False)
@@ -185,12 +270,17 @@ def audit_page(*, start: date, end: date, query: str = "", source: str = "", pag
     for item in found[:PAGE_SIZE]:
         src = by_key[item["a_source"]]
         to = item["a_to"]
-        change = str(HISTORY_TYPES.get(to, to)) if src.history else f"{item['a_from'] or '∅'} → {to}"
+        if src.history:
+            change = str(HISTORY_TYPES.get(to, to))
+        else:
+            before = str(src.labels.get(item["a_from"], item["a_from"])) if item["a_from"] else "∅"
+            change = f"{before} → {src.labels.get(to, to)}"
         rows.append(
             AuditRow(
                 at=item["a_at"],
                 source=src,
                 object_id=item["a_object"],
+                name=item["a_name"] or "",
                 change=change,
                 actor=item["a_actor"] or "—",
                 reason=item["a_reason"] or "",

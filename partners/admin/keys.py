@@ -6,7 +6,8 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -18,6 +19,7 @@ from core.admin import (
     action_with_reason,
     run_per_object,
 )
+from core.show_once import show_once_keep, show_once_take
 
 from .. import services
 from ..models import (
@@ -57,7 +59,7 @@ class KeyIssueForm(ServiceAddForm):
             expires_at=cleaned.get("expiry_date"),
             reason="issued in the staff admin",
         )
-        self.issued_key = issued.key
+        self.issued = issued
         return issued.api_key
 
 
@@ -118,13 +120,10 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
 
     @admin.action(description=gettext_lazy("Rotate the selected keys"), permissions=["revoke"])
     def rotate(self, request, queryset):
+        issued = []
+
         def apply(api_key):
-            issued = services.api_key_rotate(api_key=api_key, actor=request.user)
-            messages.warning(
-                request,
-                _("New key for %(name)s (shown once, copy it now): %(key)s")
-                % {"name": api_key.name, "key": issued.key},
-            )
+            issued.append(services.api_key_rotate(api_key=api_key, actor=request.user))
 
         run_per_object(
             request,
@@ -132,6 +131,7 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
             apply,
             success=lambda api_key: _("%(key)s: rotated.") % {"key": api_key},
         )
+        return self._show_issued(request, issued) if issued else None
 
     @admin.action(description=gettext_lazy("Revoke the selected keys"), permissions=["revoke"])
     def revoke(self, request, queryset):
@@ -149,22 +149,45 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         )
 
     def response_add(self, request, obj, post_url_continue=None):
-        # The only time the key is visible: it is not stored anywhere.
-        messages.warning(
-            request,
-            _("Key issued to %(partner)s. Copy it now, it is not shown again: %(key)s")
-            % {"partner": obj.partner, "key": self._issued_key(request)},
-        )
-        return HttpResponseRedirect(reverse("admin:partners_partnerapikey_change", args=[obj.pk]))
+        return self._show_issued(request, [request._issued])
 
     def save_form(self, request, form, change):
         if not change:
-            request._issued_key = form.issued_key
+            request._issued = form.issued
         return super().save_form(request, form, change)
 
-    @staticmethod
-    def _issued_key(request) -> str:
-        return getattr(request, "_issued_key", "")
+    # -- the new keys, shown once ----------------------------------------------------------
+    def get_urls(self):
+        issued = self.admin_site.admin_view(self.issued_view)
+        return [
+            path("issued/<str:token>/", issued, name="partners_partnerapikey_issued"),
+            *super().get_urls(),
+        ]
+
+    def _show_issued(self, request, issued) -> HttpResponseRedirect:
+        """Post, redirect, get: the new keys wait, encrypted in the session, for one display."""
+        payload = {"keys": [[one.api_key.pk, one.key] for one in issued]}
+        token = show_once_keep(request, kind="admin_api_keys", payload=payload)
+        return HttpResponseRedirect(reverse("admin:partners_partnerapikey_issued", args=[token]))
+
+    def issued_view(self, request, token: str):
+        kept = show_once_take(request, kind="admin_api_keys", token=token)
+        if kept is None:
+            messages.info(
+                request, _("New keys are shown only once, and these were. Rotate a key that was not copied.")
+            )
+            return HttpResponseRedirect(reverse("admin:partners_partnerapikey_changelist"))
+        secrets = dict(kept["keys"])
+        keys = PartnerAPIKey.objects.filter(pk__in=secrets).select_related("partner").order_by("prefix")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("New keys: copy them now"),
+            "issued": [(key, secrets[key.pk]) for key in keys],
+        }
+        response = TemplateResponse(request, "admin/partners/keys_issued.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 @admin.register(ApiUsage)

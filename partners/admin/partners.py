@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib import admin
 from django.db import models
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from import_export.admin import ImportExportModelAdmin
@@ -22,7 +24,7 @@ from core.admin import (
 
 from .. import services
 from ..models import Industry, Membership, Partner, PartnerDocument, PartnerStatusChange
-from ..selectors import partner_review_checklist
+from ..selectors import partner_application_gaps, partner_document_gaps, partner_review_checklist
 from .resources import PartnerResource
 
 
@@ -109,6 +111,85 @@ LIFECYCLE_STEPS = [
 # Steps some of whose records are not the user's to take, and why (by partner id).
 REFUSALS = {"approve": _approve_refusals}
 
+# Each step's move in the lifecycle (``services.ALLOWED_MOVES``): from → to.
+S = Partner.Status
+STEP_MOVES = {
+    "submit": ((S.DRAFT,), S.SUBMITTED),
+    "review_start": ((S.SUBMITTED,), S.UNDER_REVIEW),
+    "approve": ((S.UNDER_REVIEW,), S.APPROVED),
+    "reject": ((S.UNDER_REVIEW,), S.REJECTED),
+    "reopen": ((S.REJECTED,), S.DRAFT),
+    "activate": ((S.APPROVED,), S.ACTIVE),
+    "suspend": ((S.ACTIVE,), S.SUSPENDED),
+    "reinstate": ((S.SUSPENDED,), S.ACTIVE),
+    "terminate": ((S.ACTIVE, S.SUSPENDED), S.TERMINATED),
+}
+
+
+def _documents_blocked(partner: Partner) -> list[str]:
+    gaps = partner_document_gaps(partner=partner)
+    if not gaps:
+        return []
+    names = ", ".join(str(PartnerDocument.DocumentType(t).label) for t in gaps)
+    return [_("these documents are not verified or have expired: %(documents)s") % {"documents": names}]
+
+
+def _review_blocked(partner: Partner) -> list[str]:
+    checklist = partner_review_checklist(partner=partner)
+    blocked = _documents_blocked(partner) if not checklist.documents_verified else []
+    if not checklist.credit_code_verified:
+        blocked.append(_("the credit code is not verified yet"))
+    if not checklist.risk_rating_set:
+        blocked.append(_("no risk rating is set"))
+    if not checklist.relationship_manager_assigned:
+        blocked.append(_("no relationship manager is assigned"))
+    return blocked
+
+
+def _application_blocked(partner: Partner) -> list[str]:
+    gaps = partner_application_gaps(partner=partner)
+    return [_("the application lacks: %(missing)s") % {"missing": ", ".join(gaps)}] if gaps else []
+
+
+# What else must hold for a move, in words (the services check the same and refuse anyway).
+STEP_PRECONDITIONS = {
+    "submit": _application_blocked,
+    "approve": _review_blocked,
+    "activate": _documents_blocked,
+    "reinstate": _documents_blocked,
+}
+
+
+@dataclass(frozen=True)
+class PartnerMove:
+    action: str  # the admin action that takes it
+    label: str
+    blocked: list[str]  # why it cannot be taken now; empty when it can
+    four_eyes: bool = False  # blocked because the user made part of the application
+
+
+def partner_moves(*, partner: Partner, user, has_permission) -> list[PartnerMove]:
+    """The lifecycle moves out of the partner's status, each with the reasons it is blocked
+    now: the user's role, four eyes, the review checklist, the documents. A fixed number of
+    queries (at most the checklist's, the documents' and the makers')."""
+    moves = []
+    for name, label, _service, permission, _reason in LIFECYCLE_STEPS:
+        sources, target = STEP_MOVES[name]
+        if partner.status not in sources or target not in services.ALLOWED_MOVES[partner.status]:
+            continue
+        blocked, four_eyes = [], False
+        if not has_permission(permission):
+            blocked.append(_("your role does not take this decision"))
+        if name == "approve":
+            refusal = services.partner_approve_refusals(partners=[partner], actor=user).get(partner.pk)
+            if refusal:
+                blocked.append(refusal)
+                four_eyes = True
+        if name in STEP_PRECONDITIONS:
+            blocked += STEP_PRECONDITIONS[name](partner)
+        moves.append(PartnerMove(f"lifecycle_{name}", str(label), blocked, four_eyes))
+    return moves
+
 
 def _lifecycle_action(name, label, service, permission, reason_required):
     def action(modeladmin, request, queryset):
@@ -164,7 +245,6 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     readonly_fields = (
         "status",
-        "review_checklist",
         "credit_code_verified_at",
         "credit_code_verified_by",
         "team_links",
@@ -179,7 +259,6 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
             gettext_lazy("Review"),
             {
                 "fields": (
-                    "review_checklist",
                     "credit_code_verified_at",
                     "credit_code_verified_by",
                     "team_links",
@@ -189,6 +268,7 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
         (gettext_lazy("Record"), {"fields": ("created_at", "updated_at")}),
     )
     inlines = (PartnerDocumentInline, MembershipInline, PartnerStatusChangeInline)
+    change_form_template = "admin/partners/partner/change_form.html"
     actions = [
         *(_lifecycle_action(*step) for step in LIFECYCLE_STEPS),
         "verify_credit_code",
@@ -203,12 +283,23 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # a partner is terminated, never deleted: its records stay
 
-    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
-        """A maker of an application under review is told why *Approve* is not theirs."""
-        if obj.status != Partner.Status.UNDER_REVIEW or not request.user.has_perm("partners.review_partner"):
-            return [], []
-        refusal = services.partner_approve_refusals(partners=[obj], actor=request.user).get(obj.pk)
-        return [], [refusal] if refusal else []
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """Beside the review checklist: the moves possible now (buttons that start the lifecycle
+        action for this partner, the reason asked on the next page as in the list) and those
+        blocked, each with why."""
+        partner = self.get_object(request, object_id) if request.method == "GET" else None
+        if partner is not None:
+            moves = partner_moves(
+                partner=partner,
+                user=request.user,
+                has_permission=lambda permission: getattr(self, f"has_{permission}_permission")(request),
+            )
+            extra_context = {
+                **(extra_context or {}),
+                "partner_moves": moves,
+                "partner_checklist": partner_review_checklist(partner=partner).items,
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     def has_import_permission(self, request):
         user = request.user
@@ -224,16 +315,6 @@ class PartnerAdmin(ObjectDecisionsMixin, ImportExportModelAdmin, HistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         services.partner_save(partner=obj, actor=request.user)
-
-    @admin.display(description=gettext_lazy("Review checklist"))
-    def review_checklist(self, obj: Partner):
-        if obj.pk is None:
-            return "-"
-        checklist = partner_review_checklist(partner=obj)
-        rows = format_html_join(
-            "", "<li>{} {}</li>", (("✔" if done else "✘", label) for label, done in checklist.items)
-        )
-        return format_html("<ul class='checklist'>{}</ul>", rows)
 
     @admin.display(description=gettext_lazy("Team and documents"))
     def team_links(self, obj: Partner):

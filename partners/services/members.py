@@ -19,6 +19,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.links import site_url
+
 from ..exceptions import LastOwner, PartnerConflict, PartnerError, PartnerNotAllowed
 from ..mail import send_bilingual
 from ..models import Invitation, Membership, Partner
@@ -215,7 +217,7 @@ def invitation_create(
 
 
 def invitation_link(token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("partners:invitation", kwargs={"token": token})
+    return site_url(reverse("partners:invitation", kwargs={"token": token}))
 
 
 def _send_invitation(invitation: Invitation, token: str) -> None:

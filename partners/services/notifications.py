@@ -4,8 +4,9 @@ one after the commit of each such move; the application status page shows the sa
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.urls import reverse
+
+from core.links import site_url
 
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerStatusChange
@@ -29,7 +30,7 @@ def partner_decision_notify(*, change: PartnerStatusChange) -> bool:
             "partner": change.partner,
             "change": change,
             "to_label": Partner.Status(change.to_status).label,  # lazy: rendered in each language
-            "link": settings.SITE_URL.rstrip("/") + reverse("portal:application"),
+            "link": site_url(reverse("portal:application")),
         },
         to=recipients,
     )

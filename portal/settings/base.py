@@ -28,12 +28,23 @@ env = environ.Env()
 # --------------------------------------------------------------------------------------
 # ``local`` and ``production`` set DJANGO_ENV, PRODUCTION, DEBUG and what differs between them.
 # In production every one of these must be set; the refusal names what is missing.
-PRODUCTION_REQUIRED = ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS")
+PRODUCTION_REQUIRED = (
+    "SECRET_KEY",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "CELERY_BROKER_URL",
+    "ALLOWED_HOSTS",
+    "SITE_URL",
+)
 # The local default key is only for the embedded default; production requires SECRET_KEY.
 SECRET_KEY = env.str("SECRET_KEY", default="local-insecure-key-do-not-use-in-production-0123456789abcdef")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The site's address: every absolute link in an e-mail starts with it (``core.links``), never
+# with the host a request happened to come through. Production requires it.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# A form refused for its CSRF token answers the branded 403 with what to do.
+CSRF_FAILURE_VIEW = "core.errors.csrf_failure"
 
 # --------------------------------------------------------------------------------------
 # Applications
@@ -170,6 +181,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Finance+N Portal"
 # TOTP secrets and recovery-code seeds are encrypted at rest (portal.mfa).
 MFA_ADAPTER = "portal.mfa.MFAAdapter"
+# Mails carry the product's name and links on SITE_URL (portal.accounts_adapter).
+ACCOUNT_ADAPTER = "portal.accounts_adapter.AccountAdapter"
 
 # Failed logins (django-axes): after LOGIN_FAILURE_LIMIT failures for one account (e-mail) or
 # from one client address, every password for it, right or wrong, is refused for

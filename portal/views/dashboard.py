@@ -22,6 +22,7 @@ from scenarios.selectors import scenario_list_for_partner
 from .. import access as portal_access
 from .. import selectors
 from ..access import MANAGERS, PartnerAccess, partner_page
+from ..next_steps import dashboard_next_steps
 
 CHART_DAYS = 30
 
@@ -93,6 +94,11 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         )
     if access.can_view("statements"):
         context.update(_revenue(access))
+    context["next_steps"] = dashboard_next_steps(
+        access,
+        facts=selectors.partner_setup_facts(partner=access.partner),
+        calls=context.get("calls_total"),
+    )
     return render(request, "portal/dashboard.html", context)
 
 
@@ -102,7 +108,8 @@ def getting_started(request: HttpRequest, access: PartnerAccess) -> HttpResponse
     return render(
         request,
         "portal/getting_started.html",
-        {"access": access, "scenarios": scenarios, "site_url": settings.SITE_URL.rstrip("/")},
+        # The host the user is on: the commands work where the page was opened.
+        {"access": access, "scenarios": scenarios, "site_url": request.build_absolute_uri("/").rstrip("/")},
     )
 
 

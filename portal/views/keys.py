@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from core.domain import DomainError
+from core.show_once import show_once_keep, show_once_take
 from partners import services as partner_services
 from partners.api.selectors import partner_api_keys
 
@@ -24,10 +25,45 @@ USAGE_DAYS = 30
 
 
 def show_once(request: HttpRequest, template: str, context: dict) -> HttpResponse:
-    """A page holding a secret: never cached, never stored."""
+    """A page holding a secret: never cached, never stored. Reached only by the GET after a
+    POST (``core.show_once``), so a reload shows nothing and makes nothing."""
     response = render(request, template, context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _issued_redirect(request: HttpRequest, issued, rotated=None) -> HttpResponse:
+    token = show_once_keep(
+        request,
+        kind="api_key",
+        payload={"key": issued.key, "id": issued.api_key.pk, "rotated": rotated.pk if rotated else None},
+    )
+    return redirect("portal:key-issued", token=token)
+
+
+@never_cache
+@partner_page("keys", change=True)
+def key_issued(request: HttpRequest, access: PartnerAccess, token: str) -> HttpResponse:
+    """The new key, once: the first GET after issuing or rotating takes it from the session."""
+    kept = show_once_take(request, kind="api_key", token=token)
+    if kept is None:
+        messages.info(
+            request,
+            _("A new key is shown only once, and this one was. If it was not copied, rotate the key."),
+        )
+        return redirect("portal:keys")
+    keys = {
+        key.pk: key
+        for key in partner_api_keys(partner=access.partner).filter(pk__in=[kept["id"], kept["rotated"]])
+    }
+    if kept["id"] not in keys:
+        return redirect("portal:keys")
+    context = {
+        "access": access,
+        "issued": {"key": kept["key"], "api_key": keys[kept["id"]]},
+        "rotated": keys.get(kept["rotated"]),
+    }
+    return show_once(request, "portal/keys/issued.html", context)
 
 
 @partner_page("keys")
@@ -60,7 +96,7 @@ def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return show_once(request, "portal/keys/issued.html", {"access": access, "issued": issued})
+            return _issued_redirect(request, issued)
     return render(request, "portal/keys/create.html", {"access": access, "form": form})
 
 
@@ -78,9 +114,7 @@ def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> Http
         except DomainError as exc:
             messages.error(request, exc.message)
             return redirect("portal:keys")
-        return show_once(
-            request, "portal/keys/issued.html", {"access": access, "issued": issued, "rotated": api_key}
-        )
+        return _issued_redirect(request, issued, rotated=api_key)
     return render(request, "portal/keys/rotate.html", {"access": access, "api_key": api_key})
 
 

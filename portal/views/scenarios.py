@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.domain import DomainError
 from scenarios import services as scenario_services
-from scenarios.selectors import scenarios_joinable_for_partner
+from scenarios.selectors import offers_in_words, scenarios_joinable_for_partner
 
 from .. import selectors
 from ..access import PartnerAccess, partner_page
@@ -109,5 +109,10 @@ def scenario_offers(request: HttpRequest, access: PartnerAccess, code: str) -> H
     return render(
         request,
         "portal/scenarios/offers.html",
-        {"access": access, "scenario": scenario, "form": form, "offers": offers},
+        {
+            "access": access,
+            "scenario": scenario,
+            "form": form,
+            "offers": None if offers is None else offers_in_words(offers),
+        },
     )

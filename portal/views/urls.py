@@ -23,12 +23,14 @@ urlpatterns = [
     # API keys
     path("keys/", keys.key_list, name="keys"),
     path("keys/new/", keys.key_create, name="key-create"),
+    path("keys/issued/<str:token>/", keys.key_issued, name="key-issued"),
     path("keys/<str:prefix>/rotate/", keys.key_rotate, name="key-rotate"),
     path("keys/<str:prefix>/revoke/", keys.key_revoke, name="key-revoke"),
     # webhooks
     path("webhooks/", webhooks.webhook_list, name="webhooks"),
     path("webhooks/<int:pk>/", webhooks.webhook_detail, name="webhook"),
     path("webhooks/<int:pk>/rotate/", webhooks.webhook_rotate, name="webhook-rotate"),
+    path("webhooks/<int:pk>/secret/<str:token>/", webhooks.webhook_secret, name="webhook-secret"),
     path("webhooks/<int:pk>/toggle/", webhooks.webhook_toggle, name="webhook-toggle"),
     path("webhooks/<int:pk>/test/", webhooks.webhook_test, name="webhook-test"),
     # revenue

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.domain import DomainError
+from core.show_once import show_once_keep, show_once_take
 from partners import services as partner_services
 
 from .. import selectors
@@ -40,7 +41,7 @@ def webhook_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            return show_once(request, "portal/webhooks/secret.html", {"access": access, "created": created})
+            return _secret_redirect(request, created)
     endpoints = selectors.partner_webhook_endpoints(partner=access.partner)
     return render(
         request, "portal/webhooks/list.html", {"access": access, "endpoints": endpoints, "form": form}
@@ -66,9 +67,34 @@ def webhook_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> Http
 @partner_page("webhooks", change=True)
 def webhook_rotate(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
     rotated = partner_services.webhook_secret_rotate(endpoint=_endpoint(access, pk), actor=request.user)
-    return show_once(
-        request, "portal/webhooks/secret.html", {"access": access, "created": rotated, "rotated": True}
+    return _secret_redirect(request, rotated, rotated=True)
+
+
+def _secret_redirect(request: HttpRequest, created, rotated: bool = False) -> HttpResponse:
+    token = show_once_keep(
+        request, kind="webhook_secret", payload={"secret": created.secret, "rotated": rotated}
     )
+    return redirect("portal:webhook-secret", pk=created.endpoint.pk, token=token)
+
+
+@never_cache
+@partner_page("webhooks", change=True)
+def webhook_secret(request: HttpRequest, access: PartnerAccess, pk: int, token: str) -> HttpResponse:
+    """The signing secret, once: the first GET after creating or rotating takes it from the session."""
+    endpoint = _endpoint(access, pk)
+    kept = show_once_take(request, kind="webhook_secret", token=token)
+    if kept is None:
+        messages.info(
+            request,
+            _("A signing secret is shown only once, and this one was. If it was not copied, rotate it."),
+        )
+        return redirect("portal:webhook", pk=pk)
+    context = {
+        "access": access,
+        "created": {"endpoint": endpoint, "secret": kept["secret"]},
+        "rotated": kept["rotated"],
+    }
+    return show_once(request, "portal/webhooks/secret.html", context)
 
 
 @require_POST

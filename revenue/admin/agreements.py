@@ -3,9 +3,6 @@ or sends back; only drafts are edited, each save through the services."""
 
 from __future__ import annotations
 
-import json
-
-from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -20,55 +17,61 @@ from core.admin import (
     run_per_object,
 )
 from core.four_eyes import maker_parts
-from core.money import money_text, percent_text
 
 from .. import selectors, services
 from ..models import Agreement, AgreementStatusChange
+from .agreement_forms import TIER_ROWS, AgreementChoicesForm, AgreementTermsForm, terms_in_words
 
 
-def terms_text(model: str, terms: dict, currency: str) -> str:
-    """An agreement's terms as a finance maker reads them: rates as percentages, amounts as
-    money (``30.00 %``; ``up to 1,000.00 CNY: 10.00 %; above: 20.00 %``; ``2.50 CNY``)."""
-    try:
-        if model == Agreement.Model.PERCENTAGE:
-            return percent_text(terms["rate"])
-        if model == Agreement.Model.FIXED_PER_TRANSACTION:
-            return _("%(amount)s per transaction") % {"amount": money_text(terms["amount"], currency)}
-        if model == Agreement.Model.TIERED:
-            return "; ".join(
-                _("above: %(rate)s") % {"rate": percent_text(tier["rate"])}
-                if tier.get("up_to") is None
-                else _("up to %(amount)s: %(rate)s")
-                % {"amount": money_text(tier["up_to"], currency), "rate": percent_text(tier["rate"])}
-                for tier in terms["tiers"]
-            )
-    except (KeyError, TypeError, ArithmeticError, ValueError):
-        pass  # terms the services refused to keep never reach here; show them raw if they do
-    return json.dumps(terms, ensure_ascii=False)
-
-
-class AgreementAddForm(ServiceAddForm):
-    terms = forms.JSONField(
-        label=gettext_lazy("terms"),
-        help_text=Agreement._meta.get_field("terms").help_text,
-        initial={"rate": "0.300000"},
-    )
-
+class AgreementAddForm(AgreementTermsForm, AgreementChoicesForm, ServiceAddForm):
     class Meta:
         model = Agreement
-        fields = (
-            "partner",
-            "scenario",
-            "model",
-            "terms",
-            "cycle",
-            "effective_from",
-            "effective_to",
-            "supersedes",
-        )
+        fields = ("partner", "scenario", "model", "cycle", "effective_from", "effective_to", "supersedes")
 
-    def run_service(self, cleaned: dict) -> Agreement:
-        return services.agreement_create(actor=self.actor, **cleaned)
+    def run_service(self, cleaned: dict) -> Agreement | None:
+        if self.previewing:
+            return None
+        fields = {name: cleaned[name] for name in (*self._meta.fields, "terms")}
+        return services.agreement_create(actor=self.actor, **fields)
+
+
+class AgreementChangeForm(AgreementTermsForm):
+    class Meta:
+        model = Agreement
+        fields = ("model", "cycle", "currency", "effective_from", "effective_to")
+
+
+TERMS_FIELDSETS = (
+    (
+        gettext_lazy("Percentage of the amount"),
+        {"fields": ("rate_percent",), "classes": ("terms-model", "terms-percentage")},
+    ),
+    (
+        gettext_lazy("Tiered (marginal bands)"),
+        {
+            "fields": tuple((f"tier_{row}_up_to", f"tier_{row}_rate") for row in range(1, TIER_ROWS + 1)),
+            "classes": ("terms-model", "terms-tiered"),
+            "description": gettext_lazy(
+                "Each band's rate applies to the part of the month's gross inside it. Leave "
+                "“up to” empty on the last band: it has no upper end."
+            ),
+        },
+    ),
+    (
+        gettext_lazy("Fixed amount per transaction"),
+        {"fields": ("amount",), "classes": ("terms-model", "terms-fixed_per_transaction")},
+    ),
+    (
+        gettext_lazy("Worked example"),
+        {
+            "fields": (("example_gross", "example_count"),),
+            "description": gettext_lazy(
+                "Only the terms of the chosen model are kept. The example is priced as "
+                "settlement prices a statement; it is not saved."
+            ),
+        },
+    ),
+)
 
 
 class StatusChangeInline(ReadOnlyInline):
@@ -80,9 +83,11 @@ class StatusChangeInline(ReadOnlyInline):
 @admin.register(Agreement)
 class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
     add_form = AgreementAddForm
+    form = AgreementChangeForm
+    change_form_template = "admin/revenue/agreement/change_form.html"
     list_display = (
         "partner",
-        "scenario_code",
+        "scenario_name",
         "model",
         "cycle",
         "effective_from",
@@ -92,9 +97,8 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "approved_by",
     )
     list_filter = ("status", "model", "cycle")
-    list_select_related = ("partner", "created_by", "approved_by")
+    list_select_related = ("partner", "scenario", "created_by", "approved_by")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
-    raw_id_fields = ("partner", "scenario", "supersedes")
     readonly_fields = (
         "partner",
         "scenario",
@@ -113,7 +117,6 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "partner",
         "scenario",
         "model",
-        "terms",
         "terms_display",
         "cycle",
         "currency",
@@ -134,9 +137,21 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         """Staff who changed the draft's terms after it was made: makers too, never its approver."""
         return ", ".join(obj.editors.order_by("email").values_list("email", flat=True)) or "-"
 
+    @admin.display(description=gettext_lazy("scenario"), ordering="scenario_code")
+    def scenario_name(self, obj) -> str:
+        return obj.scenario.local_name
+
     @admin.display(description=gettext_lazy("terms"))
     def terms_display(self, obj):
-        return terms_text(obj.model, obj.terms, obj.currency)
+        return terms_in_words(obj.model, obj.terms, obj.currency)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return ((None, {"fields": self.add_form._meta.fields}), *TERMS_FIELDSETS)
+        if obj.status == Agreement.Status.DRAFT and self.has_change_permission(request, obj):
+            main = tuple(name for name in self.fields if name != "terms_display")
+            return ((None, {"fields": main}), *TERMS_FIELDSETS)
+        return ((None, {"fields": self.fields}),)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -145,7 +160,6 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
             return (
                 *self.readonly_fields,
                 "model",
-                "terms",
                 "cycle",
                 "currency",
                 "effective_from",
@@ -166,6 +180,9 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
                 for name in form.changed_data
                 if name in services.agreements.EDITABLE_FIELDS
             }
+            stored = Agreement.objects.values_list("terms", flat=True).get(pk=obj.pk)
+            if form.cleaned_data.get("terms") not in (None, stored):
+                changes["terms"] = form.cleaned_data["terms"]
             services.agreement_update(agreement=obj, actor=request.user, **changes)
 
     def has_submit_permission(self, request):

@@ -51,16 +51,25 @@ class ProposeForm(forms.Form):
 
 @admin.register(Dispute)
 class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
-    list_display = ("id", "partner", "line", "status", "raised_by", "raised_at")
+    list_display = ("id", "partner", "disputed_line", "status", "raised_by", "raised_at")
     list_filter = ("status",)
-    list_select_related = ("partner", "raised_by", "line__statement", "line__product")
-    fields = ("partner", "line", "reason", "status", "raised_by", "raised_at", "resolution")
+    list_select_related = ("partner", "raised_by", "line__statement__agreement__scenario", "line__product")
+    fields = ("partner", "disputed_line", "reason", "status", "raised_by", "raised_at", "resolution")
     readonly_fields = fields
     inlines = [EventInline, AdjustmentInline]
     actions = ["reject"]
 
     def has_resolve_permission(self, request):
         return request.user.has_perm("revenue.resolve_dispute")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    @admin.display(description=gettext_lazy("line"))
+    def disputed_line(self, obj) -> str:
+        """The line in words: scenario, product and kind by name, and its share."""
+        line = obj.line
+        return f"{line.statement.agreement.scenario.local_name} · {line}"
 
     def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
         """*Propose an adjustment* on an open dispute, to staff who resolve disputes and did not

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm
@@ -147,7 +149,11 @@ class TransactionImportAdmin(ServiceAddAdminMixin, ReadOnlyAdmin):
     # The name only: uploaded files are never served from MEDIA_URL (partner data).
     @admin.display(description=gettext_lazy("file"))
     def file_name(self, obj):
-        return obj.file.name.rsplit("/", 1)[-1] if obj.file else "-"
+        return obj.file_name or "-"
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """To the import's live progress in the staff console."""
+        return HttpResponseRedirect(reverse("console:transaction_import", args=[obj.pk]))
 
     @admin.display(description=gettext_lazy("progress"))
     def progress_bar(self, obj):

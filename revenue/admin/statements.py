@@ -22,7 +22,6 @@ from core.money import money_column
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
-from ..tasks import settle
 from ._common import form_page, progress_bar
 
 
@@ -345,10 +344,13 @@ class SettlementRunAdmin(ReadOnlyAdmin):
         ]
 
     def start_view(self, request):
-        """Settle through yesterday on the workers, as the nightly schedule does."""
+        """Settle through yesterday, as the nightly schedule does: planned here (the run exists
+        when the page answers), its periods settled on the workers; the run's page follows it."""
         if request.method != "POST" or not request.user.has_perm("revenue.run_settlement"):
             raise PermissionDenied
         through = timezone.localdate() - timedelta(days=1)
-        settle.delay(through.isoformat(), SettlementRun.Trigger.STAFF, request.user.pk)
+        run = services.settlement_start(
+            through=through, trigger=SettlementRun.Trigger.STAFF, actor=request.user
+        )
         messages.success(request, _("Settlement through %(date)s started.") % {"date": through})
-        return HttpResponseRedirect(reverse("admin:revenue_settlementrun_changelist"))
+        return HttpResponseRedirect(reverse("console:settlement_run", args=[run.pk]))

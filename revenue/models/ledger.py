@@ -14,6 +14,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.progress import Progress
+
 from ..exceptions import LedgerImmutable
 from ..ledger_sql import DELETE_MESSAGE, UPDATE_MESSAGE
 from ..money import TRANSACTION_AMOUNT_MAX
@@ -162,6 +164,8 @@ class TransactionImport(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    # When a worker took it (the queue's wait is not part of the rate the estimate uses).
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     # Written when the import starts and as it goes: a running job whose heartbeat is older
     # than IMPORT_STALL_MINUTES lost its worker (``revenue.services.recovery``).
@@ -176,7 +180,21 @@ class TransactionImport(models.Model):
         return f"{self.partner} {self.file.name} ({self.get_status_display()})"
 
     @property
+    def file_name(self) -> str:
+        """The uploaded file's own name (files are never served: partner data)."""
+        return self.file.name.rsplit("/", 1)[-1] if self.file else ""
+
+    @property
+    def progress_state(self) -> Progress:
+        """Rows checked of the file's rows, from the start to the last heartbeat."""
+        return Progress(
+            done=self.rows_done,
+            total=self.rows_total,
+            started_at=self.started_at,
+            updated_at=self.heartbeat_at,
+            finished=self.status in (self.Status.SUCCEEDED, self.Status.FAILED),
+        )
+
+    @property
     def progress(self) -> int:
-        if not self.rows_total:
-            return 100 if self.status in (self.Status.SUCCEEDED, self.Status.FAILED) else 0
-        return min(100, round(100 * self.rows_done / self.rows_total))
+        return self.progress_state.percent

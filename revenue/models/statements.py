@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.progress import Progress
 from core.transitions import StatusChangeRecord
 
 from .agreements import TOTAL, Agreement
@@ -68,11 +69,20 @@ class SettlementRun(models.Model):
         return f"{self.through} ({self.get_status_display()})"
 
     @property
+    def progress_state(self) -> Progress:
+        """Periods done or failed of those planned, from the start to the last progress."""
+        return Progress(
+            done=self.periods_done + self.periods_failed,
+            total=self.periods_planned,
+            started_at=self.started_at,
+            updated_at=self.progress_at,
+            finished=self.status != self.Status.RUNNING,
+        )
+
+    @property
     def progress(self) -> int:
         """Percent of the planned periods done."""
-        if not self.periods_planned:
-            return 100 if self.status != self.Status.RUNNING else 0
-        return min(100, round(100 * (self.periods_done + self.periods_failed) / self.periods_planned))
+        return self.progress_state.percent
 
     @property
     def error_messages(self) -> list[str]:
@@ -297,4 +307,6 @@ class StatementLine(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scenario_code} / {self.product_id or '-'} / {self.kind}: {self.share_amount}"
+        # Words, not codes: the product's name (loaded with the line where lines are listed).
+        product = self.product.local_name if self.product_id else "—"
+        return f"{product} · {self.get_kind_display()}: {self.share_amount}"

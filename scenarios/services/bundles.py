@@ -163,6 +163,13 @@ def _dec(value: object) -> Decimal | None:
         return None
 
 
+def _percent_exact(rate: Decimal) -> str:
+    """A rate as a percentage with every place it has (at least two): 0.180001 is 18.0001 %,
+    never rounded back inside the bounds it breaks."""
+    shown = rate * 100
+    return f"{shown.quantize(Decimal('0.01')) if shown == shown.quantize(Decimal('0.01')) else shown.normalize():f} %"
+
+
 def bundle_item_errors(
     *, product: Product, values: Mapping[str, object], adding: bool = True
 ) -> dict[str, list[str]]:
@@ -192,9 +199,9 @@ def bundle_item_errors(
                 "rate_adjustment",
                 _("The bundle rate %(rate)s would leave the product's bounds %(floor)s–%(ceiling)s.")
                 % {
-                    "rate": product.rate + adjustment,
-                    "floor": product.rate_floor,
-                    "ceiling": product.rate_ceiling,
+                    "rate": _percent_exact(product.rate + adjustment),
+                    "floor": _percent_exact(product.rate_floor),
+                    "ceiling": _percent_exact(product.rate_ceiling),
                 },
             )
 

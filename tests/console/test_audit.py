@@ -15,7 +15,7 @@ from tests.scenarios.factories import ParticipationFactory
 
 @pytest.fixture
 def moves(db, staff, other_staff):
-    partner = PartnerFactory(slug="skyway", status="suspended")
+    partner = PartnerFactory(slug="skyway", display_name="Skyway Travel", status="suspended")
     PartnerStatusChange.objects.create(
         partner=partner, from_status="active", to_status="suspended", changed_by=staff, reason="refund spike"
     )
@@ -40,7 +40,7 @@ def test_it_lists_status_changes_and_history_of_several_apps(staff_client, moves
     suspension = next(r for r in rows if r.source.key == "partners.partnerstatuschange")
     assert (suspension.object_id, suspension.change, suspension.actor, suspension.reason) == (
         str(partner.pk),
-        "active → suspended",
+        "Active → Suspended",
         "sam@bank.example",
         "refund spike",
     )
@@ -56,17 +56,19 @@ def test_it_lists_status_changes_and_history_of_several_apps(staff_client, moves
 def test_it_searches_by_actor_reason_and_record(staff_client, moves):
     partner, _participation = moves
     by_actor = _rows(staff_client.get("/staff/audit/", {"q": "olga@"}))
-    assert [(r.source.key, r.change) for r in by_actor] == [
-        ("scenarios.participationstatuschange", "requested → active")
-    ]
+    # olga's decision, and her own account (named by its e-mail)
+    assert {(r.source.key, r.change) for r in by_actor} == {
+        ("scenarios.participationstatuschange", "Requested → Active"),
+        ("portal.historicaluser", "created"),
+    }
     by_reason = _rows(staff_client.get("/staff/audit/", {"q": "refund"}))
     assert [r.source.key for r in by_reason] == ["partners.partnerstatuschange"]
     by_source = _rows(
         staff_client.get("/staff/audit/", {"source": "partners.historicalpartner", "q": str(partner.pk)})
     )
-    assert {(r.source.key, r.object_id) for r in by_source} == {
-        ("partners.historicalpartner", str(partner.pk))
-    }
+    # the record by its id (and any whose name holds the number)
+    assert ("partners.historicalpartner", str(partner.pk)) in {(r.source.key, r.object_id) for r in by_source}
+    assert {r.source.key for r in by_source} == {"partners.historicalpartner"}
 
 
 def test_the_period_excludes_older_changes(staff_client, moves):
@@ -97,3 +99,27 @@ def test_the_audit_page_costs_the_same_queries_at_two_sizes(
         )
     with django_assert_num_queries(len(ctx.captured_queries)):
         assert staff_client.get("/staff/audit/").status_code == 200
+
+
+def test_records_are_named_by_partner_and_scenario_and_moves_by_their_labels(staff_client, moves):
+    partner, participation = moves
+
+    page = staff_client.get("/staff/audit/").content.decode()
+
+    assert "Partner: Skyway Travel</a>" in page
+    assert f"{participation.partner.display_name} · {participation.scenario.name}" in page
+    assert "Active → Suspended" in page
+    assert "Requested → Active" in page
+    assert f"#{partner.pk}<" not in page
+    assert "active → suspended" not in page
+
+
+def test_the_search_finds_staff_decisions_by_partner_name(staff_client, moves):
+    _partner, participation = moves
+
+    rows = _rows(staff_client.get("/staff/audit/", {"q": "skyway trav"}))
+
+    assert ("partners.partnerstatuschange", "Active → Suspended") in {(r.source.key, r.change) for r in rows}
+    assert all("Skyway Travel" in r.name for r in rows)
+    by_partner = _rows(staff_client.get("/staff/audit/", {"q": participation.partner.display_name}))
+    assert "scenarios.participationstatuschange" in {r.source.key for r in by_partner}

@@ -48,9 +48,9 @@ def test_the_funnel_csv_quotes_the_partner_name_and_keeps_the_negative_gross_a_n
     response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "csv"})
 
     header, row = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert row[header.index("partner")] == "'" + NAME
-    assert row[header.index("gross")] == "-80.50"
-    assert row[header.index("revenue_share")] == "0.00"
+    assert row[header.index("Partner")] == "'" + NAME
+    assert row[header.index("Gross amount")] == "-80.50"
+    assert row[header.index("Revenue share")] == "0.00"
 
 
 def test_the_funnel_xlsx_has_a_text_name_and_money_cells(staff_client, hostile):
@@ -59,11 +59,11 @@ def test_the_funnel_xlsx_has_a_text_name_and_money_cells(staff_client, hostile):
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     header = [c.value for c in sheet[1]]
     row = sheet[2]
-    name, gross = row[header.index("partner")], row[header.index("gross")]
+    name, gross = row[header.index("Partner")], row[header.index("Gross amount")]
     assert (name.value, name.data_type) == ("'" + NAME, "s")
     assert (Decimal(str(gross.value)), gross.data_type, gross.number_format) == (
         Decimal("-80.5"),
         "n",
         MONEY_FORMAT,
     )
-    assert row[header.index("transactions")].value == 1
+    assert row[header.index("Transactions")].value == 1

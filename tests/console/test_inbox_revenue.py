@@ -180,10 +180,13 @@ def test_jobs_list_settlement_runs_and_rerun_them_safely(client, setup, maker):
     response = _login(client, maker).get("/staff/jobs/")
     assert [r.pk for r in response.context["runs"]] == [run.pk]
     assert 'max="100"' in response.content.decode()
-    client.post(f"/staff/jobs/settlement/{run.pk}/rerun/")
+    rerun = client.post(f"/staff/jobs/settlement/{run.pk}/rerun/")
     assert setup["skyway"].statements.count() == statements  # exactly once: nothing new
     latest = response.context["runs"][0].__class__.objects.order_by("-id").first()
     assert (latest.pk != run.pk, latest.trigger, latest.started_by) == (True, "staff", maker)
+    # the answer is the new run's page: the run is there as soon as it is started
+    assert rerun["Location"] == f"/staff/jobs/settlement/{latest.pk}/"
+    assert client.get(rerun["Location"]).context["run"] == latest
 
 
 def test_only_staff_allowed_to_settle_may_rerun(client, setup, checker):

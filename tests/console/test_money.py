@@ -158,7 +158,7 @@ def test_the_funnel_exports_as_csv_and_xlsx(staff_client, travel):
     response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "csv"})
     assert response["Content-Disposition"] == 'attachment; filename="funnel-20260101-20260228.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0][:4] == ["scenario", "partner", "offers_quoted", "transactions"]
+    assert rows[0][:4] == ["Scenario", "Partner", "Offers quoted", "Transactions"]
     assert rows[1][:4] == ["travel-finance", "Skyway", "15", "4"]
     response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active

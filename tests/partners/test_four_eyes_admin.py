@@ -95,3 +95,55 @@ def test_the_approve_step_leaves_out_the_partners_the_user_made_and_says_why(cli
         "mine": "under_review",
         "theirs": "approved",
     }
+
+
+def test_the_partner_page_offers_the_moves_possible_now_and_says_why_others_are_blocked(
+    client, manager, reviewer
+):
+    partner = make_reviewable(actor=manager, status="under_review", risk_rating="", relationship_manager=None)
+    client.force_login(reviewer)
+
+    page = client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
+
+    # Under review: approve or reject; nothing else the lifecycle allows from here.
+    assert 'data-move="lifecycle_reject"' in page
+    assert 'form="partner-move-form" name="action" value="lifecycle_reject"' in page
+    assert (
+        '<li data-move-blocked="lifecycle_approve"><strong>Approve</strong>: no risk rating is set; '
+        "no relationship manager is assigned.</li>"
+    ) in page
+    for elsewhere in ("lifecycle_activate", "lifecycle_submit", "lifecycle_suspend", "lifecycle_terminate"):
+        assert elsewhere not in page.split('id="partner-review"')[1].split("</div>\n</div>")[0]
+    assert "✘ risk rating set" in page
+    assert "✔ documents verified" in page
+
+
+def test_a_move_blocked_by_a_document_and_by_the_role_says_both(client, auditor, manager):
+    partner = make_reviewable(actor=manager, status="approved")
+    partner.documents.update(status="rejected")
+    client.force_login(auditor)
+
+    page = client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
+
+    assert '<li data-move-blocked="lifecycle_activate"><strong>Activate (go live)</strong>: ' in page
+    assert "your role does not take this decision; these documents are not verified or have expired: " in page
+    assert "Business licence" in page.split('data-move-blocked="lifecycle_activate"')[1].split("</li>")[0]
+    assert 'data-move="' not in page
+
+
+def test_a_move_taken_from_the_partner_page_goes_through_the_lifecycle_action(client, manager, reviewer):
+    partner = make_reviewable(actor=manager, status="submitted")
+    client.force_login(reviewer)
+    page = client.get(f"/admin/partners/partner/{partner.pk}/change/").content.decode()
+    assert 'value="lifecycle_review_start"' in page
+
+    # What the button posts (the page's partner-move-form), then the confirmation.
+    step = {"action": "lifecycle_review_start", "_selected_action": [partner.pk], "index": "0"}
+    confirm = client.post("/admin/partners/partner/", step)
+    assert confirm.status_code == 200
+    assert "Partner" in confirm.content.decode()
+    client.post("/admin/partners/partner/", {**step, "confirm": "1", "reason": ""})
+
+    partner.refresh_from_db()
+    assert partner.status == "under_review"
+    assert partner.status_changes.get(to_status="under_review").changed_by == reviewer

@@ -28,19 +28,39 @@ def acme():
 
 def test_staff_issue_a_key_and_see_it_once(client, manager, acme):
     client.force_login(manager)
-    response = client.post(
+    posted = client.post(
         "/admin/partners/partnerapikey/add/",
         {"partner": acme.pk, "name": "ERP", "channel": "erp", "scopes": ["read", "offers"]},
-        follow=True,
     )
+    assert posted.status_code == 302
+    response = client.get(posted["Location"])
     assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
     api_key = PartnerAPIKey.objects.get()
-    shown = [str(m) for m in response.context["messages"]]
-    assert any(api_key.prefix + "." in m for m in shown)
+    shown = response.content.decode().split("<code data-new-key>")[1].split("<")[0]
+    assert shown.startswith(api_key.prefix + ".")
     page = client.get(f"/admin/partners/partnerapikey/{api_key.pk}/change/").content.decode()
     assert api_key.prefix in page
     assert api_key.hashed_key.split("$$")[1] not in page
-    assert not any(api_key.prefix + "." in m for m in shown if m in page)
+    assert shown not in page
+    # The key never travels in a cookie (messages) and a reload neither shows it nor issues another.
+    assert shown not in str(posted.cookies)
+    reload = client.get(posted["Location"], follow=True)
+    assert shown not in reload.content.decode()
+    assert "shown only once, and these were" in reload.content.decode()
+    assert PartnerAPIKey.objects.count() == 1
+
+
+def test_staff_rotate_keys_and_see_the_new_ones_once(client, manager, acme):
+    old = issue(acme).api_key
+    client.force_login(manager)
+
+    posted = client.post("/admin/partners/partnerapikey/", {"action": "rotate", "_selected_action": [old.pk]})
+
+    new = PartnerAPIKey.objects.get(rotated_from=old)
+    page = client.get(posted["Location"]).content.decode()
+    assert f"<code data-new-key>{new.prefix}." in page
+    assert "data-new-key" not in client.get(posted["Location"], follow=True).content.decode()
 
 
 def test_staff_revoke_a_key_with_a_reason(client, manager, acme):

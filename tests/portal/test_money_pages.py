@@ -64,8 +64,8 @@ def january(staff, acme):
 
 def approve(statement, staff):
     maker, checker = staff
-    services.statement_prepare(statement=statement, by=maker)
-    return services.statement_approve(statement=statement, by=checker)
+    services.statement_prepare(statement=statement, actor=maker)
+    return services.statement_approve(statement=statement, actor=checker)
 
 
 def ytd(page: str, testid: str = "revenue-ytd") -> str:

@@ -27,8 +27,13 @@ def new_key(client, **overrides):
 def test_a_developer_creates_a_key_shown_once(client, bob, documented):
     client.force_login(bob)
 
-    response = new_key(client)
+    posted = new_key(client)
 
+    # Post, redirect, get: the page that shows the key is a GET of a one-time token.
+    assert posted.status_code == 302
+    assert posted["Location"].startswith("/portal/keys/issued/") or "/keys/issued/" in posted["Location"]
+    assert PartnerAPIKey.objects.get(partner=documented).prefix not in posted["Location"]
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     api_key = PartnerAPIKey.objects.get(partner=documented)
@@ -44,6 +49,42 @@ def test_a_developer_creates_a_key_shown_once(client, bob, documented):
     assert shown.startswith(api_key.prefix)
     assert len(shown) > 40
     assert shown not in listing
+
+
+def test_reloading_the_new_key_page_shows_no_key_and_issues_no_second_key(client, bob, documented):
+    client.force_login(bob)
+    shown_at = new_key(client)["Location"]
+    first = client.get(shown_at).content.decode()
+    secret = first.split('data-testid="new-key">')[1].split("<")[0]
+
+    reload = client.get(shown_at, follow=True)
+
+    assert reload.redirect_chain == [(reverse("portal:keys"), 302)]
+    page = reload.content.decode()
+    assert secret not in page
+    assert "shown only once, and this one was" in page
+    assert PartnerAPIKey.objects.filter(partner=documented).count() == 1
+
+
+def test_the_new_key_is_kept_encrypted_in_the_session_until_shown(client, bob, documented):
+    client.force_login(bob)
+
+    new_key(client)
+
+    api_key = PartnerAPIKey.objects.get(partner=documented)
+    kept = str(client.session["show_once"])
+    assert api_key.prefix not in kept
+
+
+def test_another_user_cannot_open_the_new_key_page(client, bob, alice, documented):
+    client.force_login(bob)
+    shown_at = new_key(client)["Location"]
+    client.force_login(alice)  # a new session: the token is bob's alone
+
+    response = client.get(shown_at)
+
+    assert response.status_code == 302
+    assert 'data-testid="new-key"' not in client.get(response["Location"]).content.decode()
 
 
 def test_a_key_needs_valid_documents(client, alice, acme):
@@ -69,11 +110,15 @@ def test_rotating_issues_a_new_key_and_keeps_the_old_one_for_the_overlap(client,
     old = issue(documented).api_key
     client.force_login(alice)
 
-    response = client.post(reverse("portal:key-rotate", args=[old.prefix]))
+    posted = client.post(reverse("portal:key-rotate", args=[old.prefix]))
 
-    assert response.status_code == 200
+    assert posted.status_code == 302
+    response = client.get(posted["Location"])
     new = PartnerAPIKey.objects.get(rotated_from=old)
     assert new.prefix in response.content.decode()
+    assert f"It replaces {old.prefix}" in response.content.decode()
+    assert client.get(posted["Location"]).status_code == 302  # a reload shows nothing
+    assert PartnerAPIKey.objects.filter(rotated_from=old).count() == 1
     old.refresh_from_db()
     assert old.rotated_at is not None
     assert old.is_usable

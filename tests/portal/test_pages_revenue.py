@@ -74,6 +74,24 @@ def test_finance_disputes_a_line_and_sees_it_on_the_disputes_page(client, fiona,
     page = client.get(reverse("portal:disputes")).content.decode()
     assert "We count 2 sales, not 1." in page
     assert "Open" in page
+    # The line in words: scenario, product and kind by name, no codes.
+    named = f"{settled.agreement.scenario.name} · {line.product.name} · Sale"
+    assert named in page
+    assert f"{settled.scenario_code} /" not in page
+    assert "trip-cover" not in page
+
+
+def test_staff_see_a_disputed_line_by_name_in_the_admin(client, fiona, settled, admin_client):
+    line = settled.lines.get(product__code="trip-cover")
+    dispute = services.dispute_raise(line=line, actor=fiona, reason="check")
+
+    page = admin_client.get(reverse("admin:revenue_dispute_change", args=[dispute.pk])).content.decode()
+    listing = admin_client.get(reverse("admin:revenue_dispute_changelist")).content.decode()
+
+    named = f"{settled.agreement.scenario.name} · {line.product.name} · Sale: {line.share_amount}"
+    assert named in page
+    assert named in listing
+    assert f"{settled.scenario_code} / {line.product_id} / sale" not in page
 
 
 def test_a_line_cannot_be_disputed_twice(client, fiona, settled):

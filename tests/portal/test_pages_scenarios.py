@@ -91,7 +91,9 @@ def test_a_participant_tries_the_offer_engine_and_gets_a_schedule(client, bob, a
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert "trip-installment" in page
+    # The product by name and its category by label, never their codes.
+    assert "<h3>Trip Installment · Installment</h3>" in page
+    assert "trip-installment" not in page
     assert page.count("<tr><td>") == 3  # three monthly rows
     offer_quote_counts_flush()
     assert OfferQuoteDaily.objects.get(partner=acme).quotes == 1
@@ -141,3 +143,25 @@ def test_the_scenario_list_costs_the_same_queries_whatever_the_catalog(
     with django_assert_num_queries(6):
         response = client.get(reverse("portal:scenarios"))
     assert response.content.decode().count("joined-") >= size
+
+
+def test_a_reward_is_named_in_words_on_the_offers(client, bob, acme):
+    scenario = ScenarioFactory(code="uplift-finance", name="Uplift", industry=acme.industry)
+    BundleItemFactory(
+        scenario=scenario,
+        product=ProductFactory(code="trip-installment"),
+        reward_kind="cashback",
+        reward_rate=None,
+        reward_amount="80.00",
+        reward_cap=None,
+    )
+    ParticipationFactory(partner=acme, scenario=scenario)
+    client.force_login(bob)
+
+    page = client.get(
+        reverse("portal:scenario-offers", args=["uplift-finance"]),
+        {"event": "booking.created", "amount": "1200.00", "tenor_months": "3"},
+    ).content.decode()
+
+    assert "<dd>Cashback: 80.00 CNY" in page
+    assert "cashback 80.00" not in page

@@ -36,17 +36,24 @@ def endpoint_of(partner, url="https://hooks.acme.test/finance"):
 def test_a_developer_adds_an_endpoint_and_sees_the_secret_once(client, bob, acme):
     client.force_login(bob)
 
-    response = client.post(
+    posted = client.post(
         reverse("portal:webhooks"),
         {"url": "https://hooks.acme.test/finance", "events": ["statement.ready", "key.expiring"]},
     )
 
+    assert posted.status_code == 302
+    response = client.get(posted["Location"])
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     endpoint = WebhookEndpoint.objects.get(partner=acme)
     shown = response.content.decode().split('data-testid="new-secret">')[1].split("<")[0]
     assert signing.decrypt_secret(endpoint.secret_encrypted) == shown
     assert shown not in client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+    # A reload shows no secret and adds no endpoint.
+    reload = client.get(posted["Location"], follow=True)
+    assert reload.redirect_chain == [(reverse("portal:webhook", args=[endpoint.pk]), 302)]
+    assert shown not in reload.content.decode()
+    assert WebhookEndpoint.objects.filter(partner=acme).count() == 1
 
 
 def test_a_plain_http_address_is_refused_on_its_field(client, bob, acme):
@@ -64,7 +71,7 @@ def test_rotating_the_secret_shows_the_new_one_and_keeps_the_old_for_the_overlap
     endpoint = endpoint_of(acme)
     client.force_login(alice)
 
-    response = client.post(reverse("portal:webhook-rotate", args=[endpoint.pk]))
+    response = client.get(client.post(reverse("portal:webhook-rotate", args=[endpoint.pk]))["Location"])
 
     endpoint.refresh_from_db()
     shown = response.content.decode().split('data-testid="new-secret">')[1].split("<")[0]

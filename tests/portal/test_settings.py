@@ -14,6 +14,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "CELERY_BROKER_URL": "amqp://guest:guest@127.0.0.1:5672//",
     "ALLOWED_HOSTS": "portal.example.com",
+    "SITE_URL": "https://portal.example.com",
 }
 
 
@@ -30,7 +31,7 @@ def _run(env_overrides: dict[str, str | None], *args: str) -> subprocess.Complet
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS"]
+    "missing", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "ALLOWED_HOSTS", "SITE_URL"]
 )
 def test_production_refuses_to_start_without_required_variable(missing):
     result = _run({**PRODUCTION_ENV, missing: None}, "check")

@@ -197,8 +197,11 @@ def test_staff_start_a_settlement_run_from_the_admin(client, maker, partner, agr
     assert response.status_code == 302
     run = SettlementRun.objects.get()
     assert (run.trigger, run.started_by) == ("staff", maker)
-    page = client.get(reverse("admin:revenue_settlementrun_changelist"))
-    assert b"<progress" in page.content
+    # straight to the new run's live progress, which shows the run and its state
+    assert response["Location"] == f"/staff/jobs/settlement/{run.pk}/"
+    page = client.get(response["Location"]).content.decode()
+    assert "<progress" in page
+    assert run.get_status_display() in page
 
 
 def test_a_dispute_is_resolved_by_an_adjustment_under_maker_checker(client, statement, maker, checker, alice):
@@ -273,7 +276,7 @@ def test_the_agreement_page_names_who_edited_the_draft(client, maker, partner, s
         reverse("admin:revenue_agreement_change", args=[agreement.pk]),
         {
             "model": "percentage",
-            "terms": '{"rate": "0.15"}',
+            "rate_percent": "15",
             "cycle": "monthly",
             "currency": "CNY",
             "effective_from": "2026-01-01",

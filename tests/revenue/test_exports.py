@@ -105,7 +105,9 @@ def test_the_portal_transactions_csv_quotes_external_ids(client, fiona, hostile)
 
     assert {"'" + EXTERNAL_ID, "'-2+3+cmd|' /C calc'!A0"} <= _cells(rows)
     assert EXTERNAL_ID not in _cells(rows)
-    amounts = [row[rows[0].index("amount")] for row in rows[1:]]
+    assert "partner__slug" not in rows[0]
+    assert rows[0][:3] == ["Transaction", "Partner", "External id"]
+    amounts = [row[rows[0].index("Amount")] for row in rows[1:]]
     assert sorted(amounts) == ["100.00", "250.00", "250.00"]
 
 

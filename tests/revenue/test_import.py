@@ -180,3 +180,41 @@ def test_a_running_import_keeps_a_heartbeat(maker, partner, joined, django_captu
 
     assert job.heartbeat_at is not None
     assert job.heartbeat_at <= job.finished_at
+
+
+def test_a_running_import_records_its_total_first_then_its_progress_as_it_goes(
+    maker, partner, joined, django_capture_on_commit_callbacks
+):
+    """The page's bar and estimate need the total while the job runs, not only at its end."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    content = csv_file([
+        f"p-{n},travel-finance,trip-installment,sale,1.00,CNY,2026-01-15T10:00:00+08:00," for n in range(2500)
+    ])  # fmt: skip
+    job = TransactionImport.objects.create(
+        partner=partner, created_by=maker, file=SimpleUploadedFile("big.csv", content)
+    )
+
+    with CaptureQueriesContext(connection) as queries:
+        transaction_import_run(import_id=job.pk)
+
+    writes = [
+        dict(re.findall(r'"(rows_total|rows_done)" = (\d+)', q["sql"]))
+        for q in queries.captured_queries
+        if q["sql"].startswith('UPDATE "revenue_transactionimport"')
+    ]
+    # before any row is checked: the total; then every 1,000 rows checked; then all checked.
+    assert writes[1:5] == [
+        {"rows_total": "2500"},
+        {"rows_done": "1000", "rows_total": "2500"},
+        {"rows_done": "2000", "rows_total": "2500"},
+        {"rows_done": "2500", "rows_total": "2500"},
+    ]
+    job.refresh_from_db()
+    assert job.status == "succeeded"
+    assert job.created == 2500
+    assert job.started_at is not None
+    assert job.started_at <= job.heartbeat_at <= job.finished_at

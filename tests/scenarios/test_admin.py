@@ -134,10 +134,17 @@ def test_preview_shows_the_offers_and_schedule_the_engine_returns(client, staff,
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert [shown["product"] for _offer, shown in response.context["offers"]] == [
+    assert [shown["product"] for _offer, shown, _words in response.context["offers"]] == [
         "trip-installment",
         "trip-cover",
     ]
+    # Names and labels on the page, not codes.
+    assert [words["product"] for _offer, _shown, words in response.context["offers"]] == [
+        "Trip Installment",
+        "Trip Cover",
+    ]
+    assert "trip-installment" not in page
+    assert "annual_rate" not in page
     assert "888.49" in page  # 10,000.00 at 12 % over 12 months (worked by hand in test_schedules)
     assert "50.00" in page  # the premium: 10,000.00 × 0.005
     assert "12.00\N{NO-BREAK SPACE}%" in page  # the annual rate as a percentage, not 0.120000
@@ -334,3 +341,57 @@ def test_an_item_well_within_its_ceiling_saves_without_a_warning(client, staff):
 
     assert Scenario.objects.get().items.count() == 1
     assert "annualised rate (APR)" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "rate_adjustment",
+            "0.500000",
+            "Bundle rate adjustment must be between -36.00 % and 36.00 %. No quoted rate may move by "
+            "more than the legal cap of 36.00 %.",
+        ),
+        ("fee_waiver", "1.500000", "Fee waiver must be between 0.00 % and 100.00 %."),
+        ("reward_cap", "-1", "Reward cap cannot be below 0."),
+    ],
+)
+def test_an_item_beyond_a_database_bound_names_the_field_and_the_bound_never_the_constraint(
+    client, staff, installment, field, value, message
+):
+    extra = {"reward_kind": "cashback", "reward_rate": "0.01"} if field == "reward_cap" else {}
+    data = _scenario_form(IndustryFactory(code="travel"), [_item(installment, 1, **{field: value, **extra})])
+
+    response = client.post(reverse("admin:scenarios_scenario_add"), data)
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Constraint" not in page
+    assert "bundle_item_" not in page
+    item_form = response.context["inline_admin_formsets"][0].formset.forms[0]
+    assert item_form.errors[field] == [message]
+    assert not Scenario.objects.exists()
+
+
+def test_a_bound_of_the_product_is_said_in_percent(client, staff, installment):
+    data = _scenario_form(
+        IndustryFactory(code="travel"), [_item(installment, 1, rate_adjustment="-0.090000")]
+    )
+
+    page = client.post(reverse("admin:scenarios_scenario_add"), data).content.decode()
+
+    assert f"would leave the product&#x27;s bounds {installment.rate_floor * 100:.2f} %" in page
+
+
+def test_a_taken_code_is_refused_on_its_field_not_as_a_constraint(client, staff, published):
+    data = _scenario_form(published.industry, [], code=published.code)
+
+    response = client.post(reverse("admin:scenarios_scenario_add"), data)
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    assert form.errors["code"] == [
+        f"The code “{published.code}” is taken by another scenario: choose another, or make the next "
+        "version of that one."
+    ]
+    assert "Constraint" not in response.content.decode()

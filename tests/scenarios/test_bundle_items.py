@@ -58,7 +58,8 @@ def test_a_rate_adjustment_beyond_the_bounds_is_refused_naming_them(draft, manag
     error = refused(draft, manager, rate_adjustment=adjustment)
 
     assert error.field == "rate_adjustment"
-    assert "0.080000–0.180000" in error.message
+    assert "bounds 8.00 %–18.00 %" in error.message  # in percent, the rate with all its places
+    assert f"{adjustment * 100 + 12:f}".rstrip("0") + " %" in error.message
     assert draft.items.count() == 2
 
 
