@@ -114,5 +114,7 @@ def scenario_offers(request: HttpRequest, access: PartnerAccess, code: str) -> H
             "scenario": scenario,
             "form": form,
             "offers": None if offers is None else offers_in_words(offers),
+            # The try-out quotes in the service's default currency.
+            "currency": "CNY",
         },
     )

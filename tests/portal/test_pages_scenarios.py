@@ -163,5 +163,5 @@ def test_a_reward_is_named_in_words_on_the_offers(client, bob, acme):
         {"event": "booking.created", "amount": "1200.00", "tenor_months": "3"},
     ).content.decode()
 
-    assert "<dd>Cashback: 80.00 CNY" in page
+    assert '<dd>Cashback: <span class="money">80.00\N{NO-BREAK SPACE}CNY</span>' in page
     assert "cashback 80.00" not in page
