@@ -73,7 +73,7 @@ def funnel_chart(funnel):
     """Per scenario: offer requests quoted against transactions reported."""
     totals: dict[str, list[int]] = {}
     for row in funnel.rows:
-        pair = totals.setdefault(row.scenario_code, [0, 0])
+        pair = totals.setdefault(row.scenario, [0, 0])
         pair[0] += row.quotes
         pair[1] += row.sales
     return charts.bar_chart(

@@ -235,3 +235,12 @@ def offers_in_words(offers: list[Offer]) -> list[tuple[Offer, dict[str, str]]]:
         )
         for offer in offers
     ]
+
+
+def scenario_names(codes) -> dict[str, str]:
+    """The name of each scenario code in the user's language (its newest version's): one
+    query, for pages whose figures are kept by code (roll-ups, statements)."""
+    names: dict[str, str] = {}
+    for scenario in Scenario.objects.filter(code__in=set(codes)).order_by("code", "-version"):
+        names.setdefault(scenario.code, scenario.local_name)
+    return names

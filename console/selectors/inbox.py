@@ -20,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.four_eyes import Makers, maker_parts, makers_add
+from core.money import money_text
 from partners.models import Partner, PartnerStatusChange
 from partners.selectors import partner_makers
 from revenue.models import Adjustment, Agreement, Dispute, Statement
@@ -174,7 +175,7 @@ def agreements_pending() -> QuerySet[Agreement]:
     """Agreements a checker must approve; the maker is who drafted them."""
     return (
         Agreement.objects.filter(status__in=list(AGREEMENT_DECISIONS))
-        .select_related("partner", "created_by")
+        .select_related("partner", "scenario", "created_by")
         .order_by("created_at", "pk")
     )
 
@@ -183,7 +184,7 @@ def statements_pending() -> QuerySet[Statement]:
     """Draft statements a finance maker prepared, waiting for a checker."""
     return (
         Statement.objects.filter(status__in=list(STATEMENT_DECISIONS), prepared_by__isnull=False)
-        .select_related("partner", "prepared_by")
+        .select_related("partner", "agreement__scenario", "prepared_by")
         .order_by("prepared_at", "pk")
     )
 
@@ -192,7 +193,7 @@ def payouts_recorded() -> QuerySet[Statement]:
     """Statements whose payout a finance maker recorded, waiting for a second person."""
     return (
         Statement.objects.filter(status__in=list(PAYOUT_DECISIONS))
-        .select_related("partner", "payout_recorded_by")
+        .select_related("partner", "agreement__scenario", "payout_recorded_by")
         .order_by("payout_recorded_at", "pk")
     )
 
@@ -346,7 +347,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         label=_("Agreements pending approval"),
         rows=agreements_pending,
         decisions=AGREEMENT_DECISIONS,
-        title=lambda a: f"{a.partner} · {a.scenario_code}",
+        title=lambda a: f"{a.partner} · {a.scenario.local_name}",
         detail=lambda a: f"{a.get_model_display()} · {a.get_cycle_display()} · {a.effective_from}",
         maker=_made_by("created_by"),
         since=attrgetter("created_at"),
@@ -357,8 +358,10 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         label=_("Statements pending a checker"),
         rows=statements_pending,
         decisions=STATEMENT_DECISIONS,
-        title=lambda s: f"{s.partner} · {s.scenario_code} · {_period(s)}",
-        detail=lambda s: f"{s.transaction_count} · {s.gross_amount} → {s.share_amount} {s.currency}",
+        title=lambda s: f"{s.partner} · {s.agreement.scenario.local_name} · {_period(s)}",
+        detail=lambda s: (
+            f"{s.transaction_count} · {money_text(s.gross_amount, s.currency)} → {money_text(s.share_amount, s.currency)}"
+        ),
         maker=_made_by("prepared_by"),
         since=attrgetter("prepared_at"),
         makers=_each(statement_makers),
@@ -368,9 +371,9 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         label=_("Payouts awaiting confirmation"),
         rows=payouts_recorded,
         decisions=PAYOUT_DECISIONS,
-        title=lambda s: f"{s.partner} · {s.scenario_code} · {_period(s)}",
+        title=lambda s: f"{s.partner} · {s.agreement.scenario.local_name} · {_period(s)}",
         detail=lambda s: (
-            f"{s.payout_reference} · {s.paid_on} · {s.share_amount + s.adjustment_amount} {s.currency}"
+            f"{s.payout_reference} · {s.paid_on} · {money_text(s.share_amount + s.adjustment_amount, s.currency)}"
         ),
         maker=_made_by("payout_recorded_by"),
         since=attrgetter("payout_recorded_at"),

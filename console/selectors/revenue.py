@@ -16,6 +16,7 @@ from console.models import ScenarioCustomersMonthly, TransactionDaily
 from core.money import MoneySum
 from revenue.models import SettlementRun, Statement
 from scenarios.models import OfferQuoteDaily
+from scenarios.selectors import scenario_names
 
 from ..forms import Filters
 from ..links import changelist
@@ -93,11 +94,14 @@ def _shares(filters: Filters, *keys: str) -> dict[tuple, Decimal]:
 
 def transactions_by_scenario(*, filters: Filters) -> list[dict]:
     shares = _shares(filters, "scenario_code")
+    by_code = sorted(_by(filters, "scenario_code").items())
+    names = scenario_names(code for (code,), _r in by_code)
     rows = []
-    for (code,), r in sorted(_by(filters, "scenario_code").items()):
+    for (code,), r in by_code:
         rows.append(
             {
                 **r,
+                "scenario": names.get(code, code),
                 "share": shares.get((code,), ZERO),
                 "link": changelist(
                     "revenue",
@@ -167,6 +171,7 @@ class FunnelRow:
     scenario_code: str
     partner_id: int
     partner: str
+    scenario: str = ""  # its name in the user's language
     quotes: int = 0
     sales: int = 0
     refunds: int = 0
@@ -262,7 +267,13 @@ def scenario_funnel(*, filters: Filters) -> Funnel:
     ):
         if len(top[r["scenario_code"]]) < TOP_PRODUCTS:
             top[r["scenario_code"]].append(r)
-    return Funnel(sorted(rows.values(), key=lambda f: (f.scenario_code, f.partner)), dict(top))
+    names = scenario_names({code for code, _partner in rows} | set(top))
+    for row in rows.values():
+        row.scenario = names.get(row.scenario_code, row.scenario_code)
+    return Funnel(
+        sorted(rows.values(), key=lambda f: (f.scenario_code, f.partner)),
+        {names.get(code, code): products for code, products in top.items()},
+    )
 
 
 FUNNEL_HEADERS = (
@@ -284,7 +295,7 @@ def funnel_table(funnel: Funnel) -> list[tuple]:
     """The funnel as rows of plain values (exports)."""
     return [
         (
-            r.scenario_code,
+            r.scenario,
             r.partner,
             r.quotes,
             r.sales,

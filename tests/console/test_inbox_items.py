@@ -187,7 +187,7 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         (
             "agreement",
             agreement.pk,
-            "Skyway · travel-finance",
+            "Skyway · Travel Finance",
             f"{agreement.get_model_display()} · Monthly · 2026-04-01",
             "Pending approval",
             maker.pk,
@@ -201,8 +201,8 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         (
             "statement",
             statement.pk,
-            "Skyway · travel-finance · 2026-01-01–2026-01-31",
-            "2 · 120.00 → 36.00 CNY",
+            "Skyway · Travel Finance · 2026-01-01–2026-01-31",
+            "2 · 120.00\N{NO-BREAK SPACE}CNY → 36.00\N{NO-BREAK SPACE}CNY",
             "Draft",
             maker.pk,
             "maker@bank.example",
@@ -216,8 +216,8 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         (
             "payout",
             payout.pk,
-            "Skyway · travel-finance · 2026-02-01–2026-02-28",
-            "TRF-7 · 2026-03-05 · 0.00 CNY",
+            "Skyway · Travel Finance · 2026-02-01–2026-02-28",
+            "TRF-7 · 2026-03-05 · 0.00\N{NO-BREAK SPACE}CNY",
             "Payout recorded, awaiting confirmation",
             maker.pk,
             "maker@bank.example",

@@ -24,7 +24,7 @@ from console.models import ScenarioCustomersMonthly, TransactionDaily
 from console.services.rollups import transaction_rollup_refresh
 from revenue.periods import Period
 from revenue.services.settlement import statement_generate
-from scenarios.models import OfferQuoteDaily
+from scenarios.models import OfferQuoteDaily, Scenario
 from tests.console.factories import ledger_row, shanghai
 from tests.factories import IndustryFactory, PartnerFactory
 from tests.revenue.factories import agreement_in_force, finance_staff, join, scenario_with_products
@@ -149,7 +149,9 @@ def test_the_funnel_from_quotes_to_revenue_share(staff_client, travel):
     assert row.conversion == Decimal("0.2667")
     assert (row.gross, row.share) == (Decimal("630.00"), Decimal("99.00"))
     assert (row.customers, row.cross_sell_customers, row.cross_sell_rate) == (3, 1, Decimal("0.3333"))
-    assert [(p["product__code"], p["sales"]) for p in funnel.top_products["travel-finance"]] == [
+    # Scenarios are named in words (their newest version's name), never by code.
+    assert row.scenario == Scenario.objects.get(code="travel-finance").local_name != "travel-finance"
+    assert [(p["product__code"], p["sales"]) for p in funnel.top_products[row.scenario]] == [
         ("trip-installment", 3),
         ("trip-cover", 1),
     ]
@@ -160,10 +162,10 @@ def test_the_funnel_exports_as_csv_and_xlsx(staff_client, travel):
     assert response["Content-Disposition"] == 'attachment; filename="funnel-20260101-20260228.csv"'
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:4] == ["Scenario", "Partner", "Offers quoted", "Transactions"]
-    assert rows[1][:4] == ["travel-finance", "Skyway", "15", "4"]
+    assert rows[1][:4] == ["Travel Finance", "Skyway", "15", "4"]
     response = staff_client.get("/staff/funnel/", {**PERIOD, "export": "xlsx"})
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    assert [c.value for c in sheet[2]][:4] == ["travel-finance", "Skyway", 15, 4]
+    assert [c.value for c in sheet[2]][:4] == ["Travel Finance", "Skyway", 15, 4]
 
 
 def test_partner_users_cannot_export(client, alice):
