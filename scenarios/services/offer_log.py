@@ -21,8 +21,9 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.counters import BufferedRows
@@ -88,9 +89,7 @@ def offer_log_write(rows: list[tuple]) -> int:
         return len(rows)
     try:
         _copy(rows)
-    except DatabaseError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != "23514":  # no partition for a row
-            raise
+    except psycopg.errors.CheckViolation:  # a row's month has no partition (COPY reports it so)
         offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
         _copy(rows)
     return len(rows)
