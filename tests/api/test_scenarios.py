@@ -3,10 +3,9 @@ errors naming the field, protected fields ignored, fixed query counts."""
 
 from __future__ import annotations
 
-from decimal import Decimal as D
-
 import re
 from datetime import datetime
+from decimal import Decimal as D
 from zoneinfo import ZoneInfo
 
 import pytest
