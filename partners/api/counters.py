@@ -9,13 +9,9 @@ process's buffer and are written in batches by the process's background writer
 
 from __future__ import annotations
 
-import logging
-
 from core.counters import BufferedCounts, BufferedRows
 
 from ..services.usage import api_access_log_write, api_usage_upsert
-
-logger = logging.getLogger(__name__)
 
 
 def _write_usage(rows: dict[tuple[str, ...], list[int]]) -> int:
