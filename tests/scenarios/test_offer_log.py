@@ -18,7 +18,7 @@ import time_machine
 from django.db import connection
 
 from core.secrets import customer_reference
-from scenarios import services
+from scenarios import selectors, services
 from scenarios.exceptions import EventNotTriggered
 from scenarios.models import OfferQuoteDaily, OfferRecord
 from scenarios.services.offer_log import amount_band, offer_log, offer_log_partitions, partition_name
@@ -110,6 +110,26 @@ def test_the_same_customer_of_two_partners_gets_two_unrelated_references(joined,
     theirs = customer_reference(partner_id=other_partner.pk, customer_id="cust-42")
     assert ours != theirs
     assert customer_reference(partner_id=partner.pk, customer_id="") == ""
+
+
+def test_an_offer_is_found_by_id_only_by_its_own_partner_and_never_as_a_try_out(
+    joined, partner, other_partner
+):
+    at = datetime(2026, 3, 1, 10, 0, 0, tzinfo=SHANGHAI)
+    with time_machine.travel(at, tick=False):
+        real = ask(partner).offers[0].offer_id
+        tryout = ask(partner, channel=OfferRecord.Channel.PORTAL).offers[0].offer_id
+    services.offer_log_flush()
+
+    assert selectors.offer_record_for_partner(partner=partner, offer_id=real).quoted_at == at
+    assert selectors.offer_record_for_partner(partner=partner, offer_id=real, quoted_since=at) is not None
+    assert (
+        selectors.offer_record_for_partner(partner=partner, offer_id=real, quoted_since=at + timedelta(1))
+        is None
+    )
+    assert selectors.offer_record_for_partner(partner=other_partner, offer_id=real) is None
+    assert selectors.offer_record_for_partner(partner=partner, offer_id=tryout) is None
+    assert selectors.offer_record_for_partner(partner=partner, offer_id="ofr_unknown") is None
 
 
 def test_a_refused_request_records_no_offer(joined, partner):
