@@ -1,6 +1,7 @@
 """Counters shared by the processes of the site: fixed-window counters (rate limits, quotas,
-failed authentications) and counts buffered on the request path and written to the database in
-batches (``BufferedCounts``: API usage, offer quotes).
+failed authentications), counts buffered on the request path and written to the database in
+batches (``BufferedCounts``: API usage, offer quotes), and rows buffered the same way
+(``BufferedRows``: the API access log, the offer log).
 
 One backend object does both, chosen once when the process starts (``counters_start``, called
 by ``portal.apps``), never per call:
@@ -315,8 +316,79 @@ background_writer = BackgroundWriter()
 background_writer.register(lambda: _backend.drain_due())
 
 
+class BufferedRows:
+    """Rows (log entries) appended on the request path and written to the database in batches,
+    never a write per request: by the process's background writer every
+    ``API_ACCESS_LOG_FLUSH_SECONDS`` or as soon as ``batch_setting`` rows wait, and when the
+    process exits. Tests (``API_ACCESS_LOG_ASYNC`` off) write inline once a batch is due.
+
+    Rows always wait in this process, whatever the counters' backend: a row is appended, never
+    added to, so Redis would only add a round trip. What a crash can lose is what waits here:
+    at most one flush interval, and never more than ``keep`` rows (docs/architecture.md).
+
+    ``write(rows)`` stores a list of rows and returns how many it stored; when it raises (a
+    database outage) the rows go back to the buffer, the newest ``keep`` of them at most.
+    """
+
+    def __init__(self, name: str, *, write: Callable[[list], int], batch_setting: str, keep: int):
+        self.name = name
+        self.write = write
+        self.batch_setting = batch_setting
+        self.keep = keep
+        self.lock = threading.Lock()
+        self.rows: list = []
+        self.flushed_at = time.monotonic()
+        background_writer.register(self.drain)
+        _row_buffers.append(self)
+
+    def add(self, row) -> None:
+        self.extend((row,))
+
+    def extend(self, rows: Sequence) -> None:
+        with self.lock:
+            self.rows.extend(rows)
+            due = (
+                len(self.rows) >= getattr(settings, self.batch_setting)
+                or time.monotonic() - self.flushed_at >= settings.API_ACCESS_LOG_FLUSH_SECONDS
+            )
+        if not due:
+            return
+        if settings.API_ACCESS_LOG_ASYNC:
+            background_writer.start()
+            background_writer.wake.set()
+        else:
+            self.drain()
+
+    def take(self) -> list:
+        """Everything waiting, emptying the buffer."""
+        with self.lock:
+            rows, self.rows = self.rows, []
+            self.flushed_at = time.monotonic()
+        return rows
+
+    def drain(self) -> int:
+        """Write every waiting row; the number written (0 when the write failed: kept)."""
+        rows = self.take()
+        if not rows:
+            return 0
+        try:
+            return self.write(rows)
+        except Exception:
+            logger.exception("%s: flush failed; %d rows kept for the next one", self.name, len(rows))
+            with self.lock:
+                self.rows[:0] = rows[-self.keep :]
+                del self.rows[: max(0, len(self.rows) - self.keep)]
+            return 0
+
+
+_row_buffers: list[BufferedRows] = []
+
+
 @atexit.register
 def _drain_at_exit() -> None:  # pragma: no cover - runs when a process stops
+    # Rows first, then counts (as the access log always went first).
+    for rows in _row_buffers:
+        rows.drain()
     if _backend is None:
         return
     try:

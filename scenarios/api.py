@@ -13,7 +13,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import MoneyField
+from core.api import ApiDateTimeField, MoneyField
 from core.domain import DomainError
 from partners.api.base import PartnerAPIView
 from products.terms import MAX_TENOR, MIN_TENOR, Category
@@ -21,7 +21,7 @@ from products.terms import MAX_TENOR, MIN_TENOR, Category
 from . import selectors
 from .exceptions import ScenarioNotAvailable
 from .models import Scenario
-from .services import offer_as_dict, offer_quote
+from .services import offer_quote, offer_quote_as_dict
 
 
 class ScenarioNotFound(DomainError):
@@ -101,11 +101,23 @@ class PriceSerializer(serializers.Serializer):
 
 
 class OfferSerializer(serializers.Serializer):
+    offer_id = serializers.CharField(
+        min_length=16,
+        help_text="Opaque and unguessable; name it on the transaction of a sale that follows this offer.",
+    )
+    expires_at = ApiDateTimeField(help_text="The offer may be followed until then (RFC 3339).")
     product = serializers.CharField()
     category = serializers.ChoiceField(choices=Category.choices)
     price = PriceSerializer(help_text="Rates and amounts as strings; keys depend on the category.")
     reward = serializers.DictField(required=False)
     schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
+
+
+class CustomerSerializer(serializers.Serializer):
+    ref = serializers.CharField(
+        max_length=128,
+        help_text="The partner's own id of the customer: stored only as a keyed hash, never as sent.",
+    )
 
 
 class OfferView(PartnerAPIView):
@@ -123,8 +135,10 @@ class OfferView(PartnerAPIView):
         tenor_months = serializers.IntegerField(
             min_value=MIN_TENOR, max_value=MAX_TENOR, required=False, allow_null=True
         )
+        customer = CustomerSerializer(required=False)
 
     class OffersSerializer(serializers.Serializer):
+        request_id = serializers.CharField(help_text="This request's id, to quote when asking about it.")
         offers = OfferSerializer(many=True)
 
     @extend_schema(
@@ -141,7 +155,23 @@ class OfferView(PartnerAPIView):
                     "amount": "8000.00",
                     "tenor_months": 12,
                 },
-            )
+            ),
+            OpenApiExample(
+                "The answer",
+                response_only=True,
+                value={
+                    "request_id": "req_Xc1bB2kL9mQw3rTz",
+                    "offers": [
+                        {
+                            "offer_id": "ofr_4mB0x9TqLr2VbZ7nWc1sEA",
+                            "expires_at": "2026-11-30T18:30:00+08:00",
+                            "product": "trip-installment",
+                            "category": "installment",
+                            "price": {"annual_rate": "0.129000", "apr": "0.129000"},
+                        }
+                    ],
+                },
+            ),
         ],
         tags=["offers"],
     )
@@ -150,7 +180,7 @@ class OfferView(PartnerAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            offers = offer_quote(
+            answer = offer_quote(
                 partner=self.partner,
                 scenario_code=data["scenario"],
                 event=data["event"],
@@ -158,10 +188,12 @@ class OfferView(PartnerAPIView):
                 currency=data["currency"],
                 segment=data.get("segment"),
                 tenor_months=data.get("tenor_months"),
+                customer_id=data.get("customer", {}).get("ref", ""),
+                key_prefix=request.user.key.prefix,
             )
         except ScenarioNotAvailable as exc:
             raise ScenarioNotFound(exc.message, field="scenario") from None
-        return Response({"offers": [offer_as_dict(offer) for offer in offers]})
+        return Response(offer_quote_as_dict(answer))
 
 
 urlpatterns = [

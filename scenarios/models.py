@@ -372,3 +372,78 @@ class OfferQuoteDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.partner} / {self.scenario} / {self.day}: {self.quotes}"
+
+
+class OfferRecord(models.Model):
+    """One offer answered to a partner: what was shown, at which trigger, to which segment, at
+    which price, so a later sale can name it (``offer_id``) and the funnel can count it.
+
+    Written in batches, never on the request path (``scenarios.services.offer_log``). On
+    PostgreSQL the table is partitioned by month of ``quoted_at`` (migration
+    ``0003_offer_log``), and the primary key (``offer_id``, ``quoted_at``) holds the partition
+    key, as PostgreSQL requires; old months are dropped whole (``OFFER_LOG_RETENTION_DAYS``).
+    Partner and scenario are references without a database constraint: the log outlives
+    nothing it names, and a constraint would cost a lookup per row written.
+    """
+
+    class Channel(models.TextChoices):
+        API = "api", _("Open API")
+        PORTAL = "portal", _("Portal try-out")
+
+    pk = models.CompositePrimaryKey("offer_id", "quoted_at")
+    offer_id = models.CharField(_("offer id"), max_length=40)
+    quoted_at = models.DateTimeField(_("quoted at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    request_id = models.CharField(_("request id"), max_length=40)
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    key_prefix = models.CharField(_("API key prefix"), max_length=16, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    tryout = models.BooleanField(
+        _("try-out"), default=False, help_text=_("Asked in the portal to try the engine: never a real offer.")
+    )
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name=_("scenario version"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    event = models.CharField(_("trigger event"), max_length=60)
+    product_code = models.CharField(_("product"), max_length=60)
+    category = models.CharField(_("category"), max_length=30)
+    segment = models.CharField(_("segment"), max_length=40, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3)
+    amount_band = models.CharField(_("amount band"), max_length=10)
+    tenor_months = models.PositiveSmallIntegerField(_("tenor (months)"), null=True, blank=True)
+    annual_rate = models.DecimalField(_("annual rate"), max_digits=9, decimal_places=6, null=True, blank=True)
+    apr = models.DecimalField(_("APR"), max_digits=9, decimal_places=6, null=True, blank=True)
+    price = models.JSONField(_("price"), help_text=_("The price exactly as the API answered it."))
+    reward = models.JSONField(_("reward"), null=True, blank=True)
+    customer_ref = models.CharField(
+        _("customer reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("Keyed hash of the partner's customer id (core.secrets.customer_reference)."),
+    )
+
+    class Meta:
+        db_table = "scenarios_offer_log"
+        verbose_name = _("offer record")
+        verbose_name_plural = _("offer log")
+        indexes = [
+            # The partner's offers over a time range: its funnel, and finding its offer by id
+            # within the attribution window.
+            models.Index(fields=["partner", "quoted_at"], name="offer_log_partner_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.offer_id

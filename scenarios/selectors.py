@@ -8,6 +8,7 @@ is on sale (active): a retired product is never offered.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -19,7 +20,7 @@ from products.terms import Category
 
 from .engine import BundleLine, Offer, ProductTerms, QuoteRequest, RewardTerms, ScenarioTerms, quote
 from .engine.output import price_as_dict
-from .models import BundleItem, Participation, Scenario
+from .models import BundleItem, OfferRecord, Participation, Scenario
 
 
 def _on_sale_items() -> Prefetch:
@@ -244,3 +245,16 @@ def scenario_names(codes) -> dict[str, str]:
     for scenario in Scenario.objects.filter(code__in=set(codes)).order_by("code", "-version"):
         names.setdefault(scenario.code, scenario.local_name)
     return names
+
+
+def offer_record_for_partner(
+    *, partner, offer_id: str, quoted_since: datetime | None = None
+) -> OfferRecord | None:
+    """The real offer ``offer_id`` that ``partner`` was answered, or ``None``: another partner's
+    offer and a portal try-out look exactly like an unknown id. ``quoted_since`` (e.g. a sale's
+    ``occurred_at`` minus the attribution window) keeps the read to the partitions from then on
+    (PostgreSQL). One query; only rows already written by the offer log's flush are found."""
+    offers = OfferRecord.objects.filter(partner=partner, offer_id=offer_id, tryout=False)
+    if quoted_since is not None:
+        offers = offers.filter(quoted_at__gte=quoted_since)
+    return offers.first()

@@ -9,18 +9,9 @@ process's buffer and are written in batches by the process's background writer
 
 from __future__ import annotations
 
-import atexit
-import logging
-import threading
-import time
-
-from django.conf import settings
-
-from core.counters import BufferedCounts, background_writer
+from core.counters import BufferedCounts, BufferedRows
 
 from ..services.usage import api_access_log_write, api_usage_upsert
-
-logger = logging.getLogger(__name__)
 
 
 def _write_usage(rows: dict[tuple[str, ...], list[int]]) -> int:
@@ -51,54 +42,17 @@ def pending_locally() -> bool:
     return usage_counts.pending()
 
 
-class _AccessBuffer:
-    """Access-log entries of this process. The request path only appends; a full or old buffer
-    is written by the process's background writer (``API_ACCESS_LOG_ASYNC``, on except in
-    tests) so no request waits for the insert."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.rows: list[dict] = []
-        self.flushed_at = time.monotonic()
-
-    def add(self, row: dict) -> None:
-        with self.lock:
-            self.rows.append(row)
-            due = (
-                len(self.rows) >= settings.API_ACCESS_LOG_BATCH
-                or time.monotonic() - self.flushed_at >= settings.API_ACCESS_LOG_FLUSH_SECONDS
-            )
-        if not due:
-            return
-        if settings.API_ACCESS_LOG_ASYNC:
-            background_writer.start()
-            background_writer.wake.set()
-        else:
-            flush_access_log()
-
-    def take(self) -> list[dict]:
-        with self.lock:
-            rows, self.rows = self.rows, []
-            self.flushed_at = time.monotonic()
-        return rows
-
-
-access_buffer = _AccessBuffer()
+# Access-log entries of this process, written in batches by the process's background writer
+# (``API_ACCESS_LOG_BATCH``, ``API_ACCESS_LOG_FLUSH_SECONDS``) and at exit; up to 10,000 are kept
+# while the database refuses them.
+access_buffer = BufferedRows(
+    "access-log",
+    write=lambda rows: api_access_log_write(rows=rows),
+    batch_setting="API_ACCESS_LOG_BATCH",
+    keep=10_000,
+)
 
 
 def flush_access_log() -> int:
-    rows = access_buffer.take()
-    if not rows:
-        return 0
-    try:
-        return api_access_log_write(rows=rows)
-    except Exception:
-        logger.exception("access log flush failed; %d entries kept for the next flush", len(rows))
-        with access_buffer.lock:
-            access_buffer.rows[:0] = rows[-10_000:]
-        return 0
-
-
-background_writer.register(flush_access_log)
-# Registered after ``core.counters``' own exit drain, so it runs before it (as before the move).
-atexit.register(flush_access_log)
+    """Write the buffered access-log entries; the number written."""
+    return access_buffer.drain()

@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "scenarios.tasks.offer_quote_counts_flush",
         "schedule": timedelta(seconds=60),
     },
+    "scenarios-offer-log-maintain": {
+        "task": "scenarios.tasks.offer_log_maintain",
+        "schedule": crontab(hour=3, minute=40),
+    },
     "partners-webhook-retry-due": {
         "task": "partners.tasks.webhook_retry_due",
         "schedule": timedelta(seconds=60),
@@ -494,6 +498,20 @@ REVENUE_CUSTOMER_REF_KEY = env.str("REVENUE_CUSTOMER_REF_KEY", default="") or f"
 REVENUE_CLOCK_SKEW = timedelta(minutes=env.int("REVENUE_CLOCK_SKEW_MINUTES", default=10))
 REVENUE_SETTLEMENT_QUEUE = env.str("REVENUE_SETTLEMENT_QUEUE", default="settlement")
 REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
+
+# Offers and the offer log
+# An offer's offer_id may be followed (taken) until expires_at: this many minutes after the quote.
+OFFER_VALIDITY_MINUTES = env.int("OFFER_VALIDITY_MINUTES", default=30)
+# Offer-log rows wait in each web process until this many are buffered or
+# API_ACCESS_LOG_FLUSH_SECONDS pass; at most OFFER_LOG_BUFFER_MAX are kept while the database
+# refuses them.
+OFFER_LOG_BATCH = env.int("OFFER_LOG_BATCH", default=1000)
+OFFER_LOG_BUFFER_MAX = env.int("OFFER_LOG_BUFFER_MAX", default=100_000)
+# Offer-log rows are kept at least this many days; on PostgreSQL whole monthly partitions are
+# dropped once every row in them is older (beat "scenarios-offer-log-maintain", daily).
+OFFER_LOG_RETENTION_DAYS = env.int("OFFER_LOG_RETENTION_DAYS", default=400)
+# PostgreSQL: monthly partitions created ahead of time, counting the current month.
+OFFER_LOG_PARTITIONS_AHEAD = env.int("OFFER_LOG_PARTITIONS_AHEAD", default=3)
 
 # Staff console: analytics roll-ups and risk rules
 CONSOLE_ROLLUP_RECENT_DAYS = env.int("CONSOLE_ROLLUP_RECENT_DAYS", default=3)

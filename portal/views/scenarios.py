@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from core.domain import DomainError
 from scenarios import services as scenario_services
+from scenarios.models import OfferRecord
 from scenarios.selectors import offers_in_words, scenarios_joinable_for_partner
 
 from .. import selectors
@@ -83,7 +84,7 @@ def scenario_detail(request: HttpRequest, access: PartnerAccess, code: str) -> H
 @partner_page("scenarios")
 def scenario_offers(request: HttpRequest, access: PartnerAccess, code: str) -> HttpResponse:
     """Try the offer engine on a scenario the partner takes part in (the same path as
-    ``POST /api/v1/offers/``)."""
+    ``POST /api/v1/offers/``): recorded as a try-out, never counted as a real offer."""
     scenario = _scenario(access, code)
     participation = _participation(access, code)
     if participation is None or participation.status != "active":
@@ -96,14 +97,16 @@ def scenario_offers(request: HttpRequest, access: PartnerAccess, code: str) -> H
     offers = None
     if form.is_bound and form.is_valid():
         try:
-            offers = scenario_services.offer_quote(
+            answer = scenario_services.offer_quote(
                 partner=access.partner,
                 scenario_code=code,
                 event=form.cleaned_data["event"],
                 amount=form.cleaned_data["amount"],
                 segment=form.cleaned_data["segment"] or None,
                 tenor_months=form.cleaned_data["tenor_months"],
+                channel=OfferRecord.Channel.PORTAL,
             )
+            offers = [quoted.offer for quoted in answer.offers]
         except DomainError as exc:
             add_domain_error(form, exc)
     return render(

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import hashlib
-import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -28,6 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
 
@@ -121,15 +121,6 @@ class Catalog:
         return _("No approved agreement covers %(day)s: the transaction is not settled until one does.") % {
             "day": day.isoformat()
         }
-
-
-def customer_reference(*, partner_id: int, customer_id: str) -> str:
-    """A pseudonymous reference: HMAC-SHA256 of the partner's customer id with a server key. The
-    same customer of the same partner always gets the same reference; the id is never stored."""
-    if not customer_id:
-        return ""
-    key = settings.REVENUE_CUSTOMER_REF_KEY.encode()
-    return hmac.new(key, f"{partner_id}:{customer_id}".encode(), hashlib.sha256).hexdigest()
 
 
 def partner_catalog(*, partner: Partner) -> Catalog:

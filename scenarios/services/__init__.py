@@ -27,7 +27,15 @@ from .bundles import (
     scenario_update,
     trigger_events_errors,
 )
-from .offers import offer_quote, offer_quote_count, offer_quote_counts_flush
+from .offer_log import offer_log_flush, offer_log_maintain
+from .offers import (
+    OfferQuote,
+    QuotedOffer,
+    offer_quote,
+    offer_quote_as_dict,
+    offer_quote_count,
+    offer_quote_counts_flush,
+)
 from .participation import (
     participation_accept,
     participation_approve,
@@ -44,13 +52,18 @@ __all__ = [
     "ALLOWED_MOVES",
     "ITEM_VALUES",
     "SCENARIO_FIELDS",
+    "OfferQuote",
+    "QuotedOffer",
     "bundle_item_add",
     "bundle_item_errors",
     "bundle_item_remove",
     "bundle_item_save",
     "bundle_items_save",
     "offer_as_dict",
+    "offer_log_flush",
+    "offer_log_maintain",
     "offer_quote",
+    "offer_quote_as_dict",
     "offer_quote_count",
     "offer_quote_counts_flush",
     "parse_trigger_events",

@@ -1,28 +1,63 @@
-"""Offer quotes for partners: the engine run on the version a partner participates in, and the
-daily count of offer requests.
+"""Offer quotes for partners: the engine run on the version a partner participates in, each
+answered offer recorded in the offer log, and the daily count of offer requests.
 
-``offer_quote`` is what ``POST /api/v1/offers/`` calls; ``offer_as_dict`` turns each ``Offer``
-into the API's JSON shape.
+``offer_quote`` is what ``POST /api/v1/offers/`` and the portal's try-out call;
+``offer_quote_as_dict`` gives the API's answer (``offer_as_dict`` for each offer, with its
+``offer_id`` and ``expires_at``).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.api import datetime_format
 from core.counters import BufferedCounts
+from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios import selectors
-from scenarios.engine import Offer, QuoteRequest, quote
+from scenarios.engine import Offer, QuoteRequest, offer_as_dict, price_as_dict, quote, reward_as_dict
 from scenarios.exceptions import OfferRefused, PartnerNotActive, ScenarioNotAvailable
-from scenarios.models import OfferQuoteDaily, Scenario
+from scenarios.models import OfferQuoteDaily, OfferRecord, Scenario
+
+from .offer_log import amount_band, offer_log
 
 logger = logging.getLogger(__name__)
+
+
+class QuotedOffer(NamedTuple):
+    offer_id: str  # opaque: "ofr_" and 22 random URL-safe characters (128 bits)
+    offer: Offer
+
+
+class OfferQuote(NamedTuple):
+    """One answered request: its offers, each with the id a later sale names."""
+
+    request_id: str
+    quoted_at: datetime
+    expires_at: datetime  # ``OFFER_VALIDITY_MINUTES`` after the quote, whole seconds
+    offers: list[QuotedOffer]
+
+
+def offer_quote_as_dict(answer: OfferQuote) -> dict[str, object]:
+    """``{"request_id", "offers": [{"offer_id", "expires_at", "product", …}]}``, the API's answer."""
+    expires_at = datetime_format(answer.expires_at)
+    return {
+        "request_id": answer.request_id,
+        "offers": [
+            {"offer_id": quoted.offer_id, "expires_at": expires_at, **offer_as_dict(quoted.offer)}
+            for quoted in answer.offers
+        ],
+    }
 
 
 def offer_quote(
@@ -34,14 +69,21 @@ def offer_quote(
     currency: str = "CNY",
     segment: str | None = None,
     tenor_months: int | None = None,
-) -> list[Offer]:
+    customer_id: str = "",
+    key_prefix: str = "",
+    channel: str = OfferRecord.Channel.API,
+) -> OfferQuote:
     """The offers of the scenario version ``partner`` actively participates in, for a customer
-    at ``event`` asking about ``amount``; ordered by item position.
+    at ``event`` asking about ``amount``; ordered by item position, each with a new
+    ``offer_id``.
 
     Raises ``PartnerNotActive`` (403) for a partner that is not active, ``ScenarioNotAvailable``
     (``field="scenario"``) for a code the partner does not participate in (or that does not
     exist: the two look alike), and an ``OfferRefused`` subclass naming the request field for
-    ineligible input. Counts the request (``offer_quote_count``). Queries: 4 reads, no write.
+    ineligible input. Records every answered offer in the offer log and counts the request
+    (``offer_quote_count``), both buffered; the portal's try-out (``channel="portal"``) is
+    recorded as a try-out and not counted. ``customer_id`` is stored only as its keyed hash.
+    Queries: 4 reads, no write.
     """
     if partner.status != "active":
         raise PartnerNotActive(_("Only an active partner can ask for offers."))
@@ -52,13 +94,56 @@ def offer_quote(
     request = QuoteRequest(
         event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months
     )
+    tryout = channel == OfferRecord.Channel.PORTAL
     try:
         offers = quote(terms, request)
     except OfferRefused:
-        offer_quote_count(partner=partner, scenario=scenario, refused=True)
+        if not tryout:
+            offer_quote_count(partner=partner, scenario=scenario, refused=True)
         raise
-    offer_quote_count(partner=partner, scenario=scenario, offers=len(offers))
-    return list(offers)
+    if not tryout:
+        offer_quote_count(partner=partner, scenario=scenario, offers=len(offers))
+    quoted_at = timezone.now()
+    answer = OfferQuote(
+        request_id="req_" + secrets.token_urlsafe(12),
+        quoted_at=quoted_at,
+        expires_at=(quoted_at + timedelta(minutes=settings.OFFER_VALIDITY_MINUTES)).replace(microsecond=0),
+        offers=[QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer) for offer in offers],
+    )
+    customer_ref = customer_reference(partner_id=partner.pk, customer_id=customer_id)
+    band = amount_band(amount)
+    rows = []
+    for offer_id, offer in answer.offers:
+        price, reward = offer.price, offer.reward
+        rows.append(
+            # ``offer_log.COLUMNS`` order.
+            (
+                offer_id,
+                quoted_at,
+                answer.expires_at,
+                answer.request_id,
+                partner.pk,
+                key_prefix,
+                channel,
+                tryout,
+                scenario.pk,
+                event,
+                offer.product,
+                offer.category,
+                segment or "",
+                amount,
+                currency,
+                band,
+                offer.tenor_months,
+                price.annual_rate,
+                price.apr,
+                price_as_dict(price),
+                None if reward is None else reward_as_dict(reward),
+                customer_ref,
+            )
+        )
+    offer_log.extend(rows)
+    return answer
 
 
 def _write_quote_days(rows: dict[tuple[str, ...], list[int]]) -> int:

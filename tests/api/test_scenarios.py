@@ -3,18 +3,24 @@ errors naming the field, protected fields ignored, fixed query counts."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 
-from scenarios.models import OfferQuoteDaily
-from scenarios.services import offer_quote_counts_flush
+from core.secrets import customer_reference
+from scenarios.models import OfferQuoteDaily, OfferRecord
+from scenarios.services import offer_log_flush, offer_quote_counts_flush
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
 
 from .factories import auth, issue
 
 pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def make_scenario(partner, code: str, *, products=(("trip-installment", "installment"),), status="active"):
@@ -118,6 +124,73 @@ def test_offers_are_priced_by_the_engine(api, acme_key, travel):
         assert D(row["payment"]) == D(row["principal"]) + D(row["interest"]) + D(row["fee"])
     offer_quote_counts_flush()
     assert OfferQuoteDaily.objects.get().quotes == 1
+
+
+def test_each_offer_carries_an_id_and_its_expiry_and_the_answer_a_request_id(
+    api, acme, acme_key, travel, settings
+):
+    settings.OFFER_VALIDITY_MINUTES = 30
+    body = {
+        "scenario": "travel-finance",
+        "event": "booking.created",
+        "amount": "10000.00",
+        "tenor_months": 12,
+    }
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, 0, tzinfo=SHANGHAI), tick=False):
+        first = api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).json()
+        second = api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).json()
+
+    assert list(first) == ["request_id", "offers"]
+    assert first["request_id"] != second["request_id"]
+    offers = first["offers"] + second["offers"]
+    ids = [o["offer_id"] for o in offers]
+    assert len(set(ids)) == len(ids) == 4
+    assert all(re.fullmatch(r"ofr_[A-Za-z0-9_-]{22}", offer_id) for offer_id in ids)
+    assert {o["expires_at"] for o in offers} == {"2026-11-30T10:30:00+08:00"}
+    assert list(offers[0])[:4] == ["offer_id", "expires_at", "product", "category"]
+
+    # Every answered offer is in the log under its id, with the key's prefix (never the key).
+    offer_log_flush()
+    logged = dict(OfferRecord.objects.values_list("offer_id", "request_id"))
+    assert logged == {o["offer_id"]: r["request_id"] for r in (first, second) for o in r["offers"]}
+    assert set(OfferRecord.objects.values_list("partner_id", "key_prefix", "channel", "tryout")) == {
+        (acme.pk, acme_key.api_key.prefix, "api", False)
+    }
+
+
+def test_a_customer_reference_is_stored_only_as_the_partners_keyed_hash(api, acme, acme_key, travel):
+    body = {
+        "scenario": "travel-finance",
+        "event": "booking.created",
+        "amount": "100.00",
+        "customer": {"ref": "member-8812"},
+    }
+    assert api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).status_code == 200
+    offer_log_flush()
+    refs = set(OfferRecord.objects.values_list("customer_ref", flat=True))
+    assert refs == {customer_reference(partner_id=acme.pk, customer_id="member-8812")}
+    assert "member-8812" not in refs.pop()
+
+
+def test_a_customer_without_a_reference_is_a_400_naming_it(api, acme_key, travel):
+    body = {"scenario": "travel-finance", "event": "booking.created", "amount": "100.00", "customer": {}}
+    response = api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key))
+    assert response.status_code == 400
+    assert "customer.ref" in response.json()["error"]["fields"]
+
+
+def test_recording_the_offers_costs_the_request_no_query(
+    api, acme_key, travel, django_assert_num_queries, settings
+):
+    settings.OFFER_LOG_BATCH = 10_000
+    settings.API_ACCESS_LOG_BATCH = 10_000
+    settings.API_ACCESS_LOG_FLUSH_SECONDS = 3600
+    body = {"scenario": "travel-finance", "event": "booking.created", "amount": "100.00"}
+    api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key))  # the key is cached
+    # The quote's four reads (scenario, items, segment prices, segments), as before the log.
+    with django_assert_num_queries(4):
+        assert api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).status_code == 200
+    assert not OfferRecord.objects.exists()
 
 
 def test_offers_need_the_offers_scope(api, acme, travel):

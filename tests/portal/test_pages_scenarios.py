@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from scenarios.models import OfferQuoteDaily, Participation
-from scenarios.services import offer_quote_counts_flush
+from scenarios.models import OfferQuoteDaily, OfferRecord, Participation
+from scenarios.services import offer_log_flush, offer_quote_counts_flush
 from tests.factories import IndustryFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
@@ -95,8 +95,13 @@ def test_a_participant_tries_the_offer_engine_and_gets_a_schedule(client, bob, a
     assert "<h3>Trip Installment · Installment</h3>" in page
     assert "trip-installment" not in page
     assert page.count("<tr><td>") == 3  # three monthly rows
+    # A try-out: recorded as one, never counted as a real offer.
     offer_quote_counts_flush()
-    assert OfferQuoteDaily.objects.get(partner=acme).quotes == 1
+    offer_log_flush()
+    assert not OfferQuoteDaily.objects.exists()
+    assert list(OfferRecord.objects.values_list("partner_id", "channel", "tryout")) == [
+        (acme.pk, "portal", True)
+    ]
 
 
 def test_an_ineligible_request_is_explained_on_its_field(client, bob, acme, travel_bundle):

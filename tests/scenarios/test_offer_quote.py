@@ -39,7 +39,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def ask(partner, code="travel-finance", **kw):
     kw.setdefault("event", "booking.created")
     kw.setdefault("amount", D("10000.00"))
-    return services.offer_quote(partner=partner, scenario_code=code, **kw)
+    return [quoted.offer for quoted in services.offer_quote(partner=partner, scenario_code=code, **kw).offers]
 
 
 def test_a_participating_partner_gets_priced_offers_in_item_order(joined, partner):

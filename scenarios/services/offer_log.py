@@ -1,0 +1,222 @@
+"""The offer log: every answered offer, recorded without a database write on the request path.
+
+``offer_quote`` appends one row per offer to ``offer_log`` (a ``core.counters.BufferedRows``
+of this process); the process's background writer stores them in batches
+(``offer_log_write``: ``COPY`` on PostgreSQL, ``bulk_create`` on SQLite) and the rest at exit.
+
+On PostgreSQL ``scenarios_offer_log`` is partitioned by month of ``quoted_at`` (Asia/Shanghai
+months, ``scenarios_offer_log_pYYYYMM``). ``offer_log_maintain`` (beat, daily; the management
+command of the same name) creates the months ahead and drops whole months past
+``OFFER_LOG_RETENTION_DAYS``; a write that finds its month missing creates it and retries.
+On SQLite (the embedded default) the table is plain and retention is a ``DELETE``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+import psycopg
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from core.counters import BufferedRows
+from scenarios.models import OfferRecord
+
+logger = logging.getLogger(__name__)
+
+TABLE = OfferRecord._meta.db_table
+# The order of a buffered row (a tuple: cheap to build, streamed as is to COPY).
+COLUMNS = (
+    "offer_id",
+    "quoted_at",
+    "expires_at",
+    "request_id",
+    "partner_id",
+    "key_prefix",
+    "channel",
+    "tryout",
+    "scenario_id",
+    "event",
+    "product_code",
+    "category",
+    "segment",
+    "amount",
+    "currency",
+    "amount_band",
+    "tenor_months",
+    "annual_rate",
+    "apr",
+    "price",
+    "reward",
+    "customer_ref",
+)
+_JSON = (COLUMNS.index("price"), COLUMNS.index("reward"))
+_QUOTED_AT = COLUMNS.index("quoted_at")
+
+# (upper bound exclusive, band) in yuan; the last band has no upper bound.
+AMOUNT_BANDS: tuple[tuple[Decimal | None, str], ...] = (
+    (Decimal(1_000), "<1k"),
+    (Decimal(5_000), "1k-5k"),
+    (Decimal(20_000), "5k-20k"),
+    (Decimal(100_000), "20k-100k"),
+    (None, "100k+"),
+)
+
+
+def amount_band(amount: Decimal) -> str:
+    """The band of an asked amount, for the funnel's breakdown (``"5k-20k"``)."""
+    for upper, band in AMOUNT_BANDS:
+        if upper is None or amount < upper:
+            return band
+    raise AssertionError("the last band is open")  # pragma: no cover
+
+
+def offer_log_write(rows: list[tuple]) -> int:
+    """Store buffered offer rows (``COLUMNS`` order); the number stored. PostgreSQL: one
+    ``COPY``; a row whose month has no partition yet creates it and the batch is written again.
+    SQLite: ``bulk_create``."""
+    if connection.vendor != "postgresql":
+        OfferRecord.objects.bulk_create(
+            [OfferRecord(**dict(zip(COLUMNS, row, strict=True))) for row in rows], batch_size=500
+        )
+        return len(rows)
+    try:
+        _copy(rows)
+    except psycopg.errors.CheckViolation:  # a row's month has no partition (COPY reports it so)
+        offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
+        _copy(rows)
+    return len(rows)
+
+
+def _copy(rows: list[tuple]) -> None:
+    columns = ", ".join(COLUMNS)
+    # A savepoint: a refused batch leaves the caller's transaction usable (tests, retries).
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            values = list(row)
+            for index in _JSON:
+                if values[index] is not None:
+                    values[index] = json.dumps(values[index])
+            copy.write_row(values)
+
+
+# Rows wait in this process (see ``core.counters.BufferedRows``); at most
+# ``OFFER_LOG_BUFFER_MAX`` are kept while the database refuses them.
+offer_log = BufferedRows(
+    "offer-log", write=offer_log_write, batch_setting="OFFER_LOG_BATCH", keep=settings.OFFER_LOG_BUFFER_MAX
+)
+
+
+def offer_log_flush() -> int:
+    """Write the offer rows waiting in this process; the number written."""
+    return offer_log.drain()
+
+
+# --------------------------------------------------------------------------------------
+# Partitions (PostgreSQL) and retention
+# --------------------------------------------------------------------------------------
+_PARTITION = re.compile(rf"^{TABLE}_p(\d{{4}})(\d{{2}})$")
+
+
+def _month(moment: datetime) -> date:
+    return timezone.localtime(moment).date().replace(day=1)
+
+
+def _next_month(month: date) -> date:
+    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _month_start(month: date) -> datetime:
+    """The first instant of a business month (Asia/Shanghai)."""
+    return datetime(month.year, month.month, 1, tzinfo=timezone.get_current_timezone())
+
+
+def partition_name(month: date) -> str:
+    return f"{TABLE}_p{month:%Y%m}"
+
+
+def offer_log_partitions() -> dict[str, date]:
+    """PostgreSQL: the existing monthly partitions, by name → their month."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
+            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
+            [TABLE],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    out = {}
+    for name in names:
+        match = _PARTITION.match(name)
+        if match:
+            out[name] = date(int(match[1]), int(match[2]), 1)
+    return out
+
+
+def offer_log_partitions_create(*, months: Iterable[date]) -> list[str]:
+    """PostgreSQL: create the monthly partitions of ``months`` that do not exist yet; their names."""
+    if connection.vendor != "postgresql":
+        return []
+    existing = offer_log_partitions()
+    created = []
+    with connection.cursor() as cursor:
+        for month in sorted(set(months)):
+            name = partition_name(month)
+            if name in existing:
+                continue
+            # Only our own names and ISO timestamps go into the text (DDL takes no parameters).
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} FOR VALUES "
+                f"FROM ('{_month_start(month).isoformat()}') TO ('{_month_start(_next_month(month)).isoformat()}')"
+            )
+            created.append(name)
+    return created
+
+
+class OfferLogMaintenance(NamedTuple):
+    created: list[str]  # partitions created ahead (PostgreSQL)
+    dropped: list[str]  # partitions dropped whole (PostgreSQL)
+    deleted: int  # rows deleted (SQLite)
+
+
+def offer_log_prune(*, now: datetime | None = None) -> tuple[list[str], int]:
+    """Enforce ``OFFER_LOG_RETENTION_DAYS``. PostgreSQL: drop each monthly partition whose every
+    row is older than the retention (never a ``DELETE``), so a row is kept at least that long
+    and at most a month more. SQLite: delete the older rows. ``(partitions dropped, rows
+    deleted)``."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.OFFER_LOG_RETENTION_DAYS)
+    if connection.vendor != "postgresql":
+        deleted, _by_model = OfferRecord.objects.filter(quoted_at__lt=cutoff).delete()
+        return [], deleted
+    dropped = []
+    with connection.cursor() as cursor:
+        for name, month in sorted(offer_log_partitions().items(), key=lambda item: item[1]):
+            if _month_start(_next_month(month)) <= cutoff:
+                cursor.execute(f"DROP TABLE {name}")
+                dropped.append(name)
+    return dropped, 0
+
+
+def offer_log_maintain(*, now: datetime | None = None) -> OfferLogMaintenance:
+    """Create the partitions of this month and the next ``OFFER_LOG_PARTITIONS_AHEAD`` − 1
+    months, then enforce the retention (beat, daily)."""
+    month = _month(now or timezone.now())
+    months = [month]
+    for _ in range(settings.OFFER_LOG_PARTITIONS_AHEAD - 1):
+        months.append(_next_month(months[-1]))
+    created = offer_log_partitions_create(months=months)
+    dropped, deleted = offer_log_prune(now=now)
+    logger.info(
+        "offer log: %d partitions created, %d dropped, %d rows deleted", len(created), len(dropped), deleted
+    )
+    return OfferLogMaintenance(created, dropped, deleted)
