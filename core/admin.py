@@ -12,9 +12,11 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -30,8 +32,53 @@ class HistoryAdmin(SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
-            raise PermissionDenied
+            raise PermissionDenied(
+                _(
+                    "An old version cannot be restored here: changes go through the record's own "
+                    "actions, which check them."
+                )
+            )
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# The names Django gives the permissions it makes for every model (``Meta.default_permissions``).
+DEFAULT_PERMISSION_NAMES = {
+    "add": gettext_lazy("Can add %(model)s"),
+    "change": gettext_lazy("Can change %(model)s"),
+    "delete": gettext_lazy("Can delete %(model)s"),
+    "view": gettext_lazy("Can view %(model)s"),
+}
+
+
+def permission_label(perm: str) -> str:
+    """The name people read of ``perm`` (``"revenue.pay_statement"`` → “Can record the payout of a statement”), in
+    their language; from the models' declarations, without a query."""
+    app_label, _dot, codename = perm.partition(".")
+    for model in apps.get_app_config(app_label).get_models():
+        meta = model._meta
+        for custom, name in meta.permissions:
+            if custom == codename:
+                return str(name)
+        for action in meta.default_permissions:
+            if codename == f"{action}_{meta.model_name}":
+                return DEFAULT_PERMISSION_NAMES[action] % {"model": meta.verbose_name}
+    return perm
+
+
+def permission_refusal(perm: str, doing) -> PermissionDenied:
+    """The refusal of a user without ``perm``, naming what they tried and the permission it
+    needs: “Recording a payout needs the permission “Can record the payout of a statement” …” (the branded 403
+    page shows it as the reason)."""
+    return PermissionDenied(
+        _("%(doing)s needs the permission “%(permission)s”, which your account does not have.")
+        % {"doing": doing, "permission": permission_label(perm)}
+    )
+
+
+def require_permission(request, perm: str, doing) -> None:
+    """Refuse (403, naming ``perm``) unless the signed-in user holds ``perm``."""
+    if not request.user.has_perm(perm):
+        raise permission_refusal(perm, doing)
 
 
 class ObjectDecisionsMixin:
