@@ -19,13 +19,34 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core.domain import DomainError
+from core.transitions import history_note
+
+
+class LabelledChanges(HistoricalRecordContextHelper):
+    """A history row's changes with a choice field's labels (“Under review”), not its codes."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Staff see the history of every change; reverting to an old version would bypass the
-    services (and their checks), so it is switched off."""
+    """Staff see the history of every change, in their language: status codes kept by the rows
+    are shown as labels (``core.transitions.history_note``). Reverting to an old version would
+    bypass the services (and their checks), so it is switched off."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChanges(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        for record in historical_records:
+            record.history_change_reason = history_note(self.model, record.history_change_reason)
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
 
     def revert_disabled(self, request, obj=None):
         return True
