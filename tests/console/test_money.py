@@ -255,7 +255,8 @@ def test_the_funnel_xlsx_has_money_and_percent_cells(staff_client, travel):
     header = [c.value for c in sheet[1]]
     row = dict(zip(header, sheet[2], strict=True))
 
-    assert (row["gross"].value, row["gross"].number_format) == (630, "#,##0.00")
-    assert (row["revenue_share"].value, row["revenue_share"].number_format) == (99, "#,##0.00")
-    assert (row["conversion"].value, row["conversion"].number_format) == (0.2667, "0.00%")
-    assert row["cross_sell_rate"].number_format == "0.00%"
+    # The headers are words (console.exports.FUNNEL_LABELS), not the keys behind them.
+    assert (row["Gross amount"].value, row["Gross amount"].number_format) == (630, "#,##0.00")
+    assert (row["Revenue share"].value, row["Revenue share"].number_format) == (99, "#,##0.00")
+    assert (row["Conversion"].value, row["Conversion"].number_format) == (0.2667, "0.00%")
+    assert row["Cross-sell rate"].number_format == "0.00%"
