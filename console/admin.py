@@ -1,9 +1,12 @@
 """The admin of the console's tables: risk signals, read-only."""
 
 from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 
+from .evidence import evidence_rows
 from .models import RiskSignal
 
 
@@ -16,3 +19,22 @@ class RiskSignalAdmin(ReadOnlyAdmin):
     list_select_related = ("partner",)
     search_fields = ("partner__slug", "subject")
     date_hierarchy = "window_start"
+    fields = (
+        "rule",
+        "severity",
+        "partner",
+        "subject",
+        "window_start",
+        "window_end",
+        "evidence_table",
+        "status",
+        "detected_at",
+        "decided_by",
+        "decided_at",
+        "reason",
+    )
+    readonly_fields = ("evidence_table",)
+
+    @admin.display(description=_("evidence"))
+    def evidence_table(self, obj: RiskSignal) -> str:
+        return render_to_string("console/_evidence.html", {"evidence": evidence_rows(obj)})

@@ -1,6 +1,7 @@
 """Risk rules over reported transactions. Each rule looks at one business day, aggregates in
 SQL, and returns unsaved signals (partner, subject, window, severity, evidence); the scan
-service stores them once. Thresholds are settings (``RISK_*``)."""
+service stores them once. Thresholds are settings (``RISK_*``). Amounts are summed per
+currency, which the evidence names; ``console.evidence`` shows the evidence to people."""
 
 from __future__ import annotations
 
@@ -79,7 +80,7 @@ def repeated_amounts(day: date) -> list[RiskSignal]:
         _day(day)
         .filter(kind=Transaction.Kind.SALE)
         .exclude(customer_ref="")
-        .values("partner_id", "customer_ref", "amount")
+        .values("partner_id", "customer_ref", "amount", "currency")
         .annotate(n=Count("id"))
         .filter(n__gte=minimum)
         .order_by()
@@ -93,6 +94,7 @@ def repeated_amounts(day: date) -> list[RiskSignal]:
             Severity.HIGH if r["n"] >= 2 * minimum else Severity.MEDIUM,
             customer_ref=r["customer_ref"],
             amount=r["amount"],
+            currency=r["currency"],
             transactions=r["n"],
         )
         for r in rows
@@ -104,7 +106,7 @@ def refund_ratios(day: date) -> list[RiskSignal]:
     threshold = Decimal(str(settings.RISK_REFUND_RATIO))
     rows = (
         _day(day)
-        .values("partner_id")
+        .values("partner_id", "currency")
         .annotate(
             sales=Count("id", filter=Q(kind="sale")),
             sold=MoneySum("amount", filter=Q(kind="sale")),
@@ -127,6 +129,7 @@ def refund_ratios(day: date) -> list[RiskSignal]:
                 sales=r["sales"],
                 sold=r["sold"],
                 refunded=r["refunded"],
+                currency=r["currency"],
                 ratio=ratio,
                 threshold=threshold,
             )
@@ -147,7 +150,7 @@ def outside_product_range(day: date) -> list[RiskSignal]:
             | Q(product__min_amount__isnull=False, amount__lt=F("product__min_amount"))
             | Q(product__max_amount__isnull=False, amount__gt=F("product__max_amount"))
         )
-        .values("partner_id", "scenario_code", "product__code")
+        .values("partner_id", "scenario_code", "product__code", "currency")
         .annotate(n=Count("id"), total=MoneySum("amount"))
         .order_by()
     )
@@ -162,6 +165,7 @@ def outside_product_range(day: date) -> list[RiskSignal]:
             product=r["product__code"],
             transactions=r["n"],
             amount=r["total"],
+            currency=r["currency"],
         )
         for r in rows
     ]

@@ -18,6 +18,7 @@ from revenue.services import settlement_start
 
 from . import exports, figures, services
 from .access import staff_required
+from .evidence import evidence_names, evidence_rows
 from .forms import AuditForm, FilterForm, ReasonForm, RiskFilterForm
 from .selectors import audit as audit_selectors
 from .selectors import ecosystem
@@ -214,7 +215,9 @@ def risk(request: HttpRequest) -> HttpResponse:
     form = RiskFilterForm(request.GET or None)
     status, rule = (form.cleaned_data["status"], form.cleaned_data["rule"]) if form.is_valid() else ("", "")
     signals = list(risk_selectors.risk_signals(status=status, rule=rule)[: risk_selectors.PAGE_SIZE])
-    return _page(request, "console/risk.html", _("Risk signals"), form=form, signals=signals)
+    names = evidence_names(signals)
+    shown = [(signal, evidence_rows(signal, names)) for signal in signals]
+    return _page(request, "console/risk.html", _("Risk signals"), form=form, signals=signals, shown=shown)
 
 
 @require_POST

@@ -12,26 +12,94 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
+from django.apps import apps
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from core.domain import DomainError
+from core.transitions import history_note
+
+
+class LabelledChanges(HistoricalRecordContextHelper):
+    """A history row's changes with a choice field's labels (“Under review”), not its codes."""
+
+    def prepare_delta_change_value(self, change, value):
+        field = self.model._meta.get_field(change.field)
+        if field.choices and not isinstance(value, list):
+            return dict(field.flatchoices).get(value, value)
+        return super().prepare_delta_change_value(change, value)
 
 
 class HistoryAdmin(SimpleHistoryAdmin):
-    """Staff see the history of every change; reverting to an old version would bypass the
-    services (and their checks), so it is switched off."""
+    """Staff see the history of every change, in their language: status codes kept by the rows
+    are shown as labels (``core.transitions.history_note``). Reverting to an old version would
+    bypass the services (and their checks), so it is switched off."""
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return LabelledChanges(self.model, historical_record)
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        for record in historical_records:
+            record.history_change_reason = history_note(self.model, record.history_change_reason)
+        super().set_history_delta_changes(request, historical_records, foreign_keys_are_objs)
 
     def revert_disabled(self, request, obj=None):
         return True
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
-            raise PermissionDenied
+            raise PermissionDenied(
+                _(
+                    "An old version cannot be restored here: changes go through the record's own "
+                    "actions, which check them."
+                )
+            )
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+# The names Django gives the permissions it makes for every model (``Meta.default_permissions``).
+DEFAULT_PERMISSION_NAMES = {
+    "add": gettext_lazy("Can add %(model)s"),
+    "change": gettext_lazy("Can change %(model)s"),
+    "delete": gettext_lazy("Can delete %(model)s"),
+    "view": gettext_lazy("Can view %(model)s"),
+}
+
+
+def permission_label(perm: str) -> str:
+    """The name people read of ``perm`` (``"revenue.pay_statement"`` → “Can record the payout of a statement”), in
+    their language; from the models' declarations, without a query."""
+    app_label, _dot, codename = perm.partition(".")
+    for model in apps.get_app_config(app_label).get_models():
+        meta = model._meta
+        for custom, name in meta.permissions:
+            if custom == codename:
+                return str(name)
+        for action in meta.default_permissions:
+            if codename == f"{action}_{meta.model_name}":
+                return DEFAULT_PERMISSION_NAMES[action] % {"model": meta.verbose_name}
+    return perm
+
+
+def permission_refusal(perm: str, doing) -> PermissionDenied:
+    """The refusal of a user without ``perm``, naming what they tried and the permission it
+    needs: “Recording a payout needs the permission “Can record the payout of a statement” …” (the branded 403
+    page shows it as the reason)."""
+    return PermissionDenied(
+        _("%(doing)s needs the permission “%(permission)s”, which your account does not have.")
+        % {"doing": doing, "permission": permission_label(perm)}
+    )
+
+
+def require_permission(request, perm: str, doing) -> None:
+    """Refuse (403, naming ``perm``) unless the signed-in user holds ``perm``."""
+    if not request.user.has_perm(perm):
+        raise permission_refusal(perm, doing)
 
 
 class ObjectDecisionsMixin:

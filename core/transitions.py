@@ -16,11 +16,13 @@ change row. This module imports no app.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,6 +34,8 @@ Record = TypeVar("Record", bound=models.Model)
 
 # simple-history keeps at most this many characters of a change reason.
 HISTORY_REASON_LENGTH = 100
+# A move as the history row keeps it: the codes of both statuses and the reason, in no language.
+MOVE_NOTE = re.compile(r"(?P<from>[\w-]*) → (?P<to>[\w-]+)(?:: (?P<reason>.*))?", re.DOTALL)
 
 
 class StatusChangeRecord(models.Model):
@@ -57,6 +61,33 @@ def status_label(record: models.Model, status: str) -> str:
     """The display name of one of ``record``'s statuses (the raw value if it has none)."""
     choices = dict(record._meta.get_field("status").flatchoices)
     return str(choices.get(status, status))
+
+
+def move_note(from_status: str, to_status: str, reason: str = "") -> str:
+    """A move as a history row keeps it: ``"submitted → under_review: documents complete"``.
+    Codes, not labels, so the trail reads the same whatever the language of the person who
+    moved it; :func:`history_note` shows it in the reader's."""
+    note = f"{from_status} → {to_status}"
+    return (f"{note}: {reason}" if reason else note)[:HISTORY_REASON_LENGTH]
+
+
+def history_note(model: type[models.Model], note: str | None) -> str:
+    """A history row's change reason as people read it, in their language: a move's status
+    codes become ``model``'s status labels (“Submitted → Under review: documents complete”);
+    a note a service wrote (an English message id such as ``"expired"``, marked with
+    ``gettext_noop``) is translated; anything else is shown as it is."""
+    if not note:
+        return ""
+    move = MOVE_NOTE.fullmatch(note)
+    try:
+        labels = dict(model._meta.get_field("status").flatchoices)
+    except FieldDoesNotExist:
+        labels = {}
+    if move and move["to"] in labels and (not move["from"] or move["from"] in labels):
+        before = str(labels[move["from"]]) if move["from"] else "∅"
+        shown = f"{before} → {labels[move['to']]}"
+        return f"{shown}: {move['reason']}" if move["reason"] else shown
+    return _(note)
 
 
 def transition_check(
@@ -141,9 +172,7 @@ def transition(
         setattr(record, name, value)
     # Read by django-simple-history for the history row; harmless on a model without history.
     record._history_user = actor
-    record._change_reason = (f"{current} → {to}: {reason}" if reason else f"{current} → {to}")[
-        :HISTORY_REASON_LENGTH
-    ]
+    record._change_reason = move_note(current, to, reason)
     timestamps = [f.name for f in record._meta.concrete_fields if getattr(f, "auto_now", False)]
     record.save(update_fields=["status", *changes, *timestamps])
     if change_model is None:

@@ -19,13 +19,14 @@ from core.admin import HistoryAdmin, ReadOnlyInline, run_per_object
 from core.money import percent_column
 
 from . import services
-from .forms import ProductForm, SegmentPriceFormSet
+from .forms import ProductForm, SegmentPriceForm, SegmentPriceFormSet
 from .models import Product, ProductStatusChange, Segment, SegmentPrice
 from .resources import ProductResource
 
 
 class SegmentPriceInline(admin.TabularInline):
     model = SegmentPrice
+    form = SegmentPriceForm
     formset = SegmentPriceFormSet
     fields = ("segment", "rate_adjustment")
     extra = 0

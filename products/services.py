@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.actors import staff_may
+from core.money import percent_text
 from core.transitions import transition
 
 from .exceptions import (
@@ -151,12 +152,19 @@ def segment_price_errors(*, product: Product, rate_adjustment: Decimal | None) -
     if product.rate is None:
         return [_("This product has no rate to adjust.")]
     if not (-RATE_CAP <= rate_adjustment <= RATE_CAP):
-        return [_("A rate adjustment must be between -0.36 and 0.36.")]
+        return [
+            _("The rate adjustment must be between %(low)s and %(high)s.")
+            % {"low": percent_text(-RATE_CAP), "high": percent_text(RATE_CAP)}
+        ]
     adjusted = product.rate + rate_adjustment
     if not (product.rate_floor <= adjusted <= product.rate_ceiling):
         return [
             _("The adjusted rate %(rate)s would leave the product's bounds %(floor)s–%(ceiling)s.")
-            % {"rate": adjusted, "floor": product.rate_floor, "ceiling": product.rate_ceiling}
+            % {
+                "rate": percent_text(adjusted),
+                "floor": percent_text(product.rate_floor),
+                "ceiling": percent_text(product.rate_ceiling),
+            }
         ]
     return []
 

@@ -136,9 +136,14 @@ def transaction_for_partner(*, partner, transaction_id: int) -> Transaction:
 
 EXPORT_COLUMNS = (
     "id",
+    "partner__display_name",
     "partner__slug",
     "external_id",
+    "scenario__name",
+    "scenario__name_zh",
     "scenario_code",
+    "product__name",
+    "product__name_zh",
     "product__code",
     "kind",
     "amount",

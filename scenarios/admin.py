@@ -7,7 +7,6 @@ Every write goes through ``scenarios.services``; a published or retired version 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -17,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, run_per_object
+from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, permission_refusal, run_per_object
 from core.domain import DomainError
 from products.models import Product
 
@@ -231,7 +230,7 @@ class ScenarioAdmin(HistoryAdmin):
     def preview_view(self, request: HttpRequest, object_id: str):
         scenario = get_object_or_404(Scenario, pk=object_id)
         if not self.has_view_permission(request, scenario):
-            raise PermissionDenied
+            raise permission_refusal("scenarios.view_scenario", _("Previewing offers"))
         form = PreviewForm(request.GET or None, scenario=scenario)
         offers = None
         if form.is_valid():
@@ -257,7 +256,7 @@ class ScenarioAdmin(HistoryAdmin):
     def clone_view(self, request: HttpRequest, object_id: str):
         scenario = get_object_or_404(Scenario, pk=object_id)
         if not self.has_add_permission(request):
-            raise PermissionDenied
+            raise permission_refusal("scenarios.add_scenario", _("Copying a scenario"))
         initial = {"code": f"{scenario.code}-copy", "name": scenario.name, "industry": scenario.industry_id}
         form = CloneForm(request.POST or None, initial=initial)
         if form.is_valid():

@@ -23,6 +23,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import registered_models
 
+from core.transitions import history_note
+
 PAGE_SIZE = 50
 
 # Status-change tables: (model label, the FK to the audited record). Tables of apps that are
@@ -270,8 +272,10 @@ def audit_page(*, start: date, end: date, query: str = "", source: str = "", pag
     for item in found[:PAGE_SIZE]:
         src = by_key[item["a_source"]]
         to = item["a_to"]
+        reason = item["a_reason"] or ""
         if src.history:
             change = str(HISTORY_TYPES.get(to, to))
+            reason = history_note(src.subject, reason)  # a move's codes in the reader's words
         else:
             before = str(src.labels.get(item["a_from"], item["a_from"])) if item["a_from"] else "∅"
             change = f"{before} → {src.labels.get(to, to)}"
@@ -283,7 +287,7 @@ def audit_page(*, start: date, end: date, query: str = "", source: str = "", pag
                 name=item["a_name"] or "",
                 change=change,
                 actor=item["a_actor"] or "—",
-                reason=item["a_reason"] or "",
+                reason=reason,
                 link=_link(src, item["a_object"]),
             )
         )

@@ -6,14 +6,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import HistoryAdmin, ServiceAddAdminMixin, ServiceAddForm, action_with_reason, run_per_object
+from core.admin import (
+    HistoryAdmin,
+    ServiceAddAdminMixin,
+    ServiceAddForm,
+    action_with_reason,
+    permission_refusal,
+    run_per_object,
+)
 
 from .. import services
 from ..models import PartnerDocument
@@ -118,7 +124,7 @@ class PartnerDocumentAdmin(ServiceAddAdminMixin, HistoryAdmin):
 
     def download_view(self, request, document_id: int):
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise permission_refusal("partners.view_partnerdocument", _("Downloading a KYB document"))
         document = PartnerDocument.objects.filter(pk=document_id).first()
         if document is None:
             raise Http404

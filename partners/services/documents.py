@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_update_with_history
 
 from core.transitions import transition
@@ -235,7 +236,10 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
             document.status = D.EXPIRED
             document.status_reason = f"expired on {document.expires_on.isoformat()}"
         bulk_update_with_history(
-            expired, PartnerDocument, ["status", "status_reason"], default_change_reason="expired"
+            expired,
+            PartnerDocument,
+            ["status", "status_reason"],
+            default_change_reason=gettext_noop("expired"),
         )
         # The open API caches each partner's document check: recheck on the next call.
         expired_partners = {document.partner_id for document in expired}
@@ -259,7 +263,10 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
         for document in expiring:
             document.expiry_flagged_at = now
         bulk_update_with_history(
-            expiring, PartnerDocument, ["expiry_flagged_at"], default_change_reason="expiring soon"
+            expiring,
+            PartnerDocument,
+            ["expiry_flagged_at"],
+            default_change_reason=gettext_noop("expiring soon"),
         )
         notified = _notify_expiring(expiring)
     result = ExpirySweep(expired=len(expired), flagged=len(expiring), partners_notified=notified)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.four_eyes import maker_parts
 from core.transitions import transition
@@ -127,7 +128,7 @@ def partner_credit_code_verify(*, partner: Partner, actor) -> Partner:
     partner.credit_code_verified_at = timezone.now()
     partner.credit_code_verified_by = actor
     partner._history_user = actor
-    partner._change_reason = "credit code verified"
+    partner._change_reason = gettext_noop("credit code verified")  # shown translated
     partner.save(update_fields=["credit_code_verified_at", "credit_code_verified_by", "updated_at"])
     return partner
 

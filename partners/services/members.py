@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.links import site_url
 
@@ -197,7 +198,7 @@ def invitation_create(
         ):
             previous.revoked_at = now
             previous._history_user = actor
-            previous._change_reason = "replaced by a new invitation"
+            previous._change_reason = gettext_noop("replaced by a new invitation")
             previous.save(update_fields=["revoked_at"])
         invitation = Invitation(
             partner=partner,

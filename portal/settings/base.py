@@ -117,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "portal.context_processors.navigation",
             ],
             # Money and rates on every page, portal and console alike: ``{% load money %}``;
             # content in the user's language: ``{% load content %}`` (core/i18n.py).

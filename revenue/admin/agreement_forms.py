@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.domain import DomainError
+from core.forms import percent_figure
 from core.money import money_text, percent_text
 from partners.models import Partner
 from scenarios.models import Scenario
@@ -66,9 +67,7 @@ def _rate(percent: Decimal) -> str:
 
 def _percent(rate: object) -> Decimal:
     """A stored rate (``"0.300000"``) as the percent staff type (``30.00``), never losing places."""
-    percent = Decimal(str(rate)) * HUNDRED
-    shown = percent.quantize(Decimal("0.01"))
-    return shown if shown == percent else percent.quantize(Decimal("0.0001"))
+    return percent_figure(Decimal(str(rate)))
 
 
 # Where a term named by the services (``terms.tiers.1.up_to``) sits on this form.

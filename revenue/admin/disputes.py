@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from core.admin import (
     ReadOnlyAdmin,
     ReadOnlyInline,
     action_with_reason,
+    require_permission,
     run_per_object,
 )
 from core.four_eyes import is_maker
@@ -92,8 +92,7 @@ class DisputeAdmin(ObjectDecisionsMixin, ReadOnlyAdmin, HistoryAdmin):
 
     def propose_view(self, request, pk):
         dispute = get_object_or_404(Dispute, pk=pk)
-        if not request.user.has_perm("revenue.resolve_dispute"):
-            raise PermissionDenied
+        require_permission(request, "revenue.resolve_dispute", _("Proposing an adjustment"))
         form = ProposeForm(request.POST or None)
         return form_page(
             self,

@@ -16,7 +16,15 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ObjectDecisionsMixin, ReadOnlyAdmin, ReadOnlyInline, action_with_reason, run_per_object
+from core.admin import (
+    ObjectDecisionsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    action_with_reason,
+    permission_refusal,
+    require_permission,
+    run_per_object,
+)
 from core.four_eyes import is_maker
 from core.money import money_column
 
@@ -175,7 +183,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
 
     def _statement(self, request, pk):
         if not self.has_view_permission(request):
-            raise PermissionDenied
+            raise permission_refusal("revenue.view_statement", _("Downloading a statement"))
         return selectors.statement_with_lines(statement_id=pk)
 
     def csv_view(self, request, pk):
@@ -191,8 +199,7 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
 
     def pay_view(self, request, pk):
         statement = get_object_or_404(Statement, pk=pk)
-        if not request.user.has_perm("revenue.pay_statement"):
-            raise PermissionDenied
+        require_permission(request, "revenue.pay_statement", _("Recording a payout"))
         form = PayForm(request.POST or None)
         return form_page(
             self,
@@ -211,10 +218,13 @@ class StatementAdmin(ObjectDecisionsMixin, ReadOnlyAdmin):
     def _recorded(self, request, pk) -> Statement:
         """The statement whose recorded payout ``request.user`` may decide; else 403."""
         statement = get_object_or_404(Statement, pk=pk)
-        if not request.user.has_perm("revenue.confirm_statement_payout") or is_maker(
-            request.user, selectors.payout_makers(statement)
-        ):
-            raise PermissionDenied(_("You recorded this payout: another person confirms it."))
+        require_permission(
+            request, "revenue.confirm_statement_payout", _("Confirming or sending back a payout")
+        )
+        if is_maker(request.user, selectors.payout_makers(statement)):
+            raise PermissionDenied(
+                _("You recorded this payout; another person must confirm it or send it back (four eyes).")
+            )
         return statement
 
     def confirm_view(self, request, pk):
@@ -346,8 +356,9 @@ class SettlementRunAdmin(ReadOnlyAdmin):
     def start_view(self, request):
         """Settle through yesterday, as the nightly schedule does: planned here (the run exists
         when the page answers), its periods settled on the workers; the run's page follows it."""
-        if request.method != "POST" or not request.user.has_perm("revenue.run_settlement"):
-            raise PermissionDenied
+        require_permission(request, "revenue.run_settlement", _("Starting a settlement run"))
+        if request.method != "POST":
+            raise PermissionDenied(_("A settlement run is started with the button on the runs' page."))
         through = timezone.localdate() - timedelta(days=1)
         run = services.settlement_start(
             through=through, trigger=SettlementRun.Trigger.STAFF, actor=request.user

@@ -276,3 +276,59 @@ def test_signals_are_read_only_in_the_admin(client, signal):
         .rows
     )
     assert rows == []  # nothing decided yet
+
+
+@pytest.fixture
+def refund_spike(skyway, bundle):
+    sell(skyway, bundle, 5, amount="1234.56")
+    sell(skyway, bundle, 2, amount="1234.56", kind="refund")  # 2,469.12 of 6,172.80: 40 %
+    risk_scan(day=DAY)
+    return RiskSignal.objects.get(rule="refund_ratio")
+
+
+def _evidence(page: str, signal) -> str:
+    table = page.split('<table class="evidence">')[1]
+    return table.split("</table>")[0]
+
+
+def test_the_evidence_is_a_table_of_labelled_money_rates_and_counts(staff_client, refund_spike):
+    page = staff_client.get("/staff/risk/").content.decode()
+
+    evidence = _evidence(page, refund_spike)
+    assert '<th scope="row">Sales</th><td>5</td>' in evidence
+    assert '<th scope="row">Sold</th><td>6,172.80\xa0CNY</td>' in evidence
+    assert '<th scope="row">Refunded</th><td>2,469.12\xa0CNY</td>' in evidence
+    assert '<th scope="row">Refunded of sold</th><td>40.00\xa0%</td>' in evidence
+    assert '<th scope="row">Threshold</th><td>30.00\xa0%</td>' in evidence
+    assert "0.4000" not in page
+    assert "sold:" not in page
+
+
+def test_the_evidence_speaks_the_users_language(staff_client, refund_spike):
+    staff_client.cookies["django_language"] = "zh-hans"
+
+    evidence = _evidence(staff_client.get("/staff/risk/").content.decode(), refund_spike)
+
+    assert '<th scope="row">退款占销售额</th><td>40.00\xa0%</td>' in evidence
+    assert "Refunded of sold" not in evidence
+
+
+def test_the_evidence_names_the_product_not_its_code(staff_client, skyway, bundle):
+    stranger = ProductFactory(code="stranger-loan", name="Stranger Loan")
+    sell(skyway, bundle, 1, product=stranger, amount="99.90")
+    risk_scan(day=DAY)
+
+    evidence = _evidence(staff_client.get("/staff/risk/").content.decode(), None)
+
+    assert '<th scope="row">Product</th><td>Stranger Loan</td>' in evidence
+    assert '<th scope="row">Amount</th><td>99.90\xa0CNY</td>' in evidence
+
+
+def test_the_admin_shows_the_evidence_table(client, refund_spike):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory(email="root@bank.example", is_staff=True, is_superuser=True))
+
+    page = client.get(f"/admin/console/risksignal/{refund_spike.pk}/change/").content.decode()
+
+    assert '<th scope="row">Refunded of sold</th><td>40.00\xa0%</td>' in page

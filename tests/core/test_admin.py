@@ -78,3 +78,25 @@ def test_no_admin_reverts_a_record_to_an_old_version(client, superuser, kind):
 
     assert history.status_code == 200
     assert revert.status_code == 403
+
+
+def test_a_permission_is_named_as_people_read_it_in_their_language():
+    from django.utils import translation
+
+    from core.admin import permission_label
+
+    assert permission_label("revenue.pay_statement") == "Can record the payout of a statement"
+    assert permission_label("scenarios.view_scenario") == "Can view scenario"
+    with translation.override("zh-hans"):
+        assert permission_label("revenue.pay_statement") != "Can record the payout of a statement"
+
+
+@pytest.mark.django_db
+def test_reverting_is_refused_with_the_reason(client, superuser):
+    product = ProductFactory(code="trip-installment")
+    client.force_login(superuser)
+
+    url = f"/admin/products/product/{product.pk}/history/{product.history.first().history_id}/"
+    page = client.post(url, {}).content.decode()
+
+    assert "An old version cannot be restored here" in page

@@ -329,3 +329,18 @@ def test_history_is_shown_but_cannot_be_reverted(client, manager, acme):
     assert history.status_code == 200
     assert "Acme Renamed" in history.content.decode()
     assert revert.status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_document_download_names_the_missing_permission(client, acme):
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory(email="intern@bank.example"))
+
+    response = client.get("/admin/partners/partnerdocument/1/download/")
+
+    assert response.status_code == 403
+    assert (
+        "Downloading a KYB document needs the permission “Can view partner document”"
+        in response.content.decode()
+    )

@@ -28,9 +28,9 @@ def _form(**overrides) -> dict:
         "name": "Trip installments",
         "category": "installment",
         "currency": "CNY",
-        "rate": "0.120000",
-        "rate_floor": "0.080000",
-        "rate_ceiling": "0.180000",
+        "rate": "12",
+        "rate_floor": "8.00",
+        "rate_ceiling": "18",
         "min_amount": "500.00",
         "max_amount": "50000.00",
         "tenor_months": "3, 6, 12",
@@ -50,7 +50,7 @@ def test_staff_add_a_draft_product_with_a_segment_price(client, manager):
         **{
             "segment_prices-TOTAL_FORMS": "1",
             "segment_prices-0-segment": str(SegmentFactory(code="vip").pk),
-            "segment_prices-0-rate_adjustment": "-0.020000",
+            "segment_prices-0-rate_adjustment": "-2",
         }
     )
 
@@ -66,7 +66,7 @@ def test_staff_add_a_draft_product_with_a_segment_price(client, manager):
 def test_the_form_names_every_bad_term_before_saving(client, manager):
     response = client.post(
         reverse("admin:products_product_add"),
-        _form(rate_floor="0.300000", tenor_months="", repayment_method="bullet"),
+        _form(rate_floor="30", tenor_months="", repayment_method="bullet"),
     )
 
     errors = response.context["adminform"].form.errors
@@ -79,7 +79,7 @@ def test_a_segment_price_outside_the_bounds_is_shown_on_the_inline(client, manag
         **{
             "segment_prices-TOTAL_FORMS": "1",
             "segment_prices-0-segment": str(SegmentFactory(code="vip").pk),
-            "segment_prices-0-rate_adjustment": "-0.100000",
+            "segment_prices-0-rate_adjustment": "-10",
         }
     )
 
@@ -142,12 +142,61 @@ def test_the_product_list_costs_the_same_at_any_size(client, manager, django_ass
 
 def test_the_form_refuses_an_interest_free_fee_ceiling_whose_apr_is_above_36_percent(client, manager):
     # 2.5 % a month is 30 % nominally; by IRR it is 51.44 % a year over 12 months.
-    data = _form(
-        repayment_method="interest_free", rate="0.006000", rate_floor="0.004000", rate_ceiling="0.025000"
-    )
+    data = _form(repayment_method="interest_free", rate="0.6", rate_floor="0.4", rate_ceiling="2.5")
 
     response = client.post(reverse("admin:products_product_add"), data)
 
     assert response.status_code == 200
     assert "the annualised rate (APR) reaches 51.44 % over 12 months" in response.content.decode()
     assert not Product.objects.exists()
+
+
+def test_staff_type_and_read_rates_in_percent_and_the_stored_fractions_stay(client, manager):
+    data = _form(
+        rate="9.9",
+        rate_floor="5.125",
+        rate_ceiling="18",
+        **{
+            "segment_prices-TOTAL_FORMS": "1",
+            "segment_prices-0-segment": str(SegmentFactory(code="vip").pk),
+            "segment_prices-0-rate_adjustment": "-1.5",
+        },
+    )
+
+    response = client.post(reverse("admin:products_product_add"), data)
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    product = Product.objects.get(code="trip-installment")
+    assert (product.rate, product.rate_floor, product.rate_ceiling) == (D("0.099"), D("0.05125"), D("0.18"))
+    assert SegmentPrice.objects.get(product=product).rate_adjustment == D("-0.015")
+    form = client.get(reverse("admin:products_product_change", args=[product.pk])).context["adminform"].form
+    assert [str(form[name].value()) for name in ("rate", "rate_floor", "rate_ceiling")] == [
+        "9.90",
+        "5.125",
+        "18.00",
+    ]
+
+
+def test_a_rate_out_of_bounds_is_refused_naming_the_field_and_the_bound_in_percent(client, manager):
+    response = client.post(reverse("admin:products_product_add"), _form(rate="40", rate_ceiling="12.34567"))
+
+    errors = response.context["adminform"].form.errors
+    assert errors["rate"] == ["Base rate must be between 0.00\xa0% and 36.00\xa0%."]
+    assert errors["rate_ceiling"] == ["Rate ceiling has at most 4 decimal places in percent."]
+    page = response.content.decode()
+    assert 'value="40"' in page  # what was typed stays as typed
+    assert not Product.objects.exists()
+
+
+def test_a_segment_adjustment_outside_the_bounds_names_them_in_percent(client, manager):
+    data = _form(
+        **{
+            "segment_prices-TOTAL_FORMS": "1",
+            "segment_prices-0-segment": str(SegmentFactory(code="vip").pk),
+            "segment_prices-0-rate_adjustment": "-10",
+        }
+    )
+
+    page = client.post(reverse("admin:products_product_add"), data).content.decode()
+
+    assert "The adjusted rate 2.00\xa0% would leave the product&#x27;s bounds 8.00\xa0%–18.00\xa0%." in page

@@ -154,7 +154,7 @@ def test_segment_prices_adjust_within_the_products_bounds(manager):
             product=product, segment=vip, rate_adjustment=D("-0.050000"), actor=manager
         )
     assert caught.value.field == "rate_adjustment"
-    assert "0.080000–0.180000" in caught.value.message
+    assert "8.00\xa0%–18.00\xa0%" in caught.value.message
 
     services.segment_price_remove(product=product, segment=vip, actor=manager)
     assert not SegmentPrice.objects.exists()

@@ -67,8 +67,8 @@ def test_the_statement_csv_quotes_the_partner_name_and_keeps_negative_amounts_nu
 
     assert rows[0][3] == "'" + NAME
     assert NAME not in {cell for row in rows for cell in row}
-    refund = next(row for row in rows if row[2:3] == ["refund"])
-    assert refund[4:6] == ["-250.00", "-75.00"]  # numbers, no quote
+    refund = next(row for row in rows if row[5:6] == ["refund"])
+    assert refund[7:9] == ["-250.00", "-75.00"]  # numbers, no quote
     assert ["Share", "30.00"] in rows
 
 
@@ -83,8 +83,8 @@ def test_the_statement_xlsx_has_text_cells_for_names_and_money_cells_for_amounts
     assert response["Content-Disposition"].startswith("attachment;")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert (sheet["D1"].value, sheet["D1"].data_type) == ("'" + NAME, "s")
-    refund = next(row for row in sheet.iter_rows() if row[2].value == "refund")
-    gross, share = refund[4], refund[5]
+    refund = next(row for row in sheet.iter_rows() if len(row) > 5 and row[5].value == "refund")
+    gross, share = refund[7], refund[8]
     assert (Decimal(str(gross.value)), gross.data_type, gross.number_format) == (
         Decimal("-250"),
         "n",
@@ -106,7 +106,7 @@ def test_the_portal_transactions_csv_quotes_external_ids(client, fiona, hostile)
     assert {"'" + EXTERNAL_ID, "'-2+3+cmd|' /C calc'!A0"} <= _cells(rows)
     assert EXTERNAL_ID not in _cells(rows)
     assert "partner__slug" not in rows[0]
-    assert rows[0][:3] == ["Transaction", "Partner", "External id"]
+    assert rows[0][:4] == ["Transaction", "Partner", "Partner code", "External id"]
     amounts = [row[rows[0].index("Amount")] for row in rows[1:]]
     assert sorted(amounts) == ["100.00", "250.00", "250.00"]
 
@@ -126,3 +126,53 @@ def test_the_admin_transactions_exports_quote_external_ids(admin_client, hostile
     for rows in (statement_rows, _csv(action)):
         assert "'" + EXTERNAL_ID in _cells(rows)
         assert EXTERNAL_ID not in _cells(rows)
+
+
+def test_statement_rows_carry_names_and_labels_beside_the_codes(client, fiona, hostile):
+    client.force_login(fiona)
+
+    rows = _csv(client.get(reverse("portal:statement-csv", args=[hostile.pk])))
+
+    header = rows[3]
+    assert header[:6] == ["Scenario", "Scenario code", "Product", "Product code", "Kind", "Kind code"]
+    refund = next(row for row in rows if row[5:6] == ["refund"])
+    product = hostile.lines.get(kind="refund").product
+    assert refund[:6] == [
+        hostile.agreement.scenario.name,
+        hostile.scenario_code,
+        product.name,
+        product.code,
+        "Refund",
+        "refund",
+    ]
+    assert rows[1][3:7] == ["Status", "Draft", "Status code", "draft"]
+
+
+def test_statement_labels_follow_the_users_language(client, fiona, hostile):
+    client.force_login(fiona)
+    client.cookies["django_language"] = "zh-hans"
+
+    rows = _csv(client.get(reverse("portal:statement-csv", args=[hostile.pk])))
+
+    refund = next(row for row in rows if row[5:6] == ["refund"])
+    assert refund[4] == "退款"
+    assert rows[3][3] == "产品代码"
+
+
+def test_the_transaction_detail_has_names_and_labels_and_a_code_column_for_each(client, fiona, hostile):
+    client.force_login(fiona)
+
+    rows = _csv(client.get(reverse("portal:transactions"), {"export": "csv"}))
+
+    header = rows[0]
+    refund = next(dict(zip(header, row, strict=True)) for row in rows[1:] if "refund" in row)
+    product = hostile.lines.get(kind="refund").product
+    assert (refund["Partner"], refund["Partner code"]) == ("'" + NAME, "skyway")
+    assert (refund["Product"], refund["Product code"]) == (product.name, product.code)
+    assert (refund["Scenario"], refund["Scenario code"]) == (
+        hostile.agreement.scenario.name,
+        hostile.scenario_code,
+    )
+    assert (refund["Kind"], refund["Kind code"]) == ("Refund", "refund")
+    assert (refund["Source"], refund["Source code"]) == ("Open API", "api")
+    assert refund["Amount"] == "250.00"

@@ -395,3 +395,19 @@ def test_a_taken_code_is_refused_on_its_field_not_as_a_constraint(client, staff,
         "version of that one."
     ]
     assert "Constraint" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("view", "words"),
+    [
+        ("admin:scenarios_scenario_preview", "Previewing offers needs the permission “Can view scenario”"),
+        ("admin:scenarios_scenario_clone", "Copying a scenario needs the permission “Can add scenario”"),
+    ],
+)
+def test_a_scenario_page_names_the_missing_permission(client, draft, view, words):
+    client.force_login(StaffFactory(email="intern@bank.example"))
+
+    response = client.get(reverse(view, args=[draft.pk]))
+
+    assert response.status_code == 403
+    assert words in response.content.decode()
