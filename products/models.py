@@ -227,4 +227,4 @@ class ProductStatusChange(StatusChangeRecord):
         verbose_name_plural = _("product status changes")
 
     def __str__(self) -> str:
-        return f"{self.product.code}: {self.from_status} → {self.to_status}"
+        return f"{self.product.code}: {self.move_text()}"
