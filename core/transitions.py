@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -146,9 +147,10 @@ def transition(
         setattr(record, name, value)
     # Read by django-simple-history for the history row; harmless on a model without history.
     record._history_user = actor
-    record._change_reason = (f"{current} → {to}: {reason}" if reason else f"{current} → {to}")[
-        :HISTORY_REASON_LENGTH
-    ]
+    # In the statuses' names (the audit shows it), in the site's language: it is stored.
+    with translation.override(settings.LANGUAGE_CODE):
+        move = f"{status_label(record, current)} → {status_label(record, to)}"
+    record._change_reason = (f"{move}: {reason}" if reason else move)[:HISTORY_REASON_LENGTH]
     timestamps = [f.name for f in record._meta.concrete_fields if getattr(f, "auto_now", False)]
     record.save(update_fields=["status", *changes, *timestamps])
     if change_model is None:

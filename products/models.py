@@ -15,6 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from core.money import percent_text
 from core.transitions import StatusChangeRecord
 
 from .terms import RATE_CAP, TERM_FIELDS, Category, RepaymentMethod
@@ -210,7 +211,9 @@ class SegmentPrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product.code} / {self.segment.code}: {self.rate_adjustment:+}"
+        # A rate in percent, signed ("consumer-loan / VIP: -3.00 %"), as the admin shows it.
+        sign = "+" if self.rate_adjustment > 0 else ""
+        return f"{self.product.code} / {self.segment}: {sign}{percent_text(self.rate_adjustment)}"
 
 
 class ProductStatusChange(StatusChangeRecord):

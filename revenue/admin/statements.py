@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 from core.admin import ObjectDecisionsMixin, ReadOnlyAdmin, ReadOnlyInline, action_with_reason, run_per_object
 from core.four_eyes import is_maker
 from core.money import money_column
+from core.widgets import DateInput
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
@@ -52,7 +53,7 @@ class PayForm(forms.Form):
     paid_on = forms.DateField(
         label=gettext_lazy("paid on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
 

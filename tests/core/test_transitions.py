@@ -64,7 +64,7 @@ def test_an_allowed_move_saves_the_status_and_writes_one_change_row_with_who_fro
     )
     history = draft.history.first()
     assert history.history_user == alice
-    assert history.history_change_reason == "draft → active: ready for sale"
+    assert history.history_change_reason == "Draft → Active: ready for sale"  # names, not codes
 
 
 def test_a_refused_move_raises_the_apps_error_naming_both_statuses_and_writes_nothing(alice, draft):
