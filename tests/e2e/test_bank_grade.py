@@ -31,7 +31,6 @@ OWNER = "owner@skyway-travel.demo"
 # problems are these is marked xfail with them listed; any other problem fails it.
 KNOWN = {
     r"^scenarios-change .*(unformatted decimal|money with more than two decimals): '-?0\.\d{6}'": "scenario admin (published, read-only): bundle rate adjustment and fee waiver as raw fractions",
-    r"^transactions-change .*English heading in the Chinese UI: '\d+:": "revenue Transaction.__str__: partner id, external id and the kind's code",
     r"^audit.* raw code '(submitted|under_review)'": "partner lifecycle notes written with status codes (polish: partners/services/lifecycle.py)",
 }
 DEVELOPER = "dev@skyway-travel.demo"
