@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from console.models import RiskSignal
 from console.selectors.audit import source_choices
+from core.widgets import DateInput
 from partners.models import Industry
 
 DEFAULT_PERIOD_DAYS = 30
@@ -32,10 +33,8 @@ class Filters:
 
 
 class FilterForm(forms.Form):
-    date_from = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
     industry = forms.ModelChoiceField(
         label=_("Industry"), queryset=Industry.objects.order_by("position", "code"), required=False
     )

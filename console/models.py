@@ -174,7 +174,7 @@ class RiskSignalChange(StatusChangeRecord):
         verbose_name_plural = _("risk signal changes")
 
     def __str__(self) -> str:
-        return f"{self.signal_id}: {self.from_status} → {self.to_status}"
+        return self.move_text()
 
 
 class Heartbeat(models.Model):

@@ -56,6 +56,11 @@ class StatusChangeRecord(models.Model):
         abstract = True
         ordering = ("-changed_at", "-id")
 
+    def move_text(self) -> str:
+        """The move in the statuses' names, ``Draft → Pending approval`` (never their codes:
+        the admin shows it above each row of a record's history)."""
+        return f"{self.get_from_status_display() or '∅'} → {self.get_to_status_display()}"
+
 
 def status_label(record: models.Model, status: str) -> str:
     """The display name of one of ``record``'s statuses (the raw value if it has none)."""

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.domain import DomainError
+from core.widgets import DateInput
 from partners.models import Industry, Membership, PartnerAPIKey, PartnerDocument, WebhookEndpoint
 from partners.validators import normalise_credit_code, validate_credit_code
 from scenarios.models import Participation
@@ -68,7 +69,7 @@ class DocumentForm(forms.Form):
     expires_on = forms.DateField(
         label=_("Expires on"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
         help_text=_("Leave empty for a document valid without limit."),
     )
 
@@ -83,9 +84,7 @@ class ApiKeyForm(forms.Form):
     scopes = forms.MultipleChoiceField(
         label=_("Scopes"), choices=PartnerAPIKey.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
-    expires_on = forms.DateField(
-        label=_("Expires on"), initial=_in_a_year, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    expires_on = forms.DateField(label=_("Expires on"), initial=_in_a_year, widget=DateInput())
 
     def expires_at(self):
         """The end of the chosen day (Asia/Shanghai)."""
@@ -149,12 +148,8 @@ class DisputeForm(forms.Form):
 
 
 class TransactionFilterForm(forms.Form):
-    occurred_after = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    occurred_before = forms.DateField(
-        label=_("Before"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    occurred_after = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    occurred_before = forms.DateField(label=_("Before"), required=False, widget=DateInput())
     scenario = forms.SlugField(label=_("Scenario code"), required=False)
 
     def filters(self) -> dict:

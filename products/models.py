@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from core.i18n import LocalNameMixin
+from core.money import percent_text
 from core.transitions import StatusChangeRecord
 
 from .terms import RATE_CAP, TERM_FIELDS, Category, RepaymentMethod
@@ -202,7 +203,9 @@ class SegmentPrice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.product.code} / {self.segment.code}: {self.rate_adjustment:+}"
+        # A rate in percent, signed ("consumer-loan / VIP: -3.00 %"), as the admin shows it.
+        sign = "+" if self.rate_adjustment > 0 else ""
+        return f"{self.product.code} / {self.segment}: {sign}{percent_text(self.rate_adjustment)}"
 
 
 class ProductStatusChange(StatusChangeRecord):
@@ -219,4 +222,4 @@ class ProductStatusChange(StatusChangeRecord):
         verbose_name_plural = _("product status changes")
 
     def __str__(self) -> str:
-        return f"{self.product.code}: {self.from_status} → {self.to_status}"
+        return f"{self.product.code}: {self.move_text()}"

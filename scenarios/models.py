@@ -133,7 +133,7 @@ class ScenarioStatusChange(StatusChangeRecord):
         verbose_name_plural = _("scenario status changes")
 
     def __str__(self) -> str:
-        return f"{self.scenario}: {self.from_status} → {self.to_status}"
+        return f"{self.scenario}: {self.move_text()}"
 
 
 class BundleItem(models.Model):
@@ -337,7 +337,7 @@ class ParticipationStatusChange(StatusChangeRecord):
         verbose_name_plural = _("participation status changes")
 
     def __str__(self) -> str:
-        return f"{self.participation}: {self.from_status or '∅'} → {self.to_status}"
+        return f"{self.participation}: {self.move_text()}"
 
 
 class OfferQuoteDaily(models.Model):

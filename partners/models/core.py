@@ -187,7 +187,7 @@ class PartnerStatusChange(StatusChangeRecord):
         ]
 
     def __str__(self) -> str:
-        return f"{self.partner}: {self.from_status} → {self.to_status}"
+        return f"{self.partner}: {self.move_text()}"
 
 
 class Membership(models.Model):

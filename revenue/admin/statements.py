@@ -27,6 +27,7 @@ from core.admin import (
 )
 from core.four_eyes import is_maker
 from core.money import money_column
+from core.widgets import DateInput
 
 from .. import exports, selectors, services
 from ..models import SettlementRun, Statement, StatementLine, StatementStatusChange
@@ -60,7 +61,7 @@ class PayForm(forms.Form):
     paid_on = forms.DateField(
         label=gettext_lazy("paid on"),
         initial=timezone.localdate,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
 
 

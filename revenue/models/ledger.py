@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.money import money_text
 from core.progress import Progress
 
 from ..exceptions import LedgerImmutable
@@ -125,7 +126,8 @@ class Transaction(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.partner_id}:{self.external_id} {self.kind} {self.amount}"
+        # The partner's own reference, the kind's name and the amount as money (the admin's title).
+        return f"{self.external_id} · {self.get_kind_display()} · {money_text(self.amount, self.currency)}"
 
     def save(self, *args, **kwargs):
         if not self._state.adding:

@@ -35,7 +35,7 @@ def status_log(
             abstract = True
 
         def __str__(self) -> str:
-            return f"{getattr(self, f'{field_name}_id')}: {self.from_status or '∅'} → {self.to_status}"
+            return self.move_text()
 
     StatusLog.add_to_class(field_name, record_field)
     return StatusLog

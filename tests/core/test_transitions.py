@@ -9,7 +9,7 @@ from console.models import RiskSignal
 from core.actors import staff_may
 from core.domain import InvalidTransition
 from core.four_eyes import is_maker, makers_add, may_check
-from core.transitions import change_row_write, transition, transition_check
+from core.transitions import change_row_write, history_note, transition, transition_check
 from partners.exceptions import PartnerInvalidTransition
 from products.exceptions import ProductStatusInvalid
 from products.models import Product, ProductStatusChange
@@ -64,7 +64,9 @@ def test_an_allowed_move_saves_the_status_and_writes_one_change_row_with_who_fro
     )
     history = draft.history.first()
     assert history.history_user == alice
+    # Stored with the codes (language-neutral), read in the reader's language as names.
     assert history.history_change_reason == "draft → active: ready for sale"
+    assert history_note(Product, history.history_change_reason) == "Draft → Active: ready for sale"
 
 
 def test_a_refused_move_raises_the_apps_error_naming_both_statuses_and_writes_nothing(alice, draft):

@@ -149,6 +149,8 @@ def test_segment_prices_adjust_within_the_products_bounds(manager):
     services.segment_price_set(product=product, segment=vip, rate_adjustment=D("-0.030000"), actor=manager)
 
     assert SegmentPrice.objects.get(pk=price.pk).rate_adjustment == D("-0.030000")
+    # The admin shows the price in percent, never the stored fraction.
+    assert str(SegmentPrice.objects.get(pk=price.pk)).endswith(": -3.00\N{NO-BREAK SPACE}%")
     with pytest.raises(ProductError) as caught:
         services.segment_price_set(
             product=product, segment=vip, rate_adjustment=D("-0.050000"), actor=manager

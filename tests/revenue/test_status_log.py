@@ -50,6 +50,10 @@ def test_each_log_points_at_its_record_with_its_own_statuses(log, record, relate
     assert log._meta.ordering == ("-changed_at", "-id")
 
 
-def test_a_log_row_reads_as_record_from_and_to():
-    assert str(StatementStatusChange(statement_id=7, from_status="", to_status="draft")) == "7: ∅ → draft"
-    assert str(DisputeEvent(dispute_id=3, from_status="open", to_status="resolving")) == "3: open → resolving"
+def test_a_log_row_reads_as_the_move_in_the_statuses_names():
+    # The admin shows it above each row of a record's history: names, no codes, no database id.
+    assert str(StatementStatusChange(statement_id=7, from_status="", to_status="draft")) == "∅ → Draft"
+    assert (
+        str(DisputeEvent(dispute_id=3, from_status="open", to_status="resolving"))
+        == "Open → Adjustment pending approval"
+    )
