@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, permission_refusal, run_per_object
 from core.domain import DomainError
+from core.money import money_text, percent_text
 from products.models import Product
 
 from . import selectors, services
@@ -55,7 +56,48 @@ class BundleItemInline(admin.StackedInline):
         ("reward_kind", "reward_rate", "reward_amount", "reward_cap"),
         "reward_description",
     )
+    # A published version is read only: its rates shown as percentages, amounts as money.
+    shown_fields = (
+        ("position", "product", "role"),
+        ("rate_adjustment_shown", "fee_waiver_shown"),
+        ("reward_kind", "reward_rate_shown", "reward_amount_shown", "reward_cap_shown"),
+        "reward_description",
+    )
+    readonly_fields = (
+        "rate_adjustment_shown",
+        "fee_waiver_shown",
+        "reward_rate_shown",
+        "reward_amount_shown",
+        "reward_cap_shown",
+    )
     ordering = ("position",)
+
+    def get_fields(self, request, obj=None):
+        return self.fields if self.has_change_permission(request, obj) else self.shown_fields
+
+    @admin.display(description=_("bundle rate adjustment"))
+    def rate_adjustment_shown(self, item) -> str:
+        return percent_text(item.rate_adjustment)
+
+    @admin.display(description=_("fee waiver"))
+    def fee_waiver_shown(self, item) -> str:
+        return percent_text(item.fee_waiver)
+
+    @admin.display(description=_("reward rate"))
+    def reward_rate_shown(self, item) -> str:
+        if item.reward_kind == BundleItem.RewardKind.POINTS:  # points per yuan, not a share
+            return "—" if item.reward_rate is None else f"{item.reward_rate.normalize():f}"
+        return percent_text(item.reward_rate)
+
+    @admin.display(description=_("reward amount"))
+    def reward_amount_shown(self, item) -> str:
+        return money_text(item.reward_amount, item.product.currency)
+
+    @admin.display(description=_("reward cap"))
+    def reward_cap_shown(self, item) -> str:
+        if item.reward_kind == BundleItem.RewardKind.POINTS:  # a number of points
+            return "—" if item.reward_cap is None else f"{item.reward_cap.normalize():f}"
+        return money_text(item.reward_cap, item.product.currency)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product")
