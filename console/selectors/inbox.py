@@ -35,6 +35,11 @@ from scenarios.models import Participation
 
 from ..links import changelist
 
+
+def _statement_title(statement) -> str:
+    return f"{statement.partner} · {statement.agreement.scenario.local_name} · {_period(statement)}"
+
+
 INBOX_SHOWN = 100  # per kind; the link leads to the full list in the admin
 
 
@@ -358,7 +363,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         label=_("Statements pending a checker"),
         rows=statements_pending,
         decisions=STATEMENT_DECISIONS,
-        title=lambda s: f"{s.partner} · {s.agreement.scenario.local_name} · {_period(s)}",
+        title=_statement_title,
         detail=lambda s: (
             f"{s.transaction_count} · {money_text(s.gross_amount, s.currency)} → {money_text(s.share_amount, s.currency)}"
         ),
@@ -371,7 +376,7 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         label=_("Payouts awaiting confirmation"),
         rows=payouts_recorded,
         decisions=PAYOUT_DECISIONS,
-        title=lambda s: f"{s.partner} · {s.agreement.scenario.local_name} · {_period(s)}",
+        title=_statement_title,
         detail=lambda s: (
             f"{s.payout_reference} · {s.paid_on} · {money_text(s.share_amount + s.adjustment_amount, s.currency)}"
         ),

@@ -48,14 +48,19 @@ AMOUNT = re.compile(r"[0-9]+(\.[0-9]{1,2})?", re.ASCII)
 EARLIEST = datetime(2000, 1, 1, tzinfo=SHANGHAI)
 
 
+def _sheet(handle):
+    """The first sheet of an .xlsx file, read only (values, not formulas)."""
+    from openpyxl import load_workbook  # noqa: PLC0415 - heavy, and only .xlsx files need it
+
+    return load_workbook(handle, read_only=True, data_only=True).active
+
+
 def _rows(job: TransactionImport) -> Iterator[list[str]]:
     """The file's rows as lists of strings (header first), streamed."""
     name = job.file.name.lower()
     with job.file.open("rb") as handle:
         if name.endswith(".xlsx"):
-            from openpyxl import load_workbook  # noqa: PLC0415 - heavy, and only .xlsx files need it
-
-            sheet = load_workbook(handle, read_only=True, data_only=True).active
+            sheet = _sheet(handle)
             for values in sheet.iter_rows(values_only=True):
                 yield [
                     "" if v is None else (v.isoformat() if isinstance(v, datetime) else str(v))
@@ -72,10 +77,8 @@ def _row_count(job: TransactionImport, *, limit: int) -> int:
     stated size (it may count empty rows at the end, so the bar may jump to the end), 0 when
     the sheet does not state it."""
     if job.file.name.lower().endswith(".xlsx"):
-        from openpyxl import load_workbook  # noqa: PLC0415 (only .xlsx files need it)
-
         with job.file.open("rb") as handle:
-            return max(0, (load_workbook(handle, read_only=True, data_only=True).active.max_row or 1) - 1)
+            return max(0, (_sheet(handle).max_row or 1) - 1)
     filled = (raw for raw in _rows(job) if any(cell.strip() for cell in raw))
     return max(0, sum(1 for _row in islice(filled, limit + 2)) - 1)
 
