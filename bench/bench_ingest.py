@@ -73,6 +73,8 @@ def _copy_rows(tag: str) -> list[tuple]:
                 source="api",
                 refund_of_id=None,
                 content_hash="0" * 64,
+                offer_id="",
+                offer_quoted_at=None,
             ),
             False,  # late
         )

@@ -29,6 +29,8 @@ COLUMNS = (
     "source",
     "refund_of_id",
     "content_hash",
+    "offer_id",
+    "offer_quoted_at",
     "late",
 )
 

@@ -136,6 +136,80 @@ class ScenarioStatusChange(StatusChangeRecord):
         return f"{self.scenario}: {self.move_text()}"
 
 
+class Campaign(LocalNameMixin, models.Model):
+    """A reward campaign (权益奖励): the budget that bundle items' rewards are granted from.
+
+    A reward is granted when an attributed sale is recorded (``revenue.RewardGrant``), against
+    the campaign under a row lock, so ``spent`` never passes ``budget`` and ``granted`` never
+    passes ``count_cap``. Who funds it: the bank, the partner, or a split (``partner_share`` is
+    the partner's fraction: 0 for the bank, 1 for the partner); the partner's part is deducted
+    on its statement.
+    """
+
+    class Funder(models.TextChoices):
+        BANK = "bank", _("The bank")
+        PARTNER = "partner", _("The partner")
+        SPLIT = "split", _("Split")
+
+    code = models.SlugField(_("code"), max_length=60, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    budget = models.DecimalField(_("budget"), max_digits=18, decimal_places=2)
+    count_cap = models.PositiveIntegerField(
+        _("most rewards"), null=True, blank=True, help_text=_("Leave empty for no count limit.")
+    )
+    funded_by = models.CharField(_("funded by"), max_length=10, choices=Funder.choices, default=Funder.BANK)
+    partner_share = models.DecimalField(
+        _("partner's share of the cost"),
+        max_digits=5,
+        decimal_places=4,
+        default=0,
+        help_text=_("0 when the bank funds it, 1 when the partner does; in between for a split."),
+    )
+    spent = models.DecimalField(_("spent"), max_digits=18, decimal_places=2, default=0, editable=False)
+    granted = models.PositiveIntegerField(_("rewards granted"), default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("campaign")
+        verbose_name_plural = _("campaigns")
+        ordering = ("-starts_at", "code")
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gt=0), name="campaign_budget_positive"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=models.F("starts_at")), name="campaign_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(spent__gte=0, spent__lte=models.F("budget")), name="campaign_spent_within_budget"
+            ),
+            models.CheckConstraint(
+                condition=Q(count_cap__isnull=True) | Q(granted__lte=models.F("count_cap")),
+                name="campaign_granted_within_cap",
+            ),
+            models.CheckConstraint(
+                condition=Q(partner_share__gte=0, partner_share__lte=1),
+                name="campaign_partner_share_fraction",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class BundleItem(models.Model):
     """A product in a scenario: its place, role, the bundle's overrides and reward."""
 
@@ -199,6 +273,15 @@ class BundleItem(models.Model):
         help_text=_("The most cashback (or points) one offer gives."),
     )
     reward_description = models.CharField(_("reward description"), max_length=200, blank=True)
+    campaign = models.ForeignKey(
+        Campaign,
+        verbose_name=_("campaign"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        help_text=_("The campaign whose budget pays this reward; none: the reward is not budgeted."),
+    )
 
     history = HistoricalRecords()
 

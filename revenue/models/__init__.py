@@ -11,6 +11,7 @@ moves (draft → approved → paid).
 from .agreements import Agreement, AgreementStatusChange, Cycle
 from .disputes import Adjustment, Dispute, DisputeEvent
 from .ledger import Transaction, TransactionImport
+from .rewards import RewardGrant
 from .statements import SettlementRun, Statement, StatementLine, StatementStatusChange
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "Cycle",
     "Dispute",
     "DisputeEvent",
+    "RewardGrant",
     "SettlementRun",
     "Statement",
     "StatementLine",

@@ -92,6 +92,12 @@ class Transaction(models.Model):
     # Its period already had a statement when it arrived: it settles as an adjustment in the
     # partner's next statement of the scenario. Decided on insert, under the ledger lock.
     late = models.BooleanField(_("arrived after its period was settled"), default=False, db_default=False)
+    # The offer this sale came from (``scenarios.OfferRecord``: the partner's own offer of the
+    # same product, quoted at most ``OFFER_ATTRIBUTION_DAYS`` before ``occurred_at``), with the
+    # offer's ``quoted_at`` (the offer log's key is the pair, partitioned by it). A refund
+    # carries its sale's offer. Empty and null when the partner named no offer.
+    offer_id = models.CharField(_("offer id"), max_length=40, blank=True, default="", db_default="")
+    offer_quoted_at = models.DateTimeField(_("offer quoted at"), null=True, blank=True)
 
     objects = LedgerQuerySet.as_manager()
 
@@ -123,6 +129,8 @@ class Transaction(models.Model):
             models.Index(
                 fields=["partner", "scenario_code", "id"], name="transaction_late_idx", condition=Q(late=True)
             ),
+            # Attribution and the funnel: the sales of an offer (only attributed rows).
+            models.Index(fields=["offer_id"], name="transaction_offer_idx", condition=~Q(offer_id="")),
         ]
 
     def __str__(self) -> str:

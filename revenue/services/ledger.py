@@ -59,6 +59,9 @@ class LedgerRow(NamedTuple):
     # The sale's external_id (a refund) until ``ledger_store`` resolves it to the sale's id.
     refund_of_id: int | str | None
     content_hash: str
+    # The offer the sale came from (a refund: its sale's), "" and None when none was named.
+    offer_id: str
+    offer_quoted_at: object  # as ``ops.adapt_datetimefield_value`` gives it
 
 
 # What a reported transaction stores: every column but the id (``LedgerRow`` and ``late``).
@@ -237,13 +240,15 @@ def ledger_row(
         source,
         refund_of,
         content_hash(item, ref),
+        "",
+        None,
     )
 
 
 # PostgreSQL types of INSERT_COLUMNS (the staging table of a batch).
 PG_COLUMN_TYPES = (
     "bigint", "varchar", "bigint", "varchar", "bigint", "varchar", "numeric", "varchar", "timestamptz", "date",
-    "timestamptz", "varchar", "varchar", "bigint", "varchar", "boolean",
+    "timestamptz", "varchar", "varchar", "bigint", "varchar", "varchar", "timestamptz", "boolean",
 )  # fmt: skip
 PG_STAGING = "revenue_transaction_incoming"
 CONFLICT = "ON CONFLICT (partner_id, external_id) DO NOTHING RETURNING external_id, id"
