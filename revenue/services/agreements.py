@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from core.transitions import change_row_write, transition, transition_check
 from core.uploads import PAPER_CONTENT_TYPES, keep_file_on_commit, sniff_content_type
 from partners.models import Membership
+from partners.notifications import notify
 
 from ..exceptions import AgreementImmutable, AgreementInvalid, RevenueNotAllowed, StatusMoveInvalid
 from ..models import Agreement, AgreementStatusChange, Statement
@@ -244,7 +245,7 @@ def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agree
     they are, and when it could not come into force as it stands (``_effect_refusal``)."""
     require(actor, "revenue.approve_agreement")
     lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
-    agreement = Agreement.objects.select_related("scenario", "supersedes").get(pk=agreement.pk)
+    agreement = Agreement.objects.select_related("partner", "scenario", "supersedes").get(pk=agreement.pk)
     require_not_maker(actor, agreement_makers(agreements=[agreement])[agreement.pk], _("an agreement"))
     transition_check(agreement, AStatus.SENT, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
     _check(agreement)
@@ -258,7 +259,7 @@ def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agree
             field="scenario",
         )
     digest = terms_sha256(agreement)
-    return _move(
+    _move(
         agreement,
         AStatus.SENT,
         actor,
@@ -268,6 +269,18 @@ def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agree
         approved_at=timezone.now(),
         terms_sha256=digest,
     )
+    notify(kind="agreement.sent", partner=agreement.partner, target=agreement, params=_params(agreement))
+    return agreement
+
+
+def _params(agreement: Agreement, **more: str) -> dict[str, str]:
+    """What a notification about ``agreement`` says: its number and its scenario's name."""
+    return {"agreement": f"#{agreement.pk}", "scenario": agreement.scenario.local_name, **more}
+
+
+def _bank_side(agreement: Agreement) -> list:
+    """Who drafted and who sent the agreement: the staff told of the partner's answer."""
+    return [user for user in (agreement.created_by, agreement.approved_by) if user is not None]
 
 
 def _effect_refusal(agreement: Agreement) -> None:
@@ -313,7 +326,9 @@ def _locked_sent(agreement: Agreement) -> Agreement:
     """The agreement re-read under its scenario's lock (approvals, acceptances and settlement
     of one partner's scenario run one at a time)."""
     lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
-    return Agreement.objects.select_related("partner", "scenario", "supersedes").get(pk=agreement.pk)
+    return Agreement.objects.select_related(
+        "partner", "scenario", "supersedes", "created_by", "approved_by"
+    ).get(pk=agreement.pk)
 
 
 def _take_effect(agreement: Agreement, actor, reason: str, **acceptance) -> Agreement:
@@ -337,7 +352,17 @@ def _take_effect(agreement: Agreement, actor, reason: str, **acceptance) -> Agre
             _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
             effective_to=agreement.effective_from - timedelta(days=1),
         )
-    return _move(
+        notify(
+            kind="agreement.superseded",
+            partner=agreement.partner,
+            target=old,
+            params={
+                "agreement": f"#{old.pk}",
+                "scenario": agreement.scenario.local_name,
+                "successor": f"#{agreement.pk}",
+            },
+        )
+    _move(
         agreement,
         AStatus.ACTIVE,
         actor,
@@ -347,6 +372,14 @@ def _take_effect(agreement: Agreement, actor, reason: str, **acceptance) -> Agre
         accepted_at=timezone.now(),
         **acceptance,
     )
+    notify(
+        kind="agreement.accepted",
+        partner=agreement.partner,
+        users=_bank_side(agreement),
+        target=agreement,
+        params=_params(agreement),
+    )
+    return agreement
 
 
 def _require_accepting_member(actor, agreement: Agreement) -> None:

@@ -479,3 +479,68 @@ def test_a_failed_acceptance_after_the_upload_deletes_the_stored_copy(
 
     media = settings.MEDIA_ROOT / "agreements"
     assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications (partners.notifications.notify, after commit)
+# ---------------------------------------------------------------------------------------------
+def notified(kind: str) -> list[tuple[str, dict]]:
+    from partners.models import Notification
+
+    return sorted(
+        (n.recipient.email, n.params)
+        for n in Notification.objects.filter(kind=kind).select_related("recipient")
+    )
+
+
+def test_the_partner_is_told_an_agreement_was_sent_and_the_bank_of_the_answer(
+    maker, checker, partner, scenario, alice, fiona, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement = sent(maker, checker, partner, scenario)
+    assert [email for email, _params in notified("agreement.sent")] == [
+        "alice@skyway.example",
+        "fiona@skyway.example",
+    ]
+    assert notified("agreement.sent")[0][1]["agreement"] == f"#{agreement.pk}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agreement_decline(agreement=agreement, actor=fiona, reason="Rate too low.")
+    declined = notified("agreement.declined")
+    assert [email for email, _params in declined] == ["checker@bank.example", "maker@bank.example"]
+    assert declined[0][1]["reason"] == "Rate too low."
+
+    services.agreement_revise(agreement=agreement, actor=maker, reason="again")
+    services.agreement_submit(agreement=agreement, actor=maker)
+    services.agreement_approve(agreement=agreement, actor=checker)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agreement_accept(agreement=agreement, actor=alice)
+    assert [email for email, _params in notified("agreement.accepted")] == [
+        "checker@bank.example",
+        "maker@bank.example",
+    ]
+
+
+def test_the_partner_is_told_when_an_agreement_is_superseded(
+    maker, checker, partner, scenario, alice, django_capture_on_commit_callbacks
+):
+    old = agreement_in_force(maker=maker, checker=checker, partner=partner, scenario=scenario)
+    new = sent(maker, checker, partner, scenario, effective_from=date(2026, 4, 1), supersedes=old)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.agreement_accept(agreement=new, actor=alice)
+
+    superseded = dict(notified("agreement.superseded"))
+    assert superseded["alice@skyway.example"]["agreement"] == f"#{old.pk}"
+    assert superseded["alice@skyway.example"]["successor"] == f"#{new.pk}"
+
+
+def test_a_failed_acceptance_tells_nobody(
+    maker, checker, partner, scenario, alice, django_capture_on_commit_callbacks
+):
+    agreement = sent(maker, checker, partner, scenario)
+
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(AgreementInvalid):
+        services.agreement_accept(agreement=agreement, actor=alice, seen_sha256="0" * 64)
+
+    assert notified("agreement.accepted") == []
