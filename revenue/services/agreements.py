@@ -424,9 +424,15 @@ def agreement_decline(*, agreement: Agreement, actor, reason: str) -> Agreement:
     _require_accepting_member(actor, agreement)
     if not reason.strip():
         raise AgreementInvalid(_("Say why you decline it."), field="reason")
-    return _move(
-        agreement, AStatus.DECLINED, actor, reason.strip(), row={"terms_sha256": agreement.terms_sha256}
+    _move(agreement, AStatus.DECLINED, actor, reason.strip(), row={"terms_sha256": agreement.terms_sha256})
+    notify(
+        kind="agreement.declined",
+        partner=agreement.partner,
+        users=_bank_side(agreement),
+        target=agreement,
+        params=_params(agreement, reason=reason.strip()),
     )
+    return agreement
 
 
 @transaction.atomic
