@@ -19,10 +19,12 @@ def world(slug: str | None = None):
     """A partner (with an API key when asked) in a published scenario with one product, and a
     monthly percentage agreement from 2026-01-01. Direct rows: this is set-up, not the subject."""
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
     from partners.models import Industry, Partner
     from products.models import Product
     from revenue.models import Agreement
+    from revenue.terms import terms_sha256
     from scenarios.models import BundleItem, Participation, Scenario
 
     tag = slug or f"bench-{uuid.uuid4().hex[:8]}"
@@ -47,11 +49,14 @@ def world(slug: str | None = None):
     checker = User.objects.filter(email="bench-checker@bench").first() or User.objects.create_user(
         email="bench-checker@bench", password="x-bench-pass-1", is_staff=True
     )
-    agreement = Agreement.objects.create(
+    agreement = Agreement(
         partner=partner, scenario=scenario, scenario_code=scenario.code, model="percentage",
         terms={"rate": "0.300000"}, cycle="monthly", effective_from=PERIOD[0], status="active",
-        created_by=maker, approved_by=checker,
+        created_by=maker, approved_by=checker, acceptance="before_acceptance", accepted_at=timezone.now(),
     )  # fmt: skip
+    # In force only when accepted (the database checks it): the hash of its terms as accepted.
+    agreement.terms_sha256 = terms_sha256(agreement)
+    agreement.save()
     return partner, scenario, product, agreement
 
 

@@ -130,16 +130,19 @@ def change_row_write(
     to_status: str,
     actor,
     reason: str = "",
+    fields: Mapping[str, Any] | None = None,
 ) -> StatusChangeRecord:
     """Write one change row of ``record``. ``transition`` calls it for every move; a service
     calls it directly only for the row of the move that created the record (``from_status``
-    empty), since nothing moved from anywhere."""
+    empty), since nothing moved from anywhere. ``fields``: the change model's own columns
+    beyond who, when and why (an agreement's row keeps the terms' hash)."""
     return change_model.objects.create(
         **{_record_field(change_model, type(record)): record},
         from_status=from_status,
         to_status=to_status,
         changed_by=actor,
         reason=reason,
+        **(fields or {}),
     )
 
 
@@ -154,6 +157,7 @@ def transition(
     error: type[InvalidTransition] = InvalidTransition,
     check: Callable[[Record], None] | None = None,
     changes: Mapping[str, Any] | None = None,
+    row: Mapping[str, Any] | None = None,
 ) -> StatusChangeRecord | None:
     """Move ``record`` (locked by the caller) to ``to``; answer the change row written.
 
@@ -163,7 +167,7 @@ def transition(
     saved — only they and the record's ``auto_now`` timestamps, so a concurrent edit of
     another column is never overwritten — and one row of ``change_model`` is written. With
     ``change_model=None`` the record's history row (django-simple-history) is its change row,
-    and ``None`` is answered.
+    and ``None`` is answered. ``row``: the change model's own columns (``change_row_write``).
     """
     if change_model is None and not hasattr(type(record), "history"):
         raise TypeError(f"{type(record).__name__} keeps no history: give its change_model")
@@ -183,5 +187,5 @@ def transition(
     if change_model is None:
         return None
     return change_row_write(
-        change_model, record, from_status=current, to_status=to, actor=actor, reason=reason
+        change_model, record, from_status=current, to_status=to, actor=actor, reason=reason, fields=row
     )

@@ -49,7 +49,8 @@ class Section:
 
 
 # The role matrix: developers keys, webhooks and usage; finance statements and disputes;
-# viewers read only; owners and admins everything.
+# viewers read only; owners and admins everything, except that only owners and finance
+# accept agreements.
 SECTIONS: dict[str, Section] = {
     "dashboard": Section(view=ALL_ROLES, change=frozenset(), page=_("the dashboard")),
     "scenarios": Section(
@@ -76,6 +77,14 @@ SECTIONS: dict[str, Section] = {
         change=MANAGERS | {R.FINANCE},
         page=_("the statements"),
         action=_("dispute statements"),
+    ),
+    # Agreements: read by whoever reads statements; accepted or declined only by an owner or
+    # finance (``revenue.services.agreements.ACCEPTING_ROLES`` checks the same).
+    "agreements": Section(
+        view=MANAGERS | {R.FINANCE, R.VIEWER},
+        change=frozenset({R.OWNER, R.FINANCE}),
+        page=_("the agreements"),
+        action=_("accept or decline agreements"),
     ),
     "team": Section(view=ALL_ROLES, change=MANAGERS, page=_("the team"), action=_("manage the team")),
     "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),

@@ -160,3 +160,22 @@ class TransactionFilterForm(forms.Form):
             day = data.get(name)
             out[name] = timezone.make_aware(datetime.combine(day, time.min)) if day else None
         return out
+
+
+class AgreementAcceptForm(forms.Form):
+    """The member accepts the terms they read: the form carries their hash, so terms that
+    changed since the page was opened are never accepted unseen."""
+
+    terms_sha256 = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    confirm = forms.BooleanField(
+        label=_("I have read these terms and accept them on behalf of my company."), required=True
+    )
+
+
+class AgreementDeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you decline it?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The bank reads this and may send revised terms."),
+    )

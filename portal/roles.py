@@ -88,6 +88,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.add_agreement",
         "revenue.change_agreement",
         "revenue.submit_agreement",
+        # a partner's acceptance signed on paper (never by the checker who sent the agreement)
+        "revenue.record_agreement_acceptance",
         "revenue.prepare_statement",
         "revenue.pay_statement",
         "revenue.resolve_dispute",

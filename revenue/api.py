@@ -34,6 +34,15 @@ class AgreementSerializer(serializers.Serializer):
     effective_from = serializers.DateField()
     effective_to = serializers.DateField(allow_null=True)
     status = serializers.ChoiceField(choices=Agreement.IN_FORCE)
+    acceptance = serializers.ChoiceField(
+        choices=Agreement.Acceptance.values,
+        help_text="How the partner accepted it: `portal`, `offline` (signed copy recorded by the bank) "
+        "or `before_acceptance` (in force before acceptance existed).",
+    )
+    accepted_at = ApiDateTimeField()
+    terms_sha256 = serializers.CharField(
+        help_text="SHA-256 of the canonical terms accepted (docs/revenue.md, *Agreement lifecycle*)."
+    )
 
 
 class StatementLineSerializer(serializers.Serializer):

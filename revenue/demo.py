@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from partners.models import Partner
+from partners.models import Membership, Partner
 from scenarios.models import Participation
 
 from . import services
@@ -61,16 +61,29 @@ def _agreement(slug, code, model, terms, cycle, today, maker, checker) -> Agreem
     if participation is None:
         return None
     existing = Agreement.objects.filter(
-        partner=participation.partner, scenario_code=code, status__in=Agreement.IN_FORCE
+        partner=participation.partner,
+        scenario_code=code,
+        status__in=(*Agreement.IN_FORCE, Agreement.Status.SENT),
     ).first()
-    if existing is not None:
+    if existing is not None and existing.status != Agreement.Status.SENT:
         return existing
-    agreement = services.agreement_create(
+    agreement = existing or services.agreement_create(
         actor=maker, partner=participation.partner, scenario=participation.scenario, model=model, terms=terms,
         cycle=cycle, effective_from=_start(cycle, today), reason="demo agreement",
     )  # fmt: skip
-    services.agreement_submit(agreement=agreement, actor=maker, reason="demo agreement")
-    return services.agreement_approve(agreement=agreement, actor=checker, reason="demo agreement")
+    if agreement.status == Agreement.Status.DRAFT:
+        services.agreement_submit(agreement=agreement, actor=maker, reason="demo agreement")
+        agreement = services.agreement_approve(agreement=agreement, actor=checker, reason="demo agreement")
+    # The demo's agreements are accepted in the portal by the partner's owner (or finance).
+    member = (
+        Membership.objects.filter(partner=participation.partner, role__in=services.agreements.ACCEPTING_ROLES)
+        .select_related("user")
+        .order_by("role", "pk")
+        .first()
+    )
+    if member is None:
+        return None
+    return services.agreement_accept(agreement=agreement, actor=member.user, reason="demo agreement")
 
 
 def _amount(key: str) -> Decimal:

@@ -14,12 +14,46 @@ from core.four_eyes import makers_add
 from .models import Adjustment, Agreement, AgreementStatusChange, Statement, StatementLine, Transaction
 
 
-def agreements_for_partner(*, partner) -> QuerySet[Agreement]:
-    """The partner's approved agreements (in force or superseded), newest first. Drafts and
+def agreements_for_partner(*, partner, shown: bool = False) -> QuerySet[Agreement]:
+    """The partner's approved agreements (in force or superseded), newest first; with
+    ``shown``, also those sent for its acceptance or declined (the portal's list). Drafts and
     pending ones are the bank's internal business."""
-    return Agreement.objects.filter(partner=partner, status__in=Agreement.IN_FORCE).order_by(
+    statuses = Agreement.SHOWN_TO_PARTNER if shown else Agreement.IN_FORCE
+    return Agreement.objects.filter(partner=partner, status__in=statuses).order_by(
         "scenario_code", "-effective_from", "-id"
     )
+
+
+def agreement_for_partner(*, partner, agreement_id: int) -> Agreement:
+    """One agreement the partner was sent, with its scenario and who accepted it
+    (``DoesNotExist`` for another partner's or an internal one)."""
+    return (
+        agreements_for_partner(partner=partner, shown=True)
+        .select_related("scenario", "accepted_by", "supersedes")
+        .get(pk=agreement_id)
+    )
+
+
+def agreement_partner_history(agreement: Agreement) -> QuerySet[AgreementStatusChange]:
+    """The moves of ``agreement`` the partner sees, oldest first: sent, declined, accepted,
+    superseded, revised (the bank's internal drafting and approval are not shown). One query."""
+    return (
+        AgreementStatusChange.objects.filter(agreement=agreement)
+        .filter(
+            Q(to_status__in=Agreement.SHOWN_TO_PARTNER)
+            | Q(
+                to_status=Agreement.Status.DRAFT,
+                from_status__in=[Agreement.Status.SENT, Agreement.Status.DECLINED],
+            )
+        )
+        .select_related("changed_by")
+        .order_by("changed_at", "id")
+    )
+
+
+def agreements_awaiting_acceptance_count(*, partner) -> int:
+    """How many agreements wait for the partner's answer (the dashboard's note). One query."""
+    return Agreement.objects.filter(partner=partner, status=Agreement.Status.SENT).count()
 
 
 def _lines() -> Prefetch:
@@ -206,6 +240,20 @@ def agreement_makers(*, agreements) -> dict[int, dict[int, list[str]]]:
         .values_list("agreement_id", "changed_by_id")
     ):
         makers_add(makers[pk], user_id, _("submitted it"))
+    return makers
+
+
+def agreement_acceptance_makers(agreement: Agreement, *, portal: bool) -> dict[int, list[str]]:
+    """Who may not accept ``agreement`` for the partner. Recording a signed copy (``portal``
+    false): the checker who approved and sent it — the bank's approval and the partner's
+    consent are attested by different people. Accepting in the portal: also everyone who made
+    it (``agreement_makers``), since nobody answers for both sides. At most two queries."""
+    makers: dict[int, list[str]] = (
+        {user: list(parts) for user, parts in agreement_makers(agreements=[agreement])[agreement.pk].items()}
+        if portal
+        else {}
+    )
+    makers_add(makers, agreement.approved_by_id, _("approved and sent it"))
     return makers
 
 

@@ -90,6 +90,9 @@ AGREEMENT_DECISIONS = {
         ),
     ),
 }
+# Waiting for the partner, not for staff: no decision here. The agreement's admin page records
+# a signed acceptance (never by the checker who sent it) or takes it back to a draft.
+AGREEMENT_SENT_DECISIONS: dict[str, tuple[Decision, ...]] = {Agreement.Status.SENT: ()}
 STATEMENT_DECISIONS = {Statement.Status.DRAFT: (Decision("approve", _("Approve"), APPROVE_STATEMENT),)}
 PAYOUT_DECISIONS = {
     Statement.Status.RECORDED: (
@@ -183,6 +186,21 @@ def agreements_pending() -> QuerySet[Agreement]:
         .select_related("partner", "scenario", "created_by")
         .order_by("created_at", "pk")
     )
+
+
+def agreements_sent() -> QuerySet[Agreement]:
+    """Agreements approved and sent, waiting for the partner's acceptance; oldest first."""
+    return (
+        Agreement.objects.filter(status__in=list(AGREEMENT_SENT_DECISIONS))
+        .select_related("partner", "scenario", "approved_by")
+        .order_by("approved_at", "pk")
+    )
+
+
+def _sender(agreement: Agreement) -> Makers:
+    makers: dict[int, list[str]] = {}
+    makers_add(makers, agreement.approved_by_id, gettext("approved and sent it"))
+    return makers
 
 
 def statements_pending() -> QuerySet[Statement]:
@@ -357,6 +375,17 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         maker=_made_by("created_by"),
         since=attrgetter("created_at"),
         makers=lambda rows: agreement_makers(agreements=rows),
+    ),
+    InboxKind(
+        kind="agreement_sent",
+        label=_("Agreements awaiting the partner's acceptance"),
+        rows=agreements_sent,
+        decisions=AGREEMENT_SENT_DECISIONS,
+        title=lambda a: f"{a.partner} · {a.scenario.local_name}",
+        detail=lambda a: f"{a.get_model_display()} · {a.get_cycle_display()} · {a.effective_from}",
+        maker=_made_by("approved_by"),
+        since=attrgetter("approved_at"),
+        makers=_each(_sender),
     ),
     InboxKind(
         kind="statement",

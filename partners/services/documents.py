@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-import weakref
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import filetype
 from django.conf import settings
 from django.core.files.base import ContentFile, File
-from django.core.files.storage import Storage
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -19,6 +16,7 @@ from django.utils.translation import gettext_noop
 from simple_history.utils import bulk_update_with_history
 
 from core.transitions import transition
+from core.uploads import PAPER_CONTENT_TYPES, keep_file_on_commit, sniff_content_type
 
 from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotAllowed
 from ..keycache import partner_forget
@@ -32,9 +30,7 @@ logger = logging.getLogger(__name__)
 D = PartnerDocument.Status
 
 # The content types a KYB document may have, by what its bytes are (never by its name).
-ALLOWED_CONTENT_TYPES = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
-# filetype reads at most this many bytes to recognise a format.
-SNIFF_BYTES = 8192
+ALLOWED_CONTENT_TYPES = PAPER_CONTENT_TYPES
 
 DOCUMENT_MOVES: dict[str, frozenset[str]] = {
     D.PENDING: frozenset({D.VERIFIED, D.REJECTED, D.EXPIRED}),
@@ -42,14 +38,6 @@ DOCUMENT_MOVES: dict[str, frozenset[str]] = {
     D.REJECTED: frozenset(),
     D.EXPIRED: frozenset(),
 }
-
-
-def _sniff(upload: File) -> str:
-    upload.seek(0)
-    head = upload.read(SNIFF_BYTES)
-    upload.seek(0)
-    kind = filetype.guess(head)
-    return kind.mime if kind else ""
 
 
 def document_upload(
@@ -67,7 +55,7 @@ def document_upload(
     transaction may be this function's own atomic block or any block of the caller around
     it, so a ``try/except`` here would miss a caller's rollback, and Django has no rollback
     hook. It does discard the ``on_commit`` callbacks of a transaction (or savepoint) that
-    rolls back, so ``_keep_file_on_commit`` registers one that marks the file kept and deletes
+    rolls back, so ``core.uploads.keep_file_on_commit`` registers one that marks the file kept and deletes
     the file when the callback is discarded uncalled. Nothing else deletes a document's
     file: a new upload of the same type adds a row and leaves the earlier one (and its file)
     as it was, so a replacement can never lose the previous file before it is committed.
@@ -87,7 +75,7 @@ def document_upload(
             % {"size": _megabytes(size), "limit": _megabytes(limit)},
             field="file",
         )
-    content_type = _sniff(upload)
+    content_type = sniff_content_type(upload)
     if content_type not in ALLOWED_CONTENT_TYPES:
         raise DocumentRejected(
             _("Only PDF, JPEG and PNG files are accepted; the content of this file is not one of them."),
@@ -110,41 +98,10 @@ def document_upload(
     with transaction.atomic():
         # The stored name takes the extension of the sniffed type, never the uploaded name's.
         document.file.save(f"document.{ALLOWED_CONTENT_TYPES[content_type]}", upload, save=False)
-        _keep_file_on_commit(document.file.storage, document.file.name)
+        keep_file_on_commit(document.file.storage, document.file.name)
         document.save()
     logger.info("document %s (%s) uploaded for partner %s", document.pk, document_type, partner.slug)
     return document
-
-
-def _keep_file_on_commit(storage: Storage, name: str) -> None:
-    """Delete the stored file ``name`` unless the current transaction commits.
-
-    The ``on_commit`` callback marks the file kept. A rollback of the transaction, or of a
-    savepoint opened after this call, makes Django drop the callback uncalled; dropping it
-    frees it, and its finalizer then deletes the file. CPython frees it at once (reference
-    counting), which is why the callback lives only in Django's list: no frame, traceback or
-    cycle may hold it. A commit-time hook registered earlier in the same transaction that
-    raises also makes Django drop the hooks after it: the file is then deleted under a
-    committed row, hence the warning in the log.
-    """
-    committed: list[bool] = []
-
-    def keep() -> None:
-        committed.append(True)
-
-    weakref.finalize(keep, _delete_uncommitted, storage, name, committed)
-    transaction.on_commit(keep)
-
-
-def _delete_uncommitted(storage: Storage, name: str, committed: list[bool]) -> None:
-    if committed:
-        return
-    logger.warning("document file %s deleted: the transaction that stored it did not commit", name)
-    try:
-        storage.delete(name)
-    except OSError:
-        # A finalizer cannot raise: the file stays an orphan, and the log says which one.
-        logger.exception("document file %s could not be deleted", name)
 
 
 def document_upload_bytes(

@@ -17,6 +17,7 @@ from core.charts import PORTAL, bar_chart
 from core.money import money_text
 from partners.api import counters
 from revenue.money import ZERO
+from revenue.selectors import agreements_awaiting_acceptance_count
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
@@ -94,6 +95,8 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         )
     if access.can_view("statements"):
         context.update(_revenue(access))
+    if access.can_view("agreements"):
+        context["agreements_waiting"] = agreements_awaiting_acceptance_count(partner=access.partner)
     context["next_steps"] = dashboard_next_steps(
         access,
         facts=selectors.partner_setup_facts(partner=access.partner),

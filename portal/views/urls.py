@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard, keys, onboarding, revenue, scenarios, team, webhooks
+from . import agreements, dashboard, keys, onboarding, revenue, scenarios, team, webhooks
 
 app_name = "portal"
 
@@ -40,6 +40,11 @@ urlpatterns = [
     path("statements/<int:pk>/export.xlsx", revenue.statement_export, {"fmt": "xlsx"}, name="statement-xlsx"),
     path("disputes/", revenue.dispute_list, name="disputes"),
     path("transactions/", revenue.transaction_list, name="transactions"),
+    # agreements
+    path("agreements/", agreements.agreement_list, name="agreements"),
+    path("agreements/<int:pk>/", agreements.agreement_detail, name="agreement"),
+    path("agreements/<int:pk>/accept/", agreements.agreement_accept, name="agreement-accept"),
+    path("agreements/<int:pk>/decline/", agreements.agreement_decline, name="agreement-decline"),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),

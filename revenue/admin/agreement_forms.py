@@ -6,7 +6,6 @@ worked example: the share of a sample month computed by the code settlement pric
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from django import forms
@@ -16,7 +15,6 @@ from django.utils.translation import gettext_lazy
 
 from core.domain import DomainError
 from core.forms import percent_figure
-from core.money import money_text, percent_text
 from partners.models import Partner
 from scenarios.models import Scenario
 
@@ -250,30 +248,3 @@ class AgreementChoicesForm(forms.Form):
         required=False,
         help_text=gettext_lazy("The active agreement of the same partner and scenario this one replaces."),
     )
-
-
-def _rate_text(rate: object) -> str:
-    """A stored rate as a percentage with the places it needs (``30.00 %``, ``33.3333 %``)."""
-    exact = _percent(rate)
-    return percent_text(rate, places=max(2, -exact.as_tuple().exponent))
-
-
-def terms_in_words(model: str, terms: dict, currency: str = "CNY") -> str:
-    """Stored terms as a finance maker reads them: rates as percentages, amounts as money
-    (``30.00 %``; ``up to 1,000.00 CNY: 10.00 %; above: 20.00 %``; ``2.50 CNY per transaction``)."""
-    try:
-        if model == Agreement.Model.PERCENTAGE:
-            return _rate_text(terms["rate"])
-        if model == Agreement.Model.FIXED_PER_TRANSACTION:
-            return _("%(amount)s per transaction") % {"amount": money_text(terms["amount"], currency)}
-        if model == Agreement.Model.TIERED:
-            return "; ".join(
-                _("above: %(rate)s") % {"rate": _rate_text(tier["rate"])}
-                if tier.get("up_to") is None
-                else _("up to %(amount)s: %(rate)s")
-                % {"amount": money_text(tier["up_to"], currency), "rate": _rate_text(tier["rate"])}
-                for tier in terms["tiers"]
-            )
-    except (KeyError, TypeError, ArithmeticError, ValueError):
-        pass  # terms the services refused to keep never reach here; show them raw if they do
-    return json.dumps(terms, ensure_ascii=False)

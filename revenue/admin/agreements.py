@@ -3,7 +3,12 @@ or sends back; only drafts are edited, each save through the services."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -14,13 +19,17 @@ from core.admin import (
     ServiceAddAdminMixin,
     ServiceAddForm,
     action_with_reason,
+    permission_refusal,
+    require_permission,
     run_per_object,
 )
 from core.four_eyes import maker_parts
 
 from .. import selectors, services
 from ..models import Agreement, AgreementStatusChange
-from .agreement_forms import TIER_ROWS, AgreementChoicesForm, AgreementTermsForm, terms_in_words
+from ..terms import terms_in_words
+from ._common import form_page
+from .agreement_forms import TIER_ROWS, AgreementChoicesForm, AgreementTermsForm
 
 
 class AgreementAddForm(AgreementTermsForm, AgreementChoicesForm, ServiceAddForm):
@@ -76,8 +85,26 @@ TERMS_FIELDSETS = (
 
 class StatusChangeInline(ReadOnlyInline):
     model = AgreementStatusChange
-    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason")
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason", "terms_sha256")
     readonly_fields = fields
+
+
+class SignedAcceptanceForm(forms.Form):
+    signatory = forms.CharField(
+        label=gettext_lazy("Signed for the partner by"),
+        max_length=200,
+        help_text=gettext_lazy("The name and title on the signed copy."),
+    )
+    signed_copy = forms.FileField(
+        label=gettext_lazy("Signed copy"), help_text=gettext_lazy("PDF, JPEG or PNG, checked by its content.")
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Note"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+
+
+class ReviseForm(forms.Form):
+    reason = forms.CharField(label=gettext_lazy("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
 
 
 @admin.register(Agreement)
@@ -95,9 +122,10 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "status",
         "created_by",
         "approved_by",
+        "accepted_by",
     )
-    list_filter = ("status", "model", "cycle")
-    list_select_related = ("partner", "scenario", "created_by", "approved_by")
+    list_filter = ("status", "acceptance", "model", "cycle")
+    list_select_related = ("partner", "scenario", "created_by", "approved_by", "accepted_by")
     search_fields = ("partner__slug", "partner__display_name", "scenario_code")
     readonly_fields = (
         "partner",
@@ -112,6 +140,12 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "approved_at",
         "created_at",
         "terms_display",
+        "terms_sha256",
+        "acceptance",
+        "accepted_by",
+        "accepted_at",
+        "signatory",
+        "signed_copy_link",
     )
     fields = (
         "partner",
@@ -128,6 +162,12 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
         "edited_by",
         "approved_by",
         "approved_at",
+        "terms_sha256",
+        "acceptance",
+        "accepted_by",
+        "accepted_at",
+        "signatory",
+        "signed_copy_link",
     )
     inlines = [StatusChangeInline]
     actions = ["submit", "approve", "send_back"]
@@ -191,14 +231,118 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
     def has_approve_permission(self, request):
         return request.user.has_perm("revenue.approve_agreement")
 
+    @admin.display(description=gettext_lazy("signed copy"))
+    def signed_copy_link(self, obj):
+        if not obj.signed_copy:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:revenue_agreement_signed_copy", args=[obj.pk]),
+            _("Download"),
+        )
+
     def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
-        """A maker of a pending agreement is told why *Approve* is not theirs."""
-        if obj.status != Agreement.Status.PENDING_APPROVAL:
-            return [], []
-        parts = maker_parts(request.user, selectors.agreement_makers(agreements=[obj])[obj.pk])
-        if not parts:
-            return [], []
-        return [], [_("You %(parts)s: another person approves this agreement.") % {"parts": ", ".join(parts)}]
+        """A maker of a pending agreement is told why *Approve* is not theirs; a sent one offers
+        recording a signed acceptance (not to the checker who sent it) and withdrawing it; a
+        declined one, revising it."""
+        user = request.user
+        buttons: list[tuple[str, str]] = []
+        notes: list[str] = []
+        if obj.status == Agreement.Status.PENDING_APPROVAL:
+            parts = maker_parts(user, selectors.agreement_makers(agreements=[obj])[obj.pk])
+            if parts:
+                notes.append(
+                    _("You %(parts)s: another person approves this agreement.") % {"parts": ", ".join(parts)}
+                )
+        if obj.status == Agreement.Status.SENT and user.has_perm("revenue.record_agreement_acceptance"):
+            if maker_parts(user, selectors.agreement_acceptance_makers(obj, portal=False)):
+                notes.append(
+                    _("You approved and sent this agreement: another person records its acceptance.")
+                )
+            else:
+                buttons.append(
+                    (
+                        reverse("admin:revenue_agreement_record_acceptance", args=[obj.pk]),
+                        _("Record a signed acceptance"),
+                    )
+                )
+        if obj.status in (Agreement.Status.SENT, Agreement.Status.DECLINED) and user.has_perm(
+            "revenue.change_agreement"
+        ):
+            label = (
+                _("Withdraw to a draft")
+                if obj.status == Agreement.Status.SENT
+                else _("Revise (back to a draft)")
+            )
+            buttons.append((reverse("admin:revenue_agreement_revise", args=[obj.pk]), label))
+        return buttons, notes
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path(
+                "<int:pk>/record-acceptance/",
+                wrap(self.record_acceptance_view),
+                name="revenue_agreement_record_acceptance",
+            ),
+            path("<int:pk>/revise/", wrap(self.revise_view), name="revenue_agreement_revise"),
+            path("<int:pk>/signed-copy/", wrap(self.signed_copy_view), name="revenue_agreement_signed_copy"),
+            *super().get_urls(),
+        ]
+
+    def record_acceptance_view(self, request, pk):
+        agreement = get_object_or_404(Agreement, pk=pk)
+        require_permission(request, "revenue.record_agreement_acceptance", _("Recording a signed acceptance"))
+        form = SignedAcceptanceForm(request.POST or None, request.FILES or None)
+        return form_page(
+            self,
+            request,
+            form=form,
+            obj=agreement,
+            title=_("Record a signed acceptance"),
+            submit_label=_("Record the acceptance"),
+            intro=_(
+                "The partner signed these terms on paper: %(terms)s. Attach the signed copy; the "
+                "agreement then comes into force. The checker who sent it does not record it."
+            )
+            % {"terms": terms_in_words(agreement.model, agreement.terms, agreement.currency)},
+            apply=lambda data: (
+                services.agreement_acceptance_record(agreement=agreement, actor=request.user, **data)
+                and _("%(agreement)s: acceptance recorded, now active.") % {"agreement": agreement}
+            ),
+        )
+
+    def revise_view(self, request, pk):
+        agreement = get_object_or_404(Agreement, pk=pk)
+        require_permission(request, "revenue.change_agreement", _("Taking an agreement back to a draft"))
+        return form_page(
+            self,
+            request,
+            form=ReviseForm(request.POST or None),
+            obj=agreement,
+            title=_("Back to a draft"),
+            submit_label=_("Back to a draft"),
+            intro=_("The partner can no longer accept it; it is approved and sent again like any draft."),
+            apply=lambda data: (
+                services.agreement_revise(agreement=agreement, actor=request.user, **data)
+                and _("%(agreement)s: back to a draft.") % {"agreement": agreement}
+            ),
+        )
+
+    def signed_copy_view(self, request, pk):
+        if not self.has_view_permission(request):
+            raise permission_refusal("revenue.view_agreement", _("Downloading a signed copy"))
+        agreement = get_object_or_404(Agreement, pk=pk)
+        if not agreement.signed_copy:
+            raise Http404
+        response = FileResponse(
+            agreement.signed_copy.open("rb"),
+            as_attachment=True,
+            filename=agreement.signed_copy.name.rsplit("/", 1)[-1],
+            content_type=agreement.signed_copy_type or "application/octet-stream",
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response
 
     @admin.action(description=gettext_lazy("Submit for approval"), permissions=["submit"])
     def submit(self, request, queryset):
@@ -215,7 +359,9 @@ class AgreementAdmin(ObjectDecisionsMixin, ServiceAddAdminMixin, HistoryAdmin):
             request,
             queryset,
             lambda a: services.agreement_approve(agreement=a, actor=request.user),
-            success=lambda a: _("%(agreement)s: approved, now active.") % {"agreement": a},
+            success=lambda a: (
+                _("%(agreement)s: approved and sent to the partner for acceptance.") % {"agreement": a}
+            ),
         )
 
     @admin.action(description=gettext_lazy("Send back to the maker"), permissions=["approve"])

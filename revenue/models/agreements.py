@@ -41,12 +41,22 @@ class Agreement(models.Model):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         PENDING_APPROVAL = "pending_approval", _("Pending approval")
+        # Approved by the bank, waiting for the partner's acceptance.
+        SENT = "sent", _("Sent for acceptance")
+        DECLINED = "declined", _("Declined by the partner")
         ACTIVE = "active", _("Active")
         SUPERSEDED = "superseded", _("Superseded")
+
+    class Acceptance(models.TextChoices):
+        PORTAL = "portal", _("Accepted in the portal")
+        OFFLINE = "offline", _("Signed offline, recorded by the bank")
+        BEFORE_ACCEPTANCE = "before_acceptance", _("Accepted before acceptance existed")
 
     Cycle = Cycle
     # Settlement settles the periods of these (a superseded one up to its last day).
     IN_FORCE = (Status.ACTIVE, Status.SUPERSEDED)
+    # What the partner sees: everything the bank sent it (drafts and pending ones are internal).
+    SHOWN_TO_PARTNER = (Status.SENT, Status.DECLINED, Status.ACTIVE, Status.SUPERSEDED)
 
     partner = models.ForeignKey(
         "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="agreements"
@@ -105,6 +115,34 @@ class Agreement(models.Model):
         editable=False,
     )
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    # The SHA-256 of the terms as sent (``revenue.terms.terms_sha256``): what the partner accepts.
+    terms_sha256 = models.CharField(_("terms SHA-256"), max_length=64, blank=True, editable=False)
+    acceptance = models.CharField(
+        _("acceptance"), max_length=20, choices=Acceptance.choices, blank=True, editable=False
+    )
+    # The member who accepted in the portal, or the staff member who recorded a signed copy;
+    # nobody for agreements in force before acceptance existed.
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True, editable=False)
+    signatory = models.CharField(
+        _("signed by"),
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text=_("Offline acceptance: who signed for the partner, as on the signed copy."),
+    )
+    signed_copy = models.FileField(
+        _("signed copy"), upload_to="agreements/%Y/%m/", blank=True, editable=False
+    )
+    signed_copy_type = models.CharField(_("signed copy type"), max_length=50, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
@@ -116,6 +154,10 @@ class Agreement(models.Model):
         permissions = [
             ("submit_agreement", _("Can submit an agreement for approval")),
             ("approve_agreement", _("Can approve an agreement (not one they made)")),
+            (
+                "record_agreement_acceptance",
+                _("Can record a partner's signed acceptance of an agreement (not one they approved)"),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -134,11 +176,37 @@ class Agreement(models.Model):
                 condition=~Q(status__in=["active", "superseded"]) | Q(approved_by__isnull=False),
                 name="agreement_in_force_was_approved",
             ),
+            # Only accepted agreements settle: one in force carries its acceptance and hash.
+            models.CheckConstraint(
+                condition=~Q(status__in=["active", "superseded"])
+                | (Q(accepted_at__isnull=False) & ~Q(acceptance="") & ~Q(terms_sha256="")),
+                name="agreement_in_force_was_accepted",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sent", "declined"])
+                | (Q(approved_by__isnull=False) & ~Q(terms_sha256="")),
+                name="agreement_sent_was_approved",
+            ),
+            # Four eyes: the checker who sent it never accepts it, nor records a signed copy.
+            models.CheckConstraint(
+                condition=Q(accepted_by__isnull=True) | ~Q(accepted_by=F("approved_by")),
+                name="agreement_acceptor_is_not_approver",
+            ),
+            models.CheckConstraint(
+                condition=~Q(acceptance="offline") | (~Q(signed_copy="") & Q(accepted_by__isnull=False)),
+                name="agreement_offline_acceptance_has_signed_copy",
+            ),
             # One agreement in force per partner and scenario at a time: a new one supersedes.
             models.UniqueConstraint(
                 fields=["partner", "scenario_code"],
                 condition=Q(status="active"),
                 name="agreement_one_active_per_scenario",
+            ),
+            # One agreement at a time waits for the partner's answer per scenario.
+            models.UniqueConstraint(
+                fields=["partner", "scenario_code"],
+                condition=Q(status="sent"),
+                name="agreement_one_sent_per_scenario",
             ),
         ]
         indexes = [
@@ -151,7 +219,10 @@ class Agreement(models.Model):
 
 
 class AgreementStatusChange(status_log(Agreement, max_length=20)):
-    """One row per status move of an agreement: who, when, from, to and why."""
+    """One row per status move of an agreement: who, when, from, to and why; the rows of
+    sending and of acceptance also keep the terms' SHA-256 as sent and as accepted."""
+
+    terms_sha256 = models.CharField(_("terms SHA-256"), max_length=64, blank=True)
 
     class Meta(StatusChangeRecord.Meta):
         verbose_name = _("agreement status change")

@@ -1,9 +1,13 @@
 """Every write of the revenue app. One module per concern; import from here."""
 
 from .agreements import (
+    agreement_accept,
+    agreement_acceptance_record,
     agreement_approve,
     agreement_create,
+    agreement_decline,
     agreement_return,
+    agreement_revise,
     agreement_submit,
     agreement_update,
     terms_clean,
@@ -36,9 +40,13 @@ __all__ = [
     "RecordResult",
     "adjustment_approve",
     "adjustment_reject",
+    "agreement_accept",
+    "agreement_acceptance_record",
     "agreement_approve",
     "agreement_create",
+    "agreement_decline",
     "agreement_return",
+    "agreement_revise",
     "agreement_submit",
     "agreement_update",
     "customer_reference",

@@ -1,6 +1,13 @@
 """Writes of agreements: a maker drafts and submits, a checker (never the maker) approves or
-sends back; an approved agreement is never edited — a new one supersedes it from a date, the
-old one ending the day before (no gap, no overlap)."""
+sends back. Approval sends the agreement to the partner, whose owner or finance member accepts
+it or declines it with a reason; staff may instead record an acceptance signed offline, with
+the signed copy (never the checker who sent it). Only an accepted agreement comes into force.
+An agreement sent is never edited — staff take it back to a draft (withdrawn, or after a
+decline) and send it again; one in force is superseded by a new one from a date, the old one
+ending the day before (no gap, no overlap) once the new one is accepted.
+
+``draft → pending_approval → sent → active → superseded``; ``pending_approval → draft`` (sent
+back), ``sent → declined`` (the partner), ``sent | declined → draft`` (revised by staff)."""
 
 from __future__ import annotations
 
@@ -8,24 +15,36 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.conf import settings
+from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.transitions import change_row_write, transition, transition_check
+from core.uploads import PAPER_CONTENT_TYPES, keep_file_on_commit, sniff_content_type
+from partners.models import Membership
+from partners.notifications import notify
 
-from ..exceptions import AgreementImmutable, AgreementInvalid, StatusMoveInvalid
+from ..exceptions import AgreementImmutable, AgreementInvalid, RevenueNotAllowed, StatusMoveInvalid
 from ..models import Agreement, AgreementStatusChange, Statement
-from ..selectors import agreement_makers
+from ..selectors import agreement_acceptance_makers, agreement_makers
+from ..terms import terms_sha256
 from ._common import lock_scenario_agreements, require, require_not_maker
 
 AStatus = Agreement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
     AStatus.DRAFT: frozenset({AStatus.PENDING_APPROVAL}),
-    AStatus.PENDING_APPROVAL: frozenset({AStatus.ACTIVE, AStatus.DRAFT}),
+    AStatus.PENDING_APPROVAL: frozenset({AStatus.SENT, AStatus.DRAFT}),
+    AStatus.SENT: frozenset({AStatus.ACTIVE, AStatus.DECLINED, AStatus.DRAFT}),
+    AStatus.DECLINED: frozenset({AStatus.DRAFT}),
     AStatus.ACTIVE: frozenset({AStatus.SUPERSEDED}),
     AStatus.SUPERSEDED: frozenset(),
 }
+# What ``agreement_revise`` takes back to a draft (``agreement_return`` sends back a pending one).
+REVISABLE = {status: ALLOWED_MOVES[status] & {AStatus.DRAFT} for status in (AStatus.SENT, AStatus.DECLINED)}
+# The partner's members who accept or decline an agreement for it.
+ACCEPTING_ROLES = frozenset({Membership.Role.OWNER, Membership.Role.FINANCE})
 EDITABLE_FIELDS = ("model", "terms", "cycle", "effective_from", "effective_to", "currency")
 MAX_RATE = Decimal("1")
 
@@ -127,7 +146,7 @@ def _check(agreement: Agreement) -> None:
             )
 
 
-def _move(agreement: Agreement, to: str, actor, reason: str = "", **changes) -> Agreement:
+def _move(agreement: Agreement, to: str, actor, reason: str = "", *, row=None, **changes) -> Agreement:
     transition(
         agreement,
         to,
@@ -137,6 +156,7 @@ def _move(agreement: Agreement, to: str, actor, reason: str = "", **changes) -> 
         change_model=AgreementStatusChange,
         error=StatusMoveInvalid,
         changes=changes,
+        row=row,
     )
     return agreement
 
@@ -218,15 +238,56 @@ def agreement_return(*, agreement: Agreement, actor, reason: str) -> Agreement:
 
 @transaction.atomic
 def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agreement:
-    """The checker approves: the agreement becomes active, and the one it supersedes ends the day
-    before it starts. Refused when the checker is one of its makers (drafted, edited or
-    submitted it), whoever they are."""
+    """The checker approves, and the agreement is sent to the partner with the SHA-256 of its
+    terms. It comes into force only when accepted (``agreement_accept``,
+    ``agreement_acceptance_record``); an agreement it supersedes stays active until then.
+    Refused when the checker is one of its makers (drafted, edited or submitted it), whoever
+    they are, and when it could not come into force as it stands (``_effect_refusal``)."""
     require(actor, "revenue.approve_agreement")
     lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
-    agreement = Agreement.objects.select_related("scenario", "supersedes").get(pk=agreement.pk)
+    agreement = Agreement.objects.select_related("partner", "scenario", "supersedes").get(pk=agreement.pk)
     require_not_maker(actor, agreement_makers(agreements=[agreement])[agreement.pk], _("an agreement"))
-    transition_check(agreement, AStatus.ACTIVE, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
+    transition_check(agreement, AStatus.SENT, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
     _check(agreement)
+    _effect_refusal(agreement)
+    waiting = Agreement.objects.filter(
+        partner_id=agreement.partner_id, scenario_code=agreement.scenario_code, status=AStatus.SENT
+    ).exclude(pk=agreement.pk)
+    if waiting.exists():
+        raise AgreementInvalid(
+            _("Another agreement of this scenario already waits for the partner's acceptance."),
+            field="scenario",
+        )
+    digest = terms_sha256(agreement)
+    _move(
+        agreement,
+        AStatus.SENT,
+        actor,
+        reason,
+        row={"terms_sha256": digest},
+        approved_by=actor,
+        approved_at=timezone.now(),
+        terms_sha256=digest,
+    )
+    notify(kind="agreement.sent", partner=agreement.partner, target=agreement, params=_params(agreement))
+    return agreement
+
+
+def _params(agreement: Agreement, **more: str) -> dict[str, str]:
+    """What a notification about ``agreement`` says: its number and its scenario's name."""
+    return {"agreement": f"#{agreement.pk}", "scenario": agreement.scenario.local_name, **more}
+
+
+def _bank_side(agreement: Agreement) -> list:
+    """Who drafted and who sent the agreement: the staff told of the partner's answer."""
+    return [user for user in (agreement.created_by, agreement.approved_by) if user is not None]
+
+
+def _effect_refusal(agreement: Agreement) -> None:
+    """Raise ``AgreementInvalid`` unless ``agreement`` can come into force now: the one it
+    supersedes is still active and not settled past its start, no other agreement is active
+    for the scenario, none in force overlaps it. Checked when it is sent and again, under the
+    scenario's lock, when it is accepted (settlement may have run in between)."""
     old = agreement.supersedes
     others = Agreement.objects.filter(
         partner_id=agreement.partner_id, scenario_code=agreement.scenario_code, status__in=Agreement.IN_FORCE
@@ -247,13 +308,6 @@ def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agree
                 field="effective_from",
             )
         others = others.exclude(pk=old.pk)
-        _move(
-            old,
-            AStatus.SUPERSEDED,
-            actor,
-            _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
-            effective_to=agreement.effective_from - timedelta(days=1),
-        )
     elif others.filter(status=AStatus.ACTIVE).exists():
         raise AgreementInvalid(
             _("This partner already has an active agreement for this scenario: supersede it."),
@@ -266,4 +320,180 @@ def agreement_approve(*, agreement: Agreement, actor, reason: str = "") -> Agree
         raise AgreementInvalid(
             _("It overlaps an earlier agreement of this scenario."), field="effective_from"
         )
-    return _move(agreement, AStatus.ACTIVE, actor, reason, approved_by=actor, approved_at=timezone.now())
+
+
+def _locked_sent(agreement: Agreement) -> Agreement:
+    """The agreement re-read under its scenario's lock (approvals, acceptances and settlement
+    of one partner's scenario run one at a time)."""
+    lock_scenario_agreements(partner_id=agreement.partner_id, scenario_code=agreement.scenario_code)
+    return Agreement.objects.select_related(
+        "partner", "scenario", "supersedes", "created_by", "approved_by"
+    ).get(pk=agreement.pk)
+
+
+def _take_effect(agreement: Agreement, actor, reason: str, **acceptance) -> Agreement:
+    """Accept ``agreement`` (locked, sent): the terms still hash to what was sent, it can come
+    into force, the one it supersedes ends the day before it starts; the acceptance row keeps
+    the hash."""
+    transition_check(agreement, AStatus.ACTIVE, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
+    digest = terms_sha256(agreement)
+    if digest != agreement.terms_sha256:
+        raise AgreementInvalid(
+            _("The terms changed after they were sent: the bank must send the agreement again."),
+            field="terms",
+        )
+    _effect_refusal(agreement)
+    old = agreement.supersedes
+    if old is not None:
+        _move(
+            old,
+            AStatus.SUPERSEDED,
+            actor,
+            _("Superseded by agreement %(id)d.") % {"id": agreement.pk},
+            effective_to=agreement.effective_from - timedelta(days=1),
+        )
+        notify(
+            kind="agreement.superseded",
+            partner=agreement.partner,
+            target=old,
+            params={
+                "agreement": f"#{old.pk}",
+                "scenario": agreement.scenario.local_name,
+                "successor": f"#{agreement.pk}",
+            },
+        )
+    _move(
+        agreement,
+        AStatus.ACTIVE,
+        actor,
+        reason,
+        row={"terms_sha256": digest},
+        accepted_by=actor,
+        accepted_at=timezone.now(),
+        **acceptance,
+    )
+    notify(
+        kind="agreement.accepted",
+        partner=agreement.partner,
+        users=_bank_side(agreement),
+        target=agreement,
+        params=_params(agreement),
+    )
+    return agreement
+
+
+def _require_accepting_member(actor, agreement: Agreement) -> None:
+    """``actor`` answers for the partner: an owner or finance member of an open partner, and
+    nobody who made or approved the agreement on the bank's side (four eyes across the table)."""
+    partner = agreement.partner
+    if (
+        actor is None
+        or not actor.is_active
+        or not Membership.objects.filter(partner=partner, user=actor, role__in=ACCEPTING_ROLES).exists()
+    ):
+        raise RevenueNotAllowed(
+            _("Only an owner or a finance member of the partner accepts or declines its agreements.")
+        )
+    if partner.is_read_only or partner.is_closed:
+        raise RevenueNotAllowed(_("This partner is suspended or closed: nothing can be changed."))
+    require_not_maker(actor, agreement_acceptance_makers(agreement, portal=True), _("an agreement"))
+
+
+@transaction.atomic
+def agreement_accept(
+    *, agreement: Agreement, actor, reason: str = "", seen_sha256: str | None = None
+) -> Agreement:
+    """The partner accepts a sent agreement in the portal: it comes into force. ``seen_sha256``:
+    the hash of the terms the member read (the portal's form), refused when it is not the
+    hash of the terms sent."""
+    agreement = _locked_sent(agreement)
+    _require_accepting_member(actor, agreement)
+    if seen_sha256 is not None and seen_sha256 != agreement.terms_sha256:
+        raise AgreementInvalid(
+            _("These terms are not the ones the bank sent: open the agreement again and read them."),
+            field="terms_sha256",
+        )
+    return _take_effect(agreement, actor, reason, acceptance=Agreement.Acceptance.PORTAL)
+
+
+@transaction.atomic
+def agreement_decline(*, agreement: Agreement, actor, reason: str) -> Agreement:
+    """The partner declines a sent agreement, saying why. The agreement it would supersede
+    stays in force; staff revise it (``agreement_revise``) and send it again, or leave it."""
+    agreement = _locked_sent(agreement)
+    _require_accepting_member(actor, agreement)
+    if not reason.strip():
+        raise AgreementInvalid(_("Say why you decline it."), field="reason")
+    _move(agreement, AStatus.DECLINED, actor, reason.strip(), row={"terms_sha256": agreement.terms_sha256})
+    notify(
+        kind="agreement.declined",
+        partner=agreement.partner,
+        users=_bank_side(agreement),
+        target=agreement,
+        params=_params(agreement, reason=reason.strip()),
+    )
+    return agreement
+
+
+@transaction.atomic
+def agreement_acceptance_record(
+    *, agreement: Agreement, actor, signatory: str, signed_copy: File, reason: str = ""
+) -> Agreement:
+    """Staff record an acceptance the partner signed on paper, with the signed copy (PDF, JPEG
+    or PNG by its content, at most ``PARTNER_DOCUMENT_MAX_BYTES``). The recorder is never the
+    checker who approved and sent the agreement — not a superuser either."""
+    require(actor, "revenue.record_agreement_acceptance")
+    agreement = _locked_sent(agreement)
+    require_not_maker(actor, agreement_acceptance_makers(agreement, portal=False), _("an agreement"))
+    transition_check(agreement, AStatus.ACTIVE, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
+    signatory = (signatory or "").strip()
+    if not signatory:
+        raise AgreementInvalid(_("Name who signed for the partner."), field="signatory")
+    content_type = _signed_copy_type(signed_copy)
+    name = f"agreement-{agreement.pk}.{PAPER_CONTENT_TYPES[content_type]}"
+    # The stored name takes the extension of the sniffed type, never the uploaded name's.
+    agreement.signed_copy.save(name, signed_copy, save=False)
+    keep_file_on_commit(agreement.signed_copy.storage, agreement.signed_copy.name)
+    return _take_effect(
+        agreement,
+        actor,
+        reason or _("Signed by %(name)s.") % {"name": signatory},
+        acceptance=Agreement.Acceptance.OFFLINE,
+        signatory=signatory[:200],
+        signed_copy=agreement.signed_copy.name,
+        signed_copy_type=content_type,
+    )
+
+
+def _signed_copy_type(upload: File | None) -> str:
+    if upload is None or not (upload.size or 0):
+        raise AgreementInvalid(_("Attach the signed copy."), field="signed_copy")
+    limit = settings.PARTNER_DOCUMENT_MAX_BYTES
+    if upload.size > limit:
+        raise AgreementInvalid(
+            _("The file is %(size)d bytes; the largest allowed is %(limit)d bytes.")
+            % {"size": upload.size, "limit": limit},
+            field="signed_copy",
+        )
+    content_type = sniff_content_type(upload)
+    if content_type not in PAPER_CONTENT_TYPES:
+        raise AgreementInvalid(
+            _("Only PDF, JPEG and PNG files are accepted; the content of this file is not one of them."),
+            field="signed_copy",
+        )
+    return content_type
+
+
+@transaction.atomic
+def agreement_revise(*, agreement: Agreement, actor, reason: str) -> Agreement:
+    """Staff take a sent agreement back (withdrawn) or a declined one (to change it) to a
+    draft, saying why. Its approval and hash are cleared: it is submitted, approved and sent
+    again like any draft."""
+    require(actor, "revenue.change_agreement")
+    agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+    if not reason.strip():
+        raise AgreementInvalid(_("Say why it goes back to a draft."), field="reason")
+    transition_check(agreement, AStatus.DRAFT, moves=REVISABLE, error=StatusMoveInvalid)
+    return _move(
+        agreement, AStatus.DRAFT, actor, reason.strip(), approved_by=None, approved_at=None, terms_sha256=""
+    )

@@ -108,7 +108,15 @@ def waiting(db, clock, alice, maker, staff_roles):
     services.statement_pay(
         statement=february, actor=maker, payout_reference="TRF-7", paid_on=date(2026, 3, 5)
     )
+    offered = PartnerFactory(slug="offered", display_name="Offered")
+    join(offered, scenario)
+    clock.shift(timedelta(minutes=1))
+    sent = services.agreement_approve(
+        agreement=_pending_agreement(offered, scenario, actor=maker), actor=checker
+    )
     return {
+        "sent": sent,
+        "checker": checker,
         "payout": february,
         "applicant": applicant,
         "participation": participation,
@@ -149,6 +157,7 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         "partner",
         "participation",
         "agreement",
+        "agreement_sent",
         "statement",
         "payout",
         "adjustment",
@@ -195,6 +204,21 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
             START + timedelta(minutes=2),
             f"/admin/revenue/agreement/{agreement.pk}/change/",
             ["approve", "return"],
+        )
+    ]
+    sent, checker = waiting["sent"], waiting["checker"]
+    assert shown["agreement_sent"] == [
+        (
+            "agreement_sent",
+            sent.pk,
+            "Offered · Travel Finance",
+            f"{sent.get_model_display()} · Monthly · 2026-04-01",
+            "Sent for acceptance",
+            checker.pk,
+            "checker@bank.example",
+            sent.approved_at,
+            f"/admin/revenue/agreement/{sent.pk}/change/",
+            [],
         )
     ]
     assert shown["statement"] == [
@@ -262,6 +286,7 @@ def test_each_section_links_to_the_same_items_in_the_admin(waiting):
         "partner": "/admin/partners/partner/?status__in=submitted%2Cunder_review",
         "participation": "/admin/scenarios/participation/?status__exact=requested",
         "agreement": "/admin/revenue/agreement/?status__exact=pending_approval",
+        "agreement_sent": "/admin/revenue/agreement/?status__exact=sent",
         "statement": "/admin/revenue/statement/?status__exact=draft",
         "payout": "/admin/revenue/statement/?status__exact=recorded",
         "adjustment": "/admin/revenue/adjustment/?status__exact=pending_approval",
@@ -292,7 +317,7 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
     # and of agreements (editors, submitters).
     with CaptureQueriesContext(connection) as few:
         sections = inbox.inbox_sections()
-    assert len(few.captured_queries) == 7 + 2 + 2
+    assert len(few.captured_queries) == 8 + 2 + 2
     assert all(len(s.items) == 1 for s in sections)
 
     for n in range(3):
@@ -304,5 +329,5 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
         _pending_agreement(partner, waiting["scenario"], actor=maker)
     with CaptureQueriesContext(connection) as many:
         sections = _by_kind(inbox.inbox_sections())
-    assert len(many.captured_queries) == 7 + 2 + 2
+    assert len(many.captured_queries) == 8 + 2 + 2
     assert [len(sections[k].items) for k in ("partner", "participation", "agreement")] == [4, 4, 4]

@@ -84,7 +84,14 @@ def test_a_pending_agreement_is_approved_by_the_checker_not_the_maker(client, se
     assert draft.status == "pending_approval"
     _login(client, checker).post(f"/staff/inbox/agreement/{draft.pk}/approve/")
     draft.refresh_from_db()
-    assert (draft.status, draft.approved_by) == ("active", checker)
+    assert (draft.status, draft.approved_by) == ("sent", checker)
+    # Now it waits for the partner: listed with who sent it, no decision in the inbox.
+    [item] = _items(client, "agreement_sent")
+    assert (item.pk, item.maker, item.offered) == (draft.pk, checker.email, ())
+    assert "Agreements awaiting the partner" in client.get("/staff/inbox/").content.decode()
+    assert client.post(f"/staff/inbox/agreement_sent/{draft.pk}/accept/").status_code in (302, 400, 404)
+    draft.refresh_from_db()
+    assert draft.status == "sent"
 
 
 def test_a_prepared_statement_waits_for_a_checker_other_than_its_preparer(client, setup, both, checker):

@@ -1,7 +1,7 @@
 """Revenue helpers: a partner in a scenario with two products, agreements in force, ledger rows.
 
-Agreements in force are built through the services (maker submits, checker approves) so the
-rows are the real thing; transactions go through ``transactions_record``."""
+Agreements in force are built through the services (maker submits, checker approves and sends,
+a finance member of the partner accepts) so the rows are the real thing; transactions go through ``transactions_record``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from partners.models import Membership
 from revenue import services
 from revenue.models import Agreement
-from tests.factories import StaffFactory
+from tests.factories import MembershipFactory, StaffFactory, UserFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
 
@@ -65,7 +66,18 @@ def agreement_in_force(
         supersedes=supersedes,
     )
     services.agreement_submit(agreement=agreement, actor=maker)
-    return services.agreement_approve(agreement=agreement, actor=checker)
+    services.agreement_approve(agreement=agreement, actor=checker)
+    return services.agreement_accept(agreement=agreement, actor=partner_finance(partner))
+
+
+def partner_finance(partner):
+    """The partner's finance member who accepts its agreements (made on first use)."""
+    membership = Membership.objects.filter(partner=partner, role="finance").select_related("user").first()
+    if membership is None:
+        membership = MembershipFactory(
+            user=UserFactory(email=f"finance@{partner.slug}.example"), partner=partner, role="finance"
+        )
+    return membership.user
 
 
 def at(day: date, hour: int = 12) -> datetime:

@@ -51,7 +51,7 @@ def test_the_maker_cannot_approve_their_own_agreement_in_the_admin(
         reverse("admin:revenue_agreement_changelist"),
         {"action": "approve", "_selected_action": [agreement.pk]},
     )
-    assert Agreement.objects.get(pk=agreement.pk).status == "active"
+    assert Agreement.objects.get(pk=agreement.pk).status == "sent"
 
 
 def test_transactions_cannot_be_changed_or_deleted_in_the_admin(admin_client, partner, agreement):

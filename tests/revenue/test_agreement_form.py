@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from revenue import services
-from revenue.admin.agreement_forms import terms_in_words, worked_example
+from revenue.admin.agreement_forms import worked_example
 from revenue.models import Agreement
+from revenue.terms import terms_in_words
 
 pytestmark = pytest.mark.django_db
 

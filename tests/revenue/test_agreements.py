@@ -10,7 +10,7 @@ from revenue.exceptions import AgreementImmutable, AgreementInvalid, MakerChecke
 from revenue.models import Agreement, AgreementStatusChange
 from tests.factories import StaffFactory
 
-from .factories import agreement_in_force
+from .factories import agreement_in_force, partner_finance
 
 pytestmark = pytest.mark.django_db
 
@@ -119,7 +119,7 @@ def test_approval_records_every_move_with_who_and_why(maker, checker, partner, s
         ("draft", "pending_approval", "maker@bank.example", "ready"),
         ("pending_approval", "draft", "checker@bank.example", "rate too high"),
         ("draft", "pending_approval", "maker@bank.example", ""),
-        ("pending_approval", "active", "checker@bank.example", "ok"),
+        ("pending_approval", "sent", "checker@bank.example", "ok"),
     ]
 
 
@@ -144,6 +144,10 @@ def test_a_new_agreement_supersedes_the_active_one_without_gap_or_overlap(maker,
     services.agreement_submit(agreement=new, actor=maker)
 
     services.agreement_approve(agreement=new, actor=checker)
+    old.refresh_from_db()
+    assert (old.status, old.effective_to) == ("active", None)  # until the partner accepts
+
+    services.agreement_accept(agreement=new, actor=partner_finance(partner))
 
     old.refresh_from_db()
     assert (old.status, old.effective_to) == ("superseded", date(2026, 3, 14))
@@ -189,6 +193,7 @@ def test_settlement_splits_the_month_where_one_agreement_supersedes_another(
     )
     services.agreement_submit(agreement=new, actor=maker)
     services.agreement_approve(agreement=new, actor=checker)
+    services.agreement_accept(agreement=new, actor=partner_finance(partner))
     record(
         partner, item(amount="100.00", day=date(2026, 1, 10)), item(amount="100.00", day=date(2026, 1, 20))
     )
@@ -233,7 +238,7 @@ def test_whoever_submitted_an_agreement_cannot_approve_it(maker, checker, partne
         services.agreement_approve(agreement=agreement, actor=root)
 
     services.agreement_approve(agreement=agreement, actor=checker)  # who made none of it
-    assert Agreement.objects.get(pk=agreement.pk).status == "active"
+    assert Agreement.objects.get(pk=agreement.pk).status == "sent"
 
 
 def test_an_edit_sent_back_and_made_again_keeps_every_editor_a_maker(

@@ -2,11 +2,12 @@
 transactions, agreements and statements out, each scoped to the calling partner."""
 
 import json
-from datetime import date
+from datetime import date, datetime, timedelta
 
 import pytest
 from rest_framework.test import APIClient
 
+from revenue import services
 from revenue.models import Statement, Transaction
 from revenue.services import settlement_start
 from tests.api.factories import api_partner, auth, issue
@@ -248,12 +249,23 @@ def test_statements_carry_lines_that_sum_to_the_totals(
 def test_agreements_list_the_partners_approved_agreements_only(
     api, key, other_key, maker, checker, partner, scenario, joined
 ):
-    agreement_in_force(maker=maker, checker=checker, partner=partner, scenario=scenario, model="tiered")
+    agreement = agreement_in_force(
+        maker=maker, checker=checker, partner=partner, scenario=scenario, model="tiered"
+    )
+    waiting = services.agreement_create(
+        actor=maker, partner=partner, scenario=scenario, model="percentage", terms={"rate": "0.4"},
+        cycle="monthly", effective_from=date(2026, 6, 1), supersedes=agreement,
+    )  # fmt: skip
+    services.agreement_submit(agreement=waiting, actor=maker)
+    services.agreement_approve(agreement=waiting, actor=checker)  # sent, not accepted: not listed
 
     body = api.get("/api/v1/agreements/", **auth(key)).json()
 
     assert body["count"] == 1
     row = body["results"][0]
+    assert (row["status"], row["acceptance"]) == ("active", "portal")
+    assert row["terms_sha256"] == agreement.terms_sha256
+    assert abs(datetime.fromisoformat(row["accepted_at"]) - agreement.accepted_at) < timedelta(seconds=1)
     assert row["model"] == "tiered"
     assert row["scenario"] == "travel-finance"
     assert row["terms"] == {

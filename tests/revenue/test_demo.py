@@ -23,6 +23,12 @@ def test_the_demo_leaves_the_latest_closed_period_for_the_first_run(settings):
         a.partner.slug: a for a in Agreement.objects.filter(status="active").select_related("partner")
     }
     assert set(agreements) == {"skyway-travel", "greenleaf-community"}
+    # Accepted in the portal by the partner's owner or finance member, the hash recorded.
+    for agreement in agreements.values():
+        assert agreement.acceptance == "portal"
+        assert agreement.accepted_by.memberships.get(partner=agreement.partner).role in ("owner", "finance")
+        assert agreement.status_changes.get(to_status="active").terms_sha256 == agreement.terms_sha256
+    assert not Agreement.objects.filter(status__in=("sent", "declined")).exists()
     assert len({a.model for a in agreements.values()}) == 2
     for agreement in agreements.values():
         current = calendar_period(agreement.cycle, today)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from revenue.admin.agreement_forms import terms_in_words as terms_text
+from revenue.terms import terms_in_words as terms_text
 
 NBSP = "\N{NO-BREAK SPACE}"
 TIERS = {"tiers": [{"up_to": "1000.00", "rate": "0.1"}, {"up_to": None, "rate": "0.2"}]}

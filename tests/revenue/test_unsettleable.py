@@ -12,10 +12,10 @@ from rest_framework.test import APIClient
 from revenue.exceptions import TransactionInvalid
 from revenue.models import Transaction
 from revenue.selectors import transactions_without_agreement
-from revenue.services import agreement_approve, agreement_create, agreement_submit
+from revenue.services import agreement_accept, agreement_approve, agreement_create, agreement_submit
 from tests.api.factories import api_partner, auth, issue
 
-from .factories import agreement_in_force, item, join, record
+from .factories import agreement_in_force, item, join, partner_finance, record
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +48,7 @@ def test_a_row_after_an_agreement_ended_without_successor_is_reported(
     )  # fmt: skip
     agreement_submit(agreement=agreement, actor=maker)
     agreement_approve(agreement=agreement, actor=checker)
+    agreement_accept(agreement=agreement, actor=partner_finance(partner))
 
     result = record(
         partner, item(external_id="in", day=date(2026, 1, 20)), item(external_id="out", day=date(2026, 2, 3))
