@@ -17,6 +17,7 @@ from core.charts import PORTAL, bar_chart
 from core.money import money_text
 from partners.api import counters
 from revenue.money import ZERO
+from scenarios.models import Participation
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
@@ -94,11 +95,10 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         )
     if access.can_view("statements"):
         context.update(_revenue(access))
-    context["next_steps"] = dashboard_next_steps(
-        access,
-        facts=selectors.partner_setup_facts(partner=access.partner),
-        calls=context.get("calls_total"),
-    )
+    facts = selectors.partner_setup_facts(partner=access.partner)
+    if Participation.Status.INVITED in facts.participations:  # a query only when one waits
+        context["scenario_invitations"] = selectors.partner_scenario_invitations(partner=access.partner)
+    context["next_steps"] = dashboard_next_steps(access, facts=facts, calls=context.get("calls_total"))
     return render(request, "portal/dashboard.html", context)
 
 

@@ -234,6 +234,8 @@ def test_another_partners_scenario_is_a_404_naming_the_field(api, acme_key, mall
     assert missing.status_code == 404
     assert missing.json()["error"]["fields"] == response.json()["error"]["fields"]
     assert missing.json()["error"]["code"] == response.json()["error"]["code"]
+    assert response.json()["error"]["message"] == "No scenario “mall-credit” is available to you."
+    assert missing.json()["error"]["message"] == "No scenario “no-such-scenario” is available to you."
 
 
 @pytest.mark.parametrize(
