@@ -87,7 +87,7 @@ class VersionsToCompare(NamedTuple):
 
 def scenario_versions_to_compare(*, partner, code: str) -> VersionsToCompare | None:
     """``partner``'s active participation in ``code`` and the latest published version newer
-    than the one it is on; None when it is not active there or is on the latest. 3 queries."""
+    than the one it is on; None when it is not active there or is on the latest. 4 queries."""
     participation = (
         Participation.objects.filter(partner=partner, scenario_code=code, status=Participation.Status.ACTIVE)
         .select_related("scenario")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.four_eyes import makers_add, may_check
 from core.transitions import change_row_write, transition
 from partners.models import Membership
+from partners.notifications import notify
 from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
@@ -146,7 +147,7 @@ def participation_invite(
     """Staff (or the system: the demo seed) invite a partner to a published scenario; the
     partner accepts or declines."""
     require(actor, DECIDE, system=True)
-    return _open(
+    participation = _open(
         partner=partner,
         scenario=scenario,
         status=PStatus.INVITED,
@@ -155,6 +156,8 @@ def participation_invite(
         note=note,
         reason=note,
     )
+    notify(kind="participation.invited", partner=partner, target=participation, params=_params(participation))
+    return participation
 
 
 def _not_the_requester(participation: Participation, actor) -> None:
@@ -222,9 +225,17 @@ def _startable(participation: Participation) -> None:
         raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
 
 
+def _params(participation: Participation, **more: str) -> dict[str, str]:
+    """A notification's parameters: the scenario's name (the reader's language is not known
+    here: its English name, the code beside it) and ``more``."""
+    scenario = participation.scenario
+    return {"scenario": f"{scenario.name} ({scenario.code})", **more}
+
+
+@transaction.atomic
 def participation_approve(*, participation: Participation, actor, reason: str = "") -> Participation:
-    """Staff approve a partner's request."""
-    return participation_status_change(
+    """Staff approve a partner's request; the partner is told."""
+    participation = participation_status_change(
         participation=participation,
         to=PStatus.ACTIVE,
         actor=actor,
@@ -232,11 +243,19 @@ def participation_approve(*, participation: Participation, actor, reason: str = 
         staff=True,
         expect=PStatus.REQUESTED,
     )
+    notify(
+        kind="participation.approved",
+        partner=participation.partner,
+        target=participation,
+        params=_params(participation),
+    )
+    return participation
 
 
+@transaction.atomic
 def participation_decline(*, participation: Participation, actor, reason: str = "") -> Participation:
-    """Staff decline a partner's request."""
-    return participation_status_change(
+    """Staff decline a partner's request; the partner is told why."""
+    participation = participation_status_change(
         participation=participation,
         to=PStatus.DECLINED,
         actor=actor,
@@ -244,6 +263,13 @@ def participation_decline(*, participation: Participation, actor, reason: str = 
         staff=True,
         expect=PStatus.REQUESTED,
     )
+    notify(
+        kind="participation.declined",
+        partner=participation.partner,
+        target=participation,
+        params=_params(participation, reason=reason),
+    )
+    return participation
 
 
 def _require_partner_manager(participation: Participation, actor) -> None:
@@ -296,9 +322,18 @@ def participation_leave(*, participation: Participation, actor, reason: str) -> 
         raise ScenarioNotAllowed(_("A member of the partner leaves a scenario, not the system."))
     _require_partner_manager(participation, actor)
     reason = _require_reason(reason, _("Say why you leave this scenario."))
-    return participation_status_change(
-        participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, expect=PStatus.ACTIVE
-    )
+    with transaction.atomic():
+        participation = participation_status_change(
+            participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, expect=PStatus.ACTIVE
+        )
+        # Staff who decide participation are told (``participation.left``).
+        notify(
+            kind="participation.left",
+            partner=participation.partner,
+            target=participation,
+            params=_params(participation, reason=reason, partner=participation.partner.display_name),
+        )
+    return participation
 
 
 def participation_end(*, participation: Participation, actor, reason: str = "") -> Participation:
