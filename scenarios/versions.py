@@ -167,7 +167,9 @@ EXACT_PLACES = 4
 
 
 def _terms(item: BundleItem) -> tuple[tuple[str, str], ...]:
-    return tuple((str(label), text(item, 2)) for _field, label, _raw, text in TERMS)
+    """Every term of a line that has a value (a line without a reward shows "Reward: —" only)."""
+    terms = ((name, str(label), text(item, 2)) for name, label, _raw, text in TERMS)
+    return tuple((label, shown) for name, label, shown in terms if shown != MISSING or name == "reward_kind")
 
 
 def _changes(old: BundleItem, new: BundleItem) -> tuple[Change, ...]:
