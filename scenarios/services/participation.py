@@ -278,7 +278,7 @@ def _require_partner_manager(participation: Participation, actor) -> None:
     if actor is None:
         return
     role = (
-        Membership.objects.filter(partner_id=participation.partner_id, user=actor)
+        Membership.objects.filter(partner_id=participation.partner_id, user=actor, user__is_active=True)
         .values_list("role", flat=True)
         .first()
     )

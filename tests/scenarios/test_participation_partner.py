@@ -152,3 +152,11 @@ def test_after_leaving_the_partner_may_ask_to_join_again(joined, partner, publis
     again = services.participation_request(partner=partner, scenario=published, actor=alice)
 
     assert again.status == "requested"
+
+
+def test_a_deactivated_owner_cannot_answer(invited, alice):
+    alice.is_active = False
+    alice.save()
+
+    with pytest.raises(ScenarioNotAllowed):
+        services.participation_accept(participation=invited, actor=alice)
