@@ -59,6 +59,14 @@ SECTIONS: dict[str, Section] = {
         page=_("the scenarios"),
         action=_("ask to join scenarios"),
     ),
+    # Answering for the partner in a scenario: accept or decline an invitation, move to a
+    # newer version, leave. Everyone may read what a new version changes.
+    "participation": Section(
+        view=ALL_ROLES,
+        change=MANAGERS,
+        page=_("the scenarios"),
+        action=_("answer invitations, move to a new version or leave a scenario"),
+    ),
     "keys": Section(
         view=MANAGERS | {R.DEVELOPER, R.VIEWER},
         change=MANAGERS | {R.DEVELOPER},

@@ -120,6 +120,43 @@ class JoinForm(forms.Form):
     )
 
 
+class InvitationAnswerForm(forms.Form):
+    """Accept the bank's invitation to a scenario, or decline it with a reason."""
+
+    ACCEPT, DECLINE = "accept", "decline"
+    answer = forms.ChoiceField(
+        label=_("Answer"), choices=[(ACCEPT, _("Accept")), (DECLINE, _("Decline"))], widget=forms.HiddenInput
+    )
+    reason = forms.CharField(
+        label=_("Why do you decline?"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("answer") == self.DECLINE and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Say why you decline the invitation."))
+        return data
+
+
+class MoveForm(forms.Form):
+    """Move to the version shown: ``version`` is the one the member read the changes of."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    confirm = forms.BooleanField(label=_("I have read the changes and move to this version."))
+
+
+class LeaveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you leave?"), max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    confirm = forms.BooleanField(
+        label=_("I understand that offers for this scenario stop now and that we must ask to join again.")
+    )
+
+
 class OfferForm(forms.Form):
     """Try the offer engine on a scenario the partner takes part in."""
 

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Case, F, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
@@ -24,14 +24,15 @@ from partners.models import (
 )
 from partners.selectors import business_today
 from products.models import Product, Segment
-from revenue.models import Dispute, Statement
+from revenue.models import Adjustment, Dispute, Statement
 from revenue.money import ZERO
-from scenarios.models import BundleItem, Participation, Scenario
+from scenarios.models import BundleItem, Participation, ParticipationStatusChange, Scenario
 from scenarios.selectors import scenario_get_for_partner
 
 __all__ = [
     "business_today",
     "endpoint_deliveries",
+    "participation_history",
     "partner_calls_by_key",
     "partner_daily_calls",
     "partner_disputes",
@@ -39,6 +40,7 @@ __all__ = [
     "partner_keys_expiring",
     "partner_open_invitations",
     "partner_participations",
+    "partner_scenario_invitations",
     "partner_setup_facts",
     "partner_share_by_month",
     "partner_statements_open",
@@ -123,12 +125,46 @@ def partner_open_invitations(*, partner) -> QuerySet[Invitation]:
 # Scenarios
 # --------------------------------------------------------------------------------------
 def partner_participations(*, partner) -> QuerySet[Participation]:
-    """Every participation of ``partner`` with its scenario version, open ones first. One
-    query."""
+    """Every participation of ``partner`` with its scenario version, newest first per scenario,
+    and ``newer_version``: the latest published version above its own (None when it is on the
+    latest). One query."""
+    newer = (
+        Scenario.objects.filter(
+            code=OuterRef("scenario_code"),
+            status=Scenario.Status.PUBLISHED,
+            version__gt=OuterRef("scenario__version"),
+        )
+        .order_by("-version")
+        .values("version")[:1]
+    )
     return (
         Participation.objects.filter(partner=partner)
         .select_related("scenario", "scenario__industry")
-        .order_by("scenario_code", "-requested_at")
+        .annotate(newer_version=Subquery(newer))
+        .order_by("scenario_code", "-requested_at", "-id")
+    )
+
+
+def partner_scenario_invitations(*, partner) -> QuerySet[Participation]:
+    """The scenario invitations ``partner`` has not answered, oldest first, with the version
+    and its industry. One query."""
+    return (
+        Participation.objects.filter(partner=partner, status=Participation.Status.INVITED)
+        .select_related("scenario", "scenario__industry")
+        .order_by("requested_at", "id")
+    )
+
+
+def participation_history(*, participation: Participation) -> QuerySet[ParticipationStatusChange]:
+    """The status moves of a partner's participations in ``participation``'s scenario (every
+    version: joined, moved, left), newest first, with who made them. One query."""
+    return (
+        ParticipationStatusChange.objects.filter(
+            participation__partner_id=participation.partner_id,
+            participation__scenario_code=participation.scenario_code,
+        )
+        .select_related("participation__scenario", "changed_by")
+        .order_by("-changed_at", "-id")
     )
 
 
@@ -182,13 +218,21 @@ def segments() -> QuerySet[Segment]:
 # --------------------------------------------------------------------------------------
 def partner_disputes(*, partner, statement=None) -> QuerySet[Dispute]:
     """The disputes ``partner`` raised (of one statement, when given), newest first, with the
-    line and its statement. One query."""
+    line and its statement, and ``adjustments``: each adjustment staff proposed for it (newest
+    first), with the statement line that carries it once settled (``adjustment.line``, absent
+    until then). Two queries."""
     rows = Dispute.objects.filter(partner=partner)
     if statement is not None:
         rows = rows.filter(line__statement=statement)
-    return rows.select_related(
-        "line", "line__statement__agreement__scenario", "line__product", "raised_by"
-    ).order_by("-raised_at", "-id")
+    adjustments = Prefetch(
+        "adjustments",
+        queryset=Adjustment.objects.select_related("line__statement").order_by("-created_at", "-id"),
+    )
+    return (
+        rows.select_related("line", "line__statement__agreement__scenario", "line__product", "raised_by")
+        .prefetch_related(adjustments)
+        .order_by("-raised_at", "-id")
+    )
 
 
 # --------------------------------------------------------------------------------------

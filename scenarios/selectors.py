@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import money_text, percent_text
@@ -72,6 +74,67 @@ def scenarios_joinable_for_partner(*, partner) -> QuerySet[Scenario]:
         .prefetch_related(_on_sale_items())
         .order_by("industry__position", "code")
     )
+
+
+class VersionsToCompare(NamedTuple):
+    """A partner's active participation and the newer published version it may move to, both
+    versions with their on-sale items (product and campaign) loaded."""
+
+    participation: Participation
+    current: Scenario
+    newer: Scenario
+
+
+def scenario_versions_to_compare(*, partner, code: str) -> VersionsToCompare | None:
+    """``partner``'s active participation in ``code`` and the latest published version newer
+    than the one it is on; None when it is not active there or is on the latest. 4 queries."""
+    participation = (
+        Participation.objects.filter(partner=partner, scenario_code=code, status=Participation.Status.ACTIVE)
+        .select_related("scenario")
+        .first()
+    )
+    if participation is None:
+        return None
+    newer = (
+        Scenario.objects.filter(
+            code=code, status=Scenario.Status.PUBLISHED, version__gt=participation.scenario.version
+        )
+        .order_by("-version")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if newer is None:
+        return None
+    items = Prefetch(
+        "items",
+        queryset=BundleItem.objects.filter(product__status=Product.Status.ACTIVE)
+        .select_related("product", "campaign")
+        .order_by("position"),
+    )
+    versions = {
+        scenario.pk: scenario
+        for scenario in Scenario.objects.filter(pk__in=[participation.scenario_id, newer]).prefetch_related(
+            items
+        )
+    }
+    return VersionsToCompare(participation, versions[participation.scenario_id], versions[newer])
+
+
+def scenario_unavailable_message(*, partner, code: str) -> str:
+    """Why ``partner`` gets no offers for ``code``, naming it: it left (or the bank ended its
+    participation) on a day it knows, or no scenario with that code is available to it (a
+    missing code and another partner's look alike). One query."""
+    ended = (
+        Participation.objects.filter(partner=partner, scenario_code=code, status=Participation.Status.ENDED)
+        .order_by("-ended_at", "-pk")
+        .values_list("ended_at", flat=True)
+        .first()
+    )
+    if ended is not None:
+        return _(
+            "You no longer take part in the scenario “%(code)s” (since %(day)s): it answers no offers."
+        ) % {"code": code, "day": timezone.localdate(ended).isoformat()}
+    return _("No scenario “%(code)s” is available to you.") % {"code": code}
 
 
 def scenario_latest_published(*, code: str) -> Scenario | None:

@@ -18,6 +18,7 @@ from core.money import money_text
 from partners.api import counters
 from revenue.money import ZERO
 from revenue.selectors import agreements_awaiting_acceptance_count
+from scenarios.models import Participation
 from scenarios.selectors import scenario_list_for_partner
 
 from .. import access as portal_access
@@ -97,11 +98,10 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         context.update(_revenue(access))
     if access.can_view("agreements"):
         context["agreements_waiting"] = agreements_awaiting_acceptance_count(partner=access.partner)
-    context["next_steps"] = dashboard_next_steps(
-        access,
-        facts=selectors.partner_setup_facts(partner=access.partner),
-        calls=context.get("calls_total"),
-    )
+    facts = selectors.partner_setup_facts(partner=access.partner)
+    if Participation.Status.INVITED in facts.participations:  # a query only when one waits
+        context["scenario_invitations"] = selectors.partner_scenario_invitations(partner=access.partner)
+    context["next_steps"] = dashboard_next_steps(access, facts=facts, calls=context.get("calls_total"))
     return render(request, "portal/dashboard.html", context)
 
 

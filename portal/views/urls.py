@@ -20,6 +20,9 @@ urlpatterns = [
     path("scenarios/", scenarios.scenario_list, name="scenarios"),
     path("scenarios/<slug:code>/", scenarios.scenario_detail, name="scenario"),
     path("scenarios/<slug:code>/offers/", scenarios.scenario_offers, name="scenario-offers"),
+    path("scenarios/<slug:code>/invitation/", scenarios.scenario_invitation, name="scenario-invitation"),
+    path("scenarios/<slug:code>/move/", scenarios.scenario_move, name="scenario-move"),
+    path("scenarios/<slug:code>/leave/", scenarios.scenario_leave, name="scenario-leave"),
     # API keys
     path("keys/", keys.key_list, name="keys"),
     path("keys/new/", keys.key_create, name="key-create"),

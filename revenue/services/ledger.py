@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -89,6 +90,10 @@ class Catalog:
 
     scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]
     agreements: dict[str, list[tuple[date, date | None]]] = field(default_factory=dict)
+    # {scenario code: when the partner left it} for the scenarios it left (or staff ended) and
+    # is not back in: a sale that occurred before then is still taken (reported late), a sale
+    # after it is refused; refunds of earlier sales are always taken.
+    left: dict[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Per scenario: the first agreement's start (earlier rows are refused), and whether its
@@ -127,12 +132,29 @@ class Catalog:
 
 
 def partner_catalog(*, partner: Partner) -> Catalog:
-    """The scenario versions ``partner`` actively participates in and their products (one query)."""
+    """The scenario versions ``partner`` actively participates in, or left last (not by moving
+    to a newer version) and is not back in, and their products (two queries)."""
+    versions: dict[str, tuple[int, datetime | None]] = {}
+    # Active first, then the latest left: the first seen per code wins. A move ends the old
+    # participation too, but the moved one (``moved_to``) is never the one left.
+    for scenario_id, code, status, ended_at in (
+        Participation.objects.filter(partner=partner)
+        .filter(
+            Q(status=Participation.Status.ACTIVE)
+            | Q(status=Participation.Status.ENDED, moved_to__isnull=True)
+        )
+        .order_by(
+            Case(When(status=Participation.Status.ACTIVE, then=0), default=1),
+            F("ended_at").desc(nulls_last=True),
+        )
+        .values_list("scenario_id", "scenario_code", "status", "ended_at")
+    ):
+        versions.setdefault(code, (scenario_id, None if status == Participation.Status.ACTIVE else ended_at))
+    left = {code: ended_at for code, (_id, ended_at) in versions.items() if ended_at is not None}
     rows = (
         BundleItem.objects.filter(
             scenario__status=Scenario.Status.PUBLISHED,
-            scenario__participations__partner=partner,
-            scenario__participations__status=Participation.Status.ACTIVE,
+            scenario_id__in=[scenario_id for scenario_id, _ended in versions.values()],
         )
         .values_list(
             "scenario_id",
@@ -152,7 +174,7 @@ def partner_catalog(*, partner: Partner) -> Catalog:
         partner=partner, status__in=Agreement.IN_FORCE
     ).values_list("scenario_code", "effective_from", "effective_to"):
         agreements.setdefault(code, []).append((start, end))
-    return Catalog(scenarios, agreements)
+    return Catalog(scenarios, agreements, left)
 
 
 def content_hash(item: Mapping, customer_ref: str) -> str:
@@ -183,6 +205,13 @@ def ledger_row(
             field=f"{prefix}.scenario",
         )
     scenario_id, products = entry
+    left_at = catalog.left.get(item["scenario"])
+    if left_at is not None and item["kind"] != Transaction.Kind.REFUND and item["occurred_at"] >= left_at:
+        raise TransactionInvalid(
+            _("You left the scenario “%(code)s” on %(day)s: only sales before then are taken.")
+            % {"code": item["scenario"], "day": timezone.localdate(left_at).isoformat()},
+            field=f"{prefix}.occurred_at",
+        )
     product = products.get(item["product"])
     if product is None:
         raise TransactionInvalid(

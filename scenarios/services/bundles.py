@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from core.transitions import transition
+from partners.models import Partner
+from partners.notifications import notify
 from products.models import Product
 from products.terms import charges_fee
 from scenarios.exceptions import (
@@ -379,10 +381,25 @@ def _publishable(scenario: Scenario) -> None:
         raise ScenarioNotPublishable(problems)
 
 
+@transaction.atomic
 def scenario_publish(*, scenario: Scenario, actor, reason: str = "") -> Scenario:
     """Publish a draft version. Older published versions stay published for the partners on
-    them; new partners join the latest."""
-    return scenario_status_change(scenario=scenario, to=Status.PUBLISHED, actor=actor, reason=reason)
+    them; new partners join the latest. Each partner active on an older version is told
+    (``scenario.version_published``): it moves when it chooses."""
+    scenario = scenario_status_change(scenario=scenario, to=Status.PUBLISHED, actor=actor, reason=reason)
+    # One notification per partner (the notification centre's unit); one query to find them.
+    for partner in Partner.objects.filter(
+        participations__scenario_code=scenario.code,
+        participations__status=Participation.Status.ACTIVE,
+        participations__scenario__version__lt=scenario.version,
+    ).distinct():
+        notify(
+            kind="scenario.version_published",
+            partner=partner,
+            target=scenario,
+            params={"scenario": f"{scenario.name} ({scenario.code})", "version": str(scenario.version)},
+        )
+    return scenario
 
 
 @transaction.atomic

@@ -79,7 +79,8 @@ def offer_quote(
 
     Raises ``PartnerNotActive`` (403) for a partner that is not active, ``ScenarioNotAvailable``
     (``field="scenario"``) for a code the partner does not participate in (or that does not
-    exist: the two look alike), and an ``OfferRefused`` subclass naming the request field for
+    exist: the two look alike; the message names the code, and says so when the partner left
+    it), and an ``OfferRefused`` subclass naming the request field for
     ineligible input. Records every answered offer in the offer log and counts the request
     (``offer_quote_count``), both buffered; the portal's try-out (``channel="portal"``) is
     recorded as a try-out and not counted. ``customer_id`` is stored only as its keyed hash.
@@ -89,7 +90,9 @@ def offer_quote(
         raise PartnerNotActive(_("Only an active partner can ask for offers."))
     scenario = selectors.scenario_for_quote(partner=partner, code=scenario_code)
     if scenario is None:
-        raise ScenarioNotAvailable(_("No scenario with this code is available to you."), field="scenario")
+        raise ScenarioNotAvailable(
+            selectors.scenario_unavailable_message(partner=partner, code=scenario_code), field="scenario"
+        )
     terms = selectors.scenario_terms(scenario, segments=selectors.segment_codes())
     request = QuoteRequest(
         event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from core.four_eyes import makers_add, may_check
 from core.transitions import change_row_write, transition
+from partners.models import Membership
+from partners.notifications import notify
 from partners.services import webhook_event_publish
 from scenarios.exceptions import (
     ParticipationConflict,
@@ -40,6 +42,8 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     PStatus.ENDED: frozenset(),
 }
 DECIDE = "scenarios.decide_participation"
+# Who answers for the partner: accepts or declines an invitation, moves to a newer version, leaves.
+PARTNER_DECIDING_ROLES = (Membership.Role.OWNER, Membership.Role.ADMIN)
 
 
 def _publish_change(participation: Participation, from_status: str, to_status: str) -> None:
@@ -143,7 +147,7 @@ def participation_invite(
     """Staff (or the system: the demo seed) invite a partner to a published scenario; the
     partner accepts or declines."""
     require(actor, DECIDE, system=True)
-    return _open(
+    participation = _open(
         partner=partner,
         scenario=scenario,
         status=PStatus.INVITED,
@@ -152,6 +156,8 @@ def participation_invite(
         note=note,
         reason=note,
     )
+    notify(kind="participation.invited", partner=partner, target=participation, params=_params(participation))
+    return participation
 
 
 def _not_the_requester(participation: Participation, actor) -> None:
@@ -219,9 +225,17 @@ def _startable(participation: Participation) -> None:
         raise ParticipationError(_("This scenario version is no longer published."), field="scenario")
 
 
+def _params(participation: Participation, **more: str) -> dict[str, str]:
+    """A notification's parameters: the scenario's name (the reader's language is not known
+    here: its English name, the code beside it) and ``more``."""
+    scenario = participation.scenario
+    return {"scenario": f"{scenario.name} ({scenario.code})", **more}
+
+
+@transaction.atomic
 def participation_approve(*, participation: Participation, actor, reason: str = "") -> Participation:
-    """Staff approve a partner's request."""
-    return participation_status_change(
+    """Staff approve a partner's request; the partner is told."""
+    participation = participation_status_change(
         participation=participation,
         to=PStatus.ACTIVE,
         actor=actor,
@@ -229,11 +243,19 @@ def participation_approve(*, participation: Participation, actor, reason: str = 
         staff=True,
         expect=PStatus.REQUESTED,
     )
+    notify(
+        kind="participation.approved",
+        partner=participation.partner,
+        target=participation,
+        params=_params(participation),
+    )
+    return participation
 
 
+@transaction.atomic
 def participation_decline(*, participation: Participation, actor, reason: str = "") -> Participation:
-    """Staff decline a partner's request."""
-    return participation_status_change(
+    """Staff decline a partner's request; the partner is told why."""
+    participation = participation_status_change(
         participation=participation,
         to=PStatus.DECLINED,
         actor=actor,
@@ -241,30 +263,83 @@ def participation_decline(*, participation: Participation, actor, reason: str = 
         staff=True,
         expect=PStatus.REQUESTED,
     )
+    notify(
+        kind="participation.declined",
+        partner=participation.partner,
+        target=participation,
+        params=_params(participation, reason=reason),
+    )
+    return participation
+
+
+def _require_partner_manager(participation: Participation, actor) -> None:
+    """A person answering for the partner is its owner or an admin; the system (``None``: the
+    demo seed) may act for it too."""
+    if actor is None:
+        return
+    role = (
+        Membership.objects.filter(partner_id=participation.partner_id, user=actor, user__is_active=True)
+        .values_list("role", flat=True)
+        .first()
+    )
+    if role not in PARTNER_DECIDING_ROLES:
+        raise ScenarioNotAllowed(
+            _("Only the partner's owner and admins answer invitations, move to a new version or leave.")
+        )
+
+
+def _require_reason(reason: str, message: str) -> str:
+    if not (reason or "").strip():
+        raise ParticipationError(message, field="reason")
+    return reason.strip()
 
 
 def participation_accept(*, participation: Participation, actor=None) -> Participation:
-    """The partner accepts a staff invitation."""
+    """The partner (its owner or an admin) accepts a staff invitation."""
+    _require_partner_manager(participation, actor)
     return participation_status_change(
         participation=participation, to=PStatus.ACTIVE, actor=actor, expect=PStatus.INVITED
     )
 
 
 def participation_reject_invitation(
-    *, participation: Participation, actor=None, reason: str = ""
+    *, participation: Participation, actor=None, reason: str
 ) -> Participation:
-    """The partner turns a staff invitation down."""
+    """The partner (its owner or an admin) turns a staff invitation down, saying why."""
+    _require_partner_manager(participation, actor)
+    reason = _require_reason(reason, _("Say why you decline the invitation."))
     return participation_status_change(
         participation=participation, to=PStatus.DECLINED, actor=actor, reason=reason, expect=PStatus.INVITED
     )
 
 
-def participation_end(
-    *, participation: Participation, actor, reason: str = "", staff: bool = True
-) -> Participation:
-    """End an open participation (staff, or the partner leaving with ``staff=False``)."""
+def participation_leave(*, participation: Participation, actor, reason: str) -> Participation:
+    """The partner (its owner or an admin) leaves a scenario it actively takes part in, saying
+    why: the participation ends (a change row names the member). Its API keys keep working;
+    offers for the scenario answer 404 from now on, and the transactions it reports are taken
+    only for sales that occurred before it left (see docs/api.md)."""
+    if actor is None:
+        raise ScenarioNotAllowed(_("A member of the partner leaves a scenario, not the system."))
+    _require_partner_manager(participation, actor)
+    reason = _require_reason(reason, _("Say why you leave this scenario."))
+    with transaction.atomic():
+        participation = participation_status_change(
+            participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, expect=PStatus.ACTIVE
+        )
+        # Staff who decide participation are told (``participation.left``).
+        notify(
+            kind="participation.left",
+            partner=participation.partner,
+            target=participation,
+            params=_params(participation, reason=reason, partner=participation.partner.display_name),
+        )
+    return participation
+
+
+def participation_end(*, participation: Participation, actor, reason: str = "") -> Participation:
+    """Staff end an open participation (a partner leaves through ``participation_leave``)."""
     return participation_status_change(
-        participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, staff=staff
+        participation=participation, to=PStatus.ENDED, actor=actor, reason=reason, staff=True
     )
 
 
@@ -274,6 +349,7 @@ def participation_move(
 ) -> Participation:
     """Move an active participation to a newer published version of the same scenario (the
     latest unless ``to`` is given): the old one ends, a new active one starts from it."""
+    _require_partner_manager(participation, actor)
     participation = (
         Participation.objects.select_for_update()
         .select_related("partner", "scenario")

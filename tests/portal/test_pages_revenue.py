@@ -3,6 +3,7 @@ another partner's statement is a 404, query counts stay fixed."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -202,7 +203,57 @@ def test_transactions_and_disputes_cost_the_same_queries_whatever_the_data(
     # session, user, memberships, transactions (with product)
     with django_assert_num_queries(4):
         client.get(reverse("portal:transactions"))
-    # session, user, memberships, disputes (with line, statement, product, raiser)
-    with django_assert_num_queries(4):
+    # session, user, memberships, disputes (with line, statement, product, raiser), their
+    # adjustments (with the statement carrying each)
+    with django_assert_num_queries(5):
         response = client.get(reverse("portal:disputes"))
     assert response.content.decode().count("<td>check</td>") == min(size, settled.lines.count())
+
+
+def test_a_dispute_shows_the_proposed_then_approved_amount_and_the_statement_carrying_it(
+    client, fiona, settled, acme, staff_roles
+):
+    from decimal import Decimal
+
+    from revenue.models import Adjustment
+
+    maker = finance_staff(staff_roles, "maker2@bank.test", "Finance makers")
+    checker = finance_staff(staff_roles, "checker2@bank.test", "Finance checkers")
+    dispute = services.dispute_raise(line=settled.lines.first(), actor=fiona, reason="one sale is missing")
+    adjustment = services.dispute_propose_adjustment(
+        dispute=dispute, actor=maker, amount=Decimal("1234.50"), reason="the missing sale"
+    )
+    client.force_login(fiona)
+
+    proposed = client.get(reverse("portal:disputes")).content.decode()
+
+    assert re.search(rf"Proposed:\s*<span class=\"money\">1,234.50{NBSP}CNY</span>", proposed)
+
+    services.adjustment_approve(adjustment=adjustment, actor=checker)
+    approved = client.get(reverse("portal:disputes")).content.decode()
+    assert f'<span class="money">1,234.50{NBSP}CNY</span>' in approved
+    assert "on your next statement" in approved
+
+    record(acme, item(amount="10.00", day=date(2026, 2, 3)))
+    services.settlement_start(through=date(2026, 2, 28), trigger="command")
+    carrier = Adjustment.objects.get(pk=adjustment.pk).line.statement
+    settled_page = client.get(reverse("portal:disputes")).content.decode()
+    assert carrier != settled
+    assert reverse("portal:statement", args=[carrier.pk]) in settled_page
+    assert "on the statement 2026-02-01 – 2026-02-28" in settled_page
+    # The statement page lists the dispute with its amount too.
+    statement_page = client.get(reverse("portal:statement", args=[settled.pk])).content.decode()
+    assert f"1,234.50{NBSP}CNY" in statement_page
+
+
+def test_another_partners_dispute_amounts_are_not_shown(client, charlie, fiona, settled, staff_roles):
+    from decimal import Decimal
+
+    maker = finance_staff(staff_roles, "maker2@bank.test", "Finance makers")
+    dispute = services.dispute_raise(line=settled.lines.first(), actor=fiona, reason="check")
+    services.dispute_propose_adjustment(dispute=dispute, actor=maker, amount=Decimal("77.00"), reason="x")
+    client.force_login(charlie)
+
+    page = client.get(reverse("portal:disputes")).content.decode()
+
+    assert "77.00" not in page
