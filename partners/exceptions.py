@@ -86,3 +86,9 @@ class WebhookTestLimited(PartnerError):
     def __init__(self, message: str, *, retry_after: int | None = None):
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class NotificationInvalid(PartnerError):
+    """A notification preference names an unknown kind or way of delivery."""
+
+    code = "invalid_notification_preference"

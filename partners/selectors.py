@@ -6,6 +6,7 @@ Partner data is always reached through a function that takes the partner.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from core.four_eyes import makers_add
 
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
-from .models import Invitation, Membership, Partner, PartnerDocument, PartnerStatusChange
+from .models import Invitation, Membership, Notification, Partner, PartnerDocument, PartnerStatusChange
 
 
 def business_today() -> date:
@@ -253,3 +254,24 @@ def invitation_ensure_usable(*, invitation: Invitation | None) -> Invitation:
     if invitation.partner.is_read_only:
         raise InvitationInvalid(_("This partner is suspended or closed: invitations cannot be accepted."))
     return invitation
+
+
+# --------------------------------------------------------------------------------------
+# Notifications (``partners.notifications``)
+# --------------------------------------------------------------------------------------
+def notifications_for_member(
+    *, user, partner: Partner | None, kinds: Iterable[str] | None = None, unread: bool = False
+) -> QuerySet[Notification]:
+    """The notifications of ``user`` in ``partner`` (``None``: the staff's own), newest first.
+    Another partner's notifications are never among them."""
+    found = Notification.objects.filter(recipient=user, partner=partner)
+    if kinds is not None:
+        found = found.filter(kind__in=list(kinds))
+    if unread:
+        found = found.filter(read_at__isnull=True)
+    return found.order_by("-created_at", "-id")
+
+
+def notification_unread_count(*, user, partner: Partner | None) -> int:
+    """The bell's number: one COUNT over the unread index."""
+    return Notification.objects.filter(recipient=user, partner=partner, read_at__isnull=True).count()

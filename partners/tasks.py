@@ -58,3 +58,18 @@ def webhook_deliver(delivery_id: int) -> str:
 def webhook_retry_due() -> int:
     """Every minute (beat): queue the failed deliveries whose next attempt is due."""
     return services.webhook_retry_due()
+
+
+# --------------------------------------------------------------------------------------
+# Notifications
+# --------------------------------------------------------------------------------------
+@shared_task(name="partners.tasks.notification_email_send")
+def notification_email_send(notification_ids: list[int]) -> int:
+    """After a notification's commit: e-mail those whose recipients chose "immediately"."""
+    return services.notification_email_send(notification_ids=notification_ids)
+
+
+@shared_task(name="partners.tasks.notification_digest_send")
+def notification_digest_send() -> int:
+    """Daily (beat): one digest e-mail per person of what waited for it."""
+    return services.notification_digest_send()

@@ -8,6 +8,7 @@ from .core import Industry, Membership, Partner, PartnerStatusChange
 from .documents import PartnerDocument
 from .invitations import Invitation
 from .keys import ApiAccessLog, ApiUsage, PartnerAPIKey, PartnerAPIKeyEvent
+from .notifications import Notification, NotificationPreference
 from .webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "Industry",
     "Invitation",
     "Membership",
+    "Notification",
+    "NotificationPreference",
     "Partner",
     "PartnerAPIKey",
     "PartnerAPIKeyEvent",

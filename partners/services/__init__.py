@@ -45,6 +45,13 @@ from .members import (
     membership_remove,
     ownership_transfer,
 )
+from .notifications import (
+    notification_digest_send,
+    notification_email_send,
+    notification_mark_all_read,
+    notification_mark_read,
+    notification_preferences_set,
+)
 from .usage import api_access_log_prune
 from .webhooks import (
     webhook_deliver,
@@ -77,6 +84,11 @@ __all__ = [
     "membership_change_role",
     "membership_create",
     "membership_remove",
+    "notification_digest_send",
+    "notification_email_send",
+    "notification_mark_all_read",
+    "notification_mark_read",
+    "notification_preferences_set",
     "ownership_transfer",
     "partner_activate",
     "partner_approve",

@@ -349,6 +349,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.api_key_expiry_sweep",
         "schedule": crontab(hour=8, minute=0),
     },
+    # Notifications chosen for the daily digest, before the working day.
+    "partners-notification-digest": {
+        "task": "partners.tasks.notification_digest_send",
+        "schedule": crontab(hour=7, minute=30),
+    },
     "partners-document-expiry-sweep": {
         "task": "partners.tasks.document_expiry_sweep",
         "schedule": crontab(hour=1, minute=10),
