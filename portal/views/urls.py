@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard, keys, onboarding, revenue, scenarios, team, webhooks
+from . import dashboard, keys, notifications, onboarding, revenue, scenarios, team, webhooks
 
 app_name = "portal"
 
@@ -40,6 +40,15 @@ urlpatterns = [
     path("statements/<int:pk>/export.xlsx", revenue.statement_export, {"fmt": "xlsx"}, name="statement-xlsx"),
     path("disputes/", revenue.dispute_list, name="disputes"),
     path("transactions/", revenue.transaction_list, name="transactions"),
+    # notifications
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
+    path(
+        "notifications/preferences/",
+        notifications.notification_preferences_edit,
+        name="notification-preferences",
+    ),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),
