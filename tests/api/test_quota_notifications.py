@@ -6,6 +6,7 @@ from __future__ import annotations
 from unittest import mock
 
 import pytest
+from django.core.cache import cache
 
 from partners.api import throttling
 from partners.models import Notification
@@ -42,8 +43,6 @@ def test_80_and_100_percent_each_tell_the_technical_team_once(
 def test_a_counter_that_starts_again_does_not_tell_twice_in_a_month(
     api, acme, acme_key, team, settings, django_capture_on_commit_callbacks
 ):
-    from django.core.cache import cache
-
     settings.API_MONTHLY_QUOTA = {**settings.API_MONTHLY_QUOTA, "standard": 2}
     with django_capture_on_commit_callbacks(execute=True):
         api.get("/api/v1/me/", **auth(acme_key.key))
