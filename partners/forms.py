@@ -63,4 +63,5 @@ class NotificationPreferencesForm(forms.Form):
                 choices=NotificationPreference.Delivery.choices,
                 initial=current[kind.code],
                 widget=forms.RadioSelect,
+                required=False,  # left out: unchanged
             )

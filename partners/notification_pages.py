@@ -53,7 +53,9 @@ def preferences_page(request: HttpRequest, *, kinds, template: str, context: dic
     form = NotificationPreferencesForm(request.POST or None, kinds=kinds, current=current)
     if request.method == "POST" and form.is_valid():
         try:
-            services.notification_preferences_set(user=request.user, choices=form.cleaned_data)
+            services.notification_preferences_set(
+                user=request.user, choices={kind: how for kind, how in form.cleaned_data.items() if how}
+            )
         except DomainError as exc:
             messages.error(request, exc.message)
         else:

@@ -29,16 +29,16 @@ def navigation(request: HttpRequest) -> dict:
 
     @cache
     def notifications_unread() -> int | None:
-        """The bell's number: a member's in their active partner, or staff's own; one query,
+        """The bell's number: staff's own, or a member's in their active partner; one query,
         once per request, only on pages whose layout shows the bell."""
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
             return None
+        if user.is_staff:  # the bank's staff read theirs in the console
+            return notification_unread_count(user=user, partner=None)
         access = portal_access()
         if access is not None and not access.onboarding:
             return notification_unread_count(user=user, partner=access.partner)
-        if access is None and user.is_staff:
-            return notification_unread_count(user=user, partner=None)
         return None
 
     return {"portal_access": portal_access, "notifications_unread": notifications_unread}

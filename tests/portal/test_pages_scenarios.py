@@ -144,8 +144,8 @@ def test_the_scenario_list_costs_the_same_queries_whatever_the_catalog(
         BundleItemFactory(scenario=ScenarioFactory(code=f"open-{n}", industry=acme.industry))
     client.force_login(alice)
 
-    # session, user, memberships, joinable scenarios and their items, participations
-    with django_assert_num_queries(6):
+    # session, user, memberships, joinable scenarios and their items, participations, the bell
+    with django_assert_num_queries(7):
         response = client.get(reverse("portal:scenarios"))
     assert response.content.decode().count("joined-") >= size
 
