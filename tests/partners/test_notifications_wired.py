@@ -130,3 +130,14 @@ def test_the_endpoint_is_switched_off_at_m_and_told_once(failing, django_capture
     services.webhook_endpoint_update(endpoint=endpoint, actor=None, is_active=True)
     endpoint.refresh_from_db()
     assert (endpoint.consecutive_failures, endpoint.disabled_at) == (0, None)
+
+
+def test_the_delivery_log_says_the_endpoint_was_switched_off(
+    client, alice, failing, django_capture_on_commit_callbacks
+):
+    endpoint, _answer = failing
+    _attempts(endpoint, 4, django_capture_on_commit_callbacks)
+    client.force_login(alice)
+    page = client.get(reverse("portal:webhook", args=[endpoint.pk])).content.decode()
+    assert "switched off automatically on" in page
+    assert "after 4 failed attempts in a row" in page
