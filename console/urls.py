@@ -17,4 +17,12 @@ urlpatterns = [
     path("jobs/imports/<int:pk>/", views.transaction_import, name="transaction_import"),
     path("jobs/settlement/<int:pk>/rerun/", views.settlement_rerun, name="settlement_rerun"),
     path("audit/", views.audit, name="audit"),
+    path("notifications/", views.notification_list, name="notifications"),
+    path("notifications/read/", views.notification_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification-read"),
+    path(
+        "notifications/preferences/",
+        views.notification_preferences_edit,
+        name="notification-preferences",
+    ),
 ]

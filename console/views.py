@@ -12,6 +12,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from console.models import RiskSignal
 from core.domain import DomainError
+from partners import services as partner_services
+from partners.models import Notification
+from partners.notification_pages import back_to, notification_list_context, preferences_page
+from partners.notifications import kinds_for
 from partners.selectors import business_today
 from revenue.models import SettlementRun
 from revenue.services import settlement_start
@@ -30,10 +34,10 @@ from .services import risk as risk_services
 from .services import rollups
 
 
-def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
-    """Render with the admin's chrome (header, user tools) but without its sidebar: the admin's
+def _chrome() -> dict:
+    """The admin's chrome (header, user tools) without its sidebar: the admin's
     ``each_context`` would build the whole app list on every page for nothing."""
-    base = {
+    return {
         "site_title": admin.site.site_title,
         "site_header": admin.site.site_header,
         "site_url": admin.site.site_url,
@@ -42,7 +46,10 @@ def _page(request: HttpRequest, template: str, title: str, **context) -> HttpRes
         "is_popup": False,
         "is_nav_sidebar_enabled": False,
     }
-    return render(request, template, {**base, "title": title, **context})
+
+
+def _page(request: HttpRequest, template: str, title: str, **context) -> HttpResponse:
+    return render(request, template, {**_chrome(), "title": title, **context})
 
 
 def _filters(request: HttpRequest):
@@ -278,3 +285,47 @@ def settlement_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("console:jobs")
     messages.success(request, _("Settlement through %(date)s started again.") % {"date": run.through})
     return redirect("console:settlement_run", pk=started.pk)
+
+
+# --------------------------------------------------------------------------------------
+# The staff's notification centre (the portal's list and preferences, for staff kinds)
+# --------------------------------------------------------------------------------------
+@staff_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    context, status = notification_list_context(
+        request, user=request.user, partner=None, kinds=kinds_for(staff=True)
+    )
+    response = _page(request, "console/notifications.html", _("Notifications"), **context)
+    response.status_code = status
+    return response
+
+
+@require_POST
+@staff_required
+def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        notification = partner_services.notification_mark_read(
+            user=request.user, partner=None, notification_id=pk
+        )
+    except Notification.DoesNotExist as exc:
+        raise Http404 from exc
+    return back_to(request, notification, "console:notifications")
+
+
+@require_POST
+@staff_required
+def notification_read_all(request: HttpRequest) -> HttpResponse:
+    count = partner_services.notification_mark_all_read(user=request.user, partner=None)
+    messages.success(request, _("%(count)d notifications marked read.") % {"count": count})
+    return redirect("console:notifications")
+
+
+@staff_required
+def notification_preferences_edit(request: HttpRequest) -> HttpResponse:
+    return preferences_page(
+        request,
+        kinds=kinds_for(staff=True),
+        template="console/notification_preferences.html",
+        context={**_chrome(), "title": _("Notification preferences")},
+        done="console:notification-preferences",
+    )

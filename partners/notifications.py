@@ -2,7 +2,8 @@
 
 Every kind is registered here with who receives it and its message in English and Chinese
 (``gettext_lazy`` with ``%(name)s`` placeholders). A notification stores the kind and the
-plain-string parameters; the message is rendered in the reader's language when it is read.
+plain-string parameters; the message is rendered in the reader's language when it is read
+(a parameter that is a code of a choice, such as a document type, shows its label).
 
 ``notify`` is called by services inside their transaction. It does its work after the commit
 (``transaction.on_commit``): a rolled-back change tells nobody. It never raises into the
@@ -27,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.jobs import enqueue_on_commit
 
-from .models import Membership, Notification, NotificationPreference, Partner
+from .models import Membership, Notification, NotificationPreference, Partner, PartnerDocument
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +78,8 @@ class Kind:
     link_arg: Callable | None = None
     fallback_url: str = ""
     description: Promise | str = ""
+    # Parameters stored as codes and shown as their label in the reader's language.
+    choice_params: dict = field(default_factory=dict)
 
     @property
     def for_staff(self) -> bool:
@@ -162,12 +165,25 @@ for _kind in (
     Kind(
         "dispute.resolved",
         "statements",
-        _("Your dispute of statement %(statement)s was resolved: %(outcome)s, adjustment %(amount)s."),
-        params=("statement", "outcome", "amount"),
+        _(
+            "Your dispute of statement %(statement)s was resolved: the bank approved an adjustment "
+            "of %(amount)s, carried by your next statement."
+        ),
+        params=("statement", "amount"),
         roles=FINANCE,
         default_delivery=Delivery.IMMEDIATE,
         fallback_url="portal:disputes",
         description=_("Dispute resolved"),
+    ),
+    Kind(
+        "dispute.rejected",
+        "statements",
+        _("The bank rejected your dispute of statement %(statement)s: %(reason)s"),
+        params=("statement", "reason"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:disputes",
+        description=_("Dispute rejected"),
     ),
     # Agreements: owners and finance accept them.
     Kind(
@@ -308,6 +324,7 @@ for _kind in (
         _("The document %(document)s expires on %(expires)s: upload a renewed one before then."),
         params=("document", "expires"),
         roles=MANAGERS,
+        choice_params={"document": PartnerDocument.DocumentType},
         fallback_url="portal:application",
         description=_("Document expiring"),
     ),
@@ -317,7 +334,7 @@ for _kind in (
         "agreements",
         _("%(partner)s accepted agreement %(agreement)s."),
         params=("partner", "agreement"),
-        staff_permission="revenue.change_agreement",
+        staff_permission="revenue.submit_agreement",
         description=_("Agreement accepted (staff)"),
     ),
     Kind(
@@ -325,7 +342,7 @@ for _kind in (
         "agreements",
         _("%(partner)s declined agreement %(agreement)s: %(reason)s"),
         params=("partner", "agreement", "reason"),
-        staff_permission="revenue.change_agreement",
+        staff_permission="revenue.submit_agreement",
         default_delivery=Delivery.IMMEDIATE,
         description=_("Agreement declined (staff)"),
     ),
@@ -334,7 +351,7 @@ for _kind in (
         "scenarios",
         _("%(partner)s left the scenario %(scenario)s: %(reason)s"),
         params=("partner", "scenario", "reason"),
-        staff_permission="scenarios.change_participation",
+        staff_permission="scenarios.decide_participation",
         description=_("Partner left a scenario (staff)"),
     ),
     Kind(
@@ -342,7 +359,7 @@ for _kind in (
         "statements",
         _("%(partner)s disputed a line of statement %(statement)s: %(reason)s"),
         params=("partner", "statement", "reason"),
-        staff_permission="revenue.change_dispute",
+        staff_permission="revenue.resolve_dispute",
         description=_("Dispute opened (staff)"),
     ),
 ):
@@ -361,8 +378,12 @@ def render(kind_code: str, params: dict) -> str:
     kind = KINDS.get(kind_code)
     if kind is None:
         return kind_code
+    values = _Params(params or {})
+    for name, choices in kind.choice_params.items():
+        if values.get(name) in choices.values:
+            values[name] = str(choices(values[name]).label)
     try:
-        return str(kind.message) % _Params(params or {})
+        return str(kind.message) % values
     except (TypeError, ValueError):
         logger.warning("notification %s: parameters do not fit its message", kind_code)
         return str(kind.description or kind_code)

@@ -17,7 +17,16 @@ from django.utils.translation import gettext_lazy as _
 from core.four_eyes import makers_add
 
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
-from .models import Invitation, Membership, Notification, Partner, PartnerDocument, PartnerStatusChange
+from .models import (
+    Invitation,
+    Membership,
+    Notification,
+    NotificationPreference,
+    Partner,
+    PartnerDocument,
+    PartnerStatusChange,
+)
+from .notifications import KINDS
 
 
 def business_today() -> date:
@@ -275,3 +284,12 @@ def notifications_for_member(
 def notification_unread_count(*, user, partner: Partner | None) -> int:
     """The bell's number: one COUNT over the unread index."""
     return Notification.objects.filter(recipient=user, partner=partner, read_at__isnull=True).count()
+
+
+def notification_preferences(*, user, kinds: Iterable[str]) -> dict[str, str]:
+    """How ``user`` receives each of ``kinds``: their choice, else the kind's default."""
+    kinds = list(kinds)
+    chosen = dict(
+        NotificationPreference.objects.filter(user=user, kind__in=kinds).values_list("kind", "delivery")
+    )
+    return {kind: chosen.get(kind, KINDS[kind].default_delivery) for kind in kinds}

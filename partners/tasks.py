@@ -73,3 +73,11 @@ def notification_email_send(notification_ids: list[int]) -> int:
 def notification_digest_send() -> int:
     """Daily (beat): one digest e-mail per person of what waited for it."""
     return services.notification_digest_send()
+
+
+@shared_task(name="partners.tasks.quota_threshold_notify")
+def quota_threshold_notify(partner_id: int, threshold: int, used: int, quota: int, month: str) -> None:
+    """Queued by the API call that reached 80 % or 100 % of its partner's monthly quota."""
+    services.quota_threshold_notify(
+        partner_id=partner_id, threshold=threshold, used=used, quota=quota, month=month
+    )

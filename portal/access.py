@@ -96,6 +96,8 @@ SECTIONS: dict[str, Section] = {
     ),
     "team": Section(view=ALL_ROLES, change=MANAGERS, page=_("the team"), action=_("manage the team")),
     "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),
+    # Everyone reads their own notifications and chooses how they come (``personal`` pages).
+    "notifications": Section(view=ALL_ROLES, change=ALL_ROLES, page=_("your notifications")),
     "application": Section(
         view=ALL_ROLES, change=MANAGERS, page=_("the application"), action=_("change the application")
     ),
@@ -189,9 +191,13 @@ def choose(request: HttpRequest, partner_id: int) -> bool:
     return False
 
 
-def partner_page(section: str, *, change: bool = False, onboarding: bool = False) -> Callable:
+def partner_page(
+    section: str, *, change: bool = False, onboarding: bool = False, personal: bool = False
+) -> Callable:
     """Decorate a portal view: ``view(request, access, *args)``. ``change`` (or any POST)
-    needs the section's change roles; ``onboarding`` pages also serve partners still applying."""
+    needs the section's change roles; ``onboarding`` pages also serve partners still applying;
+    ``personal`` pages change only the member's own things (their notifications), which any
+    member may do, also while the partner is suspended."""
 
     def decorator(view: Callable) -> Callable:
         @login_required
@@ -208,7 +214,7 @@ def partner_page(section: str, *, change: bool = False, onboarding: bool = False
             # Set before the checks: a refusal's page shows the partner's navigation too.
             request.portal_access = access
             access.require_view(section)
-            if change or request.method == "POST":
+            if (change or request.method == "POST") and not personal:
                 access.require_change(section)
             return view(request, access, *args, **kwargs)
 

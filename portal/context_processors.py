@@ -6,6 +6,8 @@ from functools import cache
 
 from django.http import HttpRequest
 
+from partners.selectors import notification_unread_count
+
 from .access import PartnerAccess, resolve
 
 
@@ -25,4 +27,18 @@ def navigation(request: HttpRequest) -> dict:
         found = resolve(request)
         return None if found is None or found.partner.is_closed else found
 
-    return {"portal_access": portal_access}
+    @cache
+    def notifications_unread() -> int | None:
+        """The bell's number: staff's own, or a member's in their active partner; one query,
+        once per request, only on pages whose layout shows the bell."""
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        if user.is_staff:  # the bank's staff read theirs in the console
+            return notification_unread_count(user=user, partner=None)
+        access = portal_access()
+        if access is not None and not access.onboarding:
+            return notification_unread_count(user=user, partner=access.partner)
+        return None
+
+    return {"portal_access": portal_access, "notifications_unread": notifications_unread}

@@ -7,6 +7,8 @@ answers 429 with ``Retry-After`` (the seconds until the window that was exceeded
 
 from __future__ import annotations
 
+import logging
+import math
 import time
 
 from django.conf import settings
@@ -16,8 +18,14 @@ from rest_framework.throttling import BaseThrottle
 
 from core.clock import business_month
 from core.counters import bump
+from core.jobs import task_signature
 
 from ..keycache import burst_counter_name, quota_counter_name, sustained_counter_name
+
+logger = logging.getLogger(__name__)
+# The task telling a partner's team its use crossed a quota threshold (``partners.tasks``).
+QUOTA_THRESHOLD_NOTIFY = "partners.tasks.quota_threshold_notify"
+QUOTA_THRESHOLDS = (80, 100)
 
 
 class Throttled(exceptions.Throttled):
@@ -65,9 +73,24 @@ class PartnerKeyThrottle(BaseThrottle):
                 _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
                 % {"calls": sustained_calls, "seconds": sustained_seconds},
             )
+        if quota is not None:
+            quota_crossing(partner_id=client.partner_record.id, used=values[2], quota=quota, month=month)
         if quota is not None and values[2] > quota:
             raise Throttled(
                 month_left,
                 _("Monthly quota exhausted: %(calls)d calls per month for your tier.") % {"calls": quota},
             )
         return True
+
+
+def quota_crossing(*, partner_id: int, used: int, quota: int, month: str) -> None:
+    """The one call whose count lands exactly on 80 % or 100 % of the month's quota (the
+    counter is atomic: one call per threshold) hands the notice to the worker, so no call waits
+    for the database. The notification is written at most once per partner, threshold and
+    month whatever happens to the counter (``once`` key)."""
+    for threshold in QUOTA_THRESHOLDS:
+        if used == max(1, math.ceil(quota * threshold / 100)):
+            try:
+                task_signature(QUOTA_THRESHOLD_NOTIFY, partner_id, threshold, used, quota, month).delay()
+            except Exception:  # the call itself must not fail for a notice
+                logger.exception("quota %d%% notice of partner %s not queued", threshold, partner_id)

@@ -46,6 +46,12 @@ class WebhookEndpoint(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Failed attempts in a row, whatever the delivery (a delivered one resets it); at
+    # ``WEBHOOK_AUTO_DISABLE_AFTER`` the endpoint is switched off and ``disabled_at`` set.
+    consecutive_failures = models.PositiveIntegerField(_("failures in a row"), default=0, editable=False)
+    disabled_at = models.DateTimeField(
+        _("switched off automatically at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("webhook endpoint")

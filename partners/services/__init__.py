@@ -52,7 +52,7 @@ from .notifications import (
     notification_mark_read,
     notification_preferences_set,
 )
-from .usage import api_access_log_prune
+from .usage import api_access_log_prune, quota_threshold_notify
 from .webhooks import (
     webhook_deliver,
     webhook_endpoint_create,
@@ -104,6 +104,7 @@ __all__ = [
     "partner_suspend",
     "partner_terminate",
     "partner_update",
+    "quota_threshold_notify",
     "webhook_deliver",
     "webhook_endpoint_create",
     "webhook_endpoint_update",

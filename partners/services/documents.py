@@ -22,6 +22,7 @@ from ..exceptions import DocumentRejected, PartnerInvalidTransition, PartnerNotA
 from ..keycache import partner_forget
 from ..mail import send_bilingual
 from ..models import Membership, Partner, PartnerDocument
+from ..notifications import notify
 from ..selectors import business_today
 from ._access import require_staff_perm, require_staff_perm_or_role
 
@@ -232,7 +233,8 @@ def document_expiry_sweep(*, today: date | None = None) -> ExpirySweep:
 
 
 def _notify_expiring(documents: list[PartnerDocument]) -> int:
-    """One e-mail per partner, after commit, to its owners, admins and relationship manager."""
+    """A notification per document to the partner's owners and admins, and one e-mail per
+    partner, after commit, to them, its contact and its relationship manager."""
     by_partner: dict[int, list[PartnerDocument]] = {}
     for document in documents:
         by_partner.setdefault(document.partner_id, []).append(document)
@@ -247,6 +249,16 @@ def _notify_expiring(documents: list[PartnerDocument]) -> int:
     messages = []
     for partner_id, docs in by_partner.items():
         partner = partners[partner_id]
+        for document in docs:
+            notify(
+                kind="document.expiring",
+                partner=partner,
+                target=document,
+                params={
+                    "document": document.document_type,
+                    "expires": document.expires_on.isoformat(),
+                },
+            )
         to = set(recipients[partner_id])
         if partner.relationship_manager and partner.relationship_manager.is_active:
             to.add(partner.relationship_manager.email)

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ..exceptions import ApiKeyInvalid
 from ..keycache import key_forget
 from ..models import Partner, PartnerAPIKey, PartnerAPIKeyEvent
+from ..notifications import notify
 from ..selectors import partner_ensure_can_issue_api_keys
 from ._access import require_staff_perm_or_role
 from .webhooks import webhook_event_publish
@@ -219,6 +220,16 @@ def api_key_expiry_sweep(*, now: datetime | None = None) -> int:
             .order_by("pk")
         )
         for api_key in keys:
+            notify(
+                kind="key.expiring",
+                partner=api_key.partner,
+                target=api_key,
+                params={
+                    "key": api_key.name,
+                    "prefix": api_key.prefix,
+                    "expires": timezone.localtime(api_key.expiry_date).strftime("%Y-%m-%d %H:%M"),
+                },
+            )
             webhook_event_publish(
                 partner=api_key.partner,
                 event="key.expiring",

@@ -118,7 +118,9 @@ def _claim_for_mail(found) -> list[Notification]:
 def notification_email_send(*, notification_ids: list[int]) -> int:
     """E-mail each of these notifications to its recipient, once; how many went out."""
     sent = 0
-    for notification in _claim_for_mail(Notification.objects.filter(pk__in=notification_ids)):
+    for notification in _claim_for_mail(
+        Notification.objects.filter(pk__in=notification_ids, mail=Delivery.IMMEDIATE)
+    ):
         if not notification.recipient.is_active:
             continue
         notice = Notice(notification)

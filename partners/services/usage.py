@@ -10,7 +10,8 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ..models import ApiAccessLog, ApiUsage, PartnerAPIKey
+from ..models import ApiAccessLog, ApiUsage, Partner, PartnerAPIKey
+from ..notifications import notify
 
 logger = logging.getLogger(__name__)
 
@@ -85,3 +86,17 @@ def api_access_log_prune(*, now=None) -> int:
         deleted += ApiAccessLog.objects.filter(pk__in=ids).delete()[0]
     logger.info("access log pruned: %d entries older than %s", deleted, cutoff.isoformat())
     return deleted
+
+
+def quota_threshold_notify(*, partner_id: int, threshold: int, used: int, quota: int, month: str) -> None:
+    """Tell the partner's technical team its API use this month reached ``threshold`` % of the
+    quota; once per partner, threshold and month (the notification's ``once`` key)."""
+    partner = Partner.objects.filter(pk=partner_id).first()
+    if partner is None:
+        return
+    notify(
+        kind=f"quota.{threshold}",
+        partner=partner,
+        params={"used": f"{used:,}", "quota": f"{quota:,}", "month": month},
+        once=month,
+    )

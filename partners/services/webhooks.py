@@ -37,6 +37,7 @@ from core.jobs import enqueue_on_commit, task_signature
 
 from ..exceptions import PartnerNotAllowed, WebhookAddressRefused, WebhookInvalid, WebhookTestLimited
 from ..models import Partner, WebhookDelivery, WebhookEndpoint
+from ..notifications import notify
 from ..webhooks import signing, transport
 from ._access import require_staff_perm_or_role
 
@@ -126,6 +127,9 @@ def webhook_endpoint_update(
     if is_active is not None:
         endpoint.is_active = is_active
         fields.append("is_active")
+        if is_active:  # switched on again: the count of failures starts afresh
+            endpoint.consecutive_failures, endpoint.disabled_at = 0, None
+            fields += ["consecutive_failures", "disabled_at"]
     if fields:
         endpoint.save(update_fields=fields)
     return endpoint
@@ -353,7 +357,46 @@ def _attempt_record(*, delivery: WebhookDelivery, status_code: int | None, error
         return "superseded"
     for field, value in changes.items():
         setattr(delivery, field, value)
+    if delivery.status == DStatus.DELIVERED:
+        WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, consecutive_failures__gt=0).update(
+            consecutive_failures=0
+        )
+    elif delivery.endpoint.is_active:  # an attempt at a switched-off endpoint is not its failure
+        _endpoint_failure_count(endpoint_id=delivery.endpoint_id)
     return delivery.status
+
+
+def _endpoint_failure_count(*, endpoint_id: int) -> None:
+    """Count one more failed attempt in a row. At ``WEBHOOK_FAILURE_NOTIFY_AFTER`` the team is
+    told the endpoint is failing; at ``WEBHOOK_AUTO_DISABLE_AFTER`` it is switched off and the
+    team told so. Each threshold is crossed by exactly one attempt (the row is locked)."""
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint_id)
+        endpoint.consecutive_failures += 1
+        fields = ["consecutive_failures"]
+        failures = endpoint.consecutive_failures
+        disable = endpoint.is_active and failures >= settings.WEBHOOK_AUTO_DISABLE_AFTER
+        if disable:
+            endpoint.is_active, endpoint.disabled_at = False, timezone.now()
+            fields += ["is_active", "disabled_at"]
+        endpoint.save(update_fields=fields)
+        if failures == settings.WEBHOOK_FAILURE_NOTIFY_AFTER and not disable:
+            notify(
+                kind="webhook.failing",
+                partner=endpoint.partner,
+                target=endpoint,
+                params={"url": endpoint.url, "failures": str(failures)},
+            )
+        if disable:
+            logger.warning(
+                "webhook endpoint %s switched off after %d failures in a row", endpoint.pk, failures
+            )
+            notify(
+                kind="webhook.disabled",
+                partner=endpoint.partner,
+                target=endpoint,
+                params={"url": endpoint.url, "failures": str(failures)},
+            )
 
 
 def webhook_deliver(*, delivery_id: int) -> str:

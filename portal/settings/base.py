@@ -464,6 +464,10 @@ API_ACCESS_LOG_RETENTION_DAYS = env.int("API_ACCESS_LOG_RETENTION_DAYS", default
 # One deadline for the whole of a delivery: resolve, connect, TLS, send, status and headers.
 WEBHOOK_DELIVERY_DEADLINE_SECONDS = env.float("WEBHOOK_DELIVERY_DEADLINE_SECONDS", default=10.0)
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+# Failed attempts in a row (any delivery) after which an endpoint's team is told it is failing,
+# and after which the endpoint is switched off (the team switches it on again once fixed).
+WEBHOOK_FAILURE_NOTIFY_AFTER = env.int("WEBHOOK_FAILURE_NOTIFY_AFTER", default=5)
+WEBHOOK_AUTO_DISABLE_AFTER = env.int("WEBHOOK_AUTO_DISABLE_AFTER", default=20)
 WEBHOOK_SECRET_OVERLAP = timedelta(hours=env.int("WEBHOOK_SECRET_OVERLAP_HOURS", default=24))
 # The ports a partner's endpoint may use (HTTPS on 443 unless the bank opens more).
 WEBHOOK_ALLOWED_PORTS = env.list("WEBHOOK_ALLOWED_PORTS", cast=int, default=[443])

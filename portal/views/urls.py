@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import agreements, dashboard, keys, onboarding, revenue, scenarios, team, webhooks
+from . import agreements, dashboard, keys, notifications, onboarding, revenue, scenarios, team, webhooks
 
 app_name = "portal"
 
@@ -48,6 +48,15 @@ urlpatterns = [
     path("agreements/<int:pk>/", agreements.agreement_detail, name="agreement"),
     path("agreements/<int:pk>/accept/", agreements.agreement_accept, name="agreement-accept"),
     path("agreements/<int:pk>/decline/", agreements.agreement_decline, name="agreement-decline"),
+    # notifications
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/read/", notifications.notification_read_all, name="notifications-read-all"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
+    path(
+        "notifications/preferences/",
+        notifications.notification_preferences_edit,
+        name="notification-preferences",
+    ),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),

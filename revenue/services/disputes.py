@@ -10,8 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import money_text
 from core.transitions import change_row_write, transition
 from partners.models import Membership
+from partners.notifications import notify
 
 from ..exceptions import DisputeInvalid, RevenueNotAllowed, StatusMoveInvalid
 from ..models import Adjustment, Dispute, DisputeEvent, StatementLine
@@ -57,7 +59,26 @@ def dispute_raise(*, line: StatementLine, actor, reason: str) -> Dispute:
     change_row_write(
         DisputeEvent, dispute, from_status="", to_status=DStatus.OPEN, actor=actor, reason=reason
     )
+    partner = dispute.partner
+    statement = f"#{line.statement_id}"
+    notify(kind="dispute.received", partner=partner, target=dispute, params={"statement": statement})
+    notify(
+        kind="dispute.opened",
+        partner=partner,
+        target=dispute,
+        params={"statement": statement, "reason": dispute.reason[:200]},
+    )
     return dispute
+
+
+def _dispute_notify(dispute: Dispute, kind: str, **params: str) -> None:
+    """Tell the partner's owners and finance members how its dispute goes, after commit."""
+    notify(
+        kind=kind,
+        partner=dispute.partner,
+        target=dispute,
+        params={"statement": f"#{dispute.line.statement_id}", **params},
+    )
 
 
 @transaction.atomic
@@ -84,6 +105,7 @@ def dispute_propose_adjustment(*, dispute: Dispute, actor, amount: Decimal, reas
         actor,
         _("Adjustment of %(amount)s proposed: %(reason)s") % {"amount": amount, "reason": reason.strip()},
     )
+    _dispute_notify(dispute, "dispute.proposed", amount=money_text(amount, dispute.line.statement.currency))
     return adjustment
 
 
@@ -99,13 +121,20 @@ def adjustment_approve(*, adjustment: Adjustment, actor, reason: str = "") -> Ad
     adjustment.decided_by, adjustment.decided_at = actor, timezone.now()
     adjustment.save()
     if adjustment.dispute_id:
-        dispute = Dispute.objects.select_for_update().get(pk=adjustment.dispute_id)
+        dispute = (
+            Dispute.objects.select_for_update(of=("self",))
+            .select_related("partner", "line__statement")
+            .get(pk=adjustment.dispute_id)
+        )
         _move(
             dispute,
             DStatus.RESOLVED,
             actor,
             reason or _("Adjustment approved."),
             resolution=adjustment.reason,
+        )
+        _dispute_notify(
+            dispute, "dispute.resolved", amount=money_text(adjustment.amount, dispute.line.statement.currency)
         )
     return adjustment
 
@@ -134,6 +163,10 @@ def dispute_reject(*, dispute: Dispute, actor, reason: str) -> Dispute:
     require(actor, "revenue.resolve_dispute")
     if not (reason or "").strip():
         raise DisputeInvalid(_("Say why the dispute is rejected."), field="reason")
-    dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+    dispute = (
+        Dispute.objects.select_for_update(of=("self",)).select_related("partner", "line").get(pk=dispute.pk)
+    )
     require_not_maker(actor, dispute_makers(dispute), _("a dispute"))
-    return _move(dispute, DStatus.REJECTED, actor, reason.strip(), resolution=reason.strip())
+    _move(dispute, DStatus.REJECTED, actor, reason.strip(), resolution=reason.strip())
+    _dispute_notify(dispute, "dispute.rejected", reason=reason.strip()[:200])
+    return dispute

@@ -15,7 +15,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.fen import to_fen
+from core.money import money_text
 from core.transitions import transition, transition_check
+from partners.notifications import notify
 from partners.services import webhook_event_publish
 
 from ..exceptions import RevenueError, StatusMoveInvalid
@@ -52,9 +55,27 @@ def _move(statement: Statement, to: str, actor, reason: str, **changes) -> State
     return statement
 
 
+def statement_notify(*, statement: Statement, kind: str) -> None:
+    """Tell the partner's owners and finance members (notification centre) about ``statement``
+    (``statement.ready``, ``statement.approved``, ``statement.paid``), after commit."""
+    notify(
+        kind=kind,
+        partner=statement.agreement.partner,
+        target=statement,
+        params={
+            "statement": f"#{statement.pk}",
+            "period": f"{statement.period_start.isoformat()} – {statement.period_end.isoformat()}",
+            "amount": money_text(
+                to_fen(statement.share_amount + statement.adjustment_amount), statement.currency
+            ),
+        },
+    )
+
+
 def statement_publish(*, statement: Statement, event: str) -> None:
-    """Tell the partner's webhooks about ``statement`` (``statement.ready`` when generated,
-    ``statement.approved``): inside the caller's transaction, sent after it commits."""
+    """Tell the partner's webhooks and members about ``statement`` (``statement.ready`` when
+    generated, ``statement.approved``): inside the caller's transaction, sent after it commits."""
+    statement_notify(statement=statement, kind=event)
     webhook_event_publish(
         partner=statement.agreement.partner,
         event=event,
@@ -132,7 +153,7 @@ def statement_payout_confirm(*, statement: Statement, actor, reason: str = "") -
     statement = _locked(statement)
     transition_check(statement, SStatus.PAID, moves=ALLOWED_MOVES, error=StatusMoveInvalid)
     require_not_maker(actor, payout_makers(statement), _("a payout"))
-    return _move(
+    _move(
         statement,
         SStatus.PAID,
         actor,
@@ -140,6 +161,8 @@ def statement_payout_confirm(*, statement: Statement, actor, reason: str = "") -
         payout_confirmed_by=actor,
         payout_confirmed_at=timezone.now(),
     )
+    statement_notify(statement=statement, kind="statement.paid")
+    return statement
 
 
 @transaction.atomic

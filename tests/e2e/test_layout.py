@@ -30,6 +30,8 @@ PORTAL_PAGES = [
     "/portal/disputes/",
     "/portal/transactions/",
     "/portal/team/",
+    "/portal/notifications/",
+    "/portal/notifications/preferences/",
     "/portal/getting-started/",
     "/accounts/email/",
     "/accounts/2fa/",
@@ -42,6 +44,7 @@ CONSOLE_PAGES = [
     "/staff/inbox/",
     "/staff/jobs/",
     "/staff/audit/",
+    "/staff/notifications/",
 ]
 ANONYMOUS_PAGES = [
     "/",

@@ -120,11 +120,14 @@ def test_the_message_renders_in_the_readers_language(team, django_capture_on_com
         notify(
             kind="dispute.resolved",
             partner=partner,
-            params={"statement": "S-7", "outcome": "upheld", "amount": "¥12.50"},
+            params={"statement": "S-7", "amount": "¥12.50"},
         )
     notice = Notice(Notification.objects.get(recipient=members["owner"]))
     with override("en"):
-        assert notice.message == "Your dispute of statement S-7 was resolved: upheld, adjustment ¥12.50."
+        assert notice.message == (
+            "Your dispute of statement S-7 was resolved: the bank approved an adjustment of ¥12.50, "
+            "carried by your next statement."
+        )
     with override("zh-hans"):
         assert "S-7" in notice.message
         assert "¥12.50" in notice.message

@@ -140,7 +140,7 @@ def test_the_dashboard_costs_the_same_queries_whatever_the_data(
 
     # session, user, memberships, daily calls, revenue by month, open statements, expiring
     # keys, expiring documents, agreements awaiting acceptance, and the next steps' facts:
-    # participation statuses, usable keys
-    with django_assert_num_queries(11):
+    # participation statuses, usable keys; the bell
+    with django_assert_num_queries(12):
         response = client.get(reverse("portal:dashboard"))
     assert f">{3 * size * size}<" in response.content.decode()

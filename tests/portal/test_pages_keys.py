@@ -182,7 +182,7 @@ def test_the_key_list_costs_the_same_queries_whatever_the_data(
         )
     client.force_login(alice)
 
-    # session, user, memberships, usage per key, keys
-    with django_assert_num_queries(5):
+    # session, user, memberships, usage per key, keys, the bell
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:keys"))
     assert response.content.decode().count(">7<") == size

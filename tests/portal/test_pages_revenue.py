@@ -166,8 +166,8 @@ def test_the_statement_list_costs_the_same_queries_whatever_the_data(
     services.settlement_start(through=date(2026, 1 + periods, 28), trigger="command")
     client.force_login(fiona)
 
-    # session, user, memberships, statements (with agreement), lines
-    with django_assert_num_queries(5):
+    # session, user, memberships, statements (with agreement), lines, the bell
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:statements"))
     assert response.content.decode().count("export.csv") >= 1
 
@@ -200,12 +200,12 @@ def test_transactions_and_disputes_cost_the_same_queries_whatever_the_data(
         services.dispute_raise(line=line, actor=fiona, reason="check")
     client.force_login(fiona)
 
-    # session, user, memberships, transactions (with product)
-    with django_assert_num_queries(4):
+    # session, user, memberships, transactions (with product), the bell
+    with django_assert_num_queries(5):
         client.get(reverse("portal:transactions"))
     # session, user, memberships, disputes (with line, statement, product, raiser), their
-    # adjustments (with the statement carrying each)
-    with django_assert_num_queries(5):
+    # adjustments (with the statement carrying each), the bell
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:disputes"))
     assert response.content.decode().count("<td>check</td>") == min(size, settled.lines.count())
 

@@ -145,8 +145,8 @@ def test_the_scenario_list_costs_the_same_queries_whatever_the_catalog(
     client.force_login(alice)
 
     # session, user, memberships, joinable scenarios and their items, participations (with the
-    # newer version of each), invitations
-    with django_assert_num_queries(7):
+    # newer version of each), invitations, the bell
+    with django_assert_num_queries(8):
         response = client.get(reverse("portal:scenarios"))
     assert response.content.decode().count("joined-") >= size
 

@@ -102,8 +102,8 @@ def test_the_team_page_costs_the_same_queries_whatever_the_team(
         member(acme, f"m{n}@acme.test", "viewer")
     client.force_login(alice)
 
-    # session, user, memberships, members, open invitations
-    with django_assert_num_queries(5):
+    # session, user, memberships, members, open invitations, the bell
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:team"))
     assert response.content.decode().count('<span class="muted">') == size + 1
 

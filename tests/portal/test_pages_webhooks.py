@@ -138,8 +138,8 @@ def test_the_delivery_log_costs_the_same_queries_whatever_the_data(
         WebhookDelivery.objects.create(endpoint=endpoint, event="statement.ready", payload={})
     client.force_login(bob)
 
-    # session, user, memberships, endpoint, deliveries
-    with django_assert_num_queries(5):
+    # session, user, memberships, endpoint, deliveries, the bell
+    with django_assert_num_queries(6):
         response = client.get(reverse("portal:webhook", args=[endpoint.pk]))
     assert response.content.decode().count("<code>statement.ready</code>") == size
 
