@@ -17,4 +17,5 @@ urlpatterns = [
     path("jobs/imports/<int:pk>/", views.transaction_import, name="transaction_import"),
     path("jobs/settlement/<int:pk>/rerun/", views.settlement_rerun, name="settlement_rerun"),
     path("audit/", views.audit, name="audit"),
+    path("consents/", views.consents, name="consents"),
 ]
