@@ -263,3 +263,54 @@ def test_a_published_version_keeps_its_purposes_and_a_new_version_copies_them(ma
     with pytest.raises(ScenarioImmutable):
         services.scenario_update(scenario=published, actor=manager, data_purposes=["marketing"])
     assert services.scenario_new_version(scenario=published, actor=manager).data_purposes == PURPOSES
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.postgres
+def test_concurrent_first_requests_with_one_consent_record_it_once():
+    """Many requests bring a consent the bank has not seen yet at the same moment (several web
+    processes): one row, one scenario link, every request answered with its id."""
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import PartnerFactory
+    from tests.scenarios.factories import ScenarioFactory
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL for truly concurrent writers")
+    partner = PartnerFactory()
+    scenario = ScenarioFactory(data_purposes=PURPOSES)
+    ref = customer_reference(partner_id=partner.pk, customer_id="cust-1")
+    workers = 8
+    barrier = threading.Barrier(workers)
+    answers, errors = [], []
+
+    def request():
+        try:
+            barrier.wait()
+            answers.append(
+                services.consent_for_offer(
+                    partner=partner,
+                    scenario_code=scenario.code,
+                    declared_purposes=scenario.data_purposes,
+                    customer_ref=ref,
+                    segment=None,
+                    consent=consent_given("cns-race"),
+                )
+            )
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert answers == ["cns-race"] * workers
+    assert Consent.objects.count() == 1
+    assert ConsentScenario.objects.count() == 1
