@@ -14,7 +14,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ApiDateTimeField, MoneyField
+from core.api import ApiCharField, ApiDateTimeField, MoneyField
 from core.domain import DomainError
 from partners.api.base import PartnerAPIView
 from products.terms import MAX_TENOR, MIN_TENOR, Category
@@ -123,7 +123,7 @@ class OfferSerializer(serializers.Serializer):
 
 
 class ConsentSerializer(serializers.Serializer):
-    id = serializers.CharField(max_length=64, help_text="The partner's own id of the customer's consent.")
+    id = ApiCharField(max_length=64, help_text="The partner's own id of the customer's consent.")
     purposes = serializers.ListField(
         child=serializers.ChoiceField(choices=DataPurpose.choices),
         allow_empty=False,
@@ -134,7 +134,7 @@ class ConsentSerializer(serializers.Serializer):
 
 
 class CustomerSerializer(serializers.Serializer):
-    ref = serializers.CharField(
+    ref = ApiCharField(
         max_length=128,
         required=False,
         help_text="The partner's own id of the customer: stored only as a keyed hash, never as sent.",
@@ -257,12 +257,12 @@ class ConsentWithdrawView(PartnerAPIView):
     security_level = "A2"
 
     class WithdrawSerializer(serializers.Serializer):
-        customer_ref = serializers.CharField(
+        customer_ref = ApiCharField(
             max_length=128,
             allow_blank=True,
             help_text="The customer's id as sent in `customer.ref` (empty for a consent sent without one).",
         )
-        consent_id = serializers.CharField(max_length=64, help_text="The consent's `id` as sent.")
+        consent_id = ApiCharField(max_length=64, help_text="The consent's `id` as sent.")
 
     class WithdrawnSerializer(serializers.Serializer):
         consent_id = serializers.CharField()

@@ -83,6 +83,7 @@ def test_a_segment_other_than_standard_needs_the_consent_too(api, acme_key, trav
         ({**CONSENT, "granted_at": "yesterday"}, "customer.consent.granted_at"),
         ({"purposes": PURPOSES, "granted_at": CONSENT["granted_at"]}, "customer.consent.id"),
         ({**CONSENT, "id": "x" * 65}, "customer.consent.id"),
+        ({**CONSENT, "id": 123}, "customer.consent.id"),
         ("cns-1", "customer.consent.non_field_errors"),
     ],
 )
@@ -141,6 +142,8 @@ def test_withdrawing_a_consent_never_sent_or_another_partners_is_a_404(api, acme
         {"customer_ref": "member-1"},
         {"consent_id": "cns-1"},
         {"customer_ref": "member-1", "consent_id": ""},
+        {"customer_ref": 12, "consent_id": "cns-1"},
+        {"customer_ref": "member-1", "consent_id": 7},
         {"customer_ref": "member-1", "consent_id": ["cns-1"]},
         {"customer_ref": "m" * 129, "consent_id": "cns-1"},
     ],
@@ -160,3 +163,11 @@ def test_withdrawal_needs_the_offers_scope(api, acme, travel):
 
 def test_withdrawal_needs_a_key(api):
     assert withdraw(api, "nope", customer_ref="member-1", consent_id="cns-1").status_code == 401
+
+
+@pytest.mark.parametrize("ref", [0, 12.5, True, ["member-1"], {"id": "member-1"}])
+def test_a_customer_reference_that_is_not_a_string_is_a_400_naming_it(api, acme_key, travel, ref):
+    response = offers(api, acme_key.key, customer={"ref": ref, "consent": CONSENT})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == ["customer.ref"]
+    assert not Consent.objects.exists()
