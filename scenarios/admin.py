@@ -510,9 +510,7 @@ class ConsentScenarioFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value():
-            return selectors.consents_for_staff(scenario_code=self.value()).filter(
-                pk__in=queryset.values("pk")
-            )
+            return queryset.filter(scenarios__scenario_code=self.value())
         return queryset
 
 
