@@ -11,7 +11,8 @@ from django.utils.translation import gettext_lazy as _
 from console.models import RiskSignal
 from console.selectors.audit import source_choices
 from core.widgets import DateInput
-from partners.models import Industry
+from partners.models import Industry, Partner
+from scenarios.selectors import CONSENT_STATES, consent_scenario_codes
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 731
@@ -87,3 +88,32 @@ class RiskFilterForm(forms.Form):
     rule = forms.ChoiceField(
         label=_("Rule"), required=False, choices=[("", _("All rules")), *RiskSignal.Rule.choices]
     )
+
+
+class ConsentFilterForm(forms.Form):
+    """The consents page: by partner, scenario (code, any version) and state; one page."""
+
+    partner = forms.ModelChoiceField(
+        label=_("Partner"), queryset=Partner.objects.order_by("display_name"), required=False
+    )
+    scenario = forms.ChoiceField(label=_("Scenario code"), required=False)
+    state = forms.ChoiceField(label=_("State"), required=False)
+    page = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["scenario"].choices = [("", _("All scenarios"))] + [
+            (code, code) for code in consent_scenario_codes()
+        ]
+        self.fields["state"].choices = [("", _("Any state")), *CONSENT_STATES.items()]
+
+    def query(self) -> dict:
+        """The selector's filters; none when the input is invalid (the page says which field)."""
+        if not self.is_valid():
+            return {}
+        data = self.cleaned_data
+        return {
+            "partner": data.get("partner"),
+            "scenario_code": data.get("scenario") or "",
+            "state": data.get("state") or "",
+        }

@@ -25,4 +25,5 @@ urlpatterns = [
         views.notification_preferences_edit,
         name="notification-preferences",
     ),
+    path("consents/", views.consents, name="consents"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,11 +21,12 @@ from partners.notifications import kinds_for
 from partners.selectors import business_today
 from revenue.models import SettlementRun
 from revenue.services import settlement_start
+from scenarios.selectors import consents_for_staff
 
 from . import exports, figures, services
 from .access import staff_required
 from .evidence import evidence_names, evidence_rows
-from .forms import AuditForm, FilterForm, ReasonForm, RiskFilterForm
+from .forms import AuditForm, ConsentFilterForm, FilterForm, ReasonForm, RiskFilterForm
 from .selectors import audit as audit_selectors
 from .selectors import ecosystem
 from .selectors import inbox as inbox_selectors
@@ -328,4 +331,37 @@ def notification_preferences_edit(request: HttpRequest) -> HttpResponse:
         template="console/notification_preferences.html",
         context={**_chrome(), "title": _("Notification preferences")},
         done="console:notification-preferences",
+    )
+
+
+CONSENTS_PAGE_SIZE = 50
+
+
+@require_GET
+@staff_required
+def consents(request: HttpRequest) -> HttpResponse:
+    """Customers' consents (PIPL) by partner, scenario and state; exported for an audit."""
+    if not request.user.has_perm("scenarios.view_consent"):
+        raise PermissionDenied(_("Your role cannot see customers' consents."))
+    form = ConsentFilterForm(request.GET or None)
+    rows = consents_for_staff(**form.query())
+    export = request.GET.get("export")
+    if export in exports.FORMATS:
+        if not request.user.has_perm("scenarios.export_consent"):
+            raise PermissionDenied(_("Your role cannot export customers' consents."))
+        return exports.consents_response(rows, file_format=export)
+    page = Paginator(rows, CONSENTS_PAGE_SIZE).get_page(
+        form.cleaned_data.get("page") if form.is_valid() else 1
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("export", None)
+    return _page(
+        request,
+        "console/consents.html",
+        _("Customers' consents"),
+        form=form,
+        page=page,
+        query=query.urlencode(),
+        can_export=request.user.has_perm("scenarios.export_consent"),
     )

@@ -204,6 +204,18 @@ ISO_TIME = re.compile(
 )
 
 
+class ApiCharField(serializers.CharField):
+    """A string and only a string: DRF's ``CharField`` turns a JSON number into text, which an
+    identifier the partner sends (a customer or consent id) must not silently become."""
+
+    default_error_messages = {"not_a_string": gettext_lazy("Give a string.")}
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string")
+        return super().to_internal_value(data)
+
+
 def _year_in_range(year: int) -> None:
     if not EARLIEST_YEAR <= year <= LATEST_YEAR:
         raise serializers.ValidationError(

@@ -13,6 +13,9 @@ class DomainError(Exception):
 
     status_code = 400
     code = "invalid"
+    # Machine-readable facts about the refusal, answered as ``error.details`` by the API
+    # (e.g. ``{"purposes_missing": [...]}``); ``None``: nothing beyond the message.
+    details: dict | None = None
 
     def __init__(self, message: str, *, field: str | None = None, code: str | None = None):
         super().__init__(message)

@@ -8,7 +8,9 @@ API error shape (every 4xx)::
 
     {"error": {"code": "invalid", "message": "…", "fields": {"amount": ["…"]}}}
 
-``fields`` is present when input was wrong and names each bad field. No stack trace or internal
+``fields`` is present when input was wrong and names each bad field; ``details`` when a domain
+error carries machine-readable facts (``DomainError.details``, e.g. the purposes a consent
+misses). No stack trace or internal
 name ever leaves the server.
 """
 
@@ -74,10 +76,12 @@ def _flatten(detail) -> dict[str, list[str]]:
     return out
 
 
-def error_body(status_code: int, message: str, *, code: str | None = None, fields=None) -> dict:
+def error_body(status_code: int, message: str, *, code: str | None = None, fields=None, details=None) -> dict:
     body: dict = {"code": code or _CODES.get(status_code, "error"), "message": message}
     if fields:
         body["fields"] = fields
+    if details:
+        body["details"] = details
     return {"error": body}
 
 
@@ -87,7 +91,8 @@ def api_exception_handler(exc, context) -> Response | None:
         set_rollback()
         fields = {exc.field: [exc.message]} if exc.field else None
         return Response(
-            error_body(exc.status_code, exc.message, code=exc.code, fields=fields), status=exc.status_code
+            error_body(exc.status_code, exc.message, code=exc.code, fields=fields, details=exc.details),
+            status=exc.status_code,
         )
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(

@@ -58,6 +58,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.decide_participation",
         # staff console: risk signals (escalating suspends the partner)
         "console.decide_risksignal",
+        # scenarios: customers' consents (PIPL) exported for an audit
+        "scenarios.export_consent",
     ],
     PRODUCT_MANAGERS: [
         # products: the catalog, segment prices, import/export
@@ -109,6 +111,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     AUDITORS: [
         "partners.export_partner",  # reading, in a file
         "revenue.export_transaction",
+        "scenarios.export_consent",
     ],
 }
 

@@ -35,6 +35,7 @@ from .forms import (
 )
 from .models import (
     BundleItem,
+    Consent,
     OfferQuoteDaily,
     Participation,
     ParticipationStatusChange,
@@ -146,6 +147,7 @@ class ScenarioAdmin(HistoryAdmin):
     readonly_fields = (
         "version",
         "status",
+        "data_purposes_text",
         "publish_checklist",
         "based_on",
         "created_by",
@@ -158,6 +160,7 @@ class ScenarioAdmin(HistoryAdmin):
         (_("In English"), {"fields": ("name", "description", "data_shared", "data_purpose")}),
         (_("In Chinese"), {"fields": ("name_zh", "description_zh", "data_shared_zh", "data_purpose_zh")}),
         (_("Who and when"), {"fields": ("reserved_for", "trigger_events")}),
+        (_("Customer data (PIPL)"), {"fields": ("data_purposes",)}),
         (_("Publishing"), {"fields": ("publish_checklist", "based_on", "created_by", "created_at", "updated_at",
                                       "published_at")}),
     )  # fmt: skip
@@ -200,6 +203,21 @@ class ScenarioAdmin(HistoryAdmin):
         if obj is not None:
             return ("code", *self.readonly_fields)
         return self.readonly_fields
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None or obj.is_draft:
+            return self.fieldsets
+        # A published or retired version shows its purposes in words, never the stored codes.
+        return [
+            (name, {**options, "fields": tuple(
+                "data_purposes_text" if field == "data_purposes" else field for field in options["fields"]
+            )})
+            for name, options in self.fieldsets
+        ]  # fmt: skip
+
+    @admin.display(description=_("purposes of the data"))
+    def data_purposes_text(self, obj) -> str:
+        return ", ".join(obj.data_purpose_labels) if obj is not None and obj.data_purposes else "—"
 
     @admin.display(description=_("before publishing"))
     def publish_checklist(self, obj) -> str:
@@ -479,3 +497,67 @@ class OfferQuoteDailyAdmin(ReadOnlyAdmin):
     list_select_related = ("partner", "scenario")
     date_hierarchy = "day"
     search_fields = ("partner__display_name", "scenario__code")
+
+
+class ConsentScenarioFilter(admin.SimpleListFilter):
+    """Consents that offer requests of one scenario (any version) relied on."""
+
+    title = _("scenario")
+    parameter_name = "scenario"
+
+    def lookups(self, request, model_admin):
+        return [(code, code) for code in selectors.consent_scenario_codes()]
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(scenarios__scenario_code=self.value())
+        return queryset
+
+
+class ConsentStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return list(selectors.CONSENT_STATES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() == "in_force":
+            return queryset.filter(withdrawn_at__isnull=True)
+        if self.value() == "withdrawn":
+            return queryset.filter(withdrawn_at__isnull=False)
+        return queryset
+
+
+@admin.register(Consent)
+class ConsentAdmin(ReadOnlyAdmin):
+    """Customers' consents as partners sent them (PIPL): read-only; the console lists and exports
+    them for an audit (``/staff/consents/``)."""
+
+    list_display = ("consent_id", "partner", "purposes_text", "granted_at", "withdrawn_at", "last_seen_at")
+    list_filter = ("partner", ConsentScenarioFilter, ConsentStateFilter)
+    list_select_related = ("partner",)
+    search_fields = ("=consent_id", "=customer_ref")
+    show_full_result_count = False
+    fields = (
+        "partner",
+        "consent_id",
+        "customer_ref",
+        "purposes_text",
+        "scenario_codes",
+        "granted_at",
+        "withdrawn_at",
+        "first_seen_at",
+        "last_seen_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description=_("purposes"))
+    def purposes_text(self, obj) -> str:
+        return ", ".join(obj.purpose_labels)
+
+    @admin.display(description=_("scenarios"))
+    def scenario_codes(self, obj) -> str:
+        return (
+            ", ".join(obj.scenarios.order_by("scenario_code").values_list("scenario_code", flat=True)) or "—"
+        )

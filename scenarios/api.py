@@ -1,4 +1,5 @@
-"""Open API v1 routes of scenarios: ``GET scenarios/``, ``GET scenarios/{code}/``, ``POST offers/``.
+"""Open API v1 routes of scenarios: ``GET scenarios/``, ``GET scenarios/{code}/``, ``POST offers/``,
+``POST consents/withdraw/``.
 
 Built on the ``partners.api`` toolkit; reads go through ``scenarios.selectors`` (only the
 versions the calling partner actively participates in), quotes through
@@ -13,15 +14,15 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from core.api import ApiDateTimeField, MoneyField
+from core.api import ApiCharField, ApiDateTimeField, MoneyField
 from core.domain import DomainError
 from partners.api.base import PartnerAPIView
 from products.terms import MAX_TENOR, MIN_TENOR, Category
 
 from . import selectors
 from .exceptions import ScenarioNotAvailable
-from .models import Scenario
-from .services import offer_quote, offer_quote_as_dict
+from .models import DataPurpose, Scenario
+from .services import ConsentGiven, consent_withdraw, offer_quote, offer_quote_as_dict
 
 
 class ScenarioNotFound(DomainError):
@@ -44,6 +45,14 @@ class ScenarioSerializer(serializers.Serializer):
     industry = serializers.CharField(source="industry.code")
     version = serializers.IntegerField()
     trigger_events = serializers.ListField(child=serializers.CharField())
+    data_purposes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataPurpose.choices),
+        help_text="What the bank uses customer data for in this scenario: an offer request with a "
+        "customer reference or a segment other than `standard` must carry the customer's consent "
+        "covering each of them.",
+    )
+    data_shared = serializers.CharField(help_text="Which customer data an offer request carries.")
+    data_purpose = serializers.CharField(help_text="Why the bank needs that data, in words.")
     products = serializers.SerializerMethodField()
 
     @extend_schema_field(ProductSerializer(many=True))
@@ -113,11 +122,32 @@ class OfferSerializer(serializers.Serializer):
     schedule = ScheduleRowSerializer(many=True, required=False, help_text="Principals sum exactly to amount.")
 
 
+class ConsentSerializer(serializers.Serializer):
+    id = ApiCharField(max_length=64, help_text="The partner's own id of the customer's consent.")
+    purposes = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataPurpose.choices),
+        allow_empty=False,
+        max_length=len(DataPurpose.values) * 2,
+        help_text="The purposes the customer consented to; they must cover the scenario's `data_purposes`.",
+    )
+    granted_at = ApiDateTimeField(help_text="When the customer granted it (RFC 3339).")
+
+
 class CustomerSerializer(serializers.Serializer):
-    ref = serializers.CharField(
+    ref = ApiCharField(
         max_length=128,
+        required=False,
         help_text="The partner's own id of the customer: stored only as a keyed hash, never as sent.",
     )
+    consent = ConsentSerializer(
+        required=False,
+        help_text="Required with a `ref` or a segment other than `standard`: the customer's consent.",
+    )
+
+    def validate(self, attrs):
+        if not attrs:  # ``"customer": {}`` says nothing: name what it lacks
+            raise serializers.ValidationError({"ref": [serializers.Field.default_error_messages["required"]]})
+        return attrs
 
 
 class OfferView(PartnerAPIView):
@@ -157,6 +187,25 @@ class OfferView(PartnerAPIView):
                 },
             ),
             OpenApiExample(
+                "For a known customer, with their consent",
+                request_only=True,
+                value={
+                    "scenario": "travel-finance",
+                    "event": "booking.created",
+                    "amount": "8000.00",
+                    "segment": "vip",
+                    "tenor_months": 12,
+                    "customer": {
+                        "ref": "cust-88231",
+                        "consent": {
+                            "id": "cns-2026-000123",
+                            "purposes": ["offer_personalisation", "credit_pre_assessment"],
+                            "granted_at": "2026-11-02T09:30:00+08:00",
+                        },
+                    },
+                },
+            ),
+            OpenApiExample(
                 "The answer",
                 response_only=True,
                 value={
@@ -179,6 +228,8 @@ class OfferView(PartnerAPIView):
         serializer = self.OfferRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        customer = data.get("customer", {})
+        consent = customer.get("consent")
         try:
             answer = offer_quote(
                 partner=self.partner,
@@ -188,7 +239,8 @@ class OfferView(PartnerAPIView):
                 currency=data["currency"],
                 segment=data.get("segment"),
                 tenor_months=data.get("tenor_months"),
-                customer_id=data.get("customer", {}).get("ref", ""),
+                customer_id=customer.get("ref", ""),
+                consent=None if consent is None else ConsentGiven(**consent),
                 key_prefix=request.user.key.prefix,
             )
         except ScenarioNotAvailable as exc:
@@ -196,8 +248,59 @@ class OfferView(PartnerAPIView):
         return Response(offer_quote_as_dict(answer))
 
 
+class ConsentWithdrawView(PartnerAPIView):
+    """Record that a customer withdrew a consent the partner sent with an offer request: from
+    now on any offer request relying on it is refused (400 naming `customer.consent`)."""
+
+    # Withdrawal is part of the offer flow whose consents it ends: the scope of POST offers/.
+    scopes = {"POST": "offers"}
+    security_level = "A2"
+
+    class WithdrawSerializer(serializers.Serializer):
+        customer_ref = ApiCharField(
+            max_length=128,
+            allow_blank=True,
+            help_text="The customer's id as sent in `customer.ref` (empty for a consent sent without one).",
+        )
+        consent_id = ApiCharField(max_length=64, help_text="The consent's `id` as sent.")
+
+    class WithdrawnSerializer(serializers.Serializer):
+        consent_id = serializers.CharField()
+        withdrawn_at = ApiDateTimeField(
+            help_text="When the withdrawal was recorded (the first one, if repeated)."
+        )
+
+    @extend_schema(
+        operation_id="consents_withdraw",
+        request=WithdrawSerializer,
+        responses={200: WithdrawnSerializer},
+        examples=[
+            OpenApiExample(
+                "A customer withdraws a consent",
+                request_only=True,
+                value={"customer_ref": "cust-88231", "consent_id": "cns-2026-000123"},
+            ),
+            OpenApiExample(
+                "The answer",
+                response_only=True,
+                value={"consent_id": "cns-2026-000123", "withdrawn_at": "2026-11-30T18:05:00+08:00"},
+            ),
+        ],
+        tags=["consents"],
+    )
+    def post(self, request):
+        serializer = self.WithdrawSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        consent = consent_withdraw(
+            partner=self.partner, customer_id=data["customer_ref"], consent_id=data["consent_id"]
+        )
+        return Response(self.WithdrawnSerializer(consent).data)
+
+
 urlpatterns = [
     path("scenarios/", ScenarioListView.as_view(), name="scenarios"),
     path("scenarios/<str:code>/", ScenarioDetailView.as_view(), name="scenario"),
     path("offers/", OfferView.as_view(), name="offers"),
+    path("consents/withdraw/", ConsentWithdrawView.as_view(), name="consents-withdraw"),
 ]

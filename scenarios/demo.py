@@ -7,12 +7,16 @@ partners exist.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
+from core.secrets import customer_reference
 from partners.models import Industry, Partner
 from products.demo import seed_catalog
 
 from . import services
+from .exceptions import ConsentRefused
 from .models import Participation, Scenario
 
 TRAVEL_DATA = (
@@ -127,6 +131,14 @@ SCENARIOS_ZH = {
     },
 }
 
+# What each scenario uses customer data for (PIPL): what a customer's consent must cover.
+DATA_PURPOSES = {
+    "travel-finance": ["offer_personalisation", "credit_pre_assessment"],
+    "community-finance": ["offer_personalisation"],
+    "ecommerce-supply-chain": ["credit_pre_assessment", "data_sharing_with_partner"],
+    "maternal-infant-finance": ["offer_personalisation", "marketing"],
+}
+
 # Demo partners and the scenario each takes part in.
 PARTICIPANTS = [
     ("skyway-travel", "travel-finance", Participation.Channel.APP),
@@ -158,6 +170,7 @@ def seed_scenarios() -> dict[str, Scenario]:
                 data_shared=shared,
                 data_purpose=purpose,
                 description=description,
+                data_purposes=DATA_PURPOSES[code],
                 **SCENARIOS_ZH[code],
             )
             for position, (product_code, role, overrides) in enumerate(items, start=1):
@@ -196,7 +209,45 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
     return joined
 
 
+# Customers of the demo partners who consented (PIPL), on fixed past dates so that seeding
+# again records nothing new; the last of each partner's has withdrawn.
+DEMO_CONSENTS = 6
+
+
+def seed_consents(joined: list[Participation]) -> int:
+    recorded = 0
+    for participation in joined:
+        partner, scenario = participation.partner, participation.scenario
+        for number in range(1, DEMO_CONSENTS + 1):
+            customer_id = f"demo-customer-{number:03d}"
+            consent = services.ConsentGiven(
+                id=f"cns-{partner.slug}-{number:03d}",
+                purposes=list(scenario.data_purposes) or ["offer_personalisation"],
+                granted_at=datetime(2026, 9, number, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+            )
+            try:
+                services.consent_for_offer(
+                    partner=partner,
+                    scenario_code=scenario.code,
+                    declared_purposes=scenario.data_purposes,
+                    customer_ref=customer_reference(partner_id=partner.pk, customer_id=customer_id),
+                    segment=None,
+                    consent=consent,
+                )
+            except ConsentRefused:  # withdrawn by an earlier run
+                continue
+            recorded += 1
+        services.consent_withdraw(
+            partner=partner, customer_id=f"demo-customer-{DEMO_CONSENTS:03d}", consent_id=consent.id
+        )
+    return recorded
+
+
 def seed(*, password: str, stdout) -> None:
     scenarios = seed_scenarios()
     joined = seed_participation(scenarios)
-    stdout.write(f"scenarios: {len(scenarios)} published, demo partners participating: {len(joined)}")
+    consents = seed_consents(joined)
+    stdout.write(
+        f"scenarios: {len(scenarios)} published, demo partners participating: {len(joined)}, "
+        f"consents: {consents} (one withdrawn each)"
+    )

@@ -101,3 +101,24 @@ class NothingToOffer(OfferRefused):
     """The bundle has no product on sale any more (every one retired)."""
 
     code = "nothing_to_offer"
+
+
+class ConsentRefused(OfferRefused):
+    """The customer's consent is missing, does not cover the scenario's declared purposes, was
+    withdrawn, or differs from what was sent before under its id: ``field`` is
+    ``customer.consent``; ``purposes_missing`` lists the declared purposes it does not cover."""
+
+    code = "consent_refused"
+
+    def __init__(self, message: str, *, purposes_missing: list[str] | None = None, code: str | None = None):
+        super().__init__(message, field="customer.consent", code=code)
+        self.purposes_missing = list(purposes_missing or ())
+        if self.purposes_missing:
+            self.details = {"purposes_missing": self.purposes_missing}
+
+
+class ConsentNotFound(DomainError):
+    """A consent the partner never sent (another partner's looks exactly the same): 404."""
+
+    status_code = 404
+    code = "not_found"

@@ -14,7 +14,7 @@ from products.terms import CREDIT, RATE_CAP, percent
 
 from .engine import BundleLine, money_str, priced_rate, product_apr_ceiling, worst_apr
 from .engine.money import ZERO
-from .models import Scenario
+from .models import DataPurpose, Scenario
 from .selectors import product_terms
 from .services import (
     ITEM_VALUES,
@@ -46,6 +46,16 @@ class ScenarioForm(forms.ModelForm):
         label=_("trigger events"),
         required=False,
         help_text=_("Comma-separated, e.g. booking.created, booking.paid."),
+    )
+    data_purposes = forms.MultipleChoiceField(
+        label=_("purposes of the data"),
+        choices=DataPurpose.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "What the bank uses the customer's data for: an offer request with a customer "
+            "reference or a segment needs the customer's consent to each of them."
+        ),
     )
 
     class Meta:

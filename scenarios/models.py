@@ -21,6 +21,23 @@ from products.models import RATE_DIGITS, Product
 from products.terms import RATE_CAP
 
 
+class DataPurpose(models.TextChoices):
+    """What a scenario uses customer data for (PIPL): declared on the scenario, and what a
+    customer's consent must cover before an offer request may carry their data."""
+
+    OFFER_PERSONALISATION = "offer_personalisation", _("Offer personalisation")
+    CREDIT_PRE_ASSESSMENT = "credit_pre_assessment", _("Credit pre-assessment")
+    MARKETING = "marketing", _("Marketing")
+    DATA_SHARING_WITH_PARTNER = "data_sharing_with_partner", _("Data sharing with the partner")
+
+
+def data_purposes_normalised(codes) -> list[str]:
+    """``codes`` without repeats, in the declared order of ``DataPurpose`` (unknown codes are
+    the caller's to refuse first)."""
+    given = set(codes)
+    return [code for code in DataPurpose.values if code in given]
+
+
 class Scenario(LocalNameMixin, models.Model):
     """One version of a finance+N bundle for another industry's customer journey."""
 
@@ -65,6 +82,15 @@ class Scenario(LocalNameMixin, models.Model):
         help_text=_("Shown to partners: why the bank needs that data and what it does with it."),
     )
     data_purpose_zh = models.TextField(_("purpose of the data (Chinese)"), blank=True)
+    data_purposes = models.JSONField(
+        _("purposes of the data"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "What the bank uses the customer's data for: an offer request with a customer "
+            "reference or a segment needs the customer's consent to each of them."
+        ),
+    )
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
     )
@@ -117,6 +143,11 @@ class Scenario(LocalNameMixin, models.Model):
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def data_purpose_labels(self) -> list[str]:
+        labels = dict(DataPurpose.choices)
+        return [str(labels.get(code, code)) for code in self.data_purposes]
 
 
 class ScenarioStatusChange(StatusChangeRecord):
@@ -517,6 +548,13 @@ class OfferRecord(models.Model):
         blank=True,
         help_text=_("Keyed hash of the partner's customer id (core.secrets.customer_reference)."),
     )
+    consent_id = models.CharField(
+        _("consent id"),
+        max_length=64,
+        blank=True,
+        db_default="",
+        help_text=_("The partner's id of the customer's consent the request relied on (empty: none)."),
+    )
 
     class Meta:
         db_table = "scenarios_offer_log"
@@ -530,3 +568,88 @@ class OfferRecord(models.Model):
 
     def __str__(self) -> str:
         return self.offer_id
+
+
+class Consent(models.Model):
+    """A customer's consent (PIPL) as a partner sent it with an offer request: the partner's
+    own consent id, the purposes it covers and when it was granted; withdrawn through
+    ``POST consents/withdraw/``. The customer is kept only as the keyed hash of the partner's
+    customer id (``core.secrets.customer_reference``), the same one the offer log and the ledger
+    store, so each use of the reference is traceable to the consent in force then.
+
+    Written by ``scenarios.services.consents``; staff only read it. A withdrawn consent stays
+    withdrawn: a later request naming it is refused, never a revival.
+    """
+
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="consents"
+    )
+    consent_id = models.CharField(_("consent id"), max_length=64, help_text=_("The partner's own id."))
+    customer_ref = models.CharField(
+        _("customer reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("Keyed hash of the partner's customer id; empty when the request named no customer."),
+    )
+    purposes = models.JSONField(_("purposes"), default=list)
+    granted_at = models.DateTimeField(_("granted at"))
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    first_seen_at = models.DateTimeField(_("first seen at"))
+    last_seen_at = models.DateTimeField(
+        _("last seen at"), help_text=_("The last offer request relying on it (to the hour).")
+    )
+
+    class Meta:
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        ordering = ("-first_seen_at", "-id")
+        permissions = [("export_consent", _("Can export consents for an audit"))]
+        constraints = [
+            # The offer path reads a consent by these three (the index of this constraint).
+            models.UniqueConstraint(
+                fields=["partner", "consent_id", "customer_ref"], name="consent_partner_id_ref_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("granted_at")),
+                name="consent_withdrawn_after_grant",
+            ),
+        ]
+        indexes = [
+            # consent_in_force: a customer's consents by time (traceability of transactions).
+            models.Index(fields=["partner", "customer_ref", "granted_at"], name="consent_ref_time_idx"),
+            # The console lists a partner's consents newest first.
+            models.Index(fields=["partner", "-first_seen_at"], name="consent_partner_seen_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.consent_id
+
+    @property
+    def purpose_labels(self) -> list[str]:
+        labels = dict(DataPurpose.choices)
+        return [str(labels.get(code, code)) for code in self.purposes]
+
+
+class ConsentScenario(models.Model):
+    """A scenario (by code, whatever the version) for which an offer request relied on a
+    consent: how staff list consents by scenario. One row per consent and scenario."""
+
+    consent = models.ForeignKey(
+        Consent, verbose_name=_("consent"), on_delete=models.CASCADE, related_name="scenarios"
+    )
+    scenario_code = models.SlugField(_("scenario code"), max_length=60)
+    first_seen_at = models.DateTimeField(_("first seen at"))
+
+    class Meta:
+        verbose_name = _("scenario of a consent")
+        verbose_name_plural = _("scenarios of consents")
+        constraints = [
+            models.UniqueConstraint(fields=["consent", "scenario_code"], name="consent_scenario_once"),
+        ]
+        indexes = [
+            # The console's filter by scenario.
+            models.Index(fields=["scenario_code", "consent"], name="consent_scenario_code_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.consent_id} @ {self.scenario_code}"

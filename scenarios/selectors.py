@@ -15,6 +15,7 @@ from typing import NamedTuple
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.money import money_text, percent_text
 from products.models import Product, Segment, SegmentPrice
@@ -22,7 +23,7 @@ from products.terms import Category
 
 from .engine import BundleLine, Offer, ProductTerms, QuoteRequest, RewardTerms, ScenarioTerms, quote
 from .engine.output import price_as_dict
-from .models import BundleItem, OfferRecord, Participation, Scenario
+from .models import BundleItem, Consent, ConsentScenario, OfferRecord, Participation, Scenario
 
 
 def _on_sale_items() -> Prefetch:
@@ -321,3 +322,63 @@ def offer_record_for_partner(
     if quoted_since is not None:
         offers = offers.filter(quoted_at__gte=quoted_since)
     return offers.first()
+
+
+# --------------------------------------------------------------------------------------
+# Consents (PIPL)
+# --------------------------------------------------------------------------------------
+def consent_in_force(*, partner_id: int, customer_ref: str, at: datetime) -> Consent | None:
+    """The consent of a customer (``customer_ref``, the keyed hash) that ``partner_id`` had in
+    force at ``at``: granted by then and not withdrawn by then, the latest granted. How a use
+    of a customer reference (a transaction at its ``occurred_at``) is traced to its consent.
+    One query on ``consent_ref_time_idx``; ``None`` for no reference or no consent."""
+    if not customer_ref:
+        return None
+    return (
+        Consent.objects.filter(partner_id=partner_id, customer_ref=customer_ref, granted_at__lte=at)
+        .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
+        .order_by("-granted_at", "-id")
+        .first()
+    )
+
+
+def consent_for_offer_record(record: OfferRecord) -> Consent | None:
+    """The consent an offer relied on (its stored ``consent_id``), or ``None``. One query."""
+    if not record.consent_id:
+        return None
+    return Consent.objects.filter(
+        partner_id=record.partner_id, consent_id=record.consent_id, customer_ref=record.customer_ref
+    ).first()
+
+
+CONSENT_STATES = {"in_force": gettext_lazy("In force"), "withdrawn": gettext_lazy("Withdrawn")}
+
+
+def consent_scenario_codes() -> list[str]:
+    """The scenario codes any consent was relied on for (staff filters). One query."""
+    return list(
+        ConsentScenario.objects.order_by()
+        .values_list("scenario_code", flat=True)
+        .distinct()
+        .order_by("scenario_code")
+    )
+
+
+def consents_for_staff(*, partner=None, scenario_code: str = "", state: str = "") -> QuerySet[Consent]:
+    """Consents for staff, newest first, narrowed by partner, by scenario code (the consents
+    offer requests of that scenario relied on) and by state (``"in_force"``, ``"withdrawn"``),
+    with their partner and scenario codes loaded: 2 queries a page however many."""
+    rows = Consent.objects.select_related("partner").prefetch_related(
+        Prefetch("scenarios", queryset=ConsentScenario.objects.order_by("scenario_code"))
+    )
+    if partner is not None:
+        rows = rows.filter(partner=partner)
+    if scenario_code:
+        rows = rows.filter(
+            Exists(ConsentScenario.objects.filter(consent=OuterRef("pk"), scenario_code=scenario_code))
+        )
+    if state == "in_force":
+        rows = rows.filter(withdrawn_at__isnull=True)
+    elif state == "withdrawn":
+        rows = rows.filter(withdrawn_at__isnull=False)
+    return rows.order_by("-first_seen_at", "-id")

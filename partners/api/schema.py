@@ -27,6 +27,11 @@ ErrorSerializer = inline_serializer(
                     required=False,
                     help_text="For 400: each bad input field with its messages.",
                 ),
+                "details": serializers.DictField(
+                    required=False,
+                    help_text="Machine-readable facts about a refusal, e.g. `purposes_missing` "
+                    "(the declared purposes a customer's consent does not cover).",
+                ),
             },
         )
     },

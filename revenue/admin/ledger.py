@@ -7,10 +7,13 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from core.admin import ReadOnlyAdmin, ServiceAddAdminMixin, ServiceAddForm
 from core.money import money_column
+from scenarios.selectors import consent_in_force
 
 from .. import exports, selectors
 from ..models import Transaction, TransactionImport
@@ -65,6 +68,7 @@ class TransactionAdmin(ReadOnlyAdmin):
         "occurred_on",
         "received_at",
         "customer_ref",
+        "consent",
         "source",
         "content_hash",
         "late",
@@ -77,6 +81,25 @@ class TransactionAdmin(ReadOnlyAdmin):
     def get_queryset(self, request):
         # Which statement settled each row follows from the statements' ledger bounds.
         return selectors.with_statement(super().get_queryset(request))
+
+    @admin.display(description=gettext_lazy("consent in force"))
+    def consent(self, obj) -> str:
+        """The customer's consent the partner had in force when the sale occurred (PIPL
+        traceability of the customer reference): one query, on the change page only."""
+        if not obj.customer_ref:
+            return "—"
+        consent = consent_in_force(
+            partner_id=obj.partner_id, customer_ref=obj.customer_ref, at=obj.occurred_at
+        )
+        if consent is None:
+            return gettext_lazy("None recorded")
+        return format_html(
+            '<a href="{}">{}</a> · {} · {}',
+            reverse("admin:scenarios_consent_change", args=[consent.pk]),
+            consent.consent_id,
+            ", ".join(consent.purpose_labels),
+            f"{timezone.localtime(consent.granted_at):%Y-%m-%d %H:%M}",
+        )
 
     @admin.display(description=gettext_lazy("statement"), ordering="statement_id")
     def statement_number(self, obj):

@@ -27,6 +27,14 @@ from .bundles import (
     scenario_update,
     trigger_events_errors,
 )
+from .consents import (
+    ConsentGiven,
+    consent_for_offer,
+    consent_needed,
+    consent_purposes_errors,
+    consent_purposes_missing,
+    consent_withdraw,
+)
 from .offer_log import offer_log_flush, offer_log_maintain
 from .offers import (
     OfferQuote,
@@ -53,6 +61,7 @@ __all__ = [
     "ALLOWED_MOVES",
     "ITEM_VALUES",
     "SCENARIO_FIELDS",
+    "ConsentGiven",
     "OfferQuote",
     "QuotedOffer",
     "bundle_item_add",
@@ -60,6 +69,11 @@ __all__ = [
     "bundle_item_remove",
     "bundle_item_save",
     "bundle_items_save",
+    "consent_for_offer",
+    "consent_needed",
+    "consent_purposes_errors",
+    "consent_purposes_missing",
+    "consent_withdraw",
     "offer_as_dict",
     "offer_log_flush",
     "offer_log_maintain",

@@ -30,9 +30,16 @@ from scenarios.exceptions import (
     ScenarioNotPublishable,
     ScenarioStatusInvalid,
 )
-from scenarios.models import BundleItem, Participation, Scenario, ScenarioStatusChange
+from scenarios.models import (
+    BundleItem,
+    Participation,
+    Scenario,
+    ScenarioStatusChange,
+    data_purposes_normalised,
+)
 
 from ._common import require
+from .consents import consent_purposes_errors
 from .participation import participation_status_change
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,7 @@ SCENARIO_FIELDS = (
     "data_shared_zh",
     "data_purpose",
     "data_purpose_zh",
+    "data_purposes",
 )
 ITEM_VALUES = ("rate_adjustment", "fee_waiver", "reward_kind", "reward_rate", "reward_amount", "reward_cap")
 _COPIED_ITEM_FIELDS = ("position", "role", *ITEM_VALUES, "reward_description")
@@ -111,6 +119,11 @@ def scenario_save_draft(*, scenario: Scenario, actor) -> Scenario:
     errors = trigger_events_errors(scenario.trigger_events)
     if errors:
         raise ScenarioError(errors[0], field="trigger_events")
+    purposes = scenario.data_purposes if isinstance(scenario.data_purposes, list | tuple) else [None]
+    errors = consent_purposes_errors(purposes)
+    if errors:
+        raise ScenarioError(errors[0], field="data_purposes")
+    scenario.data_purposes = data_purposes_normalised(purposes)
     if scenario.pk is None:
         require(actor, "scenarios.add_scenario", system=True)
         if Scenario.objects.filter(code=scenario.code).exists():

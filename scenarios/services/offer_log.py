@@ -56,6 +56,7 @@ COLUMNS = (
     "price",
     "reward",
     "customer_ref",
+    "consent_id",
 )
 _JSON = (COLUMNS.index("price"), COLUMNS.index("reward"))
 _QUOTED_AT = COLUMNS.index("quoted_at")

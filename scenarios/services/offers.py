@@ -29,6 +29,7 @@ from scenarios.engine import Offer, QuoteRequest, offer_as_dict, price_as_dict, 
 from scenarios.exceptions import OfferRefused, PartnerNotActive, ScenarioNotAvailable
 from scenarios.models import OfferQuoteDaily, OfferRecord, Scenario
 
+from .consents import ConsentGiven, consent_for_offer
 from .offer_log import amount_band, offer_log
 
 logger = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ def offer_quote(
     segment: str | None = None,
     tenor_months: int | None = None,
     customer_id: str = "",
+    consent: ConsentGiven | None = None,
     key_prefix: str = "",
     channel: str = OfferRecord.Channel.API,
 ) -> OfferQuote:
@@ -84,7 +86,12 @@ def offer_quote(
     ineligible input. Records every answered offer in the offer log and counts the request
     (``offer_quote_count``), both buffered; the portal's try-out (``channel="portal"``) is
     recorded as a try-out and not counted. ``customer_id`` is stored only as its keyed hash.
-    Queries: 4 reads, no write.
+    A request with a customer or a segment other than standard needs the customer's
+    ``consent`` covering the scenario's purposes (``consents.consent_for_offer``: else
+    ``ConsentRefused`` naming ``customer.consent``); each offer records the consent id relied
+    on. The try-out carries no customer data and needs none.
+    Queries: 4 reads, no write; and one indexed read of a consent sent (a write only the first
+    time it is seen, see ``consent_for_offer``).
     """
     if partner.status != "active":
         raise PartnerNotActive(_("Only an active partner can ask for offers."))
@@ -98,8 +105,21 @@ def offer_quote(
         event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months
     )
     tryout = channel == OfferRecord.Channel.PORTAL
+    customer_ref = customer_reference(partner_id=partner.pk, customer_id=customer_id)
     try:
         offers = quote(terms, request)
+        consent_id = (
+            ""
+            if tryout
+            else consent_for_offer(
+                partner=partner,
+                scenario_code=scenario.code,
+                declared_purposes=scenario.data_purposes,
+                customer_ref=customer_ref,
+                segment=segment,
+                consent=consent,
+            )
+        )
     except OfferRefused:
         if not tryout:
             offer_quote_count(partner=partner, scenario=scenario, refused=True)
@@ -113,7 +133,6 @@ def offer_quote(
         expires_at=(quoted_at + timedelta(minutes=settings.OFFER_VALIDITY_MINUTES)).replace(microsecond=0),
         offers=[QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer) for offer in offers],
     )
-    customer_ref = customer_reference(partner_id=partner.pk, customer_id=customer_id)
     band = amount_band(amount)
     rows = []
     for offer_id, offer in answer.offers:
@@ -143,6 +162,7 @@ def offer_quote(
                 price_as_dict(price),
                 None if reward is None else reward_as_dict(reward),
                 customer_ref,
+                consent_id,
             )
         )
     offer_log.extend(rows)

@@ -53,6 +53,24 @@ def _usage_of(partner, key) -> str:
 REVENUE_DAY = date(2026, 1, 15)
 
 
+def _consent_of(partner, *, consent_id: str) -> None:
+    from django.utils import timezone
+
+    from core.secrets import customer_reference
+    from scenarios.models import Consent
+
+    now = timezone.now()
+    Consent.objects.create(
+        partner=partner,
+        consent_id=consent_id,
+        customer_ref=customer_reference(partner_id=partner.pk, customer_id="cust-1"),
+        purposes=["marketing"],
+        granted_at=now,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+
+
 def _revenue_of(partner, scenario, staff_roles) -> dict:
     """An agreement in force, a transaction and a settled statement of ``partner``."""
     from portal import roles
@@ -93,6 +111,8 @@ OTHER_PARTNERS_OBJECT: dict[str, tuple[Callable[[dict], dict], dict]] = {
 # route template → body of a write that refers to the scenario ``code``.
 WRITE_BODIES: dict[str, Callable[[str], dict]] = {
     "offers/": lambda code: {"scenario": code, "event": "booking.created", "amount": "100.00"},
+    # The other partner holds a consent whose id is its scenario's code (``other_data``).
+    "consents/withdraw/": lambda code: {"customer_ref": "cust-1", "consent_id": code},
     "transactions/": lambda code: {
         "transactions": [
             {
@@ -118,6 +138,7 @@ def _no_rate_limit(settings):
 def other_data(other, other_key, staff_roles) -> dict:
     """Objects of the other partner behind every route; the strings that identify them."""
     scenario = make_scenario(other, "mall-credit", products=(("mall-credit-line", "consumer_credit"),))
+    _consent_of(other, consent_id=scenario.code)
     return {
         "scenario": scenario.code,
         "usage": _usage_of(other, other_key.api_key),

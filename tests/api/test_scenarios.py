@@ -59,6 +59,9 @@ def test_it_lists_the_scenarios_the_partner_takes_part_in(api, acme_key, travel,
             "industry": "travel",
             "version": 1,
             "trigger_events": ["booking.created"],
+            "data_purposes": [],
+            "data_shared": "Order amount and the customer's segment.",
+            "data_purpose": "To price the installment offer.",
             "products": [
                 {
                     "code": "trip-installment",
@@ -163,7 +166,10 @@ def test_a_customer_reference_is_stored_only_as_the_partners_keyed_hash(api, acm
         "scenario": "travel-finance",
         "event": "booking.created",
         "amount": "100.00",
-        "customer": {"ref": "member-8812"},
+        "customer": {
+            "ref": "member-8812",
+            "consent": {"id": "cns-1", "purposes": ["marketing"], "granted_at": "2026-01-05T09:30:00+08:00"},
+        },
     }
     assert api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).status_code == 200
     offer_log_flush()

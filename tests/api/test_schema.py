@@ -21,6 +21,7 @@ CONTRACT = {
     ("get", "/api/v1/scenarios/"): ("read", "A1"),
     ("get", "/api/v1/scenarios/{code}/"): ("read", "A1"),
     ("post", "/api/v1/offers/"): ("offers", "A2"),
+    ("post", "/api/v1/consents/withdraw/"): ("offers", "A2"),
 }
 
 

@@ -3,9 +3,13 @@ partner (``other_partner``); ``manager`` is bank staff in the product managers' 
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from scenarios import services
+from scenarios.models import DataPurpose
 from tests.factories import IndustryFactory, PartnerFactory, StaffFactory
 from tests.products.factories import ProductFactory
 
@@ -71,3 +75,11 @@ def joined(published, partner, manager):
     """alice's partner actively participates in the published version."""
     participation = services.participation_request(partner=partner, scenario=published)
     return services.participation_approve(participation=participation, actor=manager)
+
+
+def consent_given(consent_id: str = "cns-1", purposes=None, **kw) -> services.ConsentGiven:
+    """A customer's consent as an offer request carries it: every purpose unless told."""
+    kw.setdefault("granted_at", datetime(2026, 1, 5, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")))
+    return services.ConsentGiven(
+        id=consent_id, purposes=list(DataPurpose.values) if purposes is None else purposes, **kw
+    )

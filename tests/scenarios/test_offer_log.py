@@ -23,6 +23,7 @@ from scenarios.exceptions import EventNotTriggered
 from scenarios.models import OfferQuoteDaily, OfferRecord
 from scenarios.services.offer_log import amount_band, offer_log, offer_log_partitions, partition_name
 from tests.products.factories import SegmentFactory, SegmentPriceFactory
+from tests.scenarios.conftest import consent_given
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +71,14 @@ def test_every_answered_offer_is_recorded_after_the_flush_with_what_was_shown(jo
     SegmentPriceFactory(product=product, segment=SegmentFactory(code="vip"))
     at = datetime(2026, 3, 1, 10, 0, 0, tzinfo=SHANGHAI)
     with time_machine.travel(at, tick=False):
-        answer = ask(partner, segment="vip", tenor_months=12, customer_id="cust-42", key_prefix="fnk_abc123")
+        answer = ask(
+            partner,
+            segment="vip",
+            tenor_months=12,
+            customer_id="cust-42",
+            consent=consent_given("cns-42"),
+            key_prefix="fnk_abc123",
+        )
     assert not OfferRecord.objects.exists()  # buffered: nothing written on the request path
 
     assert services.offer_log_flush() == 2
@@ -99,6 +107,7 @@ def test_every_answered_offer_is_recorded_after_the_flush_with_what_was_shown(jo
     # The customer id is stored only as the partner's keyed hash, the ledger's own reference.
     assert installment.customer_ref == customer_reference(partner_id=partner.pk, customer_id="cust-42")
     assert "cust-42" not in installment.customer_ref
+    assert installment.consent_id == "cns-42"
     assert len(installment.customer_ref) == 64
     cover = OfferRecord.objects.get(offer_id=answer.offers[1].offer_id)
     assert cover.request_id == answer.request_id
@@ -193,10 +202,11 @@ def test_a_full_batch_is_written_without_waiting(joined, partner, settings):
 def test_recording_adds_no_query_to_a_quote(joined, partner, django_assert_num_queries, settings, size):
     settings.OFFER_LOG_BATCH = 10_000
     settings.API_ACCESS_LOG_FLUSH_SECONDS = 3600
-    ask(partner)
-    # scenario, items+products, segment prices, segments: the same four reads as before the log
-    with django_assert_num_queries(4):
-        ask(partner, customer_id="cust-1")
+    ask(partner, customer_id="cust-1", consent=consent_given())
+    # scenario, items+products, segment prices, segments: the same four reads as before the
+    # log; and the one indexed read of the customer's consent
+    with django_assert_num_queries(5):
+        ask(partner, customer_id="cust-1", consent=consent_given())
 
 
 def test_retention_deletes_old_rows_on_sqlite(joined, partner, settings):
@@ -280,7 +290,7 @@ with connection.schema_editor() as editor:
 now = datetime.now(UTC)
 offer_log.add((
     "ofr_exit_0123456789abcdef", now, now, "req_exit", 1, "fnk_x", "api", False, 1, "booking.created",
-    "p", "installment", "", Decimal("10.00"), "CNY", "<1k", None, None, None, {}, None, "",
+    "p", "installment", "", Decimal("10.00"), "CNY", "<1k", None, None, None, {}, None, "", "",
 ))
 sys.exit(0)
 """
