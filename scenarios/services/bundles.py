@@ -29,6 +29,7 @@ from scenarios.exceptions import (
     ScenarioStatusInvalid,
 )
 from scenarios.models import BundleItem, Participation, Scenario, ScenarioStatusChange
+from scenarios.selectors import terms_forget
 
 from ._common import require
 from .participation import participation_status_change
@@ -369,6 +370,7 @@ def scenario_status_change(*, scenario: Scenario, to: str, actor, reason: str = 
         check=_publishable if publishing else None,
         changes={"published_at": timezone.now()} if publishing else None,
     )
+    terms_forget()  # every process quotes from the new status on its next request
     logger.info("scenario %s v%d: %s -> %s", scenario.code, scenario.version, current, to)
     return scenario
 

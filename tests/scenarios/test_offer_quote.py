@@ -192,12 +192,16 @@ def _bundle(partner, size: int) -> Scenario:
 def test_a_quote_costs_the_same_queries_however_big_the_bundle(partner, django_assert_num_queries, size):
     scenario = _bundle(partner, size)
     ask(partner, code=scenario.code)
+    selectors.terms_forget()  # as after any change: the next quote reads the terms again
 
     # scenario, items+products, segment prices, segments; the count is buffered, not written
     with django_assert_num_queries(4):
         offers = ask(partner, code=scenario.code, segment="vip", tenor_months=12)
+    # … and then keeps them: no query at all
+    with django_assert_num_queries(0):
+        again = ask(partner, code=scenario.code, segment="vip", tenor_months=12)
 
-    assert len(offers) == size
+    assert len(offers) == len(again) == size
 
 
 @pytest.mark.parametrize("size", [1, 6])
