@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from core.generations import ProcessMemo, generation_bump
@@ -112,12 +112,17 @@ def terms_forget() -> None:
     generation_bump("scenarios")
 
 
-def _terms_load(scenario: Scenario) -> tuple[Scenario, ScenarioTerms]:
+def _terms_load(scenario: Scenario) -> tuple[Scenario, ScenarioTerms] | None:
+    """A version's compiled terms: its on-sale items, their products and segment prices (2
+    queries) and the segment codes (cached apart)."""
+    items = _priced_items(BundleItem.objects.filter(product__status=Product.Status.ACTIVE))
+    prefetch_related_objects([scenario], items)
     return scenario, scenario_terms(scenario, segments=offer_terms.get(("segments",), segment_codes))
 
 
 def _version_load(partner, code: str) -> int | None:
-    scenario = scenario_for_quote(partner=partner, code=code)
+    # The version only (1 query); its terms are loaded once for every partner on it.
+    scenario = _participating(partner).filter(code=code).first()
     if scenario is None:
         return None
     offer_terms.get(("terms", scenario.pk), lambda: _terms_load(scenario))
@@ -125,8 +130,7 @@ def _version_load(partner, code: str) -> int | None:
 
 
 def _version_terms_load(scenario_id: int) -> tuple[Scenario, ScenarioTerms] | None:
-    items = _priced_items(BundleItem.objects.filter(product__status=Product.Status.ACTIVE))
-    scenario = Scenario.objects.prefetch_related(items).filter(pk=scenario_id).first()
+    scenario = Scenario.objects.filter(pk=scenario_id).first()
     return None if scenario is None else _terms_load(scenario)
 
 
