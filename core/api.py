@@ -142,6 +142,16 @@ MONEY_INTEGER_DIGITS = 12  # below one trillion: what a transaction or an offer 
 MONEY_TEXT = re.compile(r"(-?)([0-9]+)(?:\.([0-9]+))?", re.ASCII)
 
 
+def body_validate(template: serializers.Serializer, data) -> dict:
+    """What ``type(template)(data=data).is_valid(raise_exception=True)`` gives as
+    ``validated_data``, and the same ``ValidationError`` when it fails, read with the fields of
+    one ``template`` made once per process. DRF deep-copies every declared field for each new
+    serializer (about half a millisecond for a nested request body); a hot write route
+    validates with a module-level template instead. The template holds no request state:
+    validation reads its fields and changes nothing."""
+    return template.run_validation(data)
+
+
 def money_parse(value, *, minimum: Decimal | None = FEN) -> Decimal:
     """An amount of money from JSON input: a string of ASCII digits with at most two decimals
     (``"1234.50"``). Numbers, exponents, underscores, other digits, NaN and Infinity are refused

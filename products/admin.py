@@ -178,3 +178,16 @@ class SegmentAdmin(HistoryAdmin):
     def get_readonly_fields(self, request, obj=None):
         # Partners send the code in offer requests: it never changes once used.
         return ("code",) if obj is not None else ()
+
+    # A new or removed segment changes what offer requests may name: quotes read it again.
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.catalog_changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.catalog_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        services.catalog_changed()

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.actors import staff_may
+from core.generations import generation_bump
 from core.money import percent_text
 from core.transitions import transition
 
@@ -37,6 +38,12 @@ ALLOWED_MOVES: dict[str, frozenset[str]] = {
     Status.RETIRED: frozenset(),
 }
 EDITABLE_FIELDS = frozenset({"name", "name_zh", "description", "description_zh", "category", *TERM_FIELDS})
+
+
+def catalog_changed() -> None:
+    """Tell every process that products, segment prices or segments changed: what caches them
+    (the offer terms of ``scenarios``) reads them again on its next request."""
+    generation_bump("products")
 
 
 def _require(actor, permission: str, *, system: bool = False) -> None:
@@ -89,6 +96,7 @@ def product_save(*, product: Product, actor) -> Product:
     product_check(product=product)
     product._history_user = actor
     product.save()
+    catalog_changed()
     return product
 
 
@@ -132,6 +140,7 @@ def product_status_change(*, product: Product, to: str, actor, reason: str = "")
         error=ProductStatusInvalid,
         check=product_terms_check if to == Status.ACTIVE else None,
     )
+    catalog_changed()
     logger.info("product %s: %s -> %s", product.code, current, to)
     return product
 
@@ -185,6 +194,7 @@ def segment_price_set(*, product: Product, segment: Segment, rate_adjustment: De
     price.rate_adjustment = rate_adjustment
     price._history_user = actor
     price.save()
+    catalog_changed()
     return price
 
 
@@ -194,12 +204,15 @@ def segment_price_remove(*, product: Product, segment: Segment, actor) -> None:
     for price in SegmentPrice.objects.filter(product=product, segment=segment):
         price._history_user = actor
         price.delete()
+    catalog_changed()
 
 
 def segment_ensure(*, code: str, name: str, name_zh: str = "", position: int = 0, actor=None) -> Segment:
     """The segment ``code``, created once; an existing segment is left as it is."""
     _require(actor, "products.add_segment", system=True)
-    segment, _created = Segment.objects.get_or_create(
+    segment, created = Segment.objects.get_or_create(
         code=code, defaults={"name": name, "name_zh": name_zh, "position": position}
     )
+    if created:
+        catalog_changed()
     return segment

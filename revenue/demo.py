@@ -3,6 +3,12 @@ for the demo partners, months of transactions, older periods settled with statem
 state, the most recent closed period of each agreement left for the first scheduled run, and
 one open dispute. Runs after ``scenarios.demo``; everything goes through the services.
 
+Some of the demo offers (``scenarios.demo.seed_offer_history``) are taken: about 6 % of Travel+
+Finance version 1's, 12 % of version 2's and 9 % of Community+Finance's become attributed sales,
+stored by the ledger's own ``ledger_store`` (its duplicate, refund and late-period rules) inside
+the agreements' dates, each naming its offer. Version 2's cashback is granted from the summer
+campaign (``revenue.RewardGrant``), which is left nearly spent.
+
 Anchored to today (Asia/Shanghai): a second run on the same day finds everything in place and
 writes nothing; a run on a later day adds the days in between."""
 
@@ -14,14 +20,20 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from core.fen import to_fen
+from core.money import MoneySum
 from partners.models import Membership, Partner
-from scenarios.models import Participation
+from scenarios.demo import CAMPAIGN_CODE, DEMO_REQUEST_PREFIX
+from scenarios.models import BundleItem, Campaign, OfferRecord, Participation
 
 from . import services
-from .models import Agreement, Dispute, Statement, Transaction
+from .models import Agreement, Dispute, RewardGrant, Statement, Transaction
 from .periods import calendar_period, closed_periods
+from .services.ledger import content_hash, ledger_row, ledger_store, partner_catalog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Settled periods before the one left open: about five months of history either way.
@@ -120,6 +132,142 @@ def _transactions(agreement: Agreement, products: list[str], per_day: int, today
     return created
 
 
+# The share of each version's offers taken as sales: (scenario code, version) → rate.
+TAKE_RATES = {("travel-finance", 1): 0.06, ("travel-finance", 2): 0.12, ("community-finance", 1): 0.09}
+# The campaign's budget: its grants come to this share of it on the first run.
+CAMPAIGN_SPENT_SHARE = Decimal("0.94")
+
+
+def _chance(*parts: object) -> float:
+    """A deterministic number in [0, 1) for ``parts``."""
+    return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16) / 2**32
+
+
+def taken_offers(agreement: Agreement, now: datetime):
+    """The demo offers of ``agreement``'s partner and scenario that become sales: (offer, when
+    the sale happened), the sale inside the agreement's dates and not in the future."""
+    offers = (
+        OfferRecord.objects.filter(
+            partner_id=agreement.partner_id,
+            scenario__code=agreement.scenario_code,
+            request_id__startswith=DEMO_REQUEST_PREFIX,
+            tryout=False,
+        )
+        .values_list(
+            "offer_id", "quoted_at", "product_code", "amount", "price", "customer_ref", "scenario__version"
+        )
+        .order_by("quoted_at", "offer_id")
+    )
+    for offer_id, quoted_at, product, amount, price, ref, version in offers.iterator(chunk_size=5000):
+        if _chance(offer_id) >= TAKE_RATES.get((agreement.scenario_code, version), 0.0):
+            continue
+        occurred = quoted_at + timedelta(minutes=10 + int(_chance(offer_id, "later") * 48 * 60))
+        day = timezone.localdate(occurred)
+        if (
+            occurred > now
+            or day < agreement.effective_from
+            or (agreement.effective_to and day > agreement.effective_to)
+        ):
+            continue
+        gross = Decimal(price.get("premium") or amount)
+        yield offer_id, quoted_at, occurred, product, gross, ref
+
+
+def _attributed_sales(agreement: Agreement, now: datetime) -> int:
+    """Record the taken demo offers as sales naming their offer, through ``ledger_store``; the
+    number of new rows."""
+    catalog = partner_catalog(partner=agreement.partner)
+    ops = connection.ops
+    rows = []
+    for index, (offer_id, quoted_at, occurred, product, gross, ref) in enumerate(
+        taken_offers(agreement, now)
+    ):
+        item = {
+            "external_id": f"demo-sale-{offer_id[5:]}", "scenario": agreement.scenario_code, "product": product,
+            "kind": "sale", "amount": gross, "currency": "CNY", "occurred_at": occurred,
+        }  # fmt: skip
+        row = ledger_row(agreement.partner_id, item, catalog, index, now, Transaction.Source.API, ops)
+        # The customer of the offer (the log keeps only the reference, the same the ledger keeps).
+        rows.append(
+            row._replace(
+                customer_ref=ref,
+                content_hash=content_hash(item, ref),
+                offer_id=offer_id,
+                offer_quoted_at=ops.adapt_datetimefield_value(quoted_at),
+            )
+        )
+    created = 0
+    with transaction.atomic():
+        for start in range(0, len(rows), 1000):
+            new, _existing, conflicts = ledger_store(
+                rows[start : start + 1000], partner_id=agreement.partner_id
+            )
+            assert not conflicts, conflicts  # deterministic rows: a rerun only finds duplicates
+            created += len(new)
+    return created
+
+
+def campaign_grants(*, today: date) -> int:
+    """Grant the summer campaign's cashback for every attributed sale of an offer that carried
+    it, oldest first, while the budget lasts; the budget is set on the first run so that the
+    grants come to ``CAMPAIGN_SPENT_SHARE`` of it. ``spent`` and ``granted`` are the grants'
+    sum and count. The number of new grants."""
+    campaign = Campaign.objects.select_for_update().filter(code=CAMPAIGN_CODE).first()
+    if campaign is None:
+        return 0
+    # The offers that carried the campaign's reward: its bundle items' products in their versions.
+    carried = Q(pk__in=[])
+    for scenario_id, product in BundleItem.objects.filter(campaign=campaign).values_list(
+        "scenario_id", "product__code"
+    ):
+        carried |= Q(scenario_id=scenario_id, product_code=product)
+    rewards = {
+        offer_id: Decimal(reward["amount"])
+        for offer_id, reward in OfferRecord.objects.filter(carried, reward__isnull=False).values_list(
+            "offer_id", "reward"
+        )
+        if reward.get("amount")
+    }
+    sales = list(
+        Transaction.objects.filter(kind=Transaction.Kind.SALE, reward_grant__isnull=True)
+        .exclude(offer_id="")
+        .order_by("occurred_at", "id")
+        .values_list("id", "partner_id", "offer_id", "offer_quoted_at", "occurred_at")
+    )
+    due = [(sale, rewards[sale[2]]) for sale in sales if sale[2] in rewards]
+    if not due:
+        return 0
+    if not campaign.grants.exists():
+        total = sum((amount for _sale, amount in due), Decimal("0.00"))
+        budget = (total / CAMPAIGN_SPENT_SHARE / 100).to_integral_value(rounding="ROUND_CEILING") * 100
+        campaign.budget = Decimal(budget).quantize(Decimal("0.01"))
+    spent, grants = campaign.spent, []
+    for (sale_id, partner_id, offer_id, _quoted_at, occurred), amount in due:
+        if spent + amount > campaign.budget:
+            break
+        partner_part = to_fen(amount * campaign.partner_share)
+        grants.append(
+            RewardGrant(
+                campaign=campaign,
+                partner_id=partner_id,
+                transaction_id=sale_id,
+                offer_id=offer_id,
+                currency="CNY",
+                amount=amount,
+                partner_amount=partner_part,
+                bank_amount=amount - partner_part,
+                granted_at=occurred,
+            )
+        )
+        spent += amount
+    RewardGrant.objects.bulk_create(grants)
+    totals = campaign.grants.aggregate(spent=MoneySum("amount", default=Decimal("0.00")), granted=Count("id"))
+    Campaign.objects.filter(pk=campaign.pk).update(
+        budget=campaign.budget, spent=totals["spent"], granted=totals["granted"]
+    )
+    return len(grants)
+
+
 def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[Statement]:
     """Settle all closed periods but the most recent one; move them through their states."""
     periods = list(
@@ -177,13 +325,18 @@ def seed(*, password: str, stdout) -> None:
         return
     today = timezone.localdate()
     done = []
+    granted = 0
     for slug, code, model, terms, cycle, products, per_day in DEMO_AGREEMENTS:
         agreement = _agreement(slug, code, model, terms, cycle, today, maker, checker)
         if agreement is None:
             continue
         created = _transactions(agreement, products, per_day, today)
+        created += _attributed_sales(agreement, timezone.now())
+        granted += campaign_grants(today=today)
         statements = _settle_history(agreement, today, maker, checker)
         if slug == "skyway-travel":
             _dispute(statements)
         done.append(f"{slug} ({model}, {cycle}): {created} new transactions, {len(statements)} statements")
-    stdout.write("revenue: " + ("; ".join(done) or "no demo partner in a scenario"))
+    stdout.write(
+        "revenue: " + ("; ".join(done) or "no demo partner in a scenario") + f"; {granted} rewards granted"
+    )

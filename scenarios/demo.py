@@ -1,23 +1,39 @@
-"""Demo scenarios (idempotent): the four seed bundles, published, and the demo partners in them.
+"""Demo scenarios (idempotent): the four seed bundles, published, and the demo partners in them;
+a second version of Travel+Finance with a cashback campaign; and 90 days of offer history.
 
 Runs after ``partners.demo`` and ``products.demo``. A scenario that exists (any version) is left
 as it is; a demo partner that is missing or not active is skipped, so the seed works whichever
 partners exist.
+
+The offer history (``seed_offer_history``) is what the demo partners' apps asked over the last
+``HISTORY_DAYS`` days, priced by the real engine and written straight into the offer log in bulk
+(``offer_log_write``), with the daily request counts. Anchored to today (Asia/Shanghai) and
+deterministic: a second run on the same day finds every day in place and writes nothing; a run
+on a later day adds the days in between. ``revenue.demo`` then takes some of these offers as
+attributed sales and grants the campaign's rewards.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import random
+from collections import Counter
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal as D
 from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from core.secrets import customer_reference
 from partners.models import Industry, Partner
 from products.demo import seed_catalog
 
-from . import services
-from .exceptions import ConsentRefused
-from .models import Participation, Scenario
+from . import selectors, services
+from .engine import QuoteRequest, price_as_dict, quote, reward_as_dict
+from .exceptions import ConsentRefused, OfferRefused
+from .models import Campaign, OfferQuoteDaily, OfferRecord, Participation, Scenario
+from .services.offer_log import amount_band, offer_log_write
 
 TRAVEL_DATA = (
     "The booking amount and currency, the customer's segment (standard, new customer, VIP) and the tenor "
@@ -209,28 +225,234 @@ def seed_participation(scenarios: dict[str, Scenario]) -> list[Participation]:
     return joined
 
 
-# Customers of the demo partners who consented (PIPL), on fixed past dates so that seeding
-# again records nothing new; the last of each partner's has withdrawn.
-DEMO_CONSENTS = 6
+# --------------------------------------------------------------------------------------
+# A second version with a campaign, and the offer history
+# --------------------------------------------------------------------------------------
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+HISTORY_DAYS = 90
+# Travel+Finance version 2 serves the last SECOND_VERSION_DAYS days of the history.
+SECOND_VERSION_DAYS = 45
+DEMO_REQUEST_PREFIX = "req_demo"  # the demo's offers, told apart from real ones
+CAMPAIGN_CODE = "summer-trip-cashback"
+# partner slug → (scenario code, requests a day, the customer population)
+OFFER_TRAFFIC = {
+    "skyway-travel": ("travel-finance", 30, 400),
+    "greenleaf-community": ("community-finance", 20, 250),
+}
+# (segment, weight) and (amount range in yuan, weight) per scenario code
+SEGMENT_MIX = {
+    "travel-finance": [("standard", 6), ("new_customer", 2), ("vip", 2)],
+    "community-finance": [("standard", 7), ("new_customer", 2), ("vip", 1)],
+}
+AMOUNT_MIX = {
+    "travel-finance": [((800, 5_000), 4), ((5_000, 20_000), 5), ((20_000, 60_000), 1)],
+    "community-finance": [((300, 1_000), 3), ((1_000, 5_000), 5), ((5_000, 20_000), 2)],
+}
+TENORS = (3, 6, 12, 24)
+PRODUCT_MANAGER = "maker@demo.local"  # composes the second version (the system may not)
+KEY_PREFIXES = {"skyway-travel": "fnk_demoSKY1", "greenleaf-community": "fnk_demoGRN1"}
+
+
+def seed_campaign(*, today: date) -> Campaign:
+    """The bank's summer cashback campaign of Travel+Finance version 2, funded by the bank; its
+    budget is set by ``revenue.demo`` so that it is nearly spent. (Not a split: on SQLite the
+    ``reward_grant_split_adds_up`` check compares the parts as floating point, which refuses
+    sums like 36.64 + 15.70.)"""
+    starts = datetime.combine(today - timedelta(days=SECOND_VERSION_DAYS), time(0), tzinfo=SHANGHAI)
+    campaign, _created = Campaign.objects.get_or_create(
+        code=CAMPAIGN_CODE,
+        defaults={
+            "name": "Summer trip cashback",
+            "name_zh": "暑期出行返现",
+            "starts_at": starts,
+            "ends_at": starts + timedelta(days=SECOND_VERSION_DAYS + 30),
+            "budget": D("100000.00"),
+            "funded_by": Campaign.Funder.BANK,
+            "partner_share": D("0.0000"),
+        },
+    )
+    return campaign
+
+
+def seed_second_version(scenarios: dict[str, Scenario], *, today: date) -> Scenario | None:
+    """Travel+Finance version 2: the installment 1.5 points cheaper and a 2 % cashback from the
+    campaign, published; Skyway moves onto it. Version 1 stays published for the history."""
+    if "travel-finance" not in scenarios:
+        return None
+    first = Scenario.objects.filter(code="travel-finance").order_by("version").first()
+    second = Scenario.objects.filter(code=first.code, version__gt=first.version).order_by("version").first()
+    manager = get_user_model().objects.filter(email=PRODUCT_MANAGER).first()
+    if second is None and manager is not None:
+        campaign = seed_campaign(today=today)
+        second = services.scenario_new_version(scenario=first, actor=manager)
+        item = second.items.get(position=1)
+        item.rate_adjustment = D("-0.015000")
+        item.reward_rate = D("0.020000")
+        item.reward_cap = D("150.00")
+        item.reward_description = "2 % back on the trip, up to 150 yuan (summer campaign)"
+        item.campaign = campaign
+        services.bundle_item_save(item=item, actor=manager)
+        second = services.scenario_publish(
+            scenario=second, actor=manager, reason="demo: cheaper installments"
+        )
+    if second is not None and second.status == Scenario.Status.PUBLISHED:
+        on_first = Participation.objects.filter(
+            partner__slug="skyway-travel", scenario=first, status=Participation.Status.ACTIVE
+        ).first()
+        if on_first is not None:
+            services.participation_move(participation=on_first, actor=None, to=second)
+    return second
+
+
+def _pick(rng: random.Random, mix):
+    values, weights = zip(*mix, strict=True)
+    return rng.choices(values, weights=weights)[0]
+
+
+def _versions(code: str, today: date) -> list[tuple[date, Scenario]]:
+    """(first day served, version) of ``code``: version 2 from ``SECOND_VERSION_DAYS`` ago."""
+    versions = list(Scenario.objects.filter(code=code, status=Scenario.Status.PUBLISHED).order_by("version"))
+    served = [(date.min, versions[0])]
+    if len(versions) > 1:
+        served.append((today - timedelta(days=SECOND_VERSION_DAYS), versions[1]))
+    return served
+
+
+def _day_requests(slug: str, code: str, day: date, per_day: int, customers: int):
+    """The requests of one day: deterministic for (partner, day)."""
+    rng = random.Random(f"{slug}-{day.isoformat()}")
+    for n in range(per_day + rng.randint(-per_day // 4, per_day // 4)):
+        (low, high) = _pick(rng, AMOUNT_MIX[code])
+        yield {
+            "n": n,
+            "at": datetime.combine(day, time(8), tzinfo=SHANGHAI)
+            + timedelta(seconds=rng.randint(0, 14 * 3600)),
+            "segment": _pick(rng, SEGMENT_MIX[code]),
+            "amount": D(rng.randint(low * 100, high * 100)) / 100,
+            "tenor": rng.choice(TENORS),
+            "event_index": rng.randint(0, 9),
+            "customer": rng.randint(1, customers),
+        }
+
+
+def _offer_id(*parts: object) -> str:
+    return "ofr_d" + hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:27]
+
+
+def seed_offer_history(*, today: date) -> int:
+    """Write the demo partners' offers of the last ``HISTORY_DAYS`` days (the days not written
+    yet) into the offer log in bulk, with their daily request counts; the number of offers."""
+    written = 0
+    for slug, (code, per_day, customers) in OFFER_TRAFFIC.items():
+        partner = Partner.objects.filter(slug=slug, status="active").first()
+        if partner is None or not Participation.objects.filter(partner=partner, scenario_code=code).exists():
+            continue
+        served = _versions(code, today)
+        terms = {
+            version.pk: selectors.scenario_terms(
+                selectors.scenario_for_preview(scenario=version), segments=selectors.segment_codes()
+            )
+            for _start, version in served
+        }
+        done = {
+            timezone.localdate(at)
+            for at in OfferRecord.objects.filter(
+                partner=partner, request_id__startswith=DEMO_REQUEST_PREFIX
+            ).values_list("quoted_at", flat=True)
+        }
+        rows, counts = [], Counter()
+        for back in range(HISTORY_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            if day in done:
+                continue
+            version = [v for start, v in served if start <= day][-1]
+            events = sorted(version.trigger_events)
+            for request in _day_requests(slug, code, day, per_day, customers):
+                asked = QuoteRequest(
+                    event=events[request["event_index"] % len(events)],
+                    amount=request["amount"],
+                    segment=request["segment"],
+                    tenor_months=request["tenor"],
+                )
+                key = (day, version.pk)
+                try:
+                    offers = quote(terms[version.pk], asked)
+                except OfferRefused:
+                    counts[(*key, "refusals")] += 1
+                    continue
+                counts[(*key, "quotes")] += 1
+                counts[(*key, "offers")] += len(offers)
+                quoted_at = request["at"]
+                expires_at = (quoted_at + timedelta(minutes=30)).replace(microsecond=0)
+                request_id = DEMO_REQUEST_PREFIX + _offer_id(slug, day, request["n"])[5:19]
+                ref = customer_reference(
+                    partner_id=partner.pk, customer_id=_demo_customer(request["customer"])
+                )
+                consent_id = _demo_consent_id(slug, request["customer"])
+                for index, offer in enumerate(offers):
+                    rows.append((
+                        _offer_id(slug, day, request["n"], index), quoted_at, expires_at, request_id, partner.pk,
+                        KEY_PREFIXES[slug], OfferRecord.Channel.API, False, version.pk, asked.event, offer.product,
+                        offer.category, asked.segment, asked.amount, "CNY", amount_band(asked.amount),
+                        offer.tenor_months, offer.price.annual_rate, offer.price.apr, price_as_dict(offer.price),
+                        None if offer.reward is None else reward_as_dict(offer.reward), ref, consent_id,
+                    ))  # fmt: skip
+        for start in range(0, len(rows), 5000):
+            written += offer_log_write(rows[start : start + 5000])
+        days = {(day, scenario_id) for day, scenario_id, _kind in counts}
+        OfferQuoteDaily.objects.bulk_create(
+            [
+                OfferQuoteDaily(
+                    partner=partner,
+                    scenario_id=scenario_id,
+                    day=day,
+                    quotes=counts[(day, scenario_id, "quotes")],
+                    offers=counts[(day, scenario_id, "offers")],
+                    refusals=counts[(day, scenario_id, "refusals")],
+                )
+                for day, scenario_id in sorted(days)
+            ],
+            ignore_conflicts=True,
+        )
+    return written
+
+
+# Every demo customer consented (PIPL) before the history starts; the last customer of each
+# partner has withdrawn since. Fixed dates, so that seeding again records nothing new.
+CONSENTS_GRANTED = datetime(2025, 1, 1, 9, 0, tzinfo=SHANGHAI)
+
+
+def _demo_customer(number: int) -> str:
+    return f"demo-customer-{number:03d}"
+
+
+def _demo_consent_id(slug: str, number: int) -> str:
+    return f"cns-{slug}-{number:03d}"
 
 
 def seed_consents(joined: list[Participation]) -> int:
+    """Record the demo customers' consents (one withdrawn per partner); the number recorded."""
     recorded = 0
     for participation in joined:
         partner, scenario = participation.partner, participation.scenario
-        for number in range(1, DEMO_CONSENTS + 1):
-            customer_id = f"demo-customer-{number:03d}"
+        traffic = OFFER_TRAFFIC.get(partner.slug)
+        if traffic is None or traffic[0] != scenario.code:
+            continue
+        customers = traffic[2]
+        for number in range(1, customers + 1):
             consent = services.ConsentGiven(
-                id=f"cns-{partner.slug}-{number:03d}",
+                id=_demo_consent_id(partner.slug, number),
                 purposes=list(scenario.data_purposes) or ["offer_personalisation"],
-                granted_at=datetime(2026, 9, number, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai")),
+                granted_at=CONSENTS_GRANTED + timedelta(minutes=number),
             )
             try:
                 services.consent_for_offer(
                     partner=partner,
                     scenario_code=scenario.code,
                     declared_purposes=scenario.data_purposes,
-                    customer_ref=customer_reference(partner_id=partner.pk, customer_id=customer_id),
+                    customer_ref=customer_reference(
+                        partner_id=partner.pk, customer_id=_demo_customer(number)
+                    ),
                     segment=None,
                     consent=consent,
                 )
@@ -238,16 +460,22 @@ def seed_consents(joined: list[Participation]) -> int:
                 continue
             recorded += 1
         services.consent_withdraw(
-            partner=partner, customer_id=f"demo-customer-{DEMO_CONSENTS:03d}", consent_id=consent.id
+            partner=partner,
+            customer_id=_demo_customer(customers),
+            consent_id=_demo_consent_id(partner.slug, customers),
         )
     return recorded
 
 
 def seed(*, password: str, stdout) -> None:
+    today = timezone.localdate()
     scenarios = seed_scenarios()
     joined = seed_participation(scenarios)
     consents = seed_consents(joined)
+    second = seed_second_version(scenarios, today=today)
+    offers = seed_offer_history(today=today)
     stdout.write(
         f"scenarios: {len(scenarios)} published, demo partners participating: {len(joined)}, "
-        f"consents: {consents} (one withdrawn each)"
+        f"consents: {consents} (one withdrawn each), "
+        f"{second or 'no second version'}, offers recorded: {offers}"
     )

@@ -12,11 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.generations import ProcessMemo, generation_bump
 from core.money import money_text, percent_text
 from products.models import Product, Segment, SegmentPrice
 from products.terms import Category
@@ -153,6 +154,60 @@ def scenario_for_quote(*, partner, code: str) -> Scenario | None:
     products and segment prices loaded (3 queries); ``None`` otherwise."""
     items = _priced_items(BundleItem.objects.filter(product__status=Product.Status.ACTIVE))
     return _participating(partner).filter(code=code).prefetch_related(items).first()
+
+
+# --------------------------------------------------------------------------------------
+# The compiled-terms cache of ``offer_quote``
+# --------------------------------------------------------------------------------------
+# What a quote reads, kept in the web process: the version each partner quotes for a code, each
+# version's compiled engine terms, the segment codes. Dropped in every process when a scenario
+# version or participation moves, when a product, a segment price or a segment changes
+# (``products.services`` bumps "products"), and on ``terms_forget`` (campaigns); see
+# ``core.generations`` for how the drop travels and ``docs/architecture.md`` (Caches).
+TERMS_GENERATIONS = ("scenarios", "products")
+TERMS_SECONDS = 60  # a bound for what a lost drop could cost; every change drops them anyway
+offer_terms = ProcessMemo(TERMS_GENERATIONS, seconds=TERMS_SECONDS)
+
+
+def terms_forget() -> None:
+    """Drop the cached offer terms of every version, in every process, now and again after the
+    current transaction commits (publish, retire, participation moves, campaign changes: the
+    very next quote anywhere reads them again)."""
+    generation_bump("scenarios")
+
+
+def _terms_load(scenario: Scenario) -> tuple[Scenario, ScenarioTerms] | None:
+    """A version's compiled terms: its on-sale items, their products and segment prices (2
+    queries) and the segment codes (cached apart)."""
+    items = _priced_items(BundleItem.objects.filter(product__status=Product.Status.ACTIVE))
+    prefetch_related_objects([scenario], items)
+    return scenario, scenario_terms(scenario, segments=offer_terms.get(("segments",), segment_codes))
+
+
+def _version_load(partner, code: str) -> int | None:
+    # The version only (1 query); its terms are loaded once for every partner on it.
+    scenario = _participating(partner).filter(code=code).first()
+    if scenario is None:
+        return None
+    offer_terms.get(("terms", scenario.pk), lambda: _terms_load(scenario))
+    return scenario.pk
+
+
+def _version_terms_load(scenario_id: int) -> tuple[Scenario, ScenarioTerms] | None:
+    scenario = Scenario.objects.filter(pk=scenario_id).first()
+    return None if scenario is None else _terms_load(scenario)
+
+
+def scenario_terms_for_quote(*, partner, code: str) -> tuple[Scenario, ScenarioTerms] | None:
+    """The version of ``code`` ``partner`` actively participates in and its compiled engine
+    terms, as ``scenario_for_quote`` and ``scenario_terms`` give them; ``None`` otherwise.
+    No query while cached (one ``stat`` of the epoch file, or one Redis ``MGET``); 4 on a miss.
+    The ``Scenario`` is shared by every request of the process: read it, never change it."""
+    offer_terms.current()
+    scenario_id = offer_terms.get(("version", partner.pk, code), lambda: _version_load(partner, code))
+    if scenario_id is None:
+        return None
+    return offer_terms.get(("terms", scenario_id), lambda: _version_terms_load(scenario_id))
 
 
 def scenario_for_preview(*, scenario: Scenario) -> Scenario:

@@ -37,6 +37,7 @@ from scenarios.models import (
     ScenarioStatusChange,
     data_purposes_normalised,
 )
+from scenarios.selectors import terms_forget
 
 from ._common import require
 from .consents import consent_purposes_errors
@@ -384,6 +385,7 @@ def scenario_status_change(*, scenario: Scenario, to: str, actor, reason: str = 
         check=_publishable if publishing else None,
         changes={"published_at": timezone.now()} if publishing else None,
     )
+    terms_forget()  # every process quotes from the new status on its next request
     logger.info("scenario %s v%d: %s -> %s", scenario.code, scenario.version, current, to)
     return scenario
 

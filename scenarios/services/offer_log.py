@@ -84,9 +84,7 @@ def offer_log_write(rows: list[tuple]) -> int:
     ``COPY``; a row whose month has no partition yet creates it and the batch is written again.
     SQLite: ``bulk_create``."""
     if connection.vendor != "postgresql":
-        OfferRecord.objects.bulk_create(
-            [OfferRecord(**dict(zip(COLUMNS, row, strict=True))) for row in rows], batch_size=500
-        )
+        _insert(rows)
         return len(rows)
     try:
         _copy(rows)
@@ -94,6 +92,34 @@ def offer_log_write(rows: list[tuple]) -> int:
         offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
         _copy(rows)
     return len(rows)
+
+
+def _insert(rows: list[tuple]) -> None:
+    """One ``executemany`` of the rows (SQLite), each value stored as ``bulk_create`` stores it
+    (aware times as naive UTC text, decimals as text, JSON dumped), without a model instance
+    and a field's checks per value: the web process that writes them saves most of a quarter
+    of a millisecond per offer."""
+    tz = connection.timezone  # UTC unless the database says otherwise, as Django stores them
+    columns = ", ".join(
+        connection.ops.quote_name(OfferRecord._meta.get_field(name).column) for name in COLUMNS
+    )
+    values = []
+    for row in rows:
+        value = list(row)
+        for index in _TIMES:
+            value[index] = str(value[index].astimezone(tz).replace(tzinfo=None))
+        for index in _JSON:
+            if value[index] is not None:
+                value[index] = json.dumps(value[index])
+        values.append(value)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {TABLE} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",  # noqa: S608 - our names
+            values,
+        )
+
+
+_TIMES = (COLUMNS.index("quoted_at"), COLUMNS.index("expires_at"))
 
 
 def _copy(rows: list[tuple]) -> None:

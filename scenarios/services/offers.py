@@ -90,17 +90,18 @@ def offer_quote(
     ``consent`` covering the scenario's purposes (``consents.consent_for_offer``: else
     ``ConsentRefused`` naming ``customer.consent``); each offer records the consent id relied
     on. The try-out carries no customer data and needs none.
-    Queries: 4 reads, no write; and one indexed read of a consent sent (a write only the first
+    Queries: none while the version's terms are cached (``selectors.scenario_terms_for_quote``),
+    4 reads on a miss; no write; and one indexed read of a consent sent (a write only the first
     time it is seen, see ``consent_for_offer``).
     """
     if partner.status != "active":
         raise PartnerNotActive(_("Only an active partner can ask for offers."))
-    scenario = selectors.scenario_for_quote(partner=partner, code=scenario_code)
-    if scenario is None:
+    quoting = selectors.scenario_terms_for_quote(partner=partner, code=scenario_code)
+    if quoting is None:
         raise ScenarioNotAvailable(
             selectors.scenario_unavailable_message(partner=partner, code=scenario_code), field="scenario"
         )
-    terms = selectors.scenario_terms(scenario, segments=selectors.segment_codes())
+    scenario, terms = quoting  # cached per process, dropped on every change (``terms_forget``)
     request = QuoteRequest(
         event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months
     )

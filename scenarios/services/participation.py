@@ -28,6 +28,7 @@ from scenarios.exceptions import (
     ScenarioNotAllowed,
 )
 from scenarios.models import Participation, ParticipationStatusChange, Scenario
+from scenarios.selectors import terms_forget
 
 from ._common import require
 
@@ -213,6 +214,7 @@ def participation_status_change(
         check=_startable if starting else None,
         changes={"started_at" if starting else "ended_at": timezone.now()},
     )
+    terms_forget()  # an ended participation is refused on the very next quote, in every process
     _publish_change(participation, current, to)
     logger.info("participation %s: %s -> %s", participation.pk, current, to)
     return participation
@@ -386,6 +388,7 @@ def participation_move(
     )
     moved._history_user = actor
     moved.save()
+    terms_forget()
     change_row_write(
         ParticipationStatusChange,
         moved,

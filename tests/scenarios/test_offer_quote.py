@@ -194,13 +194,17 @@ def _bundle(partner, size: int) -> Scenario:
 def test_a_quote_costs_the_same_queries_however_big_the_bundle(partner, django_assert_num_queries, size):
     scenario = _bundle(partner, size)
     ask(partner, code=scenario.code, segment="vip", tenor_months=12, consent=consent_given())
+    selectors.terms_forget()  # as after any change: the next quote reads the terms again
 
     # scenario, items+products, segment prices, segments; the count is buffered, not written;
     # and the one indexed read of the customer's consent (recorded by the first request)
     with django_assert_num_queries(5):
         offers = ask(partner, code=scenario.code, segment="vip", tenor_months=12, consent=consent_given())
+    # … and then keeps the terms: only the consent is read
+    with django_assert_num_queries(1):
+        again = ask(partner, code=scenario.code, segment="vip", tenor_months=12, consent=consent_given())
 
-    assert len(offers) == size
+    assert len(offers) == len(again) == size
 
 
 @pytest.mark.parametrize("size", [1, 6])

@@ -1,0 +1,99 @@
+"""Generations of cached reads: how a read that a process keeps in its own memory (compiled
+offer terms, say) learns that what it was built from changed, in this process or another one.
+
+A writer calls ``generation_bump(name)`` when it changes what readers of ``name`` cache (the
+product catalog, the scenarios). A reader keeps a ``ProcessMemo`` watching the names it depends
+on: before every lookup the memo reads the names' current generations and, when any differs from
+what it last saw, drops everything it holds.
+
+The generations travel the same way as the invalidation of the open API's verification cache
+(``partners.keycache``), with the backend of ``core.counters``:
+
+- **shared (Redis, ``REDIS_URL``)**: each name is a random token in the default cache; a bump
+  writes a new token and every process sees it on its next lookup (one ``MGET`` per lookup);
+- **embedded default**: every name is the cache epoch file (``core.epoch``: one ``stat``), so a
+  bump of any name, or a key revocation, drops every memo of the machine.
+
+A bump happens at once and again after the surrounding transaction commits: at once so this
+process (and its own transaction) never answers from what it just changed; after the commit so
+another process that reloaded the old rows in between (its snapshot predates the commit) drops
+them on its next lookup. A memo reads the generations *before* it loads, so a load that raced a
+change is dropped on the following lookup.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from django.core.cache import caches
+from django.db import transaction
+
+from .counters import counters_backend
+from .epoch import epoch, epoch_touch
+
+
+def generation_name(name: str) -> str:
+    """The cache key of a shared generation."""
+    return f"core:generation:{name}"
+
+
+def _bump(name: str) -> None:
+    if counters_backend().shared:
+        caches["default"].set(generation_name(name), uuid.uuid4().hex, None)
+    else:
+        epoch_touch()
+
+
+def generation_bump(name: str) -> None:
+    """Tell every process that what readers of ``name`` cache changed: now, and again after the
+    current transaction commits (if one is open)."""
+    _bump(name)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _bump(name))
+
+
+def generations(names: tuple[str, ...]) -> object:
+    """The current generations of ``names``: something that compares unequal after any bump."""
+    if counters_backend().shared:
+        found = caches["default"].get_many([generation_name(name) for name in names])
+        return tuple(found.get(generation_name(name)) for name in names)
+    return epoch()
+
+
+class ProcessMemo:
+    """Values kept in this process's memory, dropped when a generation of ``names`` changes and
+    in any case ``seconds`` after they were loaded (what a lost bump could cost).
+
+    Reads and writes of a dict are atomic under the GIL; a thread that misses loads the value
+    itself (two threads may both load it once: harmless)."""
+
+    def __init__(self, names: tuple[str, ...], *, seconds: float):
+        self.names = names
+        self.seconds = seconds
+        self.values: dict[Hashable, tuple[Any, float]] = {}
+        self.seen: object = None
+
+    def current(self) -> None:
+        """Bring the memo up to date with the generations (call once per request, before
+        ``get``)."""
+        now = generations(self.names)
+        if now != self.seen:
+            self.values = {}
+            self.seen = now
+
+    def get(self, key: Hashable, load: Callable[[], Any]) -> Any:
+        """The value of ``key``, loaded (and kept) on a miss or after it expired."""
+        held = self.values.get(key)
+        if held is not None and held[1] > time.monotonic():
+            return held[0]
+        value = load()
+        self.values[key] = (value, time.monotonic() + self.seconds)
+        return value
+
+    def clear(self) -> None:
+        """Forget everything, as a new process starts."""
+        self.values = {}
+        self.seen = None

@@ -1,0 +1,312 @@
+"""The compiled-terms cache of offer quotes: a quote reads nothing while its version's terms are
+cached, and every change that alters an answer reaches every process on its very next request,
+with the shared cache (Redis) and with the embedded default (process memory and the epoch file).
+
+Two processes are simulated as for the key cache: each has its own memo (what a web process
+holds); a change is made "in process B" through the services, and process A, which holds the
+old terms, must answer from the new ones on its next quote. A change made behind the services'
+back (a plain UPDATE) is not seen until the generation moves: this shows A really answers from
+its memory, so the tests of the drop can fail."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from decimal import Decimal as D
+
+import pytest
+
+from core.generations import ProcessMemo, generation_bump, generation_name, generations
+from products import services as product_services
+from scenarios import selectors, services
+from scenarios.exceptions import ScenarioNotAvailable, SegmentUnknown
+from scenarios.models import Participation
+from tests.caches import cache_clear
+from tests.products.factories import SegmentFactory, SegmentPriceFactory
+
+from .conftest import consent_given
+
+pytestmark = pytest.mark.django_db
+
+
+def _redis_url() -> str:
+    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
+    return url if url.startswith("redis://") else ""
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layer(request, settings, tmp_path):
+    """Each test runs on both layers: this process's memory checked against the epoch file,
+    and Redis (skipped without ``TEST_REDIS_URL``)."""
+    settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
+    if request.param == "memory":
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        yield request.param
+        return
+    if not _redis_url():
+        pytest.skip("needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _redis_url(),
+            "KEY_PREFIX": f"test-terms-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
+        }
+    }
+    cache_clear()
+    yield request.param
+    cache_clear()
+
+
+class Process:
+    """A web process: its own memo of offer terms."""
+
+    def __init__(self, monkeypatch):
+        self.memo = ProcessMemo(selectors.TERMS_GENERATIONS, seconds=selectors.TERMS_SECONDS)
+        self.monkeypatch = monkeypatch
+
+    @contextlib.contextmanager
+    def running(self):
+        with self.monkeypatch.context() as patch:
+            patch.setattr(selectors, "offer_terms", self.memo)
+            yield
+
+    def ask(self, partner, **kw):
+        kw.setdefault("scenario_code", "travel-finance")
+        kw.setdefault("event", "booking.created")
+        kw.setdefault("amount", D("10000.00"))
+        if kw.get("segment", "standard") != "standard":
+            kw.setdefault("consent", consent_given())  # customer data needs the customer's consent
+        with self.running():
+            return [quoted.offer for quoted in services.offer_quote(partner=partner, **kw).offers]
+
+
+@pytest.fixture
+def a(monkeypatch):
+    return Process(monkeypatch)
+
+
+@pytest.fixture
+def b(monkeypatch):
+    return Process(monkeypatch)
+
+
+@pytest.fixture
+def vip(db):
+    return SegmentFactory(code="vip")
+
+
+def _warm(process, partner, django_assert_num_queries, **kw):
+    """Quote twice: the second answer comes from the memo (no query but the consent's read when
+    the request carries customer data)."""
+    process.ask(partner, **kw)
+    with django_assert_num_queries(0 if kw.get("segment", "standard") == "standard" else 1):
+        return process.ask(partner, **kw)
+
+
+def test_a_cached_quote_reads_nothing_and_a_plain_update_is_not_seen_until_the_generation_moves(
+    layer, a, joined, partner, django_assert_num_queries
+):
+    _warm(a, partner, django_assert_num_queries)
+    Participation.objects.filter(pk=joined.pk).update(status=Participation.Status.ENDED)  # behind the back
+
+    assert a.ask(partner)  # still the cached terms: A really answers from memory
+    selectors.terms_forget()
+    with pytest.raises(ScenarioNotAvailable):
+        a.ask(partner)
+
+
+def test_an_ended_participation_is_refused_on_the_next_request_in_another_process(
+    layer, a, b, joined, partner, manager, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    _warm(a, partner, django_assert_num_queries)
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        services.participation_end(participation=joined, actor=manager, reason="Contract ended")
+
+    with pytest.raises(ScenarioNotAvailable) as after:
+        a.ask(partner)
+    # The same refusal as a fresh process gives: the scenario named, and that the partner left it.
+    assert after.value.field == "scenario"
+    assert "no longer take part" in str(after.value.message)
+    assert joined.scenario_code in str(after.value.message)
+
+
+def test_a_retired_version_is_refused_on_the_next_request_in_another_process(
+    layer,
+    a,
+    b,
+    joined,
+    published,
+    partner,
+    manager,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    _warm(a, partner, django_assert_num_queries)
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        services.scenario_retire(
+            scenario=published, actor=manager, reason="Withdrawn", end_participations=True
+        )
+
+    with pytest.raises(ScenarioNotAvailable):
+        a.ask(partner)
+
+
+def test_a_move_to_a_newly_published_version_quotes_the_new_terms_in_another_process(
+    layer,
+    a,
+    b,
+    joined,
+    published,
+    partner,
+    manager,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    before = _warm(a, partner, django_assert_num_queries, tenor_months=12)
+    assert before[0].price.annual_rate == D("0.120000")
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        draft = services.scenario_new_version(scenario=published, actor=manager)
+        item = draft.items.get(position=1)
+        item.rate_adjustment = D("-0.020000")
+        services.bundle_item_save(item=item, actor=manager)
+        services.scenario_publish(scenario=draft, actor=manager, reason="cheaper")
+    assert a.ask(partner, tenor_months=12)[0].price.annual_rate == D("0.120000")  # still on version 1
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        services.participation_move(participation=joined, actor=None)
+
+    assert a.ask(partner, tenor_months=12)[0].price.annual_rate == D("0.100000")
+
+
+def test_a_product_rate_change_is_quoted_in_another_process(
+    layer,
+    a,
+    b,
+    joined,
+    partner,
+    manager,
+    installment,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    _warm(a, partner, django_assert_num_queries, tenor_months=12)
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        product_services.product_update(product=installment, actor=manager, rate=D("0.130000"))
+
+    assert a.ask(partner, tenor_months=12)[0].price.annual_rate == D("0.130000")
+
+
+def test_a_retired_product_is_no_longer_offered_in_another_process(
+    layer,
+    a,
+    b,
+    joined,
+    partner,
+    manager,
+    insurance,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    assert len(_warm(a, partner, django_assert_num_queries)) == 2
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        product_services.product_retire(product=insurance, actor=manager, reason="Withdrawn")
+
+    assert [offer.product for offer in a.ask(partner)] == ["trip-installment"]
+
+
+def test_segment_price_changes_are_quoted_in_another_process(
+    layer,
+    a,
+    b,
+    joined,
+    partner,
+    manager,
+    installment,
+    vip,
+    django_assert_num_queries,
+    django_capture_on_commit_callbacks,
+):
+    _warm(a, partner, django_assert_num_queries, segment="vip", tenor_months=12)
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        product_services.segment_price_set(
+            product=installment, segment=vip, rate_adjustment=D("-0.015000"), actor=manager
+        )
+    assert a.ask(partner, segment="vip", tenor_months=12)[0].price.annual_rate == D("0.105000")
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        product_services.segment_price_remove(product=installment, segment=vip, actor=manager)
+    assert a.ask(partner, segment="vip", tenor_months=12)[0].price.annual_rate == D("0.120000")
+
+
+def test_a_new_segment_is_accepted_in_another_process(
+    layer, a, b, joined, partner, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    _warm(a, partner, django_assert_num_queries)
+    with pytest.raises(SegmentUnknown):
+        a.ask(partner, segment="student")
+
+    with b.running(), django_capture_on_commit_callbacks(execute=True):
+        product_services.segment_ensure(code="student", name="Student")
+
+    assert a.ask(partner, segment="student")
+
+
+def test_terms_forget_makes_every_process_read_the_terms_again(
+    layer, a, joined, partner, vip, django_assert_num_queries
+):
+    """What campaigns call when a budget runs out: the next quote anywhere reads again."""
+    _warm(a, partner, django_assert_num_queries)
+    a.ask(partner, segment="vip", tenor_months=12)  # records the customer's consent once
+    SegmentPriceFactory(product=joined.scenario.items.get(position=1).product, segment=vip)  # behind the back
+
+    selectors.terms_forget()
+
+    # participation and version, items, segment prices, segments; and the customer's consent
+    with django_assert_num_queries(5):
+        offers = a.ask(partner, segment="vip", tenor_months=12)
+    assert offers[0].price.annual_rate == D("0.110000")
+
+
+def test_partners_on_the_same_version_share_its_compiled_terms(
+    layer, a, joined, published, partner, other_partner, manager, django_assert_num_queries
+):
+    participation = services.participation_request(partner=other_partner, scenario=published)
+    services.participation_approve(participation=participation, actor=manager)
+    a.ask(partner)
+
+    with django_assert_num_queries(1):  # only the other partner's participation
+        a.ask(other_partner)
+
+
+def test_a_load_that_raced_a_change_is_dropped_on_the_next_lookup(layer):
+    memo = ProcessMemo(("scenarios",), seconds=60)
+    memo.current()
+
+    def load_while_another_process_changes_things():
+        generation_bump("scenarios")  # committed while this process was loading the old rows
+        return "old"
+
+    assert memo.get("k", load_while_another_process_changes_things) == "old"
+    memo.current()
+    assert memo.get("k", lambda: "new") == "new"
+
+
+def test_the_shared_layer_writes_a_generation_and_no_epoch_file(layer, settings, tmp_path):
+    before = generations(("products",))
+    generation_bump("products")
+
+    assert generations(("products",)) != before
+    epoch_file = tmp_path / "api-auth.epoch"
+    if layer == "redis":
+        from django.core.cache import caches
+
+        assert caches["default"].get(generation_name("products"))
+        assert not epoch_file.exists()
+    else:
+        assert epoch_file.exists()
