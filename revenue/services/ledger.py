@@ -286,7 +286,9 @@ def ledger_row(
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
-    occurred_on = timezone.localdate(occurred_at)
+    # The business date (Asia/Shanghai, the default time zone): named, not looked up per row
+    # in the request's current zone.
+    occurred_on = timezone.localdate(occurred_at, timezone.get_default_timezone())
     first = catalog.first_start.get(item["scenario"])
     if first is not None and occurred_on < first:
         # Before the partner's first agreement of the scenario: nothing could ever settle it.
