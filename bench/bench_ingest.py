@@ -1,11 +1,14 @@
 """Ingesting 100,000 transactions through ``POST /api/v1/transactions/`` (100 requests of 1000,
-key authentication and all) vs psycopg ``COPY`` of the same rows into the ledger table; and a
-replay of the same 100,000 (all duplicates, no new row) vs a fresh ingest. PostgreSQL."""
+key authentication and all) vs psycopg ``COPY`` of the same rows into the ledger table; the same
+with every sale naming its offer (attributed: checked against an offer log of 100,000 offers,
+the COPY carrying the offer columns too); and a replay of the same 100,000 (all duplicates, no
+new row) vs a fresh ingest. PostgreSQL."""
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from django.db import connection
 from django.test import Client, override_settings
@@ -22,8 +25,20 @@ state: dict = {}
 UNLIMITED = override_settings(API_RATE_BURST=(10**9, 1), API_RATE_SUSTAINED=(10**9, 3600))
 
 
-def _items(tag: str) -> list[dict]:
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+START = datetime(2026, 1, 1, tzinfo=UTC)
+# Each sale's offer was quoted this long before it (well inside the attribution window).
+OFFER_LEAD = timedelta(hours=1)
+
+
+def _occurred(i: int) -> datetime:
+    return START + timedelta(seconds=i * 7)
+
+
+def _offer_id(i: int) -> str:
+    return f"ofr_bench{i:017d}"  # the shape of a real id: "ofr_" and 22 characters
+
+
+def _items(tag: str, *, attributed: bool = False) -> list[dict]:
     return [
         {
             "external_id": f"{tag}-{i}",
@@ -32,8 +47,10 @@ def _items(tag: str) -> list[dict]:
             "kind": "refund" if refund(i) else "sale",
             "amount": "1.00" if refund(i) else f"{(i % 100000) / 100 + 1:.2f}",
             "currency": "CNY",
-            "occurred_at": (start + timedelta(seconds=i * 7)).isoformat(),
+            "occurred_at": _occurred(i).isoformat(),
             **({"refund_of": f"{tag}-{i - 1}"} if refund(i) else {}),
+            # A refund carries its sale's offer without naming it.
+            **({"offer_id": _offer_id(i)} if attributed and not refund(i) else {}),
         }
         for i in range(TOTAL)
     ]
@@ -44,12 +61,12 @@ def refund(i: int) -> bool:
     return i % 10 == 0 and i > 0
 
 
-def _bodies(tag: str) -> list[str]:
-    items = _items(tag)
+def _bodies(tag: str, *, attributed: bool = False) -> list[str]:
+    items = _items(tag, attributed=attributed)
     return [json.dumps({"transactions": items[i : i + BATCH]}) for i in range(0, TOTAL, BATCH)]
 
 
-def _copy_rows(tag: str) -> list[tuple]:
+def _copy_rows(tag: str, *, attributed: bool = False) -> list[tuple]:
     """The same transactions as ``INSERT_COLUMNS`` tuples: a ``LedgerRow`` and ``late``."""
     from revenue.services.ledger import LedgerRow
 
@@ -73,19 +90,46 @@ def _copy_rows(tag: str) -> list[tuple]:
                 source="api",
                 refund_of_id=None,
                 content_hash="0" * 64,
-                offer_id="",
-                offer_quoted_at=None,
+                offer_id=_offer_id(i - 1 if refund(i) else i) if attributed else "",
+                offer_quoted_at=_occurred(i - 1 if refund(i) else i) - OFFER_LEAD if attributed else None,
             ),
             False,  # late
         )
-        for item in _items(tag)
+        for i, item in enumerate(_items(tag))
     ]
 
 
-def setup() -> None:
+def _log_offers() -> None:
+    """The offers the attributed sales name, one per sale, in the offer log as its writer
+    stores them (COPY into the monthly partitions), then analysed as autovacuum would."""
+    from scenarios.services.offer_log import COLUMNS, offer_log_write
+
+    p, s, pr = state["partner"], state["scenario"], state["product"]
+    rows = []
+    for i in range(TOTAL):
+        if refund(i):
+            continue
+        quoted = _occurred(i) - OFFER_LEAD
+        row = {
+            "offer_id": _offer_id(i), "quoted_at": quoted, "expires_at": quoted + timedelta(minutes=30),
+            "request_id": f"req_bench{i}", "partner_id": p.pk, "key_prefix": "", "channel": "api", "tryout": False,
+            "scenario_id": s.pk, "event": "booking.created", "product_code": pr.code, "category": "installment",
+            "segment": "standard", "amount": Decimal("8000.00"), "currency": "CNY", "amount_band": "5k-20k",
+            "tenor_months": None, "annual_rate": None, "apr": None, "price": {"annual_rate": "0.100000"},
+            "reward": None, "customer_ref": "",
+        }  # fmt: skip
+        rows.append(tuple(row[c] for c in COLUMNS))
+    for start in range(0, len(rows), 10_000):
+        offer_log_write(rows[start : start + 10_000])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE scenarios_offer_log")
+
+
+def setup(*, attributed: bool = False) -> None:
     from partners.services.keys import api_key_issue
 
     truncate_revenue()
+    _truncate_offer_log()
     partner, scenario, product, agreement = world()
     verified_documents(partner, agreement.approved_by)
     state.update(partner=partner, scenario=scenario, product=product)
@@ -94,8 +138,13 @@ def setup() -> None:
     )
     state["auth"] = {"HTTP_AUTHORIZATION": f"Api-Key {key.key}"}
     runs = ROUNDS + WARMUP
-    state["fresh"] = [_bodies(f"api{n}") for n in range(2 * runs)]  # the ingest and the replay benchmarks
-    state["copy"] = [_copy_rows(f"copy{n}") for n in range(runs)]
+    if attributed:
+        _log_offers()
+    # The ingest and the replay benchmarks (attributed: the ingest only).
+    state["fresh"] = [
+        _bodies(f"api{n}", attributed=attributed) for n in range(runs if attributed else 2 * runs)
+    ]
+    state["copy"] = [_copy_rows(f"copy{n}", attributed=attributed) for n in range(runs)]
     state["replay"] = _bodies("replayed")
     state["counters"] = {"fresh": 0, "copy": 0}
     UNLIMITED.enable()
@@ -103,12 +152,25 @@ def setup() -> None:
     with connection.cursor() as cursor:
         # Statistics as autovacuum keeps them (migration 0004: after every 100,000 rows).
         cursor.execute("ANALYZE revenue_transaction")
-    note(f"ingest: {2 * runs} fresh sets and one replay set of {TOTAL:,} transactions prepared")
+    what = "attributed " if attributed else ""
+    note(
+        f"ingest: {len(state['fresh'])} fresh {what}sets and one replay set of {TOTAL:,} transactions prepared"
+    )
+
+
+def setup_attributed() -> None:
+    setup(attributed=True)
 
 
 def teardown() -> None:
     UNLIMITED.disable()
     truncate_revenue()
+    _truncate_offer_log()
+
+
+def _truncate_offer_log() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE scenarios_offer_log")  # every partition
 
 
 def _post_all(bodies: list[str], *, expect: int) -> None:
@@ -159,6 +221,17 @@ BENCHMARKS = [
         rounds=ROUNDS,
         warmup=WARMUP,
         setup=setup,
+        teardown=teardown,
+        requires=("postgresql",),
+    ),
+    Benchmark(
+        name=f"POST transactions {TOTAL:,} attributed vs psycopg COPY",
+        ours=ingest_fresh,
+        baseline=copy_rows,
+        goal=3.0,
+        rounds=ROUNDS,
+        warmup=WARMUP,
+        setup=setup_attributed,
         teardown=teardown,
         requires=("postgresql",),
     ),

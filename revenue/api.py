@@ -71,6 +71,13 @@ class StatementSerializer(serializers.Serializer):
     lines = StatementLineSerializer(many=True)
 
 
+class BlankAsNullField(serializers.CharField):
+    """A text column stored as "" when empty, shown as null."""
+
+    def to_representation(self, value):
+        return value or None
+
+
 class TransactionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     external_id = serializers.CharField()
@@ -87,6 +94,10 @@ class TransactionSerializer(serializers.Serializer):
         allow_null=True,
         default=None,
         help_text="A refund: the external_id of the sale it reverses.",
+    )
+    offer_id = BlankAsNullField(
+        allow_null=True,
+        help_text="The offer the sale came from (a refund: its sale's offer); null when none was named.",
     )
 
 
@@ -105,6 +116,14 @@ class TransactionItemSerializer(serializers.Serializer):
         required=False,
         help_text="Required for a refund: the external_id of the sale it reverses (recorded earlier or "
         "in the same batch).",
+    )
+    offer_id = serializers.CharField(
+        max_length=40,
+        required=False,
+        help_text="The `offer_id` of the `POST offers/` answer this sale came from: your own offer of the same "
+        "product, quoted at most `OFFER_ATTRIBUTION_DAYS` (30) days before `occurred_at` and not after it. "
+        "Anything else is a 400 naming `transactions.<i>.offer_id`. A refund carries its sale's offer; "
+        "it may repeat it, never name another.",
     )
     customer_id = serializers.CharField(
         max_length=100,
@@ -235,6 +254,11 @@ def batch_input(data) -> list[dict]:
             if message:
                 bad["refund_of"] = [message]
             item["refund_of"] = sale
+        if raw.get("offer_id") is not None:
+            offer, message = _text(raw["offer_id"], max_length=40)
+            if message:
+                bad["offer_id"] = [message]
+            item["offer_id"] = offer
         if raw.get("customer_id") is not None:
             customer, message = _text(raw["customer_id"], max_length=100)
             if message:
@@ -309,7 +333,7 @@ class TransactionListView(PartnerAPIView):
         responses={201: TransactionBatchResultSerializer, 200: TransactionBatchResultSerializer},
         examples=[
             OpenApiExample(
-                "A sale and a partial refund",
+                "A sale taken from an offer, and a partial refund (it carries the sale's offer)",
                 request_only=True,
                 value={
                     "transactions": [
@@ -321,6 +345,7 @@ class TransactionListView(PartnerAPIView):
                             "amount": "8000.00",
                             "currency": "CNY",
                             "occurred_at": "2026-11-02T10:30:00+08:00",
+                            "offer_id": "ofr_4mB0x9TqLr2VbZ7nWc1sEA",
                         },
                         {
                             "external_id": "order-20261102-0001-r1",

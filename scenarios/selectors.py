@@ -8,6 +8,7 @@ is on sale (active): a retired product is never offered.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
@@ -437,3 +438,36 @@ def consents_for_staff(*, partner=None, scenario_code: str = "", state: str = ""
     elif state == "withdrawn":
         rows = rows.filter(withdrawn_at__isnull=False)
     return rows.order_by("-first_seen_at", "-id")
+
+
+class OfferNamed(NamedTuple):
+    """What attribution needs of an offer a partner was answered."""
+
+    product_code: str
+    quoted_at: datetime
+
+
+def offer_records_for_partner(
+    *, partner_id: int, offer_ids: Collection[str], quoted_from: datetime, quoted_until: datetime
+) -> dict[str, OfferNamed]:
+    """The real offers among ``offer_ids`` that the partner was answered, quoted from
+    ``quoted_from`` to ``quoted_until`` (both inclusive): ``{offer_id: (product_code,
+    quoted_at)}``. Another partner's offers and portal try-outs are left out, exactly like
+    unknown ids. One query for a whole batch; the ``quoted_at`` bounds keep it to those months'
+    partitions (PostgreSQL), where each id is a lookup in the primary key (offer_id,
+    quoted_at). Only rows already written by the offer log's flush are found."""
+    if not offer_ids:
+        return {}
+    rows = OfferRecord.objects.filter(
+        partner_id=partner_id,
+        offer_id__in=offer_ids,
+        quoted_at__gte=quoted_from,
+        quoted_at__lte=quoted_until,
+        tryout=False,
+    ).values_list("offer_id", "product_code", "quoted_at")
+    # An id is random and unique in practice; were one logged twice, its earliest quote holds.
+    found: dict[str, OfferNamed] = {}
+    for offer_id, product_code, quoted_at in rows:
+        if offer_id not in found or quoted_at < found[offer_id].quoted_at:
+            found[offer_id] = OfferNamed(product_code, quoted_at)
+    return found

@@ -512,6 +512,9 @@ REVENUE_IMPORT_MAX_ROWS = env.int("REVENUE_IMPORT_MAX_ROWS", default=500_000)
 # Offers and the offer log
 # An offer's offer_id may be followed (taken) until expires_at: this many minutes after the quote.
 OFFER_VALIDITY_MINUTES = env.int("OFFER_VALIDITY_MINUTES", default=30)
+# A sale may name an offer (offer_id) of the same partner and product quoted at most this many
+# days before its occurred_at (and not after it, beyond REVENUE_CLOCK_SKEW).
+OFFER_ATTRIBUTION_DAYS = env.int("OFFER_ATTRIBUTION_DAYS", default=30)
 # Offer-log rows wait in each web process until this many are buffered or
 # API_ACCESS_LOG_FLUSH_SECONDS pass; at most OFFER_LOG_BUFFER_MAX are kept while the database
 # refuses them.

@@ -119,6 +119,11 @@ class Transaction(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="refund") | Q(refund_of__isnull=True), name="transaction_only_refunds_refund"
             ),
+            # An attributed row names the offer log's whole key: only a checked offer is stored.
+            models.CheckConstraint(
+                condition=Q(offer_id="") | Q(offer_quoted_at__isnull=False),
+                name="transaction_offer_has_quote_time",
+            ),
         ]
         indexes = [
             # Settlement: one partner's scenario over a range of business dates.

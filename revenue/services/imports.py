@@ -30,12 +30,12 @@ from ..exceptions import RevenueError, TransactionInvalid
 from ..models import Transaction, TransactionImport
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import require
-from .ledger import LedgerRow, ledger_row, ledger_store, partner_catalog
+from .ledger import LedgerRow, ledger_row, ledger_store, offer_attributed, offers_named, partner_catalog
 
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("external_id", "scenario", "product", "kind", "amount", "currency", "occurred_at")
-OPTIONAL = ("customer_id", "refund_of")
+OPTIONAL = ("customer_id", "refund_of", "offer_id")
 MAX_ERRORS = 200
 # Rows checked between two writes of the progress (and heartbeat) on the job.
 PROGRESS_EVERY = 1000
@@ -119,6 +119,11 @@ def _parse(values: dict[str, str]) -> dict:
         item["refund_of"] = values["refund_of"].strip()
     if values.get("customer_id"):
         item["customer_id"] = values["customer_id"].strip()[:100]
+    offer_id = (values.get("offer_id") or "").strip()
+    if offer_id:
+        if len(offer_id) > 40:
+            raise TransactionInvalid(_("At most %(n)d characters.") % {"n": 40}, field="offer_id")
+        item["offer_id"] = offer_id
     return item
 
 
@@ -152,10 +157,21 @@ def transaction_import_run(*, import_id: int) -> TransactionImport:
         return _finish(job, failed=True, errors=[{"row": 0, "field": "", "message": message}], total=0)
 
 
+def _row_error(errors: list[dict], number: int, field: str, message: str) -> None:
+    """Keep the first ``MAX_ERRORS`` errors in full and count the rest."""
+    if len(errors) < MAX_ERRORS:
+        errors.append({"row": number, "field": field, "message": message})
+    else:
+        errors.append({"row": number, "field": "", "message": ""})
+
+
 def _import(job: TransactionImport) -> TransactionImport:
     errors: list[dict] = []
     rows: list[LedgerRow] = []
     seen: dict[str, int] = {}
+    # Sales naming an offer: (position in rows, row number, offer id, product, occurred_at),
+    # checked against the offer log once every row is read (one read per many rows).
+    claims: list[tuple[int, int, str, str, datetime]] = []
     catalog = partner_catalog(partner=job.partner)
     # Counted before the rows are read: both open the job's one file object, which a ``with``
     # closes at its end.
@@ -184,39 +200,51 @@ def _import(job: TransactionImport) -> TransactionImport:
             )
         values = {name: (raw[i] if i < len(raw) else "") for name, i in index.items()}
         try:
-            row = ledger_row(
-                job.partner_id, _parse(values), catalog, number, now, Transaction.Source.IMPORT, ops
-            )
+            item = _parse(values)
+            # No ``offers``: a sale's offer is checked below, with the whole file's.
+            row = ledger_row(job.partner_id, item, catalog, number, now, Transaction.Source.IMPORT, ops)
         except TransactionInvalid as exc:
-            if len(errors) < MAX_ERRORS:
-                errors.append(
-                    {"row": number, "field": (exc.field or "").rsplit(".", 1)[-1], "message": exc.message}
-                )
-            else:
-                errors.append({"row": number, "field": "", "message": ""})
+            _row_error(errors, number, (exc.field or "").rsplit(".", 1)[-1], exc.message)
             continue
         if row.external_id in seen:
-            if len(errors) < MAX_ERRORS:
-                errors.append(
-                    {
-                        "row": number,
-                        "field": "external_id",
-                        "message": _("Repeats row %(row)d.") % {"row": seen[row.external_id]},
-                    }
-                )
+            _row_error(
+                errors, number, "external_id", _("Repeats row %(row)d.") % {"row": seen[row.external_id]}
+            )
             continue
         seen[row.external_id] = number
+        if row.offer_id and row.kind == Transaction.Kind.SALE:
+            claims.append((len(rows), number, row.offer_id, item["product"], item["occurred_at"]))
         rows.append(row)
+    if claims:
+        offers = offers_named(partner_id=job.partner_id, claims=[(c[2], c[4]) for c in claims])
+        for position, number, offer_id, product, occurred_at in claims:
+            try:
+                quoted_at = offer_attributed(
+                    offers, offer_id=offer_id, product=product, occurred_at=occurred_at, field="offer_id"
+                )
+            except TransactionInvalid as exc:
+                _row_error(errors, number, "offer_id", exc.message)
+                continue
+            rows[position] = rows[position]._replace(offer_quoted_at=ops.adapt_datetimefield_value(quoted_at))
+        errors.sort(key=lambda error: error["row"])
     if errors:
         return _finish(job, failed=True, errors=errors, total=len(rows) + len(errors))
     # Every row checked: what is left is writing them, in one transaction (the page says so).
     TransactionImport.objects.filter(pk=job.pk).update(
         rows_done=len(rows), rows_total=len(rows), heartbeat_at=timezone.now()
     )
-    with transaction.atomic():
-        created, _existing, conflicts = ledger_store(rows, partner_id=job.partner_id)
-        if conflicts:
-            transaction.set_rollback(True)
+    # Refunds are checked against their sales while stored: their errors name the row too.
+    labels = {r.external_id: f"transactions.{seen[r.external_id]}" for r in rows if r.refund_of_id}
+    try:
+        with transaction.atomic():
+            created, _existing, conflicts = ledger_store(rows, partner_id=job.partner_id, labels=labels)
+            if conflicts:
+                transaction.set_rollback(True)
+    except TransactionInvalid as exc:
+        parts = (exc.field or "").split(".")  # "transactions.<row number>.<column>"
+        number, field = (int(parts[1]), parts[2]) if len(parts) == 3 and parts[1].isdigit() else (0, "")
+        error = {"row": number, "field": field, "message": exc.message}
+        return _finish(job, failed=True, errors=[error], total=len(rows))
     if conflicts:
         conflict_errors = [
             {

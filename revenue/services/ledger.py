@@ -10,6 +10,12 @@ then sees them as conflicts.
 Recording holds the partner's ledger lock of the batch's scenarios shared (see
 ``_common.ledger_lock``) and marks each row ``late`` when a statement already covers its date:
 it then settles as an adjustment in the next statement.
+
+Attribution: a sale may name the offer it came from (``offer_id``): the partner's own real offer
+of the same product, quoted at most ``OFFER_ATTRIBUTION_DAYS`` before ``occurred_at`` and not
+after it (beyond ``REVENUE_CLOCK_SKEW``, as for ``occurred_at`` itself). The offers a batch names
+are read in one query (``offers_named``) and each row is checked against them; anything else is
+the same 400 as an unknown id, whoever's offer it is. A refund carries its sale's offer.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ from django.utils.translation import gettext as _
 from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
+from scenarios.selectors import OfferNamed, offer_records_for_partner
 
 from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Agreement, Statement, Transaction
@@ -67,9 +74,12 @@ class LedgerRow(NamedTuple):
 
 # What a reported transaction stores: every column but the id (``LedgerRow`` and ``late``).
 INSERT_COLUMNS = (*LedgerRow._fields, "late")
-# Rows per INSERT statement on SQLite: 15 parameters each stays under its 32,766 variables.
+# Rows per INSERT statement on SQLite: 18 parameters each stays under its 32,766 variables.
 # PostgreSQL takes a whole batch through COPY.
 INSERT_BATCH = 1000
+SALE = Transaction.Kind.SALE
+# Offer ids per read of the offer log (an import names many more than an API batch's 1000).
+OFFER_LOOKUP_BATCH = 5000
 
 
 @dataclass
@@ -191,12 +201,83 @@ def content_hash(item: Mapping, customer_ref: str) -> str:
     if item.get("refund_of"):
         # Only when given: rows stored before refunds named their sale keep their hash.
         parts.append(f"refund_of:{item['refund_of']}")
+    elif item.get("offer_id"):
+        # A sale's offer, only when named: rows stored before attribution keep their hash. A
+        # refund's offer is its sale's (named or not, the same row is stored): not hashed.
+        parts.append(f"offer:{item['offer_id']}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
+def offers_named(*, partner_id: int, claims: Iterable[tuple[str, datetime]]) -> dict[str, OfferNamed]:
+    """The partner's real offers among those that ``claims`` (``(offer_id, occurred_at)`` of the
+    sales naming one) could be attributed to: one read of the offer log per
+    ``OFFER_LOOKUP_BATCH`` ids (one for an API batch), bounded by the earliest sale less the
+    attribution window and the latest plus the clock skew, so only those partitions are read.
+    ``offer_attributed`` then checks each sale against its own window."""
+    window, skew = timedelta(days=settings.OFFER_ATTRIBUTION_DAYS), settings.REVENUE_CLOCK_SKEW
+    found: dict[str, OfferNamed] = {}
+    chunk: dict[str, tuple[datetime, datetime]] = {}
+
+    def read() -> None:
+        found.update(
+            offer_records_for_partner(
+                partner_id=partner_id,
+                offer_ids=list(chunk),
+                quoted_from=min(first for first, _last in chunk.values()) - window,
+                quoted_until=max(last for _first, last in chunk.values()) + skew,
+            )
+        )
+        chunk.clear()
+
+    for offer_id, occurred_at in claims:
+        first, last = chunk.get(offer_id, (occurred_at, occurred_at))
+        chunk[offer_id] = (min(first, occurred_at), max(last, occurred_at))
+        if len(chunk) >= OFFER_LOOKUP_BATCH:
+            read()
+    if chunk:
+        read()
+    return found
+
+
+def offer_attributed(
+    offers: Mapping[str, OfferNamed], *, offer_id: str, product: str, occurred_at: datetime, field: str
+) -> datetime:
+    """The ``quoted_at`` of the offer a sale names, from ``offers_named``; ``TransactionInvalid``
+    naming ``field`` when it is not the partner's real offer quoted in the sale's window (one
+    answer whether the id is unknown, another partner's, a try-out, too old or later than the
+    sale), or is of another product."""
+    offer = offers.get(offer_id)
+    earliest = occurred_at - timedelta(days=settings.OFFER_ATTRIBUTION_DAYS)
+    if offer is None or not earliest <= offer.quoted_at <= occurred_at + settings.REVENUE_CLOCK_SKEW:
+        raise TransactionInvalid(
+            _("No offer “%(id)s” was quoted to you in the %(days)d days up to this transaction.")
+            % {"id": offer_id, "days": settings.OFFER_ATTRIBUTION_DAYS},
+            field=field,
+        )
+    if offer.product_code != product:
+        raise TransactionInvalid(
+            _("The offer “%(id)s” was for another product (%(product)s).")
+            % {"id": offer_id, "product": offer.product_code},
+            field=field,
+        )
+    return offer.quoted_at
+
+
 def ledger_row(
-    partner_id: int, item: Mapping, catalog: Catalog, index: int, now: datetime, source: str, ops=None
+    partner_id: int,
+    item: Mapping,
+    catalog: Catalog,
+    index: int,
+    now: datetime,
+    source: str,
+    ops=None,
+    offers: Mapping[str, OfferNamed] | None = None,
 ) -> LedgerRow:
+    """``item`` checked and adapted as a row of the ledger. A sale naming an offer is checked
+    against ``offers`` (``offers_named`` of its batch); with ``offers`` None (an import, whose
+    offers are read once the whole file is checked) its ``offer_quoted_at`` stays None for the
+    caller to fill through ``offer_attributed``: the database refuses an offer id without it. A
+    refund's offer is its sale's, filled in by ``ledger_store``."""
     prefix = f"transactions.{index}"
     entry = catalog.scenarios.get(item["scenario"])
     if entry is None:
@@ -234,7 +315,9 @@ def ledger_row(
     occurred_at = item["occurred_at"]
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
-    occurred_on = timezone.localdate(occurred_at)
+    # The business date (Asia/Shanghai, the default time zone): named, not looked up per row
+    # in the request's current zone.
+    occurred_on = timezone.localdate(occurred_at, timezone.get_default_timezone())
     first = catalog.first_start.get(item["scenario"])
     if first is not None and occurred_on < first:
         # Before the partner's first agreement of the scenario: nothing could ever settle it.
@@ -251,8 +334,20 @@ def ledger_row(
         )
     if item["kind"] != Transaction.Kind.REFUND and refund_of:
         raise TransactionInvalid(_("Only a refund names a sale."), field=f"{prefix}.refund_of")
-    ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
     ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
+    offer_id = item.get("offer_id") or ""
+    quoted_at = None
+    if offer_id and item["kind"] == SALE and offers is not None:
+        quoted_at = ops.adapt_datetimefield_value(
+            offer_attributed(
+                offers,
+                offer_id=offer_id,
+                product=item["product"],
+                occurred_at=occurred_at,
+                field=f"{prefix}.offer_id",
+            )
+        )
+    ref = customer_reference(partner_id=partner_id, customer_id=item.get("customer_id") or "")
     return LedgerRow(
         partner_id,
         item["external_id"],
@@ -269,8 +364,8 @@ def ledger_row(
         source,
         refund_of,
         content_hash(item, ref),
-        "",
-        None,
+        offer_id,
+        quoted_at,
     )
 
 
@@ -354,16 +449,20 @@ def transactions_record(
     catalog: Catalog | None = None,
 ) -> RecordResult:
     """Record ``items`` (validated input: external_id, scenario, product, kind, amount, currency,
-    occurred_at, customer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``
+    occurred_at, customer_id?, refund_of?, offer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``
     (400, naming ``transactions.<i>.<field>``) or ``TransactionConflict`` (409)."""
     catalog = catalog or partner_catalog(partner=partner)
     now = timezone.now()
     ops = connection.ops
+    offers = offers_named(
+        partner_id=partner.pk,
+        claims=[(i["offer_id"], i["occurred_at"]) for i in items if i.get("offer_id") and i["kind"] == SALE],
+    )
     rows: list[LedgerRow] = []
     first_seen: dict[str, int] = {}
     labels: dict[str, str] = {}
     for index, item in enumerate(items):
-        row = ledger_row(partner.pk, item, catalog, index, now, source, ops)
+        row = ledger_row(partner.pk, item, catalog, index, now, source, ops, offers)
         external_id = item["external_id"]
         if external_id in first_seen:
             if rows[first_seen[external_id]].content_hash != row.content_hash:
@@ -427,11 +526,28 @@ def ledger_store(
         for r in rows
         if r.external_id not in created and existing[r.external_id][1] != r.content_hash
     ]
-    if not conflicts and sales:
+    if conflicts:
+        return created, existing, conflicts
+    if sales:
         batch_ids = {**{e: p for e, (p, _h) in existing.items()}, **created}
         sale_ids = {pk if pk is not None else batch_ids[e]: (e, amount) for e, (pk, amount) in sales.items()}
         _refunds_within_sales(rows, created, sale_ids, labels=labels)
+    attributed = [
+        (created[r.external_id], r)
+        for r in rows
+        if r.offer_id and r.kind == SALE and r.external_id in created
+    ]
+    if attributed:
+        # The one place where the sales attributed to an offer are known stored (new, not
+        # replays), inside the caller's transaction: a failure here rolls the batch back.
+        attributed_sales_recorded(partner_id=partner_id, sales=attributed)
     return created, existing, conflicts
+
+
+def attributed_sales_recorded(*, partner_id: int, sales: Sequence[tuple[int, LedgerRow]]) -> None:
+    """The new sales of a batch that name an offer, as ``(transaction id, row)``, just stored
+    (``row.offer_id``, ``row.offer_quoted_at``, ``row.product_id``, ``row.amount``): where the
+    rewards of campaigns are granted. Nothing else happens here yet."""
 
 
 def _insert_flagged(
@@ -442,25 +558,31 @@ def _insert_flagged(
     return _insert_new(rows, _late_flags(rows, partner_id=partner_id), partner_id)
 
 
-SALE = Transaction.Kind.SALE
-
-
 def _refunds_resolve(
     rows: Sequence[LedgerRow], *, partner_id: int, labels: Mapping[str, str]
 ) -> tuple[list[LedgerRow], list[LedgerRow], dict[str, tuple[int | None, Decimal]]]:
     """Split ``rows`` into those to insert first (each refund of a stored sale carrying the
     sale's id) and the refunds of sales of this batch (inserted after them), with ``{sale
-    external_id: (id or None while in this batch, amount)}`` of every sale refunded. Stored sales are locked to the end of the
-    transaction, so two batches refunding one sale check what remains one after the other."""
+    external_id: (id or None while in this batch, amount)}`` of every sale refunded. Every
+    refund takes its sale's offer (a refund naming another is refused). Stored sales are locked
+    to the end of the transaction, so two batches refunding one sale check what remains one
+    after the other."""
     wanted = {r.refund_of_id for r in rows if r.refund_of_id}
     if not wanted:
         return list(rows), [], {}
     stored = {
-        external_id: (pk, kind, code, product_id, currency, occurred_at, amount)
-        for external_id, pk, kind, code, product_id, currency, occurred_at, amount in Transaction.objects.filter(
-            partner_id=partner_id, external_id__in=wanted
-        ).values_list(
-            "external_id", "id", "kind", "scenario_code", "product_id", "currency", "occurred_at", "amount"
+        row[0]: row[1:]
+        for row in Transaction.objects.filter(partner_id=partner_id, external_id__in=wanted).values_list(
+            "external_id",
+            "id",
+            "kind",
+            "scenario_code",
+            "product_id",
+            "currency",
+            "occurred_at",
+            "amount",
+            "offer_id",
+            "offer_quoted_at",
         )
     }
     adapt = connection.ops.adapt_datetimefield_value
@@ -480,12 +602,15 @@ def _refunds_resolve(
             continue
         where = labels.get(row.external_id, "transactions")
         if sale_external_id in stored:
-            pk, kind, code, product_id, currency, occurred_at, amount = stored[sale_external_id]
-            occurred = adapt(occurred_at)
+            pk, kind, code, product_id, currency, occurred_at, amount, offer_id, quoted_at = stored[
+                sale_external_id
+            ]
+            occurred, quoted = adapt(occurred_at), adapt(quoted_at)
         elif sale_external_id in in_batch:
             sale = in_batch[sale_external_id]
             pk, kind, code, product_id = None, SALE, sale.scenario_code, sale.product_id
             currency, occurred, amount = sale.currency, sale.occurred_at, Decimal(str(sale.amount))
+            offer_id, quoted = sale.offer_id, sale.offer_quoted_at
         else:
             pk = kind = None
         if kind != SALE:
@@ -501,6 +626,13 @@ def _refunds_resolve(
             )
         if occurred > row.occurred_at:
             raise TransactionInvalid(_("A refund cannot precede its sale."), field=f"{where}.occurred_at")
+        if row.offer_id and row.offer_id != offer_id:
+            raise TransactionInvalid(
+                _("A refund carries its sale's offer: “%(id)s” is not the offer of the sale “%(sale)s”.")
+                % {"id": row.offer_id, "sale": sale_external_id},
+                field=f"{where}.offer_id",
+            )
+        row = row._replace(offer_id=offer_id, offer_quoted_at=quoted)  # the sale's, named or not
         sales[sale_external_id] = (pk, amount)
         if pk is None:
             deferred.append(row)

@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from partners.models import Membership
 from revenue import services
 from revenue.models import Agreement
+from scenarios.services.offer_log import COLUMNS as OFFER_LOG_COLUMNS
+from scenarios.services.offer_log import offer_log_write
 from tests.factories import MembershipFactory, StaffFactory, UserFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import BundleItemFactory, ParticipationFactory, ScenarioFactory
@@ -100,6 +102,7 @@ def item(
     currency="CNY",
     customer_id=None,
     refund_of=None,
+    offer_id=None,
 ) -> dict:
     _counter["n"] += 1
     data = {
@@ -115,6 +118,8 @@ def item(
         data["customer_id"] = customer_id
     if refund_of:
         data["refund_of"] = refund_of
+    if offer_id:
+        data["offer_id"] = offer_id
     return data
 
 
@@ -128,3 +133,37 @@ def utc(*args) -> datetime:
 
 def days(start: date, n: int):
     return [start + timedelta(days=i) for i in range(n)]
+
+
+def offer_logged(
+    partner, *, offer_id: str, product: str = "trip-installment", quoted_at: datetime, tryout: bool = False
+) -> str:
+    """An offer in the offer log as its buffered writer stores it (``offer_log_write``: COPY
+    into the month's partition on PostgreSQL, creating it if missing)."""
+    row = {
+        "offer_id": offer_id,
+        "quoted_at": quoted_at,
+        "expires_at": quoted_at + timedelta(minutes=30),
+        "request_id": f"req_{offer_id}",
+        "partner_id": partner.pk,
+        "key_prefix": "",
+        "channel": "portal" if tryout else "api",
+        "tryout": tryout,
+        "scenario_id": 1,
+        "event": "booking.created",
+        "product_code": product,
+        "category": "installment",
+        "segment": "standard",
+        "amount": Decimal("8000.00"),
+        "currency": "CNY",
+        "amount_band": "5k-20k",
+        "tenor_months": None,
+        "annual_rate": None,
+        "apr": None,
+        "price": {"annual_rate": "0.120000"},
+        "reward": None,
+        "customer_ref": "",
+        "consent_id": "",
+    }
+    offer_log_write([tuple(row[c] for c in OFFER_LOG_COLUMNS)])
+    return offer_id
