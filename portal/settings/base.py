@@ -269,6 +269,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TransactionKindEnum": "revenue.models.Transaction.Kind",
         "StatementLineKindEnum": "revenue.models.StatementLine.Kind",
+        "DataPurposeEnum": "scenarios.models.DataPurpose",
     },
 }
 

@@ -96,8 +96,8 @@ def test_the_consents_page_costs_the_same_queries_however_many(
         consent(skyway, number)
     staff_client.get("/staff/consents/")  # session and user warm
     # session, user, user and group permissions (2); scenario codes for the filter; count,
-    # page, its scenarios; the partner filter's choices
-    with django_assert_num_queries(9):
+    # page, its scenarios; the partner filter's choices; the unread notifications' count
+    with django_assert_num_queries(10):
         response = staff_client.get("/staff/consents/", {"page": 2 if count > 50 else 1})
     assert response.status_code == 200
 

@@ -228,11 +228,11 @@ def test_the_agreement_pages_cost_the_same_queries_whatever_the_data(
             services.agreement_decline(agreement=agreement, actor=fiona, reason="no")
     client.force_login(fiona)
 
-    # session, user, memberships, agreements with their scenarios
-    with django_assert_num_queries(4):
-        assert client.get(reverse("portal:agreements")).status_code == 200
-    # session, user, memberships, the agreement, its history
+    # session, user, memberships, agreements with their scenarios, the bell
     with django_assert_num_queries(5):
+        assert client.get(reverse("portal:agreements")).status_code == 200
+    # session, user, memberships, the agreement, its history, the bell
+    with django_assert_num_queries(6):
         assert client.get(reverse("portal:agreement", args=[agreements[-1].pk])).status_code == 200
 
 

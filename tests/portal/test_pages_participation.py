@@ -245,8 +245,9 @@ def test_the_move_page_costs_the_same_queries_whatever_the_bundle(
         BundleItemFactory(scenario=v2, product=product, position=10 + n, fee_waiver=D("0.25"))
     client.force_login(alice)
 
-    # session, user, memberships, participation, newer version, both versions and their items
-    with django_assert_num_queries(7):
+    # session, user, memberships, participation, newer version, both versions and their items,
+    # the bell
+    with django_assert_num_queries(8):
         response = client.get(scenario_url("scenario-move"))
     assert response.status_code == 200
 
@@ -326,7 +327,7 @@ def test_the_scenario_page_costs_the_same_queries_whatever_the_history(
         )
     client.force_login(alice)
 
-    # session, user, memberships, the version (and its items), participation, history
-    with django_assert_num_queries(7):
+    # session, user, memberships, the version (and its items), participation, history, the bell
+    with django_assert_num_queries(8):
         response = client.get(scenario_url())
     assert response.content.decode().count("<td>r") == moves

@@ -27,7 +27,8 @@ def fiona(partner):
 
 
 @pytest.fixture
-def statement(partner, agreement, alice, fiona, django_capture_on_commit_callbacks):
+def statement(partner, fiona, agreement, alice, django_capture_on_commit_callbacks):
+    # fiona first: she is the finance member who accepts the agreement (``partner_finance``)
     record(partner, item(amount="100.00"))
     with django_capture_on_commit_callbacks(execute=True):
         services.settlement_start(through=date(2026, 1, 31), trigger="command")
