@@ -35,6 +35,7 @@ from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Agreement, Statement, Transaction
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import ledger_lock
+from .rewards import reward_grant_for_sales
 
 
 class LedgerRow(NamedTuple):
@@ -402,6 +403,8 @@ def ledger_store(
         batch_ids = {**{e: p for e, (p, _h) in existing.items()}, **created}
         sale_ids = {pk if pk is not None else batch_ids[e]: (e, amount) for e, (pk, amount) in sales.items()}
         _refunds_within_sales(rows, created, sale_ids, labels=labels)
+    if not conflicts:  # the new attributed sales' rewards, in this transaction
+        reward_grant_for_sales(partner_id=partner_id, rows=rows, created=created)
     return created, existing, conflicts
 
 
