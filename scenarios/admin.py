@@ -547,6 +547,18 @@ class CampaignForm(forms.ModelForm):
         return cleaned
 
 
+class CampaignNamesForm(forms.ModelForm):
+    """After approval only the names change: the terms are money (a budget change for them)."""
+
+    class Meta:
+        model = Campaign
+        fields = ("name", "name_zh")
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+
 class CampaignBudgetChangeInline(ReadOnlyInline):
     model = CampaignBudgetChange
     fields = (
@@ -668,7 +680,8 @@ class CampaignAdmin(ObjectDecisionsMixin, HistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is not None and not self._draft(obj):
-            kwargs["fields"] = ("name", "name_zh")
+            kwargs["form"] = CampaignNamesForm
+            kwargs["fields"] = CampaignNamesForm.Meta.fields
         base = super().get_form(request, obj, change=change, **kwargs)
 
         class WithActor(base):
