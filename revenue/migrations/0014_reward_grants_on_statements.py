@@ -14,6 +14,10 @@ def guards(install: bool):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "sqlite":
             ledger_sql.statement_guards_run(schema_editor.connection, install=install)
+            if install:
+                # 0013 rebuilt the ledger's table on SQLite (new columns) and so dropped its
+                # append-only triggers: put them back (IF NOT EXISTS, harmless when there).
+                ledger_sql.run(schema_editor.connection, install=True)
 
     return run
 
