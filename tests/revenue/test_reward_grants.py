@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -238,3 +239,13 @@ def test_random_grants_never_pass_the_budget_or_cap(
     asked = [c for batch in batches for c in batch]
     if cap is None or len(asked) <= cap:  # only the budget limits it: spent all, or all asked
         assert campaign.spent == min(budget, sum(asked))
+
+
+def test_staff_see_grants_read_only_with_money(admin_client, partner, scenario, agreement, campaign):
+    Campaign.objects.filter(pk=campaign.pk).update(budget=Decimal("5000.00"))
+    attributed_sales(partner, [(sale(), offer(partner, scenario, cashback("1234.50")))])
+
+    page = admin_client.get(reverse("admin:revenue_rewardgrant_changelist")).content.decode()
+
+    assert "1,234.50" in page
+    assert admin_client.get(reverse("admin:revenue_rewardgrant_add")).status_code == 403
