@@ -165,9 +165,10 @@ def campaign_makers(campaign: Campaign) -> Makers:
     query over its history)."""
     makers: dict[int, list[str]] = {}
     makers_add(makers, campaign.created_by_id, _("created it"))
-    for user_id in campaign.history.filter(status=Status.DRAFT, history_type="~").values_list(
-        "history_user_id", flat=True
-    ):
+    # Edits of the draft: history rows of a draft without a move note (a send-back back to
+    # draft carries one, and its checker made nothing).
+    edits = campaign.history.filter(status=Status.DRAFT, history_type="~", history_change_reason__isnull=True)
+    for user_id in edits.values_list("history_user_id", flat=True):
         makers_add(makers, user_id, _("edited its terms"))
     makers_add(makers, campaign.submitted_by_id, _("submitted it"))
     return makers

@@ -76,6 +76,18 @@ def test_whoever_edited_the_draft_never_approves_it(finance_maker, finance_check
     services.campaign_approve(campaign=campaign, actor=finance_checker)
 
 
+def test_a_checker_who_sent_it_back_may_approve_it_once_resubmitted(finance_maker, finance_checker):
+    campaign = create(finance_maker)
+    services.campaign_submit(campaign=campaign, actor=finance_maker)
+    services.campaign_send_back(campaign=campaign, actor=finance_checker, reason="Budget too high")
+    services.campaign_update(campaign=campaign, actor=finance_maker, budget=D("4000.00"))
+    services.campaign_submit(campaign=campaign, actor=finance_maker)
+
+    approved = services.campaign_approve(campaign=campaign, actor=finance_checker)
+
+    assert (approved.status, approved.budget) == ("approved", D("4000.00"))
+
+
 def test_the_database_refuses_an_approver_who_made_it(finance_maker):
     campaign = create(finance_maker)
     with pytest.raises(Exception, match="campaign_approver_is_not_maker"):
