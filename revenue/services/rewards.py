@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
@@ -75,7 +76,7 @@ def reward_grant_for_sales(
     """Grant the rewards of the new attributed sales among ``rows`` (ledger rows with
     ``external_id``, ``kind`` and ``offer_id``; ``created`` maps the new ones to their ids).
     Call inside the transaction that stored them. No query when no new sale names an offer;
-    otherwise 4 reads, one lock, one insert and one update per campaign granted from."""
+    otherwise 3 reads, one locking read, one insert and one update per campaign granted from."""
     sale_ids = [
         created[r.external_id] for r in rows if r.offer_id and r.kind == SALE and r.external_id in created
     ]
@@ -91,7 +92,8 @@ def reward_grant_for_sales(
         partner_id=partner_id, offer_id__in={s[1] for s in sales}, tryout=False
     )
     if len(quoted) == len(sales):
-        offers = offers.filter(quoted_at__gte=min(quoted))  # PostgreSQL: only those partitions
+        # PostgreSQL: only the partitions from then on (a day's slack: the id alone decides).
+        offers = offers.filter(quoted_at__gte=min(quoted) - timedelta(days=1))
     found = {
         offer_id: (quoted_at, scenario_id, product_code, reward)
         for offer_id, quoted_at, scenario_id, product_code, reward in offers.values_list(
@@ -109,9 +111,9 @@ def reward_grant_for_sales(
         ).values_list("scenario_id", "product__code", "campaign_id")
     }
     wanted: list[tuple[int, str, object, str, int, Decimal]] = []
-    for pk, offer_id, quoted_at, occurred_at, currency, product_code in sales:
+    for pk, offer_id, _quoted_at, occurred_at, currency, product_code in sales:
         offer = found.get(offer_id)
-        if offer is None or (quoted_at is not None and offer[0] != quoted_at) or offer[2] != product_code:
+        if offer is None or offer[2] != product_code:
             continue
         campaign_id = campaign_of.get((offer[1], offer[2]))
         cost = reward_cost(offer[3])
