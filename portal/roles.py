@@ -99,6 +99,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.import_transaction",
         "revenue.export_transaction",
         "revenue.run_settlement",
+        # scenarios: reward campaigns drafted, submitted, closed; budget changes proposed
+        "scenarios.add_campaign",
+        "scenarios.change_campaign",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -107,6 +110,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.approve_adjustment",
         "revenue.confirm_statement_payout",
         "revenue.export_transaction",
+        # scenarios: campaigns and their budget changes approved (never one's own)
+        "scenarios.approve_campaign",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file

@@ -6,6 +6,9 @@ Every write goes through ``scenarios.services``; a published or retired version 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.http import HttpRequest, HttpResponseRedirect
@@ -16,9 +19,20 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from core.admin import HistoryAdmin, ReadOnlyAdmin, ReadOnlyInline, permission_refusal, run_per_object
+from core.admin import (
+    HistoryAdmin,
+    ObjectDecisionsMixin,
+    ReadOnlyAdmin,
+    ReadOnlyInline,
+    ServiceAddAdminMixin,
+    ServiceAddForm,
+    action_with_reason,
+    permission_refusal,
+    run_per_object,
+)
 from core.domain import DomainError
-from core.money import money_text, percent_text
+from core.four_eyes import maker_parts
+from core.money import money_html, money_text, percent_text
 from products.models import Product
 
 from . import selectors, services
@@ -35,6 +49,8 @@ from .forms import (
 )
 from .models import (
     BundleItem,
+    Campaign,
+    CampaignBudgetChange,
     Consent,
     OfferQuoteDaily,
     Participation,
@@ -55,14 +71,14 @@ class BundleItemInline(admin.StackedInline):
         ("position", "product", "role"),
         ("rate_adjustment", "fee_waiver"),
         ("reward_kind", "reward_rate", "reward_amount", "reward_cap"),
-        "reward_description",
+        ("reward_description", "campaign"),
     )
     # A published version is read only: its rates shown as percentages, amounts as money.
     shown_fields = (
         ("position", "product", "role"),
         ("rate_adjustment_shown", "fee_waiver_shown"),
         ("reward_kind", "reward_rate_shown", "reward_amount_shown", "reward_cap_shown"),
-        "reward_description",
+        ("reward_description", "campaign"),
     )
     readonly_fields = (
         "rate_adjustment_shown",
@@ -101,12 +117,15 @@ class BundleItemInline(admin.StackedInline):
         return money_text(item.reward_cap, item.product.currency)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product")
+        return super().get_queryset(request).select_related("product", "campaign")
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "product":
             # A retired product cannot be added to a bundle.
             kwargs["queryset"] = Product.objects.exclude(status=Product.Status.RETIRED)
+        if db_field.name == "campaign":
+            # A closed campaign pays nothing more; the currency is checked against the product.
+            kwargs["queryset"] = Campaign.objects.exclude(status=Campaign.Status.CLOSED)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def _editable(self, request, obj) -> bool:
@@ -560,4 +579,362 @@ class ConsentAdmin(ReadOnlyAdmin):
     def scenario_codes(self, obj) -> str:
         return (
             ", ".join(obj.scenarios.order_by("scenario_code").values_list("scenario_code", flat=True)) or "—"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Reward campaigns (权益奖励)
+# --------------------------------------------------------------------------------------
+class CampaignForm(forms.ModelForm):
+    """A campaign's terms; the partner's share is asked in percent (kept as a fraction)."""
+
+    partner_percent = forms.DecimalField(
+        label=_("partner's share (%)"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        required=False,
+        help_text=_("Only for a split: the part of each reward the partner pays, e.g. 50."),
+    )
+
+    class Meta:
+        model = Campaign
+        fields = (
+            "code",
+            "name",
+            "name_zh",
+            "starts_at",
+            "ends_at",
+            "currency",
+            "budget",
+            "count_cap",
+            "funded_by",
+        )
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+        if self.instance.pk is not None and "partner_percent" in self.fields:
+            self.fields["partner_percent"].initial = self.instance.partner_share * 100
+
+    def clean(self):
+        cleaned = super().clean()
+        if "partner_percent" in self.fields:
+            percent = cleaned.get("partner_percent")
+            cleaned["partner_share"] = Decimal(0) if percent is None else percent / 100
+        if "budget" in self.fields and not self.errors:
+            terms = {f: cleaned.get(f, getattr(self.instance, f)) for f in services.CAMPAIGN_FIELDS}
+            for field, message in services.campaign_terms_errors(terms).items():
+                self.add_error("partner_percent" if field == "partner_share" else field, message)
+        return cleaned
+
+
+class CampaignNamesForm(forms.ModelForm):
+    """After approval only the names change: the terms are money (a budget change for them)."""
+
+    class Meta:
+        model = Campaign
+        fields = ("name", "name_zh")
+
+    def __init__(self, *args, actor=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.actor = actor
+
+
+class CampaignBudgetChangeInline(ReadOnlyInline):
+    model = CampaignBudgetChange
+    fields = (
+        "prepared_at",
+        "budget_before_shown",
+        "budget_shown",
+        "count_cap",
+        "reason",
+        "status",
+        "prepared_by",
+        "decided_by",
+    )
+    readonly_fields = fields
+    verbose_name_plural = _("budget changes")
+
+    @admin.display(description=_("budget before"))
+    def budget_before_shown(self, change) -> str:
+        return money_text(change.budget_before, change.campaign.currency)
+
+    @admin.display(description=_("new budget"))
+    def budget_shown(self, change) -> str:
+        return money_text(change.budget, change.campaign.currency)
+
+
+class CampaignItemInline(ReadOnlyInline):
+    """The bundle items whose reward the campaign pays (set on a draft scenario's items)."""
+
+    model = BundleItem
+    fields = ("scenario", "product", "reward_kind", "reward_description")
+    readonly_fields = fields
+    verbose_name_plural = _("rewards paid from this campaign")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("scenario", "product")
+
+
+def _campaign_money(field: str, label):
+    @admin.display(description=label, ordering=field if field != "remaining" else None)
+    def column(_admin, obj) -> str:
+        return money_html(getattr(obj, field), obj.currency)
+
+    return column
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ObjectDecisionsMixin, HistoryAdmin):
+    """Campaigns: a maker drafts the terms and submits them, a checker (never a maker) approves;
+    spent, what remains and rewards granted are shown as they stand."""
+
+    form = CampaignForm
+    list_display = (
+        "code",
+        "name",
+        "status",
+        "starts_at",
+        "ends_at",
+        "funded_by",
+        "budget_shown",
+        "spent_shown",
+        "remaining_shown",
+        "granted_shown",
+    )
+    list_filter = ("status", "funded_by", "currency")
+    search_fields = ("code", "name", "name_zh")
+    readonly_fields = (
+        "status",
+        "budget_shown",
+        "spent_shown",
+        "remaining_shown",
+        "granted_shown",
+        "partner_share_shown",
+        "created_by",
+        "submitted_by",
+        "submitted_at",
+        "approved_by",
+        "approved_at",
+    )
+    inlines = [CampaignBudgetChangeInline, CampaignItemInline]
+    actions = ["submit", "approve", "send_back", "close"]
+
+    budget_shown = _campaign_money("budget", _("budget"))
+    spent_shown = _campaign_money("spent", _("spent"))
+    remaining_shown = _campaign_money("remaining", _("remaining"))
+
+    @admin.display(description=_("rewards granted"), ordering="granted")
+    def granted_shown(self, obj) -> str:
+        if obj.count_cap is None:
+            return f"{obj.granted:,}"
+        return _("%(granted)s of %(cap)s") % {"granted": f"{obj.granted:,}", "cap": f"{obj.count_cap:,}"}
+
+    @admin.display(description=_("partner's share of the cost"))
+    def partner_share_shown(self, obj) -> str:
+        return percent_text(obj.partner_share)
+
+    def _draft(self, obj) -> bool:
+        return obj is None or obj.status == Campaign.Status.DRAFT
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return (*CampaignForm.Meta.fields, "partner_percent")
+        if self._draft(obj):
+            return (*CampaignForm.Meta.fields, "partner_percent", *self.readonly_fields)
+        return (
+            "code",
+            "name",
+            "name_zh",
+            "starts_at",
+            "ends_at",
+            "currency",
+            "funded_by",
+            *self.readonly_fields,
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return ()
+        frozen = ("code",) if self._draft(obj) else ("code", "starts_at", "ends_at", "currency", "funded_by")
+        return (*frozen, *self.readonly_fields)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is not None and not self._draft(obj):
+            kwargs["form"] = CampaignNamesForm
+            kwargs["fields"] = CampaignNamesForm.Meta.fields
+        base = super().get_form(request, obj, change=change, **kwargs)
+
+        class WithActor(base):
+            def __init__(self, *args, **inner):
+                super().__init__(*args, actor=request.user, **inner)
+
+        return WithActor
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        terms = {f: form.cleaned_data[f] for f in services.CAMPAIGN_FIELDS if f in form.cleaned_data}
+        if not change:
+            created = services.campaign_create(actor=request.user, code=form.cleaned_data["code"], **terms)
+            obj.pk = created.pk
+            return
+        services.campaign_update(campaign=obj, actor=request.user, **terms)
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("scenarios.approve_campaign")
+
+    def object_decisions(self, request, obj) -> tuple[list[tuple[str, str]], list[str]]:
+        """A maker of a submitted campaign is told why *Approve* is not theirs."""
+        if obj.status != Campaign.Status.PENDING:
+            return [], []
+        parts = maker_parts(request.user, services.campaign_makers(obj))
+        if not parts:
+            return [], []
+        return [], [_("You %(parts)s: another person approves this campaign.") % {"parts": ", ".join(parts)}]
+
+    @admin.action(description=_("Submit for approval"), permissions=["change"])
+    def submit(self, request, queryset):
+        run_per_object(
+            request,
+            queryset,
+            lambda c: services.campaign_submit(campaign=c, actor=request.user),
+            success=lambda c: _("%(campaign)s: submitted.") % {"campaign": c},
+        )
+
+    @admin.action(description=_("Approve (checker: not the maker)"), permissions=["approve"])
+    def approve(self, request, queryset):
+        run_per_object(
+            request,
+            queryset,
+            lambda c: services.campaign_approve(campaign=c, actor=request.user),
+            success=lambda c: _("%(campaign)s: approved, rewards are granted from it.") % {"campaign": c},
+        )
+
+    @admin.action(description=_("Send back to the maker"), permissions=["approve"])
+    def send_back(self, request, queryset):
+        return action_with_reason(
+            self,
+            request,
+            queryset,
+            label=_("Send back to the maker"),
+            action="send_back",
+            reason_required=True,
+            apply=lambda c, reason: services.campaign_send_back(
+                campaign=c, actor=request.user, reason=reason
+            ),
+            success=lambda c: _("%(campaign)s: sent back.") % {"campaign": c},
+        )
+
+    @admin.action(description=_("Close: grant no more rewards"), permissions=["change"])
+    def close(self, request, queryset):
+        return action_with_reason(
+            self,
+            request,
+            queryset,
+            label=_("Close: grant no more rewards"),
+            action="close",
+            reason_required=True,
+            apply=lambda c, reason: services.campaign_close(campaign=c, actor=request.user, reason=reason),
+            success=lambda c: _("%(campaign)s: closed.") % {"campaign": c},
+        )
+
+
+class CampaignBudgetChangeForm(ServiceAddForm):
+    class Meta:
+        model = CampaignBudgetChange
+        fields = ("campaign", "budget", "count_cap", "reason")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["campaign"].queryset = Campaign.objects.filter(status=Campaign.Status.APPROVED)
+
+    def run_service(self, cleaned: dict) -> CampaignBudgetChange:
+        return services.campaign_budget_propose(actor=self.actor, **cleaned)
+
+
+@admin.register(CampaignBudgetChange)
+class CampaignBudgetChangeAdmin(ServiceAddAdminMixin, HistoryAdmin):
+    """A change of an approved campaign's budget: one person proposes it, another approves it."""
+
+    add_form = CampaignBudgetChangeForm
+    list_display = (
+        "campaign",
+        "budget_before_shown",
+        "budget_shown",
+        "count_cap",
+        "status",
+        "prepared_by",
+        "decided_by",
+    )
+    list_filter = ("status",)
+    list_select_related = ("campaign", "prepared_by", "decided_by")
+    readonly_fields = (
+        "campaign",
+        "budget_before_shown",
+        "budget_shown",
+        "count_cap_before",
+        "count_cap",
+        "reason",
+        "status",
+        "prepared_by",
+        "prepared_at",
+        "decided_by",
+        "decided_at",
+    )
+    fields = readonly_fields
+    actions = ["approve", "reject"]
+
+    @admin.display(description=_("budget before"))
+    def budget_before_shown(self, change) -> str:
+        return money_html(change.budget_before, change.campaign.currency)
+
+    @admin.display(description=_("new budget"), ordering="budget")
+    def budget_shown(self, change) -> str:
+        return money_html(change.budget, change.campaign.currency)
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("scenarios.view_campaignbudgetchange") or request.user.has_perm(
+            "scenarios.view_campaign"
+        )
+
+    def has_add_permission(self, request):
+        return request.user.has_perm("scenarios.change_campaign")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_approve_permission(self, request) -> bool:
+        return request.user.has_perm("scenarios.approve_campaign")
+
+    @admin.action(description=_("Approve (checker: not the preparer)"), permissions=["approve"])
+    def approve(self, request, queryset):
+        run_per_object(
+            request,
+            queryset.select_related("campaign"),
+            lambda c: services.campaign_budget_approve(change=c, actor=request.user),
+            success=lambda c: _("%(change)s: approved.") % {"change": c},
+        )
+
+    @admin.action(description=_("Refuse"), permissions=["approve"])
+    def reject(self, request, queryset):
+        return action_with_reason(
+            self,
+            request,
+            queryset.select_related("campaign"),
+            label=_("Refuse"),
+            action="reject",
+            reason_required=True,
+            apply=lambda c, reason: services.campaign_budget_reject(
+                change=c, actor=request.user, reason=reason
+            ),
+            success=lambda c: _("%(change)s: refused.") % {"change": c},
         )

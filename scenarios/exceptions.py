@@ -42,6 +42,16 @@ class BundleItemInvalid(ScenarioError):
     code = "invalid_item"
 
 
+class CampaignInvalid(ScenarioError):
+    """A campaign's terms or budget change do not hold (``field`` names the bad one)."""
+
+    code = "invalid_campaign"
+
+
+class CampaignStatusInvalid(InvalidTransition):
+    """A campaign status move the allowed-moves map does not permit."""
+
+
 class ScenarioNotAllowed(NotAllowed):
     """The acting staff member lacks the permission."""
 

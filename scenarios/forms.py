@@ -19,6 +19,7 @@ from .selectors import product_terms
 from .services import (
     ITEM_VALUES,
     SCENARIO_FIELDS,
+    bundle_item_campaign_errors,
     bundle_item_errors,
     parse_trigger_events,
     trigger_events_errors,
@@ -176,6 +177,13 @@ class BundleItemFormSet(forms.BaseInlineFormSet):
             for field, messages in errors.items():
                 for message in messages:
                     form.add_error(field if field in form.fields else None, message)
+            campaign_errors = bundle_item_campaign_errors(
+                product=product,
+                reward_kind=cleaned.get("reward_kind") or "",
+                campaign=cleaned.get("campaign"),
+            )
+            for field, message in campaign_errors.items():
+                form.add_error(field if field in form.fields else None, message)
             if not errors and form.has_changed():
                 warning = bundle_item_apr_warning(
                     product=product,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -182,6 +182,14 @@ class Campaign(LocalNameMixin, models.Model):
         PARTNER = "partner", _("The partner")
         SPLIT = "split", _("Split")
 
+    class Status(models.TextChoices):
+        # Terms (dates, budget, count cap, funding) change only in a draft; a second person
+        # approves them before anything is granted (four eyes, ``scenarios.services.campaigns``).
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        CLOSED = "closed", _("Closed")
+
     code = models.SlugField(_("code"), max_length=60, unique=True)
     name = models.CharField(_("name"), max_length=120)
     name_zh = models.CharField(_("Chinese name"), max_length=120, blank=True)
@@ -212,6 +220,29 @@ class Campaign(LocalNameMixin, models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
 
     history = HistoricalRecords()
 
@@ -219,6 +250,9 @@ class Campaign(LocalNameMixin, models.Model):
         verbose_name = _("campaign")
         verbose_name_plural = _("campaigns")
         ordering = ("-starts_at", "code")
+        permissions = [
+            ("approve_campaign", _("Can approve a campaign or a budget change (not one they prepared)")),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(budget__gt=0), name="campaign_budget_positive"),
             models.CheckConstraint(
@@ -235,10 +269,99 @@ class Campaign(LocalNameMixin, models.Model):
                 condition=Q(partner_share__gte=0, partner_share__lte=1),
                 name="campaign_partner_share_fraction",
             ),
+            # Four eyes: who created or submitted the terms never approves them.
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | (~Q(approved_by=F("submitted_by")) & ~Q(approved_by=F("created_by"))),
+                name="campaign_approver_is_not_maker",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def remaining(self):
+        """What is left of the budget (never negative: the database keeps ``spent`` within it)."""
+        return self.budget - self.spent
+
+    @property
+    def exhausted(self) -> bool:
+        """Spent to the fen, or as many rewards granted as the cap allows: offers stop carrying
+        the reward from the next request (``scenarios.selectors.scenario_terms``)."""
+        return self.spent >= self.budget or (self.count_cap is not None and self.granted >= self.count_cap)
+
+    def grants_at(self, moment) -> bool:
+        """Would a sale at ``moment`` be granted (approved, within its dates, budget left)?"""
+        return (
+            self.status == self.Status.APPROVED
+            and self.starts_at <= moment < self.ends_at
+            and not self.exhausted
+        )
+
+
+class CampaignBudgetChange(models.Model):
+    """A change of an approved campaign's budget or count cap: a change of money, so one person
+    prepares it and another approves it (``scenarios.services.campaigns``). Approval applies
+    it under the campaign's row lock; a budget below what is already spent is refused."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    campaign = models.ForeignKey(
+        Campaign, verbose_name=_("campaign"), on_delete=models.PROTECT, related_name="budget_changes"
+    )
+    budget = models.DecimalField(_("new budget"), max_digits=18, decimal_places=2)
+    count_cap = models.PositiveIntegerField(
+        _("new most rewards"), null=True, blank=True, help_text=_("Leave empty for no count limit.")
+    )
+    reason = models.TextField(_("reason"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING, editable=False
+    )
+    budget_before = models.DecimalField(_("budget before"), max_digits=18, decimal_places=2, editable=False)
+    count_cap_before = models.PositiveIntegerField(_("most rewards before"), null=True, editable=False)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("prepared by"),
+        on_delete=models.PROTECT,
+        editable=False,
+        related_name="+",
+    )
+    prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("campaign budget change")
+        verbose_name_plural = _("campaign budget changes")
+        ordering = ("-prepared_at", "-id")
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gt=0), name="campaign_budget_change_positive"),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("prepared_by")),
+                name="campaign_budget_change_decider_is_not_preparer",
+            ),
+            # One pending change per campaign: a second would be decided against stale numbers.
+            models.UniqueConstraint(
+                fields=["campaign"], condition=Q(status="pending"), name="campaign_one_pending_budget_change"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign.code}: {self.budget_before} → {self.budget}"
 
 
 class BundleItem(models.Model):

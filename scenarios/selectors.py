@@ -25,7 +25,7 @@ from products.terms import Category
 
 from .engine import BundleLine, Offer, ProductTerms, QuoteRequest, RewardTerms, ScenarioTerms, quote
 from .engine.output import price_as_dict
-from .models import BundleItem, Consent, ConsentScenario, OfferRecord, Participation, Scenario
+from .models import BundleItem, Campaign, Consent, ConsentScenario, OfferRecord, Participation, Scenario
 
 
 def _on_sale_items() -> Prefetch:
@@ -145,9 +145,10 @@ def scenario_latest_published(*, code: str) -> Scenario | None:
 
 
 def _priced_items(items: QuerySet[BundleItem]) -> Prefetch:
-    """``items`` with their products and each product's segment prices (2 queries)."""
+    """``items`` with their products, campaigns (joined: no query more) and each product's
+    segment prices (2 queries)."""
     prices = Prefetch("product__segment_prices", queryset=SegmentPrice.objects.select_related("segment"))
-    return Prefetch("items", queryset=items.select_related("product").prefetch_related(prices))
+    return Prefetch("items", queryset=items.select_related("product", "campaign").prefetch_related(prices))
 
 
 def scenario_for_quote(*, partner, code: str) -> Scenario | None:
@@ -261,13 +262,22 @@ def product_terms(product: Product) -> ProductTerms:
     )
 
 
+def campaign_pays(campaign: Campaign | None, moment: datetime) -> bool:
+    """Does an item's reward still go out at ``moment``: no campaign (not budgeted), or an
+    approved one within its dates with budget and count left?"""
+    return campaign is None or campaign.grants_at(moment)
+
+
 def scenario_terms(scenario: Scenario, *, segments: frozenset[str]) -> ScenarioTerms:
     """The engine's view of a version loaded by ``scenario_for_quote`` / ``scenario_for_preview``
-    (no further query)."""
+    (no further query: the items' campaigns come joined). An item's reward is left out while
+    its campaign does not pay it now (not approved, outside its dates, budget or count spent):
+    offers stop carrying it from the request after the grant that spent it."""
     lines = []
+    now = timezone.now()
     for item in scenario.items.all():
         reward = None
-        if item.reward_kind:
+        if item.reward_kind and campaign_pays(item.campaign, now):
             reward = RewardTerms(
                 kind=item.reward_kind,
                 rate=item.reward_rate,

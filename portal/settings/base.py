@@ -526,6 +526,10 @@ OFFER_LOG_BUFFER_MAX = env.int("OFFER_LOG_BUFFER_MAX", default=100_000)
 OFFER_LOG_RETENTION_DAYS = env.int("OFFER_LOG_RETENTION_DAYS", default=400)
 # PostgreSQL: monthly partitions created ahead of time, counting the current month.
 OFFER_LOG_PARTITIONS_AHEAD = env.int("OFFER_LOG_PARTITIONS_AHEAD", default=3)
+# What one reward point costs a campaign, in yuan (a string: read as a Decimal). Points are
+# granted against a campaign's budget (and its count cap) at this value; 0 makes points cost
+# nothing: they are then not granted against any budget.
+REWARD_POINT_VALUE = env.str("REWARD_POINT_VALUE", default="0.01")
 
 # Staff console: analytics roll-ups and risk rules
 CONSOLE_ROLLUP_RECENT_DAYS = env.int("CONSOLE_ROLLUP_RECENT_DAYS", default=3)

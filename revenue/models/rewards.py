@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Round
 from django.utils.translation import gettext_lazy as _
 
 from .agreements import MONEY
@@ -34,6 +35,17 @@ class RewardGrant(models.Model):
     partner_amount = models.DecimalField(_("funded by the partner"), **MONEY)
     bank_amount = models.DecimalField(_("funded by the bank"), **MONEY)
     granted_at = models.DateTimeField(_("granted at"))
+    # The statement that deducts ``partner_amount`` (set once, when it is generated; a grant the
+    # partner funds nothing of is on none). Claimed with ``statement IS NULL`` under the
+    # partner scenario's exclusive ledger lock, so a grant is deducted once.
+    statement = models.ForeignKey(
+        "revenue.Statement",
+        verbose_name=_("deducted on statement"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reward_grants",
+    )
 
     class Meta:
         verbose_name = _("reward grant")
@@ -43,7 +55,9 @@ class RewardGrant(models.Model):
             models.CheckConstraint(condition=Q(amount__gt=0), name="reward_grant_amount_positive"),
             models.CheckConstraint(
                 condition=Q(partner_amount__gte=0, bank_amount__gte=0)
-                & Q(amount=F("partner_amount") + F("bank_amount")),
+                # Rounded to the fen: SQLite keeps decimals as binary floats, where 0.10 + 0.20
+                # is not 0.30 (exact numerics on PostgreSQL, where the rounding changes nothing).
+                & Q(amount=Round(F("partner_amount") + F("bank_amount"), 2)),
                 name="reward_grant_split_adds_up",
             ),
         ]

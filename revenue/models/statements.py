@@ -254,6 +254,8 @@ class StatementLine(models.Model):
         SALE = "sale", _("Sale")
         REFUND = "refund", _("Refund")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        # The partner's part of reward grants (``RewardGrant.partner_amount``), deducted.
+        REWARD = "reward", _("Reward cost")
 
     statement = models.ForeignKey(
         Statement, verbose_name=_("statement"), on_delete=models.CASCADE, related_name="lines"
@@ -303,6 +305,10 @@ class StatementLine(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="refund") | Q(gross_amount__lte=0, share_amount__lte=0),
                 name="statement_line_refund_not_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reward") | Q(gross_amount=0, share_amount__lte=0),
+                name="statement_line_reward_is_a_deduction",
             ),
         ]
 

@@ -20,6 +20,7 @@ from .disputes import (
     dispute_reject,
 )
 from .ledger import RecordResult, customer_reference, partner_catalog, transactions_record
+from .rewards import reward_cost, reward_grant_for_sales, reward_split
 from .settlement import (
     settlement_period_settle,
     settlement_plan,
@@ -54,6 +55,9 @@ __all__ = [
     "dispute_raise",
     "dispute_reject",
     "partner_catalog",
+    "reward_cost",
+    "reward_grant_for_sales",
+    "reward_split",
     "settlement_period_settle",
     "settlement_plan",
     "settlement_run_fail",

@@ -43,6 +43,7 @@ from ..exceptions import TransactionConflict, TransactionInvalid
 from ..models import Agreement, Statement, Transaction
 from ..money import TRANSACTION_AMOUNT_MAX
 from ._common import ledger_lock
+from .rewards import reward_grant_for_sales
 
 
 class LedgerRow(NamedTuple):
@@ -532,22 +533,9 @@ def ledger_store(
         batch_ids = {**{e: p for e, (p, _h) in existing.items()}, **created}
         sale_ids = {pk if pk is not None else batch_ids[e]: (e, amount) for e, (pk, amount) in sales.items()}
         _refunds_within_sales(rows, created, sale_ids, labels=labels)
-    attributed = [
-        (created[r.external_id], r)
-        for r in rows
-        if r.offer_id and r.kind == SALE and r.external_id in created
-    ]
-    if attributed:
-        # The one place where the sales attributed to an offer are known stored (new, not
-        # replays), inside the caller's transaction: a failure here rolls the batch back.
-        attributed_sales_recorded(partner_id=partner_id, sales=attributed)
+    if not conflicts:  # the new attributed sales' rewards, in this transaction
+        reward_grant_for_sales(partner_id=partner_id, rows=rows, created=created)
     return created, existing, conflicts
-
-
-def attributed_sales_recorded(*, partner_id: int, sales: Sequence[tuple[int, LedgerRow]]) -> None:
-    """The new sales of a batch that name an offer, as ``(transaction id, row)``, just stored
-    (``row.offer_id``, ``row.offer_quoted_at``, ``row.product_id``, ``row.amount``): where the
-    rewards of campaigns are granted. Nothing else happens here yet."""
 
 
 def _insert_flagged(

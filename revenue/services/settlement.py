@@ -41,6 +41,7 @@ from ..exceptions import SettlementInvalid, StatementOverlap
 from ..models import (
     Adjustment,
     Agreement,
+    RewardGrant,
     SettlementRun,
     Statement,
     StatementLine,
@@ -250,14 +251,20 @@ def statement_generate(*, agreement_id: int, period: Period, run_id: int | None 
             _regular_lines(statement, agreement)
             + _late_lines(statement)
             + _manual_lines(statement, agreement)
+            + _reward_lines(statement)
         )
         for position, line in enumerate(lines, start=1):
             line.position = position
         StatementLine.objects.bulk_create(lines)
-        regular = [line for line in lines if line.kind != StatementLine.Kind.ADJUSTMENT]
-        adjustments = [line for line in lines if line.kind == StatementLine.Kind.ADJUSTMENT]
+        # Reward costs are deductions: with the adjustments (the partner is paid share +
+        # adjustments), and their grants are not transactions of their own.
+        deductions = (StatementLine.Kind.ADJUSTMENT, StatementLine.Kind.REWARD)
+        regular = [line for line in lines if line.kind not in deductions]
+        adjustments = [line for line in lines if line.kind in deductions]
         totals = {
-            "transaction_count": sum(line.transaction_count for line in lines),
+            "transaction_count": sum(
+                line.transaction_count for line in lines if line.kind != StatementLine.Kind.REWARD
+            ),
             "gross_amount": sum((line.gross_amount for line in regular), ZERO),
             "share_amount": sum((line.share_amount for line in regular), ZERO),
             "adjustment_amount": sum((line.share_amount for line in adjustments), ZERO),
@@ -563,6 +570,45 @@ def _manual_lines(statement: Statement, agreement: Agreement) -> list[StatementL
             adjustment=adjustment,
         )
         for adjustment in pending
+    ]
+
+
+def _reward_lines(statement: Statement) -> list[StatementLine]:
+    """Deduction lines for the partner-funded part of reward grants, one per product: the
+    grants of the partner's scenario (and currency) whose sale is settled by now (``id <=
+    ledger_through``, occurred by the period's end) and that no statement deducted yet. They are
+    claimed (``RewardGrant.statement``) in one ``UPDATE … WHERE statement IS NULL`` under the
+    exclusive ledger lock: each grant is deducted once, by the first statement that may. A late
+    sale's grant lands on the next statement, as the sale itself does. Exact to the fen: the
+    line is minus the sum of the grants' ``partner_amount``."""
+    claimed = RewardGrant.objects.filter(
+        partner_id=statement.partner_id,
+        statement__isnull=True,
+        partner_amount__gt=0,
+        transaction__scenario_code=statement.scenario_code,
+        transaction__currency=statement.currency,
+        transaction__occurred_on__lte=statement.period_end,
+        transaction_id__lte=statement.ledger_through,
+    ).update(statement=statement)
+    if not claimed:
+        return []
+    groups = (
+        RewardGrant.objects.filter(statement=statement)
+        .values("transaction__product_id")
+        .annotate(count=Count("id"), total=MoneySum("partner_amount"))
+        .order_by("transaction__product_id")
+    )
+    return [
+        StatementLine(
+            statement=statement,
+            scenario_code=statement.scenario_code,
+            product_id=g["transaction__product_id"],
+            kind=StatementLine.Kind.REWARD,
+            transaction_count=g["count"],
+            gross_amount=ZERO,
+            share_amount=-g["total"],
+        )
+        for g in groups
     ]
 
 

@@ -32,6 +32,7 @@ from scenarios.exceptions import (
 )
 from scenarios.models import (
     BundleItem,
+    Campaign,
     Participation,
     Scenario,
     ScenarioStatusChange,
@@ -40,6 +41,7 @@ from scenarios.models import (
 from scenarios.selectors import terms_forget
 
 from ._common import require
+from .campaigns import bundle_item_campaign_errors
 from .consents import consent_purposes_errors
 from .participation import participation_status_change
 
@@ -68,7 +70,8 @@ SCENARIO_FIELDS = (
     "data_purposes",
 )
 ITEM_VALUES = ("rate_adjustment", "fee_waiver", "reward_kind", "reward_rate", "reward_amount", "reward_cap")
-_COPIED_ITEM_FIELDS = ("position", "role", *ITEM_VALUES, "reward_description")
+# A new version keeps the items' campaigns (by id: no query per item).
+_COPIED_ITEM_FIELDS = ("position", "role", *ITEM_VALUES, "reward_description", "campaign_id")
 
 
 # --------------------------------------------------------------------------------------
@@ -277,6 +280,11 @@ def bundle_item_save(*, item: BundleItem, actor) -> BundleItem:
     errors = bundle_item_errors(
         product=item.product, values=values, adding=stored_product_id != item.product_id
     )
+    campaign = Campaign.objects.filter(pk=item.campaign_id).first() if item.campaign_id else None
+    for field, message in bundle_item_campaign_errors(
+        product=item.product, reward_kind=item.reward_kind, campaign=campaign
+    ).items():
+        errors.setdefault(field, []).append(message)
     if errors:
         field, messages = next(iter(errors.items()))
         exc = BundleItemInvalid(messages[0], field=field)
@@ -300,7 +308,7 @@ def bundle_item_add(
     *, scenario: Scenario, product: Product, actor, position: int | None = None, **values
 ) -> BundleItem:
     """Add ``product`` to a draft scenario (at the end unless ``position`` is given)."""
-    unknown = set(values) - {*ITEM_VALUES, "role", "reward_description"}
+    unknown = set(values) - {*ITEM_VALUES, "role", "reward_description", "campaign"}
     if unknown:
         raise TypeError(f"unexpected item fields: {', '.join(sorted(unknown))}")
     item = BundleItem(scenario=scenario, product=product, position=position, **values)

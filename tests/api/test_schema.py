@@ -106,7 +106,7 @@ def test_the_schema_states_signs_limits_and_enums_as_the_api_applies_them(openap
     tenor = schemas["OfferRequestRequest"]["properties"]["tenor_months"]
     assert (tenor["minimum"], tenor["maximum"]) == (MIN_TENOR, MAX_TENOR)
     assert schemas["TransactionKindEnum"]["enum"] == ["sale", "refund"]
-    assert schemas["StatementLineKindEnum"]["enum"] == ["sale", "refund", "adjustment"]
+    assert schemas["StatementLineKindEnum"]["enum"] == ["sale", "refund", "adjustment", "reward"]
     assert schemas["StatementStatusEnum"]["enum"] == ["draft", "approved", "paid"]
     assert set(schemas["AgreementStatusEnum"]["enum"]) == {"active", "superseded"}
     usage = {p["name"]: p for p in operations_of(openapi)[("get", "/api/v1/usage/")]["parameters"]}

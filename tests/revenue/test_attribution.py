@@ -238,26 +238,6 @@ def test_the_offers_of_a_batch_are_read_in_one_query(partner, agreement, django_
     assert one == forty == none + 1
 
 
-def test_the_hook_receives_the_new_attributed_sales_once(partner, agreement, monkeypatch):
-    offer_logged(partner, offer_id=OFFER, quoted_at=SOLD - timedelta(days=1))
-    calls = []
-    monkeypatch.setattr(ledger, "attributed_sales_recorded", lambda **kw: calls.append(kw))
-    batch = [
-        item(external_id="s-1", occurred_at=SOLD, offer_id=OFFER),
-        item(external_id="r-1", kind="refund", occurred_at=SOLD, refund_of="s-1", amount="1.00"),
-        item(external_id="s-2", occurred_at=SOLD),
-    ]
-
-    record(partner, *batch)
-    record(partner, *batch)  # a replay grants nothing again
-
-    assert len(calls) == 1
-    assert calls[0]["partner_id"] == partner.pk
-    [(transaction_id, row)] = calls[0]["sales"]
-    assert transaction_id == Transaction.objects.get(external_id="s-1").pk
-    assert (row.external_id, row.offer_id) == ("s-1", OFFER)
-
-
 @pytest.mark.postgres
 def test_the_offer_read_scans_only_the_partitions_of_the_window(partner, agreement):
     if connection.vendor != "postgresql":
