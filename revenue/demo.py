@@ -21,17 +21,14 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
-from core.fen import to_fen
-from core.money import MoneySum
 from partners.models import Membership, Partner
-from scenarios.demo import CAMPAIGN_CODE, DEMO_REQUEST_PREFIX
-from scenarios.models import BundleItem, Campaign, OfferRecord, Participation
+from scenarios.demo import CAMPAIGN_CODE, CAMPAIGN_SEED_BUDGET, DEMO_REQUEST_PREFIX
+from scenarios.models import Campaign, OfferRecord, Participation
 
 from . import services
-from .models import Agreement, Dispute, RewardGrant, Statement, Transaction
+from .models import Agreement, Dispute, Statement, Transaction
 from .periods import calendar_period, closed_periods
 from .services.ledger import content_hash, ledger_row, ledger_store, partner_catalog
 
@@ -208,64 +205,18 @@ def _attributed_sales(agreement: Agreement, now: datetime) -> int:
 
 
 def campaign_grants(*, today: date) -> int:
-    """Grant the summer campaign's cashback for every attributed sale of an offer that carried
-    it, oldest first, while the budget lasts; the budget is set on the first run so that the
-    grants come to ``CAMPAIGN_SPENT_SHARE`` of it. ``spent`` and ``granted`` are the grants'
-    sum and count. The number of new grants."""
+    """The summer campaign's rewards were granted by the ledger as the attributed sales were
+    stored (``reward_grant_for_sales``); on the first run its budget is set so that they come
+    to ``CAMPAIGN_SPENT_SHARE`` of it (nearly spent). The number of grants."""
     campaign = Campaign.objects.select_for_update().filter(code=CAMPAIGN_CODE).first()
     if campaign is None:
         return 0
-    # The offers that carried the campaign's reward: its bundle items' products in their versions.
-    carried = Q(pk__in=[])
-    for scenario_id, product in BundleItem.objects.filter(campaign=campaign).values_list(
-        "scenario_id", "product__code"
-    ):
-        carried |= Q(scenario_id=scenario_id, product_code=product)
-    rewards = {
-        offer_id: Decimal(reward["amount"])
-        for offer_id, reward in OfferRecord.objects.filter(carried, reward__isnull=False).values_list(
-            "offer_id", "reward"
-        )
-        if reward.get("amount")
-    }
-    sales = list(
-        Transaction.objects.filter(kind=Transaction.Kind.SALE, reward_grant__isnull=True)
-        .exclude(offer_id="")
-        .order_by("occurred_at", "id")
-        .values_list("id", "partner_id", "offer_id", "offer_quoted_at", "occurred_at")
-    )
-    due = [(sale, rewards[sale[2]]) for sale in sales if sale[2] in rewards]
-    if not due:
-        return 0
-    if not campaign.grants.exists():
-        total = sum((amount for _sale, amount in due), Decimal("0.00"))
-        budget = (total / CAMPAIGN_SPENT_SHARE / 100).to_integral_value(rounding="ROUND_CEILING") * 100
-        campaign.budget = Decimal(budget).quantize(Decimal("0.01"))
-    spent, grants = campaign.spent, []
-    for (sale_id, partner_id, offer_id, _quoted_at, occurred), amount in due:
-        if spent + amount > campaign.budget:
-            break
-        partner_part = to_fen(amount * campaign.partner_share)
-        grants.append(
-            RewardGrant(
-                campaign=campaign,
-                partner_id=partner_id,
-                transaction_id=sale_id,
-                offer_id=offer_id,
-                currency="CNY",
-                amount=amount,
-                partner_amount=partner_part,
-                bank_amount=amount - partner_part,
-                granted_at=occurred,
-            )
-        )
-        spent += amount
-    RewardGrant.objects.bulk_create(grants)
-    totals = campaign.grants.aggregate(spent=MoneySum("amount", default=Decimal("0.00")), granted=Count("id"))
-    Campaign.objects.filter(pk=campaign.pk).update(
-        budget=campaign.budget, spent=totals["spent"], granted=totals["granted"]
-    )
-    return len(grants)
+    if campaign.budget == CAMPAIGN_SEED_BUDGET and campaign.spent:
+        budget = (campaign.spent / CAMPAIGN_SPENT_SHARE / 100).to_integral_value(
+            rounding="ROUND_CEILING"
+        ) * 100
+        Campaign.objects.filter(pk=campaign.pk).update(budget=Decimal(budget).quantize(Decimal("0.01")))
+    return campaign.granted
 
 
 def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[Statement]:

@@ -253,11 +253,18 @@ PRODUCT_MANAGER = "maker@demo.local"  # composes the second version (the system 
 KEY_PREFIXES = {"skyway-travel": "fnk_demoSKY1", "greenleaf-community": "fnk_demoGRN1"}
 
 
+# The campaign's budget until ``revenue.demo`` sets it so that the grants nearly spend it.
+CAMPAIGN_SEED_BUDGET = D("1000000.00")
+
+
 def seed_campaign(*, today: date) -> Campaign:
-    """The bank's summer cashback campaign of Travel+Finance version 2, funded by the bank; its
-    budget is set by ``revenue.demo`` so that it is nearly spent. (Not a split: on SQLite the
-    ``reward_grant_split_adds_up`` check compares the parts as floating point, which refuses
-    sums like 36.64 + 15.70.)"""
+    """The bank's summer cashback campaign of Travel+Finance version 2, funded by the bank,
+    prepared by the demo maker and approved by the demo checker (four eyes), so that attributed
+    sales are granted its reward as the ledger stores them; ``revenue.demo`` then sets its budget
+    so that it is nearly spent."""
+    User = get_user_model()
+    maker = User.objects.filter(email=PRODUCT_MANAGER).first()
+    checker = User.objects.filter(email="checker@demo.local").first()
     starts = datetime.combine(today - timedelta(days=SECOND_VERSION_DAYS), time(0), tzinfo=SHANGHAI)
     campaign, _created = Campaign.objects.get_or_create(
         code=CAMPAIGN_CODE,
@@ -266,9 +273,15 @@ def seed_campaign(*, today: date) -> Campaign:
             "name_zh": "暑期出行返现",
             "starts_at": starts,
             "ends_at": starts + timedelta(days=SECOND_VERSION_DAYS + 30),
-            "budget": D("100000.00"),
+            "budget": CAMPAIGN_SEED_BUDGET,
             "funded_by": Campaign.Funder.BANK,
             "partner_share": D("0.0000"),
+            "status": Campaign.Status.APPROVED,
+            "created_by": maker,
+            "submitted_by": maker,
+            "submitted_at": starts - timedelta(days=3),
+            "approved_by": checker,
+            "approved_at": starts - timedelta(days=2),
         },
     )
     return campaign

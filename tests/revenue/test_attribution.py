@@ -235,7 +235,10 @@ def test_the_offers_of_a_batch_are_read_in_one_query(partner, agreement, django_
     )
     none = queries([item(occurred_at=SOLD)])
 
-    assert one == forty == none + 1
+    # the batch's offers in one read, and the reward grant's reads (the offers' rewards, their
+    # campaigns) whatever the batch's size
+    assert one == forty
+    assert none < one <= none + 4
 
 
 @pytest.mark.postgres

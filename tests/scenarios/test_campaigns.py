@@ -269,13 +269,19 @@ def test_offers_stop_carrying_a_reward_its_campaign_no_longer_pays(partner, rewa
     assert rewards(partner)[0].amount == D("20.00")
 
     Campaign.objects.filter(pk=rewarded.pk).update(**change)
+    selectors.terms_forget()  # as every campaign service does after commit
 
     assert rewards(partner) == [None]
 
 
 def test_a_quote_with_a_campaign_costs_no_query_more(partner, rewarded, django_assert_num_queries):
     rewards(partner)
+    selectors.terms_forget()
+    # reading the terms again: participation and version, items (with their campaigns joined),
+    # segment prices, segments — the four reads of a quote without a campaign
     with django_assert_num_queries(4):
+        assert rewards(partner)[0].amount == D("20.00")
+    with django_assert_num_queries(0):  # and then cached
         rewards(partner)
 
 
