@@ -42,7 +42,7 @@ from scenarios.services.funnel import (
     FUNNEL_KEY,
     FUNNEL_TABLE,
     LOG_TABLE,
-    business_day_start,
+    business_day_window,
     business_days,
     offer_funnel_offers_rebuild,
     rollups_lock,
@@ -78,7 +78,7 @@ def funnel_sales_recompute(*, day: date, partner_ids: list[int] | None = None) -
         partner_params = list(partner_ids)
     funnel.exclude(taken=0, gross_amount=0, reward_cost=0).update(taken=0, gross_amount=0, reward_cost=0)
     customers.exclude(taken=0).update(taken=0)
-    window = [business_day_start(day), business_day_start(day + timedelta(days=1))]
+    window = business_day_window(day)
     vendor = connection.vendor
     gross = money_sum_sql("CASE WHEN t.kind = 'refund' THEN -t.amount ELSE t.amount END", vendor=vendor)
     reward = money_sum_sql("COALESCE(g.amount, 0)", vendor=vendor)

@@ -41,6 +41,15 @@ def business_day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=timezone.get_current_timezone())
 
 
+def business_day_window(day: date) -> list:
+    """``[first instant, first instant of the next day)`` of a business day, as hand-written SQL
+    takes them (SQLite compares the UTC text Django stores)."""
+    return [
+        connection.ops.adapt_datetimefield_value(business_day_start(day)),
+        connection.ops.adapt_datetimefield_value(business_day_start(day + timedelta(days=1))),
+    ]
+
+
 def business_days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=n) for n in range((end - start).days + 1)]
 
@@ -113,14 +122,14 @@ def rollups_lock() -> None:
 
 
 def offer_funnel_offers_rebuild(*, start: date, end: date) -> int:
-    """Recompute the offer counts of business days ``start``…``end`` from the log (call inside a
-    transaction, after ``rollups_lock``); the rows' sales figures are left as they are, rows
-    whose offers are gone are set to 0. The number of offers counted."""
-    OfferFunnelDaily.objects.filter(day__gte=start, day__lte=end).update(offers=0)
-    OfferCustomerDaily.objects.filter(day__gte=start, day__lte=end).update(offers=0)
+    """Rebuild the rows of business days ``start``…``end`` with their offer counts from the log
+    (call inside a transaction, after ``rollups_lock``, then recompute their sales: the rows
+    are deleted and written again with no sales). The number of offers counted."""
+    OfferFunnelDaily.objects.filter(day__gte=start, day__lte=end).delete()
+    OfferCustomerDaily.objects.filter(day__gte=start, day__lte=end).delete()
     with connection.cursor() as cursor:
         for day in business_days(start, end):
-            window = [day, business_day_start(day), business_day_start(day + timedelta(days=1))]
+            window = [day, *business_day_window(day)]
             dims = "partner_id, scenario_id, product_code, segment, channel, amount_band"
             cursor.execute(
                 f"""INSERT INTO {FUNNEL_TABLE} (day, {dims}, offers, taken, gross_amount, reward_cost)
