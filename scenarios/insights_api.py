@@ -124,7 +124,7 @@ class FunnelView(PartnerAPIView):
         ]
         if repeated:
             raise given_twice(repeated)
-        query = FunnelQuerySerializer(data=request.query_params)
+        query = FunnelQuerySerializer(data=request.query_params.dict())  # a plain dict: "" is a value
         query.is_valid(raise_exception=True)
         data = query.validated_data
         rows = funnel_for_partner(
