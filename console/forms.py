@@ -11,7 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from console.models import RiskSignal
 from console.selectors.audit import source_choices
 from core.widgets import DateInput
-from partners.models import Industry
+from partners.models import Industry, Partner
+
+from .selectors.funnel import StaffFunnelQuery
 
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 731
@@ -87,3 +89,47 @@ class RiskFilterForm(forms.Form):
     rule = forms.ChoiceField(
         label=_("Rule"), required=False, choices=[("", _("All rules")), *RiskSignal.Rule.choices]
     )
+
+
+GROUP_CHOICES = [
+    ("scenario", _("Scenario")),
+    ("version", _("Scenario version")),
+    ("product", _("Product")),
+    ("segment", _("Segment")),
+    ("channel", _("Channel")),
+    ("partner", _("Partner")),
+    ("amount_band", _("Amount band")),
+    ("day", _("Day")),
+]
+
+
+class FunnelForm(FilterForm):
+    """The funnel's filters: the period, a scenario code, a partner; its breakdown; and the two
+    versions of the scenario compared side by side."""
+
+    partner = forms.ModelChoiceField(
+        label=_("Partner"), queryset=Partner.objects.order_by("display_name"), required=False
+    )
+    group_by = forms.ChoiceField(label=_("Break down by"), choices=GROUP_CHOICES, required=False)
+    version_a = forms.IntegerField(label=_("Compare version"), min_value=1, required=False)
+    version_b = forms.IntegerField(label=_("with version"), min_value=1, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["industry"]
+
+    def funnel_query(self) -> StaffFunnelQuery:
+        """The cleaned query, or the defaults (the last 30 days by scenario) when it is invalid."""
+        filters = self.filters()
+        if not self.is_valid():
+            return StaffFunnelQuery(start=filters.start, end=filters.end)
+        d = self.cleaned_data
+        versions = (d["version_a"], d["version_b"]) if d.get("version_a") and d.get("version_b") else None
+        return StaffFunnelQuery(
+            start=filters.start,
+            end=filters.end,
+            group_by=d.get("group_by") or "scenario",
+            scenario=d.get("scenario") or "",
+            partner_id=d["partner"].pk if d.get("partner") else None,
+            versions=versions,
+        )

@@ -77,6 +77,8 @@ SECTIONS: dict[str, Section] = {
         page=_("the statements"),
         action=_("dispute statements"),
     ),
+    # The partner's own offer funnel (offers, taken, gross): read by every member.
+    "insights": Section(view=ALL_ROLES, change=frozenset(), page=_("the insights")),
     "team": Section(view=ALL_ROLES, change=MANAGERS, page=_("the team"), action=_("manage the team")),
     "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),
     "application": Section(

@@ -34,7 +34,7 @@ GROUPS: dict[str, dict[str, str]] = {
     "channel": {"channel": "channel"},
     "day": {"day": "day"},
     # Staff only:
-    "partner": {"partner": "partner_id"},
+    "partner": {"partner": "partner_id", "partner_name": "partner__display_name"},
     "amount_band": {"amount_band": "amount_band"},
 }
 PARTNER_GROUPS = ("scenario", "version", "product", "segment", "channel", "day")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import dashboard, keys, onboarding, revenue, scenarios, team, webhooks
+from . import dashboard, insights, keys, onboarding, revenue, scenarios, team, webhooks
 
 app_name = "portal"
 
@@ -40,6 +40,8 @@ urlpatterns = [
     path("statements/<int:pk>/export.xlsx", revenue.statement_export, {"fmt": "xlsx"}, name="statement-xlsx"),
     path("disputes/", revenue.dispute_list, name="disputes"),
     path("transactions/", revenue.transaction_list, name="transactions"),
+    # insights
+    path("insights/", insights.insights, name="insights"),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),
