@@ -113,6 +113,7 @@ class FunnelForm(FilterForm):
     group_by = forms.ChoiceField(label=_("Break down by"), choices=GROUP_CHOICES, required=False)
     version_a = forms.IntegerField(label=_("Compare version"), min_value=1, required=False)
     version_b = forms.IntegerField(label=_("with version"), min_value=1, required=False)
+    cross_sell = forms.BooleanField(label=_("Count cross-sell customers"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,4 +133,5 @@ class FunnelForm(FilterForm):
             scenario=d.get("scenario") or "",
             partner_id=d["partner"].pk if d.get("partner") else None,
             versions=versions,
+            with_cross_sell=d.get("cross_sell", False),
         )

@@ -1,8 +1,8 @@
 """The true funnel for staff: offers shown → distinct offers taken → gross → revenue share →
 reward cost, from the roll-ups only (``scenarios.OfferFunnelDaily``, ``OfferCustomerDaily``)
-and the statements, never the offer log or the ledger. Five queries whatever the data size:
-the breakdown, the statements' rates, the scenarios' names, the version comparison and the
-cross-sell counts.
+and the statements, never the offer log or the ledger. At most five queries whatever the data
+size: the breakdown, the statements' rates, the scenarios' names, the version comparison and
+(when asked: its cost follows the number of customers) the cross-sell counts.
 
 Revenue share, the rule: statements are per agreement and period, not per offer. For each
 partner and scenario, the effective rate is the share of its statements whose period starts in
@@ -40,6 +40,9 @@ class StaffFunnelQuery:
     partner_id: int | None = None
     # Versions compared side by side (of ``scenario``); default: its two latest with offers.
     versions: tuple[int, int] | None = None
+    # Cross-sell counts distinct customers over the period: its cost follows the customers, so
+    # the page counts it only when asked.
+    with_cross_sell: bool = False
 
     @property
     def rollup(self) -> FunnelQuery:
@@ -148,8 +151,8 @@ _GROUP_KEYS = {
 
 def staff_funnel(*, query: StaffFunnelQuery) -> StaffFunnel:
     """The funnel of ``query``: a line per value of its breakdown, the total, the versions of
-    its scenario (when one is chosen) with two of them compared, and cross-sell. Five queries
-    (four without a scenario)."""
+    its scenario (when one is chosen) with two of them compared, and cross-sell when asked.
+    Three queries, one more with a scenario, one more with cross-sell."""
     if query.group_by not in STAFF_GROUPS:
         raise ValueError(query.group_by)
     rows = funnel_breakdown(query=query.rollup, group_by=query.group_by, extra=("partner", "scenario"))
@@ -162,7 +165,9 @@ def staff_funnel(*, query: StaffFunnelQuery) -> StaffFunnel:
     for line in lines:
         for name in FIGURES:
             setattr(total, name, getattr(total, name) + getattr(line, name))
-    result = StaffFunnel(query=query, lines=lines, total=total, cross_sell=cross_sell(query=query.rollup))
+    result = StaffFunnel(query=query, lines=lines, total=total)
+    if query.with_cross_sell:
+        result.cross_sell = cross_sell(query=query.rollup)
     if query.scenario:
         version_rows = funnel_breakdown(query=query.rollup, group_by="version", extra=("partner",))
         result.versions = _fold(version_rows, "version", rates, names)

@@ -145,10 +145,11 @@ def test_two_versions_of_a_scenario_side_by_side_with_the_difference_in_points(s
 
 def test_cross_sell_counts_a_customer_once_over_the_whole_period_not_per_month(staff_client, world):
     # c1: the loan in January, the cover in February; monthly counts would find no cross-sell.
-    cross = page(staff_client).cross_sell
+    cross = page(staff_client, cross_sell="on").cross_sell
 
     assert cross == {"customers": 1, "offered_several": 1, "buyers": 1, "bought_several": 1}
-    assert page(staff_client, date_to="2026-01-31").cross_sell["offered_several"] == 0
+    assert page(staff_client, date_to="2026-01-31", cross_sell="on").cross_sell["offered_several"] == 0
+    assert page(staff_client).cross_sell == {}  # counted only when asked: its cost follows the customers
 
 
 def test_the_exports_have_the_lines_and_the_total(staff_client, world):
@@ -175,7 +176,7 @@ def test_the_exports_have_the_lines_and_the_total(staff_client, world):
 
 
 def test_the_page_costs_the_same_queries_at_two_sizes(staff_client, world, django_assert_num_queries):
-    params = {**PERIOD, "scenario": "travel-finance", "group_by": "day"}
+    params = {**PERIOD, "scenario": "travel-finance", "group_by": "day", "cross_sell": "on"}
     with CaptureQueriesContext(connection) as ctx:
         staff_client.get("/staff/funnel/", params)
     expected = len(ctx.captured_queries)
