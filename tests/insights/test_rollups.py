@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from revenue.models import RewardGrant, Transaction
 from revenue.services.funnel import funnel_rebuild, funnel_sales_refresh
-from scenarios.models import OfferCustomerDaily, OfferFunnelDaily, OfferRecord
+from scenarios.models import Campaign, OfferCustomerDaily, OfferFunnelDaily, OfferRecord
 from tests.factories import PartnerFactory
 from tests.products.factories import ProductFactory
 from tests.scenarios.factories import ScenarioFactory
@@ -268,4 +268,37 @@ def _check(world, offers, sales, amount):
     assert _rollup() == _brute_force()
 
     funnel_rebuild(start=date(2026, 3, 1), end=date(2026, 3, 3))
+    assert _rollup() == _brute_force()
+
+
+def test_reward_cost_is_the_campaign_rewards_granted_for_the_offers_sales(world):
+    a = world["partners"][0]
+    v1, loan = world["versions"][0], world["products"][0]
+    campaign = Campaign.objects.create(
+        code="spring",
+        name="Spring",
+        starts_at=START - timedelta(days=1),
+        ends_at=START + timedelta(days=30),
+        budget=D("1000.00"),
+        partner_share=D("0.5"),
+    )
+    rows = [offer(partner=a, scenario=v1, product=loan, quoted_at=START) for _ in range(2)]
+    offers_write(rows)
+    now = START + timedelta(hours=3)
+    for row, reward in ((rows[0], "8.88"), (rows[1], "11.11")):
+        sold = sale(row, product=loan, amount="100.00", received_at=now)
+        RewardGrant.objects.create(
+            campaign=campaign,
+            partner=a,
+            transaction=sold,
+            offer_id=row[0],
+            amount=D(reward),
+            partner_amount=D(reward) / 2,
+            bank_amount=D(reward) - D(reward) / 2,
+            granted_at=now,
+        )
+    funnel_sales_refresh(now=now + timedelta(minutes=1))
+
+    row = OfferFunnelDaily.objects.get()
+    assert (row.taken, row.gross_amount, row.reward_cost) == (2, D("200.00"), D("19.99"))
     assert _rollup() == _brute_force()
