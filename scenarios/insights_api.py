@@ -93,6 +93,7 @@ class FunnelView(PartnerAPIView):
     """The partner's offers → distinct offers taken → net gross, by one breakdown."""
 
     security_level = "A2"
+    extra_error_statuses = {"GET": {400: "Invalid input: `error.fields` names each bad query parameter."}}
 
     @extend_schema(
         operation_id="insights_funnel",
