@@ -285,7 +285,7 @@ def test_reward_cost_is_the_campaign_rewards_granted_for_the_offers_sales(world)
     rows = [offer(partner=a, scenario=v1, product=loan, quoted_at=START) for _ in range(2)]
     offers_write(rows)
     now = START + timedelta(hours=3)
-    for row, reward in ((rows[0], "8.88"), (rows[1], "11.11")):
+    for row, reward, partner_part in ((rows[0], "8.88", "4.44"), (rows[1], "11.11", "5.56")):
         sold = sale(row, product=loan, amount="100.00", received_at=now)
         RewardGrant.objects.create(
             campaign=campaign,
@@ -293,8 +293,8 @@ def test_reward_cost_is_the_campaign_rewards_granted_for_the_offers_sales(world)
             transaction=sold,
             offer_id=row[0],
             amount=D(reward),
-            partner_amount=D(reward) / 2,
-            bank_amount=D(reward) - D(reward) / 2,
+            partner_amount=D(partner_part),
+            bank_amount=D(reward) - D(partner_part),
             granted_at=now,
         )
     funnel_sales_refresh(now=now + timedelta(minutes=1))
