@@ -12,26 +12,30 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exports import csv_response, csv_streaming_response, money, rate, xlsx_response
 
-from .forms import Filters
-from .selectors.revenue import FUNNEL_HEADERS, Funnel, funnel_table
+from .selectors.funnel import FUNNEL_HEADERS, StaffFunnel, funnel_table
 
 FORMATS = ("csv", "xlsx")
 # The column names people read (in their language), never the keys behind them.
 FUNNEL_LABELS = {
-    "scenario": _("Scenario"),
-    "partner": _("Partner"),
-    "offers_quoted": _("Offers quoted"),
-    "transactions": _("Transactions"),
-    "refunds": _("Refunds"),
+    "offers": _("Offers shown"),
+    "taken": _("Offers taken"),
     "conversion": _("Conversion"),
     "gross": _("Gross amount"),
     "revenue_share": _("Revenue share"),
-    "customers": _("Customers"),
-    "cross_sell_customers": _("Cross-sell customers"),
-    "cross_sell_rate": _("Cross-sell rate"),
+    "reward_cost": _("Reward cost"),
 }
-MONEY_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("gross", "revenue_share"))
-RATE_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("conversion", "cross_sell_rate"))
+GROUP_LABELS = {
+    "scenario": _("Scenario"),
+    "version": _("Scenario version"),
+    "product": _("Product"),
+    "segment": _("Segment"),
+    "channel": _("Channel"),
+    "partner": _("Partner"),
+    "amount_band": _("Amount band"),
+    "day": _("Day"),
+}
+MONEY_COLUMNS = frozenset(FUNNEL_HEADERS.index(name) for name in ("gross", "revenue_share", "reward_cost"))
+RATE_COLUMNS = frozenset({FUNNEL_HEADERS.index("conversion")})
 
 
 def _cell(index: int, value):
@@ -40,15 +44,18 @@ def _cell(index: int, value):
     return rate(value) if index in RATE_COLUMNS else value
 
 
-def _funnel_rows(funnel: Funnel) -> list[list]:
-    rows: list[list] = [[str(FUNNEL_LABELS[name]) for name in FUNNEL_HEADERS]]
+def _funnel_rows(funnel: StaffFunnel) -> list[list]:
+    header = [str(GROUP_LABELS[funnel.query.group_by])]
+    header += [str(FUNNEL_LABELS[name]) for name in FUNNEL_HEADERS[1:]]
+    rows: list[list] = [header]
     for row in funnel_table(funnel):
         rows.append([_cell(index, value) for index, value in enumerate(row)])
     return rows
 
 
-def funnel_response(funnel: Funnel, *, filters: Filters, file_format: str) -> HttpResponse:
-    name = f"funnel-{filters.start:%Y%m%d}-{filters.end:%Y%m%d}.{file_format}"
+def funnel_response(funnel: StaffFunnel, *, file_format: str) -> HttpResponse:
+    q = funnel.query
+    name = f"funnel-{q.group_by}-{q.start:%Y%m%d}-{q.end:%Y%m%d}.{file_format}"
     if file_format == "xlsx":
         return xlsx_response(_funnel_rows(funnel), filename=name, title="funnel", header_rows=[0])
     return csv_response(_funnel_rows(funnel), filename=name)

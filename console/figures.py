@@ -70,17 +70,22 @@ def money_by_month_chart(rows: Iterable[dict]):
 
 
 def funnel_chart(funnel):
-    """Per scenario: offer requests quoted against transactions reported."""
-    totals: dict[str, list[int]] = {}
-    for row in funnel.rows:
-        pair = totals.setdefault(row.scenario, [0, 0])
-        pair[0] += row.quotes
-        pair[1] += row.sales
+    """Per line of the breakdown: offers shown against offers taken."""
+    lines = funnel.lines
     return charts.bar_chart(
-        title=_("Offers quoted and transactions reported"),
-        labels=list(totals),
+        title=_("Offers shown and offers taken"),
+        labels=[line.label for line in lines],
         series={
-            _("Offers quoted"): [v[0] for v in totals.values()],
-            _("Transactions"): [v[1] for v in totals.values()],
+            _("Offers shown"): [line.offers for line in lines],
+            _("Offers taken"): [line.taken for line in lines],
         },
+    )
+
+
+def versions_chart(funnel):
+    """The chosen scenario's versions: conversion in percent."""
+    return charts.bar_chart(
+        title=_("Conversion per version (%)"),
+        labels=[line.label for line in funnel.versions],
+        series={_("Conversion"): [line.conversion * 100 for line in funnel.versions]},
     )

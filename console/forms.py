@@ -14,6 +14,8 @@ from core.widgets import DateInput
 from partners.models import Industry, Partner
 from scenarios.selectors import CONSENT_STATES, consent_scenario_codes
 
+from .selectors.funnel import StaffFunnelQuery
+
 DEFAULT_PERIOD_DAYS = 30
 MAX_PERIOD_DAYS = 731
 
@@ -88,6 +90,52 @@ class RiskFilterForm(forms.Form):
     rule = forms.ChoiceField(
         label=_("Rule"), required=False, choices=[("", _("All rules")), *RiskSignal.Rule.choices]
     )
+
+
+GROUP_CHOICES = [
+    ("scenario", _("Scenario")),
+    ("version", _("Scenario version")),
+    ("product", _("Product")),
+    ("segment", _("Segment")),
+    ("channel", _("Channel")),
+    ("partner", _("Partner")),
+    ("amount_band", _("Amount band")),
+    ("day", _("Day")),
+]
+
+
+class FunnelForm(FilterForm):
+    """The funnel's filters: the period, a scenario code, a partner; its breakdown; and the two
+    versions of the scenario compared side by side."""
+
+    partner = forms.ModelChoiceField(
+        label=_("Partner"), queryset=Partner.objects.order_by("display_name"), required=False
+    )
+    group_by = forms.ChoiceField(label=_("Break down by"), choices=GROUP_CHOICES, required=False)
+    version_a = forms.IntegerField(label=_("Compare version"), min_value=1, required=False)
+    version_b = forms.IntegerField(label=_("with version"), min_value=1, required=False)
+    cross_sell = forms.BooleanField(label=_("Count cross-sell customers"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["industry"]
+
+    def funnel_query(self) -> StaffFunnelQuery:
+        """The cleaned query, or the defaults (the last 30 days by scenario) when it is invalid."""
+        filters = self.filters()
+        if not self.is_valid():
+            return StaffFunnelQuery(start=filters.start, end=filters.end)
+        d = self.cleaned_data
+        versions = (d["version_a"], d["version_b"]) if d.get("version_a") and d.get("version_b") else None
+        return StaffFunnelQuery(
+            start=filters.start,
+            end=filters.end,
+            group_by=d.get("group_by") or "scenario",
+            scenario=d.get("scenario") or "",
+            partner_id=d["partner"].pk if d.get("partner") else None,
+            versions=versions,
+            with_cross_sell=d.get("cross_sell", False),
+        )
 
 
 class ConsentFilterForm(forms.Form):

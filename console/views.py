@@ -26,9 +26,10 @@ from scenarios.selectors import consents_for_staff
 from . import exports, figures, services
 from .access import staff_required
 from .evidence import evidence_names, evidence_rows
-from .forms import AuditForm, ConsentFilterForm, FilterForm, ReasonForm, RiskFilterForm
+from .forms import AuditForm, ConsentFilterForm, FilterForm, FunnelForm, ReasonForm, RiskFilterForm
 from .selectors import audit as audit_selectors
 from .selectors import ecosystem
+from .selectors import funnel as funnel_selectors
 from .selectors import inbox as inbox_selectors
 from .selectors import jobs as jobs_selectors
 from .selectors import revenue as revenue_selectors
@@ -99,19 +100,21 @@ def _money_figures(filters) -> dict:
 @require_GET
 @staff_required
 def funnel(request: HttpRequest) -> HttpResponse:
-    form, filters = _filters(request)
-    result = revenue_selectors.scenario_funnel(filters=filters)
+    form = FunnelForm(request.GET or None, today=business_today())
+    query = form.funnel_query()
+    result = funnel_selectors.staff_funnel(query=query)
     export = request.GET.get("export")
     if export in exports.FORMATS:
-        return exports.funnel_response(result, filters=filters, file_format=export)
+        return exports.funnel_response(result, file_format=export)
     return _page(
         request,
         "console/funnel.html",
-        _("Scenario funnel"),
+        _("Offer funnel"),
         form=form,
-        filters=filters,
+        filters=query,
         funnel=result,
         chart=figures.funnel_chart(result),
+        versions_chart=figures.versions_chart(result) if result.versions else None,
         query=request.GET.urlencode(),
     )
 

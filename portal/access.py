@@ -94,6 +94,8 @@ SECTIONS: dict[str, Section] = {
         page=_("the agreements"),
         action=_("accept or decline agreements"),
     ),
+    # The partner's own offer funnel (offers, taken, gross): read by every member.
+    "insights": Section(view=ALL_ROLES, change=frozenset(), page=_("the insights")),
     "team": Section(view=ALL_ROLES, change=MANAGERS, page=_("the team"), action=_("manage the team")),
     "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),
     # Everyone reads their own notifications and chooses how they come (``personal`` pages).

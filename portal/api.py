@@ -10,6 +10,7 @@ from core.errors import api_not_found
 from partners.api import urls as partners_api
 from revenue import api as revenue_api
 from scenarios import api as scenarios_api
+from scenarios import insights_api
 
 # Every v1 route in one flat list (each app adds its ``urlpatterns`` here): no nested
 # resolver per app on the hot path of every API call.
@@ -17,6 +18,7 @@ v1_patterns: list = [
     *partners_api.urlpatterns,
     *revenue_api.urlpatterns,
     *scenarios_api.urlpatterns,
+    *insights_api.urlpatterns,
 ]
 
 # Mounted first in ``portal.urls`` as ``api/v1/``: one resolver level between the root and a

@@ -25,11 +25,13 @@ from django.utils import timezone
 
 from partners.models import Membership, Partner
 from scenarios.demo import CAMPAIGN_CODE, CAMPAIGN_SEED_BUDGET, DEMO_REQUEST_PREFIX
+from scenarios.demo import HISTORY_DAYS as OFFER_HISTORY_DAYS
 from scenarios.models import Campaign, OfferRecord, Participation
 
 from . import services
 from .models import Agreement, Dispute, Statement, Transaction
 from .periods import calendar_period, closed_periods
+from .services.funnel import funnel_rebuild
 from .services.ledger import content_hash, ledger_row, ledger_store, partner_catalog
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -288,6 +290,9 @@ def seed(*, password: str, stdout) -> None:
         if slug == "skyway-travel":
             _dispute(statements)
         done.append(f"{slug} ({model}, {cycle}): {created} new transactions, {len(statements)} statements")
+    # The funnel's taken offers, gross and reward cost of the demo history (beat does it every
+    # few minutes for new sales; the history's sales were stored all at once).
+    funnel_rebuild(start=today - timedelta(days=OFFER_HISTORY_DAYS + 1), end=today)
     stdout.write(
         "revenue: " + ("; ".join(done) or "no demo partner in a scenario") + f"; {granted} rewards granted"
     )

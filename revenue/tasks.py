@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from .periods import Period
 from .services import settlement_period_settle, settlement_start
+from .services.funnel import funnel_sales_refresh as funnel_refresh
 from .services.imports import transaction_import_run
 from .services.recovery import settlement_watchdog as watchdog
 
@@ -54,3 +55,10 @@ def settlement_watchdog() -> dict:
         "periods_dispatched": result.periods_dispatched,
         "imports_failed": result.imports_failed,
     }
+
+
+@shared_task(name="revenue.tasks.funnel_sales_refresh")
+def funnel_sales_refresh() -> dict:
+    """Fold newly received attributed transactions into the funnel's roll-ups (beat, 5 min)."""
+    result = funnel_refresh()
+    return {"transactions": result.transactions, "days": result.days}

@@ -776,3 +776,120 @@ class ConsentScenario(models.Model):
 
     def __str__(self) -> str:
         return f"{self.consent_id} @ {self.scenario_code}"
+
+
+class OfferFunnelDaily(models.Model):
+    """The funnel's roll-up: per business day of the offer (Asia/Shanghai, of ``quoted_at``),
+    partner, scenario version, product, segment, channel and amount band, the offers answered
+    and what became of them. Pages and the API read only this table, so their cost follows the
+    number of days and combinations shown, never the size of the offer log or the ledger.
+
+    ``offers`` is added in the same database transaction as the offer log's batch write
+    (``scenarios.services.funnel.offer_funnel_count``): it is exact whenever the log is.
+    ``taken``, ``gross_amount`` and ``reward_cost`` are recomputed per quote-day from the log
+    and the attributed transactions by ``revenue.services.funnel`` (beat, every 5 minutes, for
+    the quote-days of newly received transactions; ``funnel_rebuild`` for a date range).
+    Try-outs are never counted.
+    """
+
+    day = models.DateField(_("day of the offer"))
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name=_("scenario version"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    product_code = models.CharField(_("product"), max_length=60)
+    segment = models.CharField(_("segment"), max_length=40, blank=True)
+    channel = models.CharField(_("channel"), max_length=10)
+    amount_band = models.CharField(_("amount band"), max_length=10)
+    offers = models.PositiveIntegerField(_("offers"), default=0, db_default=0)
+    taken = models.PositiveIntegerField(
+        _("offers taken"), default=0, db_default=0, help_text=_("Distinct offers with at least one sale.")
+    )
+    gross_amount = models.DecimalField(
+        _("gross amount"),
+        max_digits=22,
+        decimal_places=2,
+        default=0,
+        db_default=0,
+        help_text=_("Sales less refunds."),
+    )
+    reward_cost = models.DecimalField(
+        _("reward cost"), max_digits=22, decimal_places=2, default=0, db_default=0
+    )
+
+    class Meta:
+        verbose_name = _("offer funnel per day")
+        verbose_name_plural = _("offer funnel per day")
+        constraints = [
+            # The upsert of the offer writer and of the sales refresh conflict on this key.
+            models.UniqueConstraint(
+                fields=["day", "partner", "scenario", "product_code", "segment", "channel", "amount_band"],
+                name="offer_funnel_daily_unique",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(taken__lte=models.F("offers")) | models.Q(offers=0),
+                name="offer_funnel_daily_taken_le_offers",
+            ),
+        ]
+        indexes = [
+            # A partner's funnel over a range of days (the API and the portal page); the staff
+            # console's range over all partners uses the unique index (day first).
+            models.Index(fields=["partner", "day"], name="offer_funnel_partner_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.partner_id} {self.scenario_id} {self.product_code}: {self.offers}"
+
+
+class OfferCustomerDaily(models.Model):
+    """Per business day, partner, customer reference (keyed hash), scenario version and product:
+    the offers shown and taken. Cross-sell counts customers over a whole period from here
+    (distinct products per customer), never by adding up months. Maintained with
+    ``OfferFunnelDaily``, by the same writers."""
+
+    day = models.DateField(_("day of the offer"))
+    partner = models.ForeignKey(
+        "partners.Partner",
+        verbose_name=_("partner"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    customer_ref = models.CharField(_("customer reference"), max_length=64)
+    scenario = models.ForeignKey(
+        Scenario,
+        verbose_name=_("scenario version"),
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    product_code = models.CharField(_("product"), max_length=60)
+    offers = models.PositiveIntegerField(_("offers"), default=0, db_default=0)
+    taken = models.PositiveIntegerField(_("offers taken"), default=0, db_default=0)
+
+    class Meta:
+        verbose_name = _("offers per customer and day")
+        verbose_name_plural = _("offers per customer and day")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "partner", "customer_ref", "scenario", "product_code"],
+                name="offer_customer_daily_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.partner_id} {self.customer_ref[:8]} {self.product_code}: {self.offers}"

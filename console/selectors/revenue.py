@@ -1,21 +1,19 @@
-"""Figures over reported transactions and revenue share: the dashboard's money figures and the
-scenario funnel. They read the roll-ups (``TransactionDaily``, ``ScenarioCustomersMonthly``,
-``scenarios.OfferQuoteDaily``) and the statements, never the ledger itself, so their cost
-follows the number of days and combinations shown, not the size of the ledger."""
+"""Figures over reported transactions and revenue share: the dashboard's money figures. They
+read the roll-up ``TransactionDaily`` and the statements, never the ledger itself, so their
+cost follows the number of days and combinations shown, not the size of the ledger. The offer
+funnel is ``console.selectors.funnel``."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, F, IntegerField, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 
-from console.models import ScenarioCustomersMonthly, TransactionDaily
+from console.models import TransactionDaily
 from core.money import MoneySum
 from revenue.models import SettlementRun, Statement
-from scenarios.models import OfferQuoteDaily
 from scenarios.selectors import scenario_names
 
 from ..forms import Filters
@@ -161,151 +159,3 @@ def settlement_status(*, filters: Filters) -> list[dict]:
 
 def last_settlement_runs(limit: int = 5) -> list[SettlementRun]:
     return list(SettlementRun.objects.order_by("-started_at", "-id")[:limit])
-
-
-# --------------------------------------------------------------------------------------
-# The scenario funnel
-# --------------------------------------------------------------------------------------
-@dataclass
-class FunnelRow:
-    scenario_code: str
-    partner_id: int
-    partner: str
-    scenario: str = ""  # its name in the user's language
-    quotes: int = 0
-    sales: int = 0
-    refunds: int = 0
-    gross: Decimal = ZERO
-    share: Decimal = ZERO
-    customers: int = 0
-    cross_sell_customers: int = 0
-
-    @property
-    def conversion(self) -> Decimal | None:
-        """Transactions reported per offer request quoted."""
-        return (Decimal(self.sales) / self.quotes).quantize(Decimal("0.0001")) if self.quotes else None
-
-    @property
-    def cross_sell_rate(self) -> Decimal | None:
-        if not self.customers:
-            return None
-        return (Decimal(self.cross_sell_customers) / self.customers).quantize(Decimal("0.0001"))
-
-
-@dataclass
-class Funnel:
-    rows: list[FunnelRow]
-    top_products: dict[str, list[dict]] = field(default_factory=dict)
-
-
-def _quotes(filters: Filters) -> QuerySet[OfferQuoteDaily]:
-    qs = OfferQuoteDaily.objects.filter(day__gte=filters.start, day__lte=filters.end)
-    if filters.industry:
-        qs = qs.filter(partner__industry=filters.industry)
-    if filters.scenario:
-        qs = qs.filter(scenario__code=filters.scenario)
-    return qs
-
-
-def _customers(filters: Filters) -> QuerySet[ScenarioCustomersMonthly]:
-    """Customer counts of the months the period touches (they are kept per month)."""
-    qs = ScenarioCustomersMonthly.objects.filter(
-        month__gte=filters.start.replace(day=1), month__lte=filters.end
-    )
-    if filters.industry:
-        qs = qs.filter(partner__industry=filters.industry)
-    if filters.scenario:
-        qs = qs.filter(scenario_code=filters.scenario)
-    return qs
-
-
-def scenario_funnel(*, filters: Filters) -> Funnel:
-    """Per scenario and partner: offer requests quoted → sales reported → gross → revenue share,
-    with conversion and cross-sell rates; and the top products of each scenario. Five queries."""
-    rows: dict[tuple[str, int], FunnelRow] = {}
-
-    def row(code: str, partner_id: int, name: str) -> FunnelRow:
-        return rows.setdefault((code, partner_id), FunnelRow(code, partner_id, name))
-
-    for r in (
-        _quotes(filters)
-        .values("scenario__code", "partner_id", "partner__display_name")
-        .annotate(quotes=Sum("quotes"))
-        .order_by()
-    ):
-        row(r["scenario__code"], r["partner_id"], r["partner__display_name"]).quotes = r["quotes"]
-    for r in (
-        _daily(filters)
-        .values("scenario_code", "partner_id", "partner__display_name")
-        .annotate(sales=SALES, refunds=REFUNDS, gross=GROSS)
-        .order_by()
-    ):
-        item = row(r["scenario_code"], r["partner_id"], r["partner__display_name"])
-        item.sales, item.refunds, item.gross = r["sales"], r["refunds"], r["gross"]
-    for r in (
-        _statements(filters)
-        .values("scenario_code", "partner_id", "partner__display_name")
-        .annotate(share=SHARE)
-        .order_by()
-    ):
-        row(r["scenario_code"], r["partner_id"], r["partner__display_name"]).share = r["share"]
-    for r in (
-        _customers(filters)
-        .values("scenario_code", "partner_id", "partner__display_name")
-        .annotate(c=Sum("customers"), x=Sum("cross_sell_customers"))
-        .order_by()
-    ):
-        item = row(r["scenario_code"], r["partner_id"], r["partner__display_name"])
-        item.customers, item.cross_sell_customers = r["c"], r["x"]
-    top: dict[str, list[dict]] = defaultdict(list)
-    for r in (
-        _daily(filters)
-        .filter(kind="sale")
-        .values("scenario_code", "product__code", "product__name", "product__name_zh")
-        .annotate(sales=Sum("count"), amount=MoneySum("amount"))
-        .order_by("scenario_code", "-sales", "product__code")
-    ):
-        if len(top[r["scenario_code"]]) < TOP_PRODUCTS:
-            top[r["scenario_code"]].append(r)
-    names = scenario_names({code for code, _partner in rows} | set(top))
-    for row in rows.values():
-        row.scenario = names.get(row.scenario_code, row.scenario_code)
-    return Funnel(
-        sorted(rows.values(), key=lambda f: (f.scenario_code, f.partner)),
-        {names.get(code, code): products for code, products in top.items()},
-    )
-
-
-FUNNEL_HEADERS = (
-    "scenario",
-    "partner",
-    "offers_quoted",
-    "transactions",
-    "refunds",
-    "conversion",
-    "gross",
-    "revenue_share",
-    "customers",
-    "cross_sell_customers",
-    "cross_sell_rate",
-)
-
-
-def funnel_table(funnel: Funnel) -> list[tuple]:
-    """The funnel as rows of plain values (exports)."""
-    return [
-        (
-            r.scenario,
-            r.partner,
-            r.quotes,
-            r.sales,
-            r.refunds,
-            r.conversion,
-            r.gross,
-            r.share,
-            r.customers,
-            r.cross_sell_customers,
-            r.cross_sell_rate,
-        )
-        for r in funnel.rows
-    ]

@@ -298,6 +298,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     # The watchdog must not wait behind the settlement tasks it watches.
     "revenue.tasks.settlement_watchdog": {"queue": "default"},
+    # The funnel's refresh is analytics: never behind a settlement.
+    "revenue.tasks.funnel_sales_refresh": {"queue": "default"},
     "revenue.tasks.*": {"queue": "settlement"},
 }
 # Recovery after a worker dies. Settlement acknowledges a task after it is done (acks_late),
@@ -370,6 +372,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "console-risk-scan": {
         "task": "portal.tasks.risk_scan",
         "schedule": crontab(minute="5,35"),
+    },
+    # The funnel: fold newly received attributed transactions into the offer roll-ups.
+    "revenue-funnel-sales-refresh": {
+        "task": "revenue.tasks.funnel_sales_refresh",
+        "schedule": crontab(minute="*/5"),
     },
     # Revenue: settle every period closed through yesterday (Asia/Shanghai).
     "revenue-settle": {
@@ -530,6 +537,10 @@ OFFER_LOG_PARTITIONS_AHEAD = env.int("OFFER_LOG_PARTITIONS_AHEAD", default=3)
 # granted against a campaign's budget (and its count cap) at this value; 0 makes points cost
 # nothing: they are then not granted against any budget.
 REWARD_POINT_VALUE = env.str("REWARD_POINT_VALUE", default="0.01")
+
+# The funnel (scenarios.OfferFunnelDaily): the sales refresh (beat, every 5 minutes) also
+# rereads transactions received this many seconds before its mark, for rows committed late.
+FUNNEL_REFRESH_OVERLAP_SECONDS = env.int("FUNNEL_REFRESH_OVERLAP_SECONDS", default=600)
 
 # Staff console: analytics roll-ups and risk rules
 CONSOLE_ROLLUP_RECENT_DAYS = env.int("CONSOLE_ROLLUP_RECENT_DAYS", default=3)

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from . import agreements, dashboard, keys, notifications, onboarding, revenue, scenarios, team, webhooks
+from . import (
+    agreements,
+    dashboard,
+    insights,
+    keys,
+    notifications,
+    onboarding,
+    revenue,
+    scenarios,
+    team,
+    webhooks,
+)
 
 app_name = "portal"
 
@@ -57,6 +68,8 @@ urlpatterns = [
         notifications.notification_preferences_edit,
         name="notification-preferences",
     ),
+    # insights
+    path("insights/", insights.insights, name="insights"),
     # team
     path("team/", team.team, name="team"),
     path("team/<int:pk>/role/", team.member_role, name="member-role"),

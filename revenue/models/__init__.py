@@ -10,6 +10,7 @@ moves (draft → approved → paid).
 
 from .agreements import Agreement, AgreementStatusChange, Cycle
 from .disputes import Adjustment, Dispute, DisputeEvent
+from .funnel import FunnelSalesMark
 from .ledger import Transaction, TransactionImport
 from .rewards import RewardGrant
 from .statements import SettlementRun, Statement, StatementLine, StatementStatusChange
@@ -21,6 +22,7 @@ __all__ = [
     "Cycle",
     "Dispute",
     "DisputeEvent",
+    "FunnelSalesMark",
     "RewardGrant",
     "SettlementRun",
     "Statement",

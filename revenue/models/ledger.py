@@ -136,6 +136,16 @@ class Transaction(models.Model):
             ),
             # Attribution and the funnel: the sales of an offer (only attributed rows).
             models.Index(fields=["offer_id"], name="transaction_offer_idx", condition=~Q(offer_id="")),
+            # The funnel's sales refresh: attributed rows received since its mark.
+            models.Index(
+                fields=["received_at"], name="transaction_offer_received_idx", condition=~Q(offer_id="")
+            ),
+            # The funnel's sales refresh: a partner's attributed rows of one quote-day.
+            models.Index(
+                fields=["partner", "offer_quoted_at"],
+                name="transaction_offer_day_idx",
+                condition=~Q(offer_id=""),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -29,6 +29,8 @@ from django.utils import timezone
 from core.counters import BufferedRows
 from scenarios.models import OfferRecord
 
+from .funnel import offer_funnel_count
+
 logger = logging.getLogger(__name__)
 
 TABLE = OfferRecord._meta.db_table
@@ -80,17 +82,21 @@ def amount_band(amount: Decimal) -> str:
 
 
 def offer_log_write(rows: list[tuple]) -> int:
-    """Store buffered offer rows (``COLUMNS`` order); the number stored. PostgreSQL: one
-    ``COPY``; a row whose month has no partition yet creates it and the batch is written again.
-    SQLite: ``bulk_create``."""
-    if connection.vendor != "postgresql":
-        _insert(rows)
-        return len(rows)
-    try:
-        _copy(rows)
-    except psycopg.errors.CheckViolation:  # a row's month has no partition (COPY reports it so)
-        offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
-        _copy(rows)
+    """Store buffered offer rows (``COLUMNS`` order) and add them to the funnel's roll-ups, in
+    one transaction; the number stored. PostgreSQL: one ``COPY``; a row whose month has no
+    partition yet creates it and the batch is written again. SQLite: one ``executemany``."""
+    records = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+    # The funnel's offer counts move in the same transaction as the log: both or neither.
+    with transaction.atomic():
+        if connection.vendor != "postgresql":
+            _insert(rows)
+        else:
+            try:
+                _copy(rows)
+            except psycopg.errors.CheckViolation:  # a row's month has no partition (COPY says so)
+                offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
+                _copy(rows)
+        offer_funnel_count(records)
     return len(rows)
 
 

@@ -29,6 +29,7 @@ PORTAL_PAGES = [
     "/portal/statements/",
     "/portal/disputes/",
     "/portal/transactions/",
+    "/portal/insights/",
     "/portal/team/",
     "/portal/notifications/",
     "/portal/notifications/preferences/",

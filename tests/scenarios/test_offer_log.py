@@ -283,10 +283,11 @@ django.setup()
 from datetime import datetime, UTC
 from decimal import Decimal
 from django.db import connection
-from scenarios.models import OfferRecord
+from scenarios.models import OfferCustomerDaily, OfferFunnelDaily, OfferRecord
 from scenarios.services.offer_log import offer_log
 with connection.schema_editor() as editor:
-    editor.create_model(OfferRecord)
+    for model in (OfferRecord, OfferFunnelDaily, OfferCustomerDaily):
+        editor.create_model(model)
 now = datetime.now(UTC)
 offer_log.add((
     "ofr_exit_0123456789abcdef", now, now, "req_exit", 1, "fnk_x", "api", False, 1, "booking.created",
@@ -306,6 +307,8 @@ sys.exit(0)
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=120)
 
     with sqlite3.connect(database) as db:
+        # The funnel's roll-up counted it in the same write.
+        assert db.execute("SELECT offers FROM scenarios_offerfunneldaily").fetchall() == [(1,)]
         assert db.execute("SELECT offer_id, request_id FROM scenarios_offer_log").fetchall() == [
             ("ofr_exit_0123456789abcdef", "req_exit")
         ]
