@@ -29,6 +29,7 @@ def offer(
     tryout: bool = False,
     amount: Decimal = Decimal("10000.00"),
     customer_ref: str = "",
+    consent_id: str = "",
 ) -> tuple:
     """One offer-log row (``offer_log.COLUMNS`` order)."""
     offer_id = f"ofr_test_{next(_n):012d}"
@@ -55,6 +56,7 @@ def offer(
         {"annual_rate": "0.120000"},
         None,
         customer_ref,
+        consent_id,
     )
 
 
