@@ -10,12 +10,6 @@ beside it)."""
 from __future__ import annotations
 
 import http.client
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 from django.conf import settings
 from django.test import Client
@@ -24,6 +18,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bench.gunicorn import gunicorn_start, gunicorn_stop
 from bench.harness import Benchmark
 
 CALLS = 300
@@ -111,59 +106,18 @@ def teardown() -> None:
         setattr(settings, name, value)
 
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def server_setup() -> None:
     setup()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.server_settings",
-        "API_RATE_BURST_CALLS": str(10**9),
-        "API_RATE_SUSTAINED_CALLS": str(10**9),
-        "PYTHONPATH": str(ROOT),
-    }
-    _state["server"] = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _state["port"] = port
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            _http("/bare/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or _state["server"].poll() is not None:
-                server_teardown()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
+
+    def probe(port: int) -> None:
+        _state["port"] = port
+        _http("/bare/")
+
+    _state["server"], _state["port"] = gunicorn_start(probe)
 
 
 def server_teardown() -> None:
-    server = _state.pop("server", None)
-    if server is not None:
-        server.terminate()  # a graceful stop: the worker flushes its access log and usage
-        server.wait(timeout=30)
+    gunicorn_stop(_state.pop("server", None))
     teardown()
 
 

@@ -11,18 +11,14 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
-import socket
-import subprocess
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
+from bench.gunicorn import gunicorn_start, gunicorn_stop
 from bench.harness import Benchmark
 
 CALLS = 300
-ROOT = Path(__file__).resolve().parent.parent
 SLUG = "bench-offers"
 CODE = "bench-offers-travel"
 PRODUCT = "bench-offers-installment"
@@ -101,12 +97,6 @@ def setup() -> None:
     _state["key"] = api_key_issue(partner=partner, actor=None, name="bench", scopes=["read", "offers"]).key
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _request(method: str, path: str, body: str | None = None) -> int:
     headers = {"Authorization": f"Api-Key {_state['key']}"}
     if body is not None:
@@ -123,41 +113,12 @@ def _request(method: str, path: str, body: str | None = None) -> int:
 
 def server_setup() -> None:
     setup()
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.server_settings",
-        "API_RATE_BURST_CALLS": str(10**9),
-        "API_RATE_SUSTAINED_CALLS": str(10**9),
-        "PYTHONPATH": str(ROOT),
-    }
-    _state["server"] = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "portal.wsgi:application",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _state["port"] = port
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            _request("GET", "/api/v1/me/")
-            break
-        except OSError:
-            if time.monotonic() > deadline or _state["server"].poll() is not None:
-                server_teardown()
-                raise RuntimeError("gunicorn did not start") from None
-            time.sleep(0.2)
+
+    def probe(port: int) -> None:
+        _state["port"] = port
+        _request("GET", "/api/v1/me/")
+
+    _state["server"], _state["port"] = gunicorn_start(probe)
 
 
 def server_teardown() -> None:
@@ -166,8 +127,7 @@ def server_teardown() -> None:
 
     server = _state.pop("server", None)
     if server is not None:
-        server.terminate()  # a graceful stop: the worker flushes its logs and counts
-        server.wait(timeout=30)
+        gunicorn_stop(server)
         # Every answered offer was recorded (nothing lost on a clean shutdown).
         recorded = OfferRecord.objects.filter(scenario__code=CODE).count()
         print(f"offers recorded: {recorded}", file=sys.stderr)
