@@ -57,8 +57,11 @@ def main() -> int:
                 entry.msgstr = value if isinstance(value, str) else value[0]
             if not entry.msgstr:
                 missing.append(entry.msgid)
-        if "fuzzy" in entry.flags and value is not None:
-            entry.flags.remove("fuzzy")
+        if "fuzzy" in entry.flags:
+            if value is not None:
+                entry.flags.remove("fuzzy")
+            elif entry.msgid not in missing:  # a guess of makemessages' is not a translation
+                missing.append(entry.msgid)
     po.save(str(PO))
     manage("compilemessages", "-l", "zh_Hans", "-i", ".venv")
     if missing:

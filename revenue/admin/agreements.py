@@ -85,8 +85,16 @@ TERMS_FIELDSETS = (
 
 class StatusChangeInline(ReadOnlyInline):
     model = AgreementStatusChange
-    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason", "terms_sha256")
+    fields = ("changed_at", "from_status", "to_status", "changed_by", "reason", "terms_hash")
     readonly_fields = fields
+
+    @admin.display(description=gettext_lazy("terms (SHA-256)"))
+    def terms_hash(self, change) -> str:
+        """The hash's first 12 characters (the whole one on hover and on the agreement itself):
+        the history table keeps to the window's width."""
+        if not change.terms_sha256:
+            return "—"
+        return format_html('<code title="{}">{}…</code>', change.terms_sha256, change.terms_sha256[:12])
 
 
 class SignedAcceptanceForm(forms.Form):
