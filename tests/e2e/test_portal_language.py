@@ -23,8 +23,9 @@ def test_the_owner_switches_the_portal_to_chinese(page, screenshot):
     assert page.locator("main h1").inner_text() == "仪表板"
     assert page.locator("html").get_attribute("lang") == "zh-hans"
     nav = page.locator("nav.mainnav").inner_text()
-    for label in ("场景", "API 密钥", "对账单", "团队", "快速入门"):
+    for label in ("场景", "API 密钥", "对账单", "协议", "洞察", "团队"):
         assert label in nav
+    assert page.locator("[data-testid=getting-started]").inner_text() == "快速入门"
     page.click("nav >> text=API 密钥")
     assert page.locator("main h1").inner_text() == "API 密钥"
     assert "还没有 API 密钥。" in page.locator("main").inner_text()
