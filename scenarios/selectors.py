@@ -377,19 +377,6 @@ def scenario_names(codes) -> dict[str, str]:
     return names
 
 
-def offer_record_for_partner(
-    *, partner, offer_id: str, quoted_since: datetime | None = None
-) -> OfferRecord | None:
-    """The real offer ``offer_id`` that ``partner`` was answered, or ``None``: another partner's
-    offer and a portal try-out look exactly like an unknown id. ``quoted_since`` (e.g. a sale's
-    ``occurred_at`` minus the attribution window) keeps the read to the partitions from then on
-    (PostgreSQL). One query; only rows already written by the offer log's flush are found."""
-    offers = OfferRecord.objects.filter(partner=partner, offer_id=offer_id, tryout=False)
-    if quoted_since is not None:
-        offers = offers.filter(quoted_at__gte=quoted_since)
-    return offers.first()
-
-
 # --------------------------------------------------------------------------------------
 # Consents (PIPL)
 # --------------------------------------------------------------------------------------

@@ -130,15 +130,18 @@ def test_an_offer_is_found_by_id_only_by_its_own_partner_and_never_as_a_try_out(
         tryout = ask(partner, channel=OfferRecord.Channel.PORTAL).offers[0].offer_id
     services.offer_log_flush()
 
-    assert selectors.offer_record_for_partner(partner=partner, offer_id=real).quoted_at == at
-    assert selectors.offer_record_for_partner(partner=partner, offer_id=real, quoted_since=at) is not None
-    assert (
-        selectors.offer_record_for_partner(partner=partner, offer_id=real, quoted_since=at + timedelta(1))
-        is None
-    )
-    assert selectors.offer_record_for_partner(partner=other_partner, offer_id=real) is None
-    assert selectors.offer_record_for_partner(partner=partner, offer_id=tryout) is None
-    assert selectors.offer_record_for_partner(partner=partner, offer_id="ofr_unknown") is None
+    def found(who, offer_id, quoted_from=at - timedelta(days=30), quoted_until=at):
+        # The attribution read: the partner's real offers among the ids, quoted in the window.
+        return selectors.offer_records_for_partner(
+            partner_id=who.pk, offer_ids=[offer_id], quoted_from=quoted_from, quoted_until=quoted_until
+        ).get(offer_id)
+
+    assert found(partner, real).quoted_at == at
+    assert found(partner, real, quoted_from=at) is not None
+    assert found(partner, real, quoted_from=at + timedelta(1), quoted_until=at + timedelta(2)) is None
+    assert found(other_partner, real) is None
+    assert found(partner, tryout) is None
+    assert found(partner, "ofr_unknown") is None
 
 
 def test_a_refused_request_records_no_offer(joined, partner):
