@@ -15,7 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-APPS = ("core", "products", "partners", "scenarios", "revenue", "console", "portal")
+APPS = ("core", "products", "partners", "scenarios", "revenue", "payouts", "console", "portal")
 LAYER = {"core": 0, "products": 1, "partners": 1, "scenarios": 2, "revenue": 3, "console": 4, "portal": 4}
 
 

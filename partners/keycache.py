@@ -86,6 +86,7 @@ class KeyRecord(NamedTuple):
     expires_at: float  # a POSIX timestamp: cheap to compare on every request
     revoked: bool
     expires_iso: str  # as ``me/`` shows it (Asia/Shanghai)
+    sandbox: bool = False  # a sandbox key: test data only (docs/sandbox.md)
 
 
 class PartnerRecord(NamedTuple):
@@ -106,12 +107,14 @@ _PARTNER_FIELDS = len(PartnerRecord._fields)
 def _load_key(prefix: str) -> KeyRecord | None:
     row = (
         PartnerAPIKey.objects.filter(prefix=prefix)
-        .values_list("id", "prefix", "hashed_key", "partner_id", "scopes", "expiry_date", "revoked")
+        .values_list(
+            "id", "prefix", "hashed_key", "partner_id", "scopes", "expiry_date", "revoked", "sandbox"
+        )
         .first()
     )
     if row is None:
         return None
-    key_id, prefix, hashed, partner_id, scopes, expiry, revoked = row
+    key_id, prefix, hashed, partner_id, scopes, expiry, revoked, sandbox = row
     return KeyRecord(
         key_id,
         prefix,
@@ -121,6 +124,7 @@ def _load_key(prefix: str) -> KeyRecord | None:
         expiry.timestamp(),
         revoked,
         timezone.localtime(expiry).isoformat(),
+        sandbox,
     )
 
 

@@ -64,6 +64,11 @@ class ApiClient:
     def scopes(self) -> tuple[str, ...]:
         return self.key.scopes
 
+    @property
+    def sandbox(self) -> bool:
+        """A sandbox key: every read and write goes to the sandbox's data only."""
+        return self.key.sandbox
+
     def __str__(self) -> str:
         return f"api-key:{self.key.prefix}"
 

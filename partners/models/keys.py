@@ -18,7 +18,7 @@ class PartnerAPIKeyManager(models.Manager):
     key_generator = PartnerKeyGenerator()
 
     def assign_key(self, obj: PartnerAPIKey) -> str:
-        key, prefix, hashed_key = self.key_generator.generate()
+        key, prefix, hashed_key = self.key_generator.generate(sandbox=obj.sandbox)
         # The package's id is "prefix.hash"; ours is the prefix alone, so the hash never
         # appears in admin URLs, logs or foreign keys.
         obj.id = prefix
@@ -82,6 +82,14 @@ class PartnerAPIKey(AbstractAPIKey):
         related_name="+",
     )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
+    # A sandbox key (``fnk_sbx_…``) reaches the same routes with test data only: its rows live in
+    # the sandbox tables, never in the ledger, statements, funnels or billing (docs/sandbox.md).
+    sandbox = models.BooleanField(
+        _("sandbox"),
+        default=False,
+        editable=False,
+        help_text=_("A test key: sandbox data only, never real money."),
+    )
     # Set once by the daily sweep when the partner was told the key expires soon.
     expiry_notified_at = models.DateTimeField(_("expiry notified at"), null=True, blank=True, editable=False)
 

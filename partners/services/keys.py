@@ -89,8 +89,10 @@ def api_key_issue(
     expires_at: datetime | None = None,
     reason: str = "",
     rotated_from: PartnerAPIKey | None = None,
+    sandbox: bool = False,
 ) -> IssuedKey:
-    """A new key for an active partner whose required documents are valid."""
+    """A new key for an active partner whose required documents are valid (a sandbox key: see
+    ``sandbox``)."""
     _require_key_manager(actor, partner, "partners.add_partnerapikey")
     partner_ensure_can_issue_api_keys(partner=partner)
     name = (name or "").strip()
@@ -108,6 +110,7 @@ def api_key_issue(
         expiry_date=_expiry(expires_at),
         created_by=actor,
         rotated_from=rotated_from,
+        sandbox=sandbox,
     )
     key = PartnerAPIKey.objects.assign_key(api_key)
     with transaction.atomic():
@@ -148,6 +151,7 @@ def api_key_rotate(
             channel=old.channel,
             reason=reason or _("rotation of %(prefix)s") % {"prefix": old.prefix},
             rotated_from=old,
+            sandbox=old.sandbox,
         )
         old.rotated_at = now
         old.expiry_date = min(old.expiry_date, now + overlap)

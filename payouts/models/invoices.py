@@ -1,0 +1,84 @@
+"""The partner's VAT invoices (增值税发票) for its statements."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+TOTAL = {"max_digits": 22, "decimal_places": 2}
+
+
+class VatInvoice(models.Model):
+    """The invoice a partner issued the bank for an approved statement with a positive share.
+    It must match the statement to the fen: total = share + adjustments, tax = amount before
+    tax × rate (half up). Staff verify or reject it (with a reason); a statement is paid only
+    with a verified invoice, unless its partner is waived (``PAYOUT_INVOICE_WAIVED_TIERS`` /
+    the partner's waiver). A rejected invoice is replaced by a new row."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    statement = models.ForeignKey(
+        "revenue.Statement", verbose_name=_("statement"), on_delete=models.PROTECT, related_name="invoices"
+    )
+    partner = models.ForeignKey(
+        "partners.Partner", verbose_name=_("partner"), on_delete=models.PROTECT, related_name="vat_invoices"
+    )
+    invoice_code = models.CharField(_("invoice code"), max_length=20, blank=True)
+    invoice_number = models.CharField(_("invoice number"), max_length=20)
+    issued_on = models.DateField(_("issue date"))
+    amount_before_tax = models.DecimalField(_("amount before tax"), **TOTAL)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4)
+    tax_amount = models.DecimalField(_("tax amount"), **TOTAL)
+    total_amount = models.DecimalField(_("total"), **TOTAL)
+    file = models.FileField(_("file (PDF or OFD)"), upload_to="invoices/%Y/%m/")
+    file_sha256 = models.CharField(_("file SHA-256"), max_length=64, editable=False)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED, editable=False
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        editable=False,
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("VAT invoice")
+        verbose_name_plural = _("VAT invoices")
+        ordering = ("-submitted_at", "-id")
+        permissions = [("review_vatinvoice", _("Can verify or reject a VAT invoice"))]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_amount=F("amount_before_tax") + F("tax_amount")),
+                name="invoice_total_adds_up",
+            ),
+            # One live invoice per statement: a rejected one may be followed by another.
+            models.UniqueConstraint(
+                fields=["statement"], condition=~Q(status="rejected"), name="invoice_one_per_statement"
+            ),
+            models.UniqueConstraint(
+                fields=["partner", "invoice_code", "invoice_number"], name="invoice_number_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.invoice_code} {self.invoice_number}"

@@ -1,0 +1,1 @@
+"""Payout services: payee accounts, invoices, batches, reconciliation."""

@@ -1,0 +1,1 @@
+"""Celery tasks of payouts: thin wrappers around payouts.services."""
