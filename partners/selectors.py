@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.four_eyes import makers_add
+from core.secrets import fernet
 
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
 from .models import (
@@ -23,10 +24,29 @@ from .models import (
     Notification,
     NotificationPreference,
     Partner,
+    PartnerAPIKey,
     PartnerDocument,
     PartnerStatusChange,
 )
 from .notifications import KINDS
+
+# The label of the sandbox keys' encryption (``core.secrets.fernet``): no other secret opens.
+SANDBOX_KEY_LABEL = b"finance-n sandbox api keys"
+
+
+def sandbox_key_for_docs(*, partner: Partner) -> str | None:
+    """The partner's newest usable sandbox key in full, for the API docs' examples shown to its
+    signed-in members; None when it has none. Live keys are never kept and never shown again."""
+    secret = (
+        PartnerAPIKey.objects.filter(
+            partner=partner, sandbox=True, revoked=False, expiry_date__gt=timezone.now()
+        )
+        .exclude(sandbox_secret="")
+        .order_by("-created")
+        .values_list("sandbox_secret", flat=True)
+        .first()
+    )
+    return fernet(SANDBOX_KEY_LABEL).decrypt(secret.encode()).decode() if secret else None
 
 
 def business_today() -> date:

@@ -90,6 +90,9 @@ class PartnerAPIKey(AbstractAPIKey):
         editable=False,
         help_text=_("A test key: sandbox data only, never real money."),
     )
+    # A sandbox key only, encrypted (``core.secrets.fernet(SANDBOX_KEY_LABEL)``): the API docs
+    # fill it into their examples for the partner's signed-in members. A live key is never kept.
+    sandbox_secret = models.TextField(_("sandbox key (encrypted)"), blank=True, default="", editable=False)
     # Set once by the daily sweep when the partner was told the key expires soon.
     expiry_notified_at = models.DateTimeField(_("expiry notified at"), null=True, blank=True, editable=False)
 
@@ -105,6 +108,10 @@ class PartnerAPIKey(AbstractAPIKey):
             models.CheckConstraint(
                 condition=models.Q(revoked=False) | models.Q(revoked_at__isnull=False),
                 name="apikey_revoked_has_time",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(sandbox=True) | models.Q(sandbox_secret=""),
+                name="apikey_live_secret_never_kept",
             ),
         ]
         permissions = [("revoke_partnerapikey", _("Can revoke and rotate partner API keys"))]

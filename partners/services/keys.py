@@ -18,11 +18,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.secrets import fernet
+
 from ..exceptions import ApiKeyInvalid
 from ..keycache import key_forget
 from ..models import Partner, PartnerAPIKey, PartnerAPIKeyEvent
 from ..notifications import notify
-from ..selectors import partner_ensure_can_issue_api_keys
+from ..selectors import SANDBOX_KEY_LABEL, partner_ensure_can_issue_api_keys
 from ._access import require_staff_perm_or_role
 from .webhooks import webhook_event_publish
 
@@ -113,6 +115,8 @@ def api_key_issue(
         sandbox=sandbox,
     )
     key = PartnerAPIKey.objects.assign_key(api_key)
+    if sandbox:
+        api_key.sandbox_secret = fernet(SANDBOX_KEY_LABEL).encrypt(key.encode()).decode()
     with transaction.atomic():
         api_key.save(force_insert=True)
         PartnerAPIKeyEvent.objects.create(key=api_key, action=Action.ISSUED, actor=actor, reason=reason)

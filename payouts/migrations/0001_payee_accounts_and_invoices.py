@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('partners', '0008_api_key_sandbox'),
+        ('partners', '0007_webhook_endpoint_failures'),
         ('revenue', '0020_ledger_triggers_after_rebuild'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

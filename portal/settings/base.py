@@ -592,3 +592,6 @@ CONTENT_SECURITY_POLICY = {
         **({"report-uri": [CSP_REPORT_URI]} if CSP_REPORT_URI else {}),
     },
 }
+
+# Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
+PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
