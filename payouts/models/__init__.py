@@ -3,6 +3,7 @@ payout batches released under four eyes (ISO 20022 pain.001 and CSV) and the rec
 the bank's statement (camt.053 or CSV) that marks statements paid. See docs/payouts.md."""
 
 from .accounts import PayeeAccount
+from .batches import Payout, PayoutBatch, PayoutLine
 from .invoices import VatInvoice
 
-__all__ = ["PayeeAccount", "VatInvoice"]
+__all__ = ["PayeeAccount", "Payout", "PayoutBatch", "PayoutLine", "VatInvoice"]

@@ -105,10 +105,13 @@ class Statement(models.Model):
         APPROVED = "approved", _("Approved")
         # A finance maker recorded the payout; a second person confirms it (four eyes).
         RECORDED = "recorded", _("Payout recorded, awaiting confirmation")
+        # In a released payout batch (``payouts``), until the bank's statement shows it paid.
+        IN_PAYMENT = "in_payment", _("In payment")
         PAID = "paid", _("Paid")
 
-    # The open API's statuses (docs/api.md): a recorded payout is not confirmed, so still approved.
-    API_STATUS = {Status.RECORDED: Status.APPROVED}
+    # The open API's statuses (docs/api.md): a payout not yet confirmed or seen on the bank's
+    # statement is not paid, so still approved.
+    API_STATUS = {Status.RECORDED: Status.APPROVED, Status.IN_PAYMENT: Status.APPROVED}
 
     agreement = models.ForeignKey(
         Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="statements"
