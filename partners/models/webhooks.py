@@ -30,6 +30,9 @@ class WebhookEndpoint(models.Model):
     events = models.JSONField(_("events"), default=list)
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # A sandbox endpoint receives the sandbox's events only (``"livemode": false``), a live one
+    # the live events only.
+    sandbox = models.BooleanField(_("sandbox"), default=False, editable=False)
     secret_encrypted = models.TextField(_("secret (encrypted)"), editable=False)
     secret_hint = models.CharField(_("secret hint"), max_length=12, editable=False)
     previous_secret_encrypted = models.TextField(_("previous secret (encrypted)"), blank=True, editable=False)

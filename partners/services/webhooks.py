@@ -160,14 +160,17 @@ def webhook_secret_rotate(
     return EndpointWithSecret(endpoint=locked, secret=secret)
 
 
-def webhook_event_publish(*, partner: Partner, event: str, payload: dict) -> list[WebhookDelivery]:
-    """Queue ``event`` for every active endpoint of ``partner`` subscribed to it. Call it inside
+def webhook_event_publish(
+    *, partner: Partner, event: str, payload: dict, livemode: bool = True
+) -> list[WebhookDelivery]:
+    """Queue ``event`` for every active endpoint of ``partner`` subscribed to it: its live
+    endpoints, or its sandbox endpoints for a sandbox event (``livemode=False``). Call it inside
     the transaction that made the change: nothing is sent unless it commits."""
     if event not in Event.values:
         raise ValueError(f"unknown webhook event {event!r}")
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(partner=partner, is_active=True)
+        for e in WebhookEndpoint.objects.filter(partner=partner, is_active=True, sandbox=not livemode)
         if event in (e.events or [])
     ]
     return _deliveries_queue(endpoints=endpoints, event=event, payload=payload)
@@ -271,6 +274,7 @@ def delivery_body(delivery: WebhookDelivery) -> bytes:
             "id": str(delivery.event_id),
             "event": delivery.event,
             "created_at": delivery.created_at.isoformat(),
+            "livemode": not delivery.endpoint.sandbox,
             "data": delivery.payload,
         },
         separators=(",", ":"),
