@@ -362,6 +362,33 @@ for _kind in (
         staff_permission="revenue.resolve_dispute",
         description=_("Dispute opened (staff)"),
     ),
+    # reconcile (payouts): the bank's statement shows a payout paid, or the bank returned it.
+    Kind(
+        "payout.paid",
+        "statements",
+        _("Payout %(payout)s was paid on %(date)s: %(amount)s."),
+        params=("payout", "amount", "date"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        link_name="portal:payout",
+        link_arg=_pk,
+        fallback_url="portal:payouts",
+        description=_("Payout paid"),
+    ),
+    Kind(
+        "payout.returned",
+        "statements",
+        _(
+            "Payout %(payout)s of %(amount)s was returned by the bank: %(reason)s. Its statements will be paid again."
+        ),
+        params=("payout", "amount", "reason"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        link_name="portal:payout",
+        link_arg=_pk,
+        fallback_url="portal:payouts",
+        description=_("Payout returned"),
+    ),
 ):
     register(_kind)
 

@@ -102,6 +102,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # scenarios: reward campaigns drafted, submitted, closed; budget changes proposed
         "scenarios.add_campaign",
         "scenarios.change_campaign",
+        # payouts (reconcile): bank statements imported
+        "payouts.reconcile_bankstatement",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -112,6 +114,8 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.export_transaction",
         # scenarios: campaigns and their budget changes approved (never one's own)
         "scenarios.approve_campaign",
+        # payouts (reconcile): entries that did not match decided (never of a file one imported)
+        "payouts.decide_bankstatemententry",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file
@@ -121,7 +125,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 }
 
 # Apps whose records every staff group may view (auditors: all of them).
-STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue")
+STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue", "payouts")
 AUDITOR_VIEW_APPS = (
     "portal",
     "console",
@@ -129,6 +133,7 @@ AUDITOR_VIEW_APPS = (
     "products",
     "scenarios",
     "revenue",
+    "payouts",
     "django_celery_beat",
     "auth",
 )

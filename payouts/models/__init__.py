@@ -5,5 +5,15 @@ the bank's statement (camt.053 or CSV) that marks statements paid. See docs/payo
 from .accounts import PayeeAccount
 from .batches import Payout, PayoutBatch, PayoutLine
 from .invoices import VatInvoice
+from .reconcile import BankStatementEntry, BankStatementImport, PayoutStatusChange
 
-__all__ = ["PayeeAccount", "Payout", "PayoutBatch", "PayoutLine", "VatInvoice"]
+__all__ = [
+    "BankStatementEntry",
+    "BankStatementImport",
+    "PayeeAccount",
+    "Payout",
+    "PayoutBatch",
+    "PayoutLine",
+    "PayoutStatusChange",
+    "VatInvoice",
+]

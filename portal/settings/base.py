@@ -595,3 +595,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
 PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
+
+# Payouts — reconcile (docs/payouts.md "Reconciliation"): the largest bank statement file
+# accepted (camt.053 XML or CSV); the remittance advice PDF's CJK font (empty: look for Noto CJK).
+BANK_STATEMENT_MAX_BYTES = env.int("BANK_STATEMENT_MAX_BYTES", default=10 * 1024 * 1024)
+REMITTANCE_CJK_FONT = env.str("REMITTANCE_CJK_FONT", default="")

@@ -9,6 +9,7 @@ from . import (
     keys,
     notifications,
     onboarding,
+    payouts,
     revenue,
     scenarios,
     team,
@@ -76,4 +77,9 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
     path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    # reconcile (payouts): the partner's payouts and remittance advice
+    path("payouts/", payouts.payout_list, name="payouts"),
+    path("payouts/<int:pk>/", payouts.payout_detail, name="payout"),
+    path("payouts/<int:pk>/remittance.pdf", payouts.payout_remittance, {"fmt": "pdf"}, name="payout-pdf"),
+    path("payouts/<int:pk>/remittance.csv", payouts.payout_remittance, {"fmt": "csv"}, name="payout-csv"),
 ]
