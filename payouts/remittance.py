@@ -2,7 +2,9 @@
 pays and the claw-backs taken from it — as a PDF (fpdf2) or a CSV (``core.exports``).
 
 The PDF embeds a CJK font so Chinese names and labels render: ``REMITTANCE_CJK_FONT`` or the
-first Noto/Source Han/WenQuanYi font found on the machine (Debian's ``fonts-noto-cjk``). With
+first CJK font found on the machine. TrueType fonts come first (Debian's ``fonts-wqy-microhei``,
+which CI installs): fpdf2 embeds the CFF outlines of Noto/Source Han so that they render but a
+reader copying the text gets a NUL before every character. With
 no CJK font the advice is still written: in English, with DejaVu Sans (or the PDF core font),
 and characters the font lacks are left out rather than failing the download."""
 
@@ -26,14 +28,15 @@ from core.money import money_text
 from .models import Payout, PayoutLine
 
 CJK_FONT_PATTERNS = (
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/**/wqy-microhei.ttc",
+    "/usr/share/fonts/**/wqy-zenhei.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
     "/usr/share/fonts/opentype/noto/NotoSansCJK*-Regular.*",
     "/usr/share/fonts/truetype/noto/NotoSansCJK*-Regular.*",
     "/usr/share/fonts/**/NotoSansCJK*Regular*",
     "/usr/share/fonts/**/NotoSansSC*Regular*",
     "/usr/share/fonts/**/SourceHanSans*Regular*",
-    "/usr/share/fonts/**/wqy-microhei.ttc",
-    "/usr/share/fonts/**/wqy-zenhei.ttc",
     "/System/Library/Fonts/PingFang.ttc",
 )
 LATIN_FONT_PATTERNS = (
