@@ -102,6 +102,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # scenarios: reward campaigns drafted, submitted, closed; budget changes proposed
         "scenarios.add_campaign",
         "scenarios.change_campaign",
+        # payouts: batches built and cancelled (batches)
+        "payouts.build_payoutbatch",
+        "payouts.view_payoutbatch",
+        "payouts.view_payout",
+        "payouts.view_payoutline",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -112,6 +117,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.export_transaction",
         # scenarios: campaigns and their budget changes approved (never one's own)
         "scenarios.approve_campaign",
+        # payouts: batches released (never one's own) and their files downloaded (batches)
+        "payouts.release_payoutbatch",
+        "payouts.view_payoutbatch",
+        "payouts.view_payout",
+        "payouts.view_payoutline",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file

@@ -595,3 +595,12 @@ CONTENT_SECURITY_POLICY = {
 
 # Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
 PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
+
+# Payout batches (batches; docs/payouts.md "Payout batches and files"): the bank's own account
+# that pays partners, the debtor of every pain.001 file. Chinese accounts are not IBANs: the
+# account number goes in Othr/Id; the branch's 12-digit CNAPS code identifies the debtor agent
+# (ClrSysMmbId), the BIC too when given.
+PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Finance+N Bank")
+PAYOUT_DEBTOR_ACCOUNT = env.str("PAYOUT_DEBTOR_ACCOUNT", default="110000000000000001")
+PAYOUT_DEBTOR_BANK_BIC = env.str("PAYOUT_DEBTOR_BANK_BIC", default="")
+PAYOUT_DEBTOR_BANK_CNAPS = env.str("PAYOUT_DEBTOR_BANK_CNAPS", default="")
