@@ -22,7 +22,7 @@ from lxml import etree
 
 from core.exports import csv_lines, money
 
-from .exceptions import PayoutConflict
+from .exceptions import PayoutStatusMoveInvalid
 from .models import Payout, PayoutBatch
 from .selectors import batch_payouts, payee_account_number
 
@@ -113,13 +113,13 @@ def _account(parent, tag: str, number: str, currency: str) -> None:
 
 def _released(batch: PayoutBatch) -> None:
     if batch.status not in (PayoutBatch.Status.RELEASED, PayoutBatch.Status.RECONCILED):
-        raise PayoutConflict(
+        raise PayoutStatusMoveInvalid(
             _("Batch %(batch)s is “%(status)s”: only a released batch has a payment file.")
             % {"batch": batch.pk, "status": batch.get_status_display()},
             field="batch",
         )
     if batch.payment_count == 0:
-        raise PayoutConflict(
+        raise PayoutStatusMoveInvalid(
             _("Batch %(batch)s pays nothing (netting settled it all): it has no payment file.")
             % {"batch": batch.pk},
             field="batch",

@@ -37,11 +37,10 @@ from core.four_eyes import maker_parts, may_check
 from core.money import money_text
 from partners.models import Partner
 from partners.notifications import notify
-from revenue.exceptions import MakerCheckerViolation, RevenueNotAllowed
 from revenue.models import Statement
 from revenue.services import statement_payout_move
 
-from ..exceptions import PayoutConflict, PayoutError
+from ..exceptions import PayoutError, PayoutMakerChecker, PayoutNotAllowed, PayoutStatusMoveInvalid
 from ..models import Payout, PayoutBatch, PayoutLine
 from ..selectors import (
     batch_makers,
@@ -64,7 +63,7 @@ SS = Statement.Status
 
 def _require(actor, permission: str) -> None:
     if not staff_may(actor, permission):
-        raise RevenueNotAllowed(_("You do not have permission to do this."))
+        raise PayoutNotAllowed(_("You do not have permission to do this."))
 
 
 def statement_total(statement: Statement) -> Decimal:
@@ -255,14 +254,15 @@ def _locked_batch(batch: PayoutBatch) -> PayoutBatch:
 
 
 @transaction.atomic
-def payout_batch_release(*, batch: PayoutBatch, actor) -> PayoutBatch:
+def payout_batch_release(*, batch: PayoutBatch, actor, reason: str = "") -> PayoutBatch:
     """A checker who did not build the batch — superuser or not — releases it (see the module).
-    Two releases of one batch: the second finds it released and is refused."""
+    Two releases of one batch: the second finds it released and is refused. ``reason``: a note
+    kept on the statements' change rows."""
     _require(actor, "payouts.release_payoutbatch")
     batch = _locked_batch(batch)
     makers = batch_makers(batch)
     if not may_check(actor, makers):
-        raise MakerCheckerViolation(
+        raise PayoutMakerChecker(
             _(
                 "Maker-checker: a payout batch must be released by someone other than its maker "
                 "(you %(parts)s)."
@@ -270,7 +270,7 @@ def payout_batch_release(*, batch: PayoutBatch, actor) -> PayoutBatch:
             % {"parts": ", ".join(maker_parts(actor, makers))}
         )
     if batch.status != BS.DRAFT:
-        raise PayoutConflict(
+        raise PayoutStatusMoveInvalid(
             _("Only a draft batch is released; this one is “%(status)s”.")
             % {"status": batch.get_status_display()},
             field="status",
@@ -285,7 +285,7 @@ def payout_batch_release(*, batch: PayoutBatch, actor) -> PayoutBatch:
     }
     moved = sorted(pk for pk, s in statements.items() if s.status != SS.APPROVED)
     if moved:
-        raise PayoutConflict(
+        raise PayoutStatusMoveInvalid(
             _(
                 "Statements %(list)s are no longer approved (paid by hand?): cancel this batch and "
                 "build another."
@@ -295,6 +295,7 @@ def payout_batch_release(*, batch: PayoutBatch, actor) -> PayoutBatch:
         )
     now = timezone.now().replace(microsecond=0)
     netted = NETTED_REFERENCE.format(message_id=batch.message_id)
+    note = f" {reason.strip()}" if (reason or "").strip() else ""
     # A claw-back is settled once the released batches' lines (this one's included) took it all.
     _batched, taken = statements_in_live_batches(
         statement_ids=[line.statement_id for line in lines if line.amount < 0], released_with=batch
@@ -306,14 +307,14 @@ def payout_batch_release(*, batch: PayoutBatch, actor) -> PayoutBatch:
                 statement=statement,
                 to=SS.IN_PAYMENT,
                 actor=actor,
-                reason=_("In payment: %(id)s.") % {"id": line.payout.end_to_end_id},
+                reason=_("In payment: %(id)s.") % {"id": line.payout.end_to_end_id} + note,
             )
         elif line.amount > 0 or taken.get(statement.pk, ZERO) == -statement_total(statement):
             statement_payout_move(
                 statement=statement,
                 to=SS.PAID,
                 actor=actor,
-                reason=_("Settled by netting in batch %(batch)s.") % {"batch": batch.message_id},
+                reason=_("Settled by netting in batch %(batch)s.") % {"batch": batch.message_id} + note,
                 paid_on=timezone.localdate(now),
                 payout_reference=netted,
             )
@@ -362,7 +363,7 @@ def payout_batch_cancel(*, batch: PayoutBatch, actor, reason: str = "") -> Payou
     _require(actor, "payouts.build_payoutbatch")
     batch = _locked_batch(batch)
     if batch.status != BS.DRAFT:
-        raise PayoutConflict(
+        raise PayoutStatusMoveInvalid(
             _("Only a draft batch is cancelled; this one is “%(status)s”.")
             % {"status": batch.get_status_display()},
             field="status",

@@ -45,12 +45,12 @@ def _locked(statement: Statement) -> Statement:
     return Statement.objects.select_for_update().select_related("agreement__partner").get(pk=statement.pk)
 
 
-def _move(statement: Statement, to: str, actor, reason: str, **changes) -> Statement:
+def _move(statement: Statement, to: str, actor, reason: str, moves=None, **changes) -> Statement:
     # Only the status and ``changes`` are saved: the amounts of a generated statement never change.
     transition(
         statement,
         to,
-        moves=ALLOWED_MOVES,
+        moves=moves or ALLOWED_MOVES,
         actor=actor,
         reason=reason,
         change_model=StatementStatusChange,
@@ -214,14 +214,4 @@ def statement_payout_move(*, statement: Statement, to: str, actor, reason: str, 
     (``payouts.services.batches``): approved → in_payment or paid (by netting), in_payment →
     paid or approved. One change row, as every move; ``changes`` (``paid_on``,
     ``payout_reference``) saved with it. Refused with ``StatusMoveInvalid`` naming both statuses."""
-    transition(
-        statement,
-        to,
-        moves=PAYOUT_MOVES,
-        actor=actor,
-        reason=reason,
-        change_model=StatementStatusChange,
-        error=StatusMoveInvalid,
-        changes=changes,
-    )
-    return statement
+    return _move(statement, to, actor, reason, moves=PAYOUT_MOVES, **changes)

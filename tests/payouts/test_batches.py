@@ -10,11 +10,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from partners.models import Notification
-from payouts.exceptions import PayoutConflict, PayoutError
+from payouts.exceptions import PayoutError, PayoutMakerChecker, PayoutNotAllowed, PayoutStatusMoveInvalid
 from payouts.models import Payout, PayoutBatch, PayoutLine
 from payouts.services.batches import payout_batch_build, payout_batch_cancel, payout_batch_release
 from revenue import services as revenue_services
-from revenue.exceptions import MakerCheckerViolation, RevenueError, RevenueNotAllowed
+from revenue.exceptions import RevenueError
 from revenue.models import Statement, StatementStatusChange
 from tests.factories import MembershipFactory, StaffFactory, UserFactory
 from tests.revenue.factories import scenario_with_products
@@ -177,12 +177,12 @@ def test_a_past_execution_date_is_refused(people, skyway, waived):
 def test_building_and_releasing_need_their_permissions(people, skyway, waived):
     maker, checker = people
     approved_statement(skyway, "10.00")
-    with pytest.raises(RevenueNotAllowed):
+    with pytest.raises(PayoutNotAllowed):
         build(checker)
     batch = build(maker)
-    with pytest.raises(RevenueNotAllowed):
+    with pytest.raises(PayoutNotAllowed):
         payout_batch_release(batch=batch, actor=maker)  # a maker holds no release permission
-    with pytest.raises(RevenueNotAllowed):
+    with pytest.raises(PayoutNotAllowed):
         payout_batch_release(batch=batch, actor=None)  # the system releases nothing
 
 
@@ -191,7 +191,7 @@ def test_the_maker_never_releases_superuser_or_not(people, skyway, waived):
     boss = StaffFactory(email="boss@bank.example", is_superuser=True)
     approved_statement(skyway, "10.00")
     batch = build(boss)
-    with pytest.raises(MakerCheckerViolation, match="built it"):
+    with pytest.raises(PayoutMakerChecker, match="built it"):
         payout_batch_release(batch=batch, actor=boss)
     batch.refresh_from_db()
     assert batch.status == "draft"
@@ -251,7 +251,7 @@ def test_release_moves_statements_and_payments_and_tells_the_partner(
     assert notice.params["reference"] == payout.end_to_end_id
 
     # A second release of the same batch: refused, nothing moves again.
-    with pytest.raises(PayoutConflict):
+    with pytest.raises(PayoutStatusMoveInvalid):
         payout_batch_release(batch=batch, actor=checker)
 
 
@@ -304,10 +304,10 @@ def test_cancelling_a_draft_frees_its_lines(people, skyway, waived):
     again = build(maker)
     assert lines(again) == [(owed.pk, Decimal("100.00")), (claw.pk, Decimal("-30.00"))]
     assert again.message_id != batch.message_id
-    with pytest.raises(PayoutConflict):
+    with pytest.raises(PayoutStatusMoveInvalid):
         payout_batch_release(batch=batch, actor=checker)
     payout_batch_release(batch=again, actor=checker)
-    with pytest.raises(PayoutConflict):
+    with pytest.raises(PayoutStatusMoveInvalid):
         payout_batch_cancel(batch=again, actor=maker)
 
 
@@ -316,7 +316,7 @@ def test_a_statement_paid_by_hand_meanwhile_stops_the_release(people, skyway, wa
     owed = approved_statement(skyway, "100.00")
     batch = build(maker)
     Statement.objects.filter(pk=owed.pk).update(status="recorded", paid_on=TODAY(), payout_reference="X")
-    with pytest.raises(PayoutConflict, match=f"#{owed.pk}"):
+    with pytest.raises(PayoutStatusMoveInvalid, match=f"#{owed.pk}"):
         payout_batch_release(batch=batch, actor=checker)
     assert PayoutBatch.objects.get(pk=batch.pk).status == "draft"
 
