@@ -389,6 +389,32 @@ for _kind in (
         fallback_url="portal:payouts",
         description=_("Payout returned"),
     ),
+    # Payout batches (batches): owners and finance, when a checker releases a batch.
+    Kind(
+        "payout.released",
+        "statements",
+        _(
+            "The bank released a payment of %(amount)s to your payee account (%(reference)s, "
+            "execution date %(date)s) for statements %(statements)s, net of %(netted)s of claw-backs."
+        ),
+        params=("amount", "reference", "date", "statements", "netted"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:payouts",
+        description=_("Payment released"),
+    ),
+    Kind(
+        "payout.netted",
+        "statements",
+        _(
+            "Statements %(statements)s were settled by netting: %(netted)s of claw-backs took all "
+            "they owed, so nothing is paid this time."
+        ),
+        params=("statements", "netted"),
+        roles=FINANCE,
+        fallback_url="portal:payouts",
+        description=_("Statements settled by netting"),
+    ),
 ):
     register(_kind)
 

@@ -104,6 +104,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.change_campaign",
         # payouts (reconcile): bank statements imported
         "payouts.reconcile_bankstatement",
+        # payouts: batches built and cancelled (batches)
+        "payouts.build_payoutbatch",
+        "payouts.view_payoutbatch",
+        "payouts.view_payout",
+        "payouts.view_payoutline",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -116,6 +121,11 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.approve_campaign",
         # payouts (reconcile): entries that did not match decided (never of a file one imported)
         "payouts.decide_bankstatemententry",
+        # payouts: batches released (never one's own) and their files downloaded (batches)
+        "payouts.release_payoutbatch",
+        "payouts.view_payoutbatch",
+        "payouts.view_payout",
+        "payouts.view_payoutline",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file

@@ -1,3 +1,3 @@
 """The staff admin of payouts. Each area registers its own module here."""
 
-from . import reconcile  # noqa: F401 - registers the admins
+from . import batches, reconcile  # noqa: F401 - registers the admins

@@ -46,7 +46,20 @@ class PayoutBatch(models.Model):
         related_name="+",
         editable=False,
     )
+    # Also the payment file's creation time (GrpHdr/CreDtTm): stored, so a file made again is
+    # the same bytes. Whole seconds.
     released_at = models.DateTimeField(_("released at"), null=True, blank=True, editable=False)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    cancel_reason = models.TextField(_("reason for cancelling"), blank=True, editable=False)
 
     class Meta:
         verbose_name = _("payout batch")
@@ -149,6 +162,8 @@ class PayoutLine(models.Model):
     )
     amount = models.DecimalField(_("amount"), **TOTAL)
     position = models.PositiveIntegerField(_("position"), default=0)
+    # False once its batch is cancelled: the line then takes nothing and pays nothing.
+    live = models.BooleanField(_("live"), default=True, editable=False)
 
     class Meta:
         verbose_name = _("payout line")
@@ -158,6 +173,14 @@ class PayoutLine(models.Model):
             models.UniqueConstraint(
                 fields=["batch", "statement"], name="payout_line_statement_once_per_batch"
             ),
+            # A statement owed to the partner is in one live batch at most (two makers building
+            # at once: the second's insert fails rather than pay it twice).
+            models.UniqueConstraint(
+                fields=["statement"],
+                condition=Q(live=True, amount__gt=0),
+                name="payout_line_statement_paid_once",
+            ),
+            models.CheckConstraint(condition=~Q(amount=0), name="payout_line_amount_not_zero"),
         ]
 
     def __str__(self) -> str:

@@ -600,3 +600,11 @@ PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", defa
 # accepted (camt.053 XML or CSV); the remittance advice PDF's CJK font (empty: look for Noto CJK).
 BANK_STATEMENT_MAX_BYTES = env.int("BANK_STATEMENT_MAX_BYTES", default=10 * 1024 * 1024)
 REMITTANCE_CJK_FONT = env.str("REMITTANCE_CJK_FONT", default="")
+# Payout batches (batches; docs/payouts.md "Payout batches and files"): the bank's own account
+# that pays partners, the debtor of every pain.001 file. Chinese accounts are not IBANs: the
+# account number goes in Othr/Id; the branch's 12-digit CNAPS code identifies the debtor agent
+# (ClrSysMmbId), the BIC too when given.
+PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Finance+N Bank")
+PAYOUT_DEBTOR_ACCOUNT = env.str("PAYOUT_DEBTOR_ACCOUNT", default="110000000000000001")
+PAYOUT_DEBTOR_BANK_BIC = env.str("PAYOUT_DEBTOR_BANK_BIC", default="")
+PAYOUT_DEBTOR_BANK_CNAPS = env.str("PAYOUT_DEBTOR_BANK_CNAPS", default="")

@@ -33,6 +33,7 @@ from .statements import (
     statement_approve,
     statement_pay,
     statement_payout_confirm,
+    statement_payout_move,
     statement_payout_return,
     statement_prepare,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "statement_generate",
     "statement_pay",
     "statement_payout_confirm",
+    "statement_payout_move",
     "statement_payout_return",
     "statement_prepare",
     "terms_clean",

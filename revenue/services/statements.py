@@ -5,6 +5,11 @@ change row; amounts never change.
 
     draft → approved → recorded → paid
                  ↖ (sent back) ↙
+
+A released payout batch (``payouts``, docs/payouts.md) moves its statements with
+``statement_payout_move``: approved → in_payment (a payment carries it), approved → paid (settled
+by netting: a claw-back fully taken, or statements a claw-back consumed), then in_payment → paid
+when the bank's statement shows the payment, or in_payment → approved when it comes back.
 """
 
 from __future__ import annotations
@@ -40,12 +45,12 @@ def _locked(statement: Statement) -> Statement:
     return Statement.objects.select_for_update().select_related("agreement__partner").get(pk=statement.pk)
 
 
-def _move(statement: Statement, to: str, actor, reason: str, **changes) -> Statement:
+def _move(statement: Statement, to: str, actor, reason: str, moves=None, **changes) -> Statement:
     # Only the status and ``changes`` are saved: the amounts of a generated statement never change.
     transition(
         statement,
         to,
-        moves=ALLOWED_MOVES,
+        moves=moves or ALLOWED_MOVES,
         actor=actor,
         reason=reason,
         change_model=StatementStatusChange,
@@ -132,6 +137,11 @@ def statement_pay(
     if paid_on is None:
         raise RevenueError(_("Give the payout date."), field="paid_on")
     statement = _locked(statement)
+    if statement.payout_lines.filter(live=True).exists():
+        raise RevenueError(
+            _("This statement is in a payout batch: it is paid through the batch, not by hand."),
+            field="payout_reference",
+        )
     return _move(
         statement,
         SStatus.RECORDED,
@@ -190,3 +200,18 @@ def statement_payout_return(*, statement: Statement, actor, reason: str) -> Stat
         payout_recorded_by=None,
         payout_recorded_at=None,
     )
+
+
+# The moves a payout batch makes (``statement_payout_move``); the hand-recorded payout keeps its own.
+PAYOUT_MOVES: dict[str, frozenset[str]] = {
+    SStatus.APPROVED: frozenset({SStatus.IN_PAYMENT, SStatus.PAID}),
+    SStatus.IN_PAYMENT: frozenset({SStatus.PAID, SStatus.APPROVED}),
+}
+
+
+def statement_payout_move(*, statement: Statement, to: str, actor, reason: str, **changes) -> Statement:
+    """Move a statement the caller has locked (``select_for_update``) for a payout batch
+    (``payouts.services.batches``): approved → in_payment or paid (by netting), in_payment →
+    paid or approved. One change row, as every move; ``changes`` (``paid_on``,
+    ``payout_reference``) saved with it. Refused with ``StatusMoveInvalid`` naming both statuses."""
+    return _move(statement, to, actor, reason, moves=PAYOUT_MOVES, **changes)
