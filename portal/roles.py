@@ -102,6 +102,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         # scenarios: reward campaigns drafted, submitted, closed; budget changes proposed
         "scenarios.add_campaign",
         "scenarios.change_campaign",
+        # payouts: payee accounts and VAT invoices entered for a partner (never verified by them)
+        "payouts.add_payeeaccount",
+        "payouts.add_vatinvoice",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -112,6 +115,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "revenue.export_transaction",
         # scenarios: campaigns and their budget changes approved (never one's own)
         "scenarios.approve_campaign",
+        # payouts: payee accounts verified (numbers seen in full) and VAT invoices reviewed
+        "payouts.verify_payeeaccount",
+        "payouts.view_payee_account_number",
+        "payouts.review_vatinvoice",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file
@@ -121,7 +128,7 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
 }
 
 # Apps whose records every staff group may view (auditors: all of them).
-STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue")
+STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue", "payouts")
 AUDITOR_VIEW_APPS = (
     "portal",
     "console",
@@ -129,6 +136,7 @@ AUDITOR_VIEW_APPS = (
     "products",
     "scenarios",
     "revenue",
+    "payouts",
     "django_celery_beat",
     "auth",
 )

@@ -595,3 +595,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
 PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
+
+# Payouts, payee accounts and VAT invoices (payee; docs/payouts.md): a verified new or changed
+# payee account pays only this many hours after its verification; the largest invoice file.
+PAYEE_CHANGE_COOLING_HOURS = env.int("PAYEE_CHANGE_COOLING_HOURS", default=24)
+PAYOUT_INVOICE_MAX_BYTES = env.int("PAYOUT_INVOICE_MAX_BYTES", default=10 * 1024 * 1024)

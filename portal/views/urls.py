@@ -9,6 +9,7 @@ from . import (
     keys,
     notifications,
     onboarding,
+    payee,
     revenue,
     scenarios,
     team,
@@ -76,4 +77,8 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
     path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    # payee accounts and VAT invoices (payee)
+    path("payee-account/", payee.payee_account, name="payee"),
+    path("payee-account/change/", payee.payee_account_change, name="payee-change"),
+    path("statements/<int:pk>/invoice/", payee.invoice_record, name="statement-invoice"),
 ]
