@@ -127,6 +127,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
     ],
 }
 
+# "view_" permissions that are not mere viewing: given only by name in GROUP_PERMISSIONS.
+NOT_WITH_VIEWING = ("view_payee_account_number",)
+
 # Apps whose records every staff group may view (auditors: all of them).
 STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue", "payouts")
 AUDITOR_VIEW_APPS = (

@@ -131,7 +131,9 @@ def tax_rate_parse(value) -> Decimal:
         raise VatInvoiceInvalid(_("Enter the tax rate."), field="tax_rate") from exc
     if not rate.is_finite() or rate < 0 or rate >= 1 or rate.as_tuple().exponent < -RATE_PLACES:
         raise VatInvoiceInvalid(
-            _("The tax rate is a fraction from 0 to below 1 with at most four decimals (13 % is 0.13)."),
+            _(
+                "The tax rate is a fraction from 0 to below 1 with at most four decimals (13 per cent is 0.13)."
+            ),
             field="tax_rate",
         )
     return rate
