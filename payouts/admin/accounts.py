@@ -9,12 +9,12 @@ from django.contrib import admin
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.admin import ReadOnlyInline, ServiceAddAdminMixin, ServiceAddForm, action_with_reason
-from core.four_eyes import may_check
+from core.admin import ReadOnlyInline, ServiceAddAdminMixin, ServiceAddForm
 
 from .. import services
 from ..models import PayeeAccount, PayeeAccountChange
 from ..services.accounts import NUMBER_PERMISSION, VERIFY_PERMISSION
+from .decisions import decide_selected
 
 
 class PayeeAccountAddForm(ServiceAddForm):
@@ -125,44 +125,32 @@ class PayeeAccountAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def has_verify_permission(self, request):
         return request.user.has_perm(VERIFY_PERMISSION)
 
-    def _refusals(self, request):
-        def refused(objects) -> dict:
-            return {
-                obj.pk: _("You entered this account: another staff member decides it.")
-                for obj in objects
-                if not may_check(request.user, services.payee_account_makers(obj))
-            }
-
-        return refused
-
     @admin.action(description=gettext_lazy("Verify the selected accounts"), permissions=["verify"])
     def verify(self, request, queryset):
-        return action_with_reason(
+        return decide_selected(
             self,
             request,
-            queryset.select_related("partner"),
+            queryset,
             label=_("Verify the selected accounts (a reason is needed when the name differs)"),
             action="verify",
             reason_required=False,
             apply=lambda account, reason: services.payee_account_verify(
                 account=account, actor=request.user, name_difference_approval=reason
             ),
-            success=lambda account: _("%(account)s: verified.") % {"account": account},
-            refusals=self._refusals(request),
+            makers_of=services.payee_account_makers,
         )
 
     @admin.action(description=gettext_lazy("Reject the selected accounts"), permissions=["verify"])
     def reject(self, request, queryset):
-        return action_with_reason(
+        return decide_selected(
             self,
             request,
-            queryset.select_related("partner"),
+            queryset,
             label=_("Reject the selected accounts"),
             action="reject",
             reason_required=True,
             apply=lambda account, reason: services.payee_account_reject(
                 account=account, actor=request.user, reason=reason
             ),
-            success=lambda account: _("%(account)s: rejected.") % {"account": account},
-            refusals=self._refusals(request),
+            makers_of=services.payee_account_makers,
         )

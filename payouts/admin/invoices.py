@@ -14,16 +14,15 @@ from core.admin import (
     ReadOnlyInline,
     ServiceAddAdminMixin,
     ServiceAddForm,
-    action_with_reason,
     permission_refusal,
 )
-from core.four_eyes import may_check
 from partners.views import document_file_response
 
 from .. import services
 from ..models import VatInvoice, VatInvoiceChange
 from ..selectors import invoice_waived
 from ..services.invoices import REVIEW_PERMISSION
+from .decisions import decide_selected
 
 
 class VatInvoiceAddForm(ServiceAddForm):
@@ -149,44 +148,32 @@ class VatInvoiceAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def waived(self, obj: VatInvoice) -> bool:
         return invoice_waived(partner=obj.partner)
 
-    def _refusals(self, request):
-        def refused(objects) -> dict:
-            return {
-                obj.pk: _("You entered this invoice: another staff member decides it.")
-                for obj in objects
-                if not may_check(request.user, services.invoice_makers(obj))
-            }
-
-        return refused
-
     @admin.action(description=gettext_lazy("Verify the selected invoices"), permissions=["verify"])
     def verify(self, request, queryset):
-        return action_with_reason(
+        return decide_selected(
             self,
             request,
-            queryset.select_related("partner"),
+            queryset,
             label=_("Verify the selected invoices"),
             action="verify",
             reason_required=False,
             apply=lambda invoice, reason: services.invoice_verify(
                 invoice=invoice, actor=request.user, reason=reason
             ),
-            success=lambda invoice: _("%(invoice)s: verified.") % {"invoice": invoice},
-            refusals=self._refusals(request),
+            makers_of=services.invoice_makers,
         )
 
     @admin.action(description=gettext_lazy("Reject the selected invoices"), permissions=["verify"])
     def reject(self, request, queryset):
-        return action_with_reason(
+        return decide_selected(
             self,
             request,
-            queryset.select_related("partner"),
+            queryset,
             label=_("Reject the selected invoices"),
             action="reject",
             reason_required=True,
             apply=lambda invoice, reason: services.invoice_reject(
                 invoice=invoice, actor=request.user, reason=reason
             ),
-            success=lambda invoice: _("%(invoice)s: rejected.") % {"invoice": invoice},
-            refusals=self._refusals(request),
+            makers_of=services.invoice_makers,
         )
