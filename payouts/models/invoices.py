@@ -95,7 +95,7 @@ class VatInvoice(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_code} {self.invoice_number}"
+        return f"{self.invoice_code} {self.invoice_number}".strip()  # a digital invoice has no code
 
 
 class VatInvoiceChange(status_log(VatInvoice, max_length=10, related_name="changes")):
