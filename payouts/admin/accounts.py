@@ -116,6 +116,9 @@ class PayeeAccountAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
     def name_differs(self, obj: PayeeAccount) -> bool:
         return obj.name_differs
 
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # the trail starts once it exists
+
     def has_change_permission(self, request, obj=None):
         return False  # never edited: the partner submits a new account
 

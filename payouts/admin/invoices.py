@@ -105,7 +105,13 @@ class VatInvoiceAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         "reviewed_at",
         "rejection_reason",
     )
-    exclude = ("file",)
+
+    def get_exclude(self, request, obj=None):
+        # Shown as the private download link, never as the storage's public URL.
+        return ("file",) if obj is not None else ()
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # the trail starts once it exists
 
     def has_change_permission(self, request, obj=None):
         return False
