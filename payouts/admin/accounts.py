@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters
 
 from core.admin import ReadOnlyInline, ServiceAddAdminMixin, ServiceAddForm
 
@@ -91,6 +93,10 @@ class PayeeAccountAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         "effective_at",
         "rejection_reason",
     )
+
+    @method_decorator(sensitive_post_parameters("account_number"))
+    def add_view(self, request, form_url="", extra_context=None):
+        return super().add_view(request, form_url, extra_context)
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 
 from payouts import services as payout_services
 from payouts.forms import PayeeAccountForm, VatInvoiceForm
@@ -51,6 +52,7 @@ def payee_account(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters("account_number")  # never in an error report
 @partner_page("payee", change=True)
 def payee_account_change(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
     latest = payee_accounts_for_partner(partner=access.partner).first()
