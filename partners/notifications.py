@@ -99,6 +99,11 @@ def _scenario_code(target) -> str:
     return str(target.scenario.code)
 
 
+def _statement_pk(target) -> str:
+    # A VAT invoice's statement (its id is on the row: no query).
+    return str(target.statement_id)
+
+
 KINDS: dict[str, Kind] = {}
 
 
@@ -414,6 +419,66 @@ for _kind in (
         roles=FINANCE,
         fallback_url="portal:payouts",
         description=_("Statements settled by netting"),
+    ),
+    # Payee accounts and VAT invoices (payouts; payee).
+    Kind(
+        "payee.verified",
+        "statements",
+        _("The bank verified your payee account %(account)s: payouts go to it from %(effective)s."),
+        params=("account", "effective"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:payee",
+        description=_("Payee account verified"),
+    ),
+    Kind(
+        "payee.rejected",
+        "statements",
+        _("The bank rejected your payee account %(account)s: %(reason)s"),
+        params=("account", "reason"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:payee",
+        description=_("Payee account rejected"),
+    ),
+    Kind(
+        "invoice.verified",
+        "statements",
+        _("The bank verified your VAT invoice %(invoice)s for statement %(statement)s."),
+        params=("invoice", "statement"),
+        roles=FINANCE,
+        link_name="portal:statement",
+        link_arg=_statement_pk,
+        fallback_url="portal:statements",
+        description=_("VAT invoice verified"),
+    ),
+    Kind(
+        "invoice.rejected",
+        "statements",
+        _("The bank rejected your VAT invoice %(invoice)s for statement %(statement)s: %(reason)s"),
+        params=("invoice", "statement", "reason"),
+        roles=FINANCE,
+        default_delivery=Delivery.IMMEDIATE,
+        link_name="portal:statement",
+        link_arg=_statement_pk,
+        fallback_url="portal:statements",
+        description=_("VAT invoice rejected"),
+    ),
+    Kind(
+        "payee.submitted",
+        "statements",
+        _("%(partner)s submitted the payee account %(account)s: it waits for verification."),
+        params=("partner", "account"),
+        staff_permission="payouts.verify_payeeaccount",
+        description=_("Payee account submitted (staff)"),
+    ),
+    Kind(
+        "invoice.submitted",
+        "statements",
+        _("%(partner)s recorded the VAT invoice %(invoice)s for statement %(statement)s."),
+        params=("partner", "invoice", "statement"),
+        staff_permission="payouts.review_vatinvoice",
+        description=_("VAT invoice recorded (staff)"),
     ),
 ):
     register(_kind)

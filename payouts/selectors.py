@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from core.fen import to_fen
@@ -20,10 +20,12 @@ from .models import (
     BankStatementEntry,
     BankStatementImport,
     PayeeAccount,
+    PayeeAccountChange,
     Payout,
     PayoutBatch,
     PayoutLine,
     VatInvoice,
+    VatInvoiceChange,
 )
 
 
@@ -119,7 +121,8 @@ PAYEE_ACCOUNT_LABEL = b"finance-n payee account numbers"
 
 
 def payee_account_number(account: PayeeAccount) -> str:
-    """The account's number in full, decrypted: for the payment file only (pages mask it)."""
+    """The account's number in full, decrypted: for the payment file and for staff holding
+    ``payouts.view_payee_account_number`` (pages mask it otherwise). Never log it."""
     return fernet(PAYEE_ACCOUNT_LABEL).decrypt(account.account_number_encrypted.encode()).decode()
 
 
@@ -174,3 +177,45 @@ def batch_lines(batch: PayoutBatch) -> list[PayoutLine]:
         .select_related("partner", "statement", "payout")
         .order_by("partner__display_name", "partner_id", "position")
     )
+
+
+# --------------------------------------------------------------------------------------
+# Payee accounts and VAT invoices as the portal and the staff pages read them (payee)
+# --------------------------------------------------------------------------------------
+def payee_accounts_for_partner(*, partner) -> QuerySet[PayeeAccount]:
+    """Every payee account of ``partner``, newest first, with its trail (2 queries)."""
+    changes = Prefetch(
+        "changes", queryset=PayeeAccountChange.objects.order_by("changed_at", "id"), to_attr="trail"
+    )
+    return (
+        PayeeAccount.objects.filter(partner=partner)
+        .prefetch_related(changes)
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def invoices_for_statement(*, partner, statement_id: int) -> list[VatInvoice]:
+    """The invoices recorded for one of ``partner``'s statements, newest first, with their
+    trail (2 queries)."""
+    changes = Prefetch(
+        "changes", queryset=VatInvoiceChange.objects.order_by("changed_at", "id"), to_attr="trail"
+    )
+    return list(
+        VatInvoice.objects.filter(partner=partner, statement_id=statement_id)
+        .prefetch_related(changes)
+        .order_by("-submitted_at", "-id")
+    )
+
+
+def invoice_state(*, statement, invoices: list[VatInvoice], waived: bool) -> str:
+    """Where a statement stands with its invoice: ``waived``, ``not_needed`` (not approved or
+    pays nothing), ``missing`` (none, or only rejected ones), ``submitted`` or ``verified``."""
+    live = next((i for i in invoices if i.status != VatInvoice.Status.REJECTED), None)
+    if live is not None:
+        return live.status
+    if waived:
+        return "waived"
+    payable = statement.share_amount + statement.adjustment_amount > 0
+    if statement.status != "approved" or not payable:
+        return "not_needed"
+    return "missing"

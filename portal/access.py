@@ -100,6 +100,14 @@ SECTIONS: dict[str, Section] = {
     "docs": Section(view=ALL_ROLES, change=frozenset(), page=_("the getting-started guide")),
     # Everyone reads their own notifications and chooses how they come (``personal`` pages).
     "notifications": Section(view=ALL_ROLES, change=ALL_ROLES, page=_("your notifications")),
+    # The payee account: read by whoever reads statements, changed only by an owner or
+    # finance (``payouts.services.accounts.PAYEE_ROLES`` checks the same).
+    "payee": Section(
+        view=MANAGERS | {R.FINANCE, R.VIEWER},
+        change=frozenset({R.OWNER, R.FINANCE}),
+        page=_("the payee account"),
+        action=_("change the payee account"),
+    ),
     "application": Section(
         view=ALL_ROLES, change=MANAGERS, page=_("the application"), action=_("change the application")
     ),

@@ -109,6 +109,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "payouts.view_payoutbatch",
         "payouts.view_payout",
         "payouts.view_payoutline",
+        # payouts: payee accounts and VAT invoices entered for a partner (never verified by them)
+        "payouts.add_payeeaccount",
+        "payouts.add_vatinvoice",
     ],
     FINANCE_CHECKERS: [
         # revenue: the checker's side of maker-checker
@@ -126,6 +129,10 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "payouts.view_payoutbatch",
         "payouts.view_payout",
         "payouts.view_payoutline",
+        # payouts: payee accounts verified (numbers seen in full) and VAT invoices reviewed
+        "payouts.verify_payeeaccount",
+        "payouts.view_payee_account_number",
+        "payouts.review_vatinvoice",
     ],
     AUDITORS: [
         "partners.export_partner",  # reading, in a file
@@ -133,6 +140,9 @@ GROUP_PERMISSIONS: dict[str, list[str]] = {
         "scenarios.export_consent",
     ],
 }
+
+# "view_" permissions that are not mere viewing: given only by name in GROUP_PERMISSIONS.
+NOT_WITH_VIEWING = ("view_payee_account_number",)
 
 # Apps whose records every staff group may view (auditors: all of them).
 STAFF_VIEW_APPS = ("partners", "products", "scenarios", "revenue", "payouts")

@@ -17,7 +17,9 @@ logger = logging.getLogger(__name__)
 def _permissions_for(group: str) -> list[Permission]:
     view_apps = roles.AUDITOR_VIEW_APPS if group == roles.AUDITORS else roles.STAFF_VIEW_APPS
     perms = list(
-        Permission.objects.filter(content_type__app_label__in=view_apps, codename__startswith="view_")
+        Permission.objects.filter(
+            content_type__app_label__in=view_apps, codename__startswith="view_"
+        ).exclude(codename__in=roles.NOT_WITH_VIEWING)
     )
     for dotted in roles.GROUP_PERMISSIONS[group]:
         app_label, codename = dotted.split(".", 1)

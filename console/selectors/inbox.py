@@ -23,6 +23,8 @@ from core.four_eyes import Makers, maker_parts, makers_add
 from core.money import money_text
 from partners.models import Partner, PartnerStatusChange
 from partners.selectors import partner_makers
+from payouts.models import PayeeAccount, VatInvoice
+from payouts.services import invoice_makers, payee_account_makers
 from revenue.models import Adjustment, Agreement, Dispute, Statement
 from revenue.selectors import (
     adjustment_makers,
@@ -63,6 +65,8 @@ APPROVE_STATEMENT = "revenue.approve_statement"
 CONFIRM_PAYOUT = "revenue.confirm_statement_payout"
 APPROVE_ADJUSTMENT = "revenue.approve_adjustment"
 RESOLVE_DISPUTE = "revenue.resolve_dispute"
+VERIFY_PAYEE = "payouts.verify_payeeaccount"
+REVIEW_INVOICE = "payouts.review_vatinvoice"
 
 # The decisions each kind offers, per status of the item.
 PARTNER_DECISIONS = {
@@ -110,6 +114,21 @@ DISPUTE_DECISIONS = {
     Dispute.Status.OPEN: (
         Decision("reject", _("Reject"), RESOLVE_DISPUTE, reason_required=True, danger=True),
     )
+}
+
+# Payee accounts: whoever entered one (partner member or staff) never decides it. A name other
+# than the legal name is verified only with the verifier's reason (the service asks for it).
+PAYEE_DECISIONS = {
+    PayeeAccount.Status.PENDING: (
+        Decision("verify", _("Verify"), VERIFY_PAYEE),
+        Decision("reject", _("Reject"), VERIFY_PAYEE, reason_required=True, danger=True),
+    ),
+}
+INVOICE_DECISIONS = {
+    VatInvoice.Status.SUBMITTED: (
+        Decision("verify", _("Verify"), REVIEW_INVOICE),
+        Decision("reject", _("Reject"), REVIEW_INVOICE, reason_required=True, danger=True),
+    ),
 }
 
 
@@ -246,6 +265,33 @@ def participation_requests() -> QuerySet[Participation]:
         .select_related("partner", "scenario", "requested_by")
         .order_by("requested_at", "pk")
     )
+
+
+def payee_accounts_pending() -> QuerySet[PayeeAccount]:
+    """New or changed payee accounts waiting for verification, oldest first."""
+    return (
+        PayeeAccount.objects.filter(status__in=list(PAYEE_DECISIONS))
+        .select_related("partner", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def invoices_submitted() -> QuerySet[VatInvoice]:
+    """VAT invoices waiting for verification, oldest first."""
+    return (
+        VatInvoice.objects.filter(status__in=list(INVOICE_DECISIONS))
+        .select_related("partner", "statement", "submitted_by")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def _payee_detail(account: PayeeAccount) -> str:
+    detail = f"{account.account_name} · {account.branch_name} · {account.cnaps_code}"
+    if account.name_mismatch_reason:
+        detail += " · " + gettext("name differs from the legal name: %(reason)s") % {
+            "reason": account.name_mismatch_reason
+        }
+    return detail
 
 
 @dataclass
@@ -434,6 +480,31 @@ INBOX_KINDS: tuple[InboxKind, ...] = (
         maker=_made_by("raised_by"),
         since=attrgetter("raised_at"),
         makers=_each(dispute_makers),
+    ),
+    InboxKind(
+        kind="payee_account",
+        label=_("Payee accounts awaiting verification"),
+        rows=payee_accounts_pending,
+        decisions=PAYEE_DECISIONS,
+        title=lambda a: f"{a.partner} · {a.bank_name} {a.masked_number}",
+        detail=_payee_detail,
+        maker=_made_by("submitted_by"),
+        since=attrgetter("submitted_at"),
+        makers=_each(payee_account_makers),
+    ),
+    InboxKind(
+        kind="vat_invoice",
+        label=_("VAT invoices awaiting verification"),
+        rows=invoices_submitted,
+        decisions=INVOICE_DECISIONS,
+        title=lambda i: f"{i.partner} · {i} · {_period(i.statement)}",
+        detail=lambda i: (
+            f"{money_text(i.amount_before_tax, i.statement.currency)} + {money_text(i.tax_amount, i.statement.currency)}"
+            f" = {money_text(i.total_amount, i.statement.currency)}"
+        ),
+        maker=_made_by("submitted_by"),
+        since=attrgetter("submitted_at"),
+        makers=_each(invoice_makers),
     ),
 )
 

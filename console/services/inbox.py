@@ -12,6 +12,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 
 from partners.services import lifecycle
+from payouts import services as payouts
 from revenue import services as revenue
 from scenarios.services import participation as participation_services
 
@@ -64,6 +65,18 @@ def _dispute_decide(dispute, decision: str, actor, reason: str) -> None:
     revenue.dispute_reject(dispute=dispute, actor=actor, reason=reason)
 
 
+def _payee_account_decide(account, decision: str, actor, reason: str) -> None:
+    if decision == "verify":
+        payouts.payee_account_verify(account=account, actor=actor, name_difference_approval=reason)
+    else:
+        payouts.payee_account_reject(account=account, actor=actor, reason=reason)
+
+
+def _vat_invoice_decide(invoice, decision: str, actor, reason: str) -> None:
+    action: Callable = {"verify": payouts.invoice_verify, "reject": payouts.invoice_reject}[decision]
+    action(invoice=invoice, actor=actor, reason=reason)
+
+
 DECIDERS: dict[str, Callable] = {
     "partner": _partner_decide,
     "participation": _participation_decide,
@@ -72,6 +85,8 @@ DECIDERS: dict[str, Callable] = {
     "payout": _payout_decide,
     "adjustment": _adjustment_decide,
     "dispute": _dispute_decide,
+    "payee_account": _payee_account_decide,
+    "vat_invoice": _vat_invoice_decide,
 }
 
 

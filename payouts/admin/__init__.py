@@ -1,3 +1,3 @@
 """The staff admin of payouts. Each area registers its own module here."""
 
-from . import batches, reconcile  # noqa: F401 - registers the admins
+from . import accounts, batches, invoices, reconcile  # noqa: F401 - registers the admins

@@ -2,18 +2,20 @@
 payout batches released under four eyes (ISO 20022 pain.001 and CSV) and the reconciliation of
 the bank's statement (camt.053 or CSV) that marks statements paid. See docs/payouts.md."""
 
-from .accounts import PayeeAccount
+from .accounts import PayeeAccount, PayeeAccountChange
 from .batches import Payout, PayoutBatch, PayoutLine
-from .invoices import VatInvoice
+from .invoices import VatInvoice, VatInvoiceChange
 from .reconcile import BankStatementEntry, BankStatementImport, PayoutStatusChange
 
 __all__ = [
     "BankStatementEntry",
     "BankStatementImport",
     "PayeeAccount",
+    "PayeeAccountChange",
     "Payout",
     "PayoutBatch",
     "PayoutLine",
     "PayoutStatusChange",
     "VatInvoice",
+    "VatInvoiceChange",
 ]

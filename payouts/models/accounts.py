@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+
+from core.transitions import StatusChangeRecord
+from revenue.models.status_log import status_log
 
 
 class PayeeAccount(models.Model):
@@ -68,6 +71,10 @@ class PayeeAccount(models.Model):
         help_text=_("Verification plus the cooling-off period."),
     )
     rejection_reason = models.TextField(_("reason for rejection"), blank=True, editable=False)
+    # Why the verifier accepted an account name that is not the partner's legal name.
+    name_difference_approval = models.TextField(
+        _("why staff accepted the name difference"), blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("payee account")
@@ -87,7 +94,33 @@ class PayeeAccount(models.Model):
             models.UniqueConstraint(
                 fields=["partner", "currency"], condition=Q(status="verified"), name="payee_one_verified"
             ),
+            # A newer submission replaces the one still waiting: one pending change at a time.
+            models.UniqueConstraint(
+                fields=["partner", "currency"], condition=Q(status="pending"), name="payee_one_pending"
+            ),
+            # Four eyes below the services: whoever entered the account never verifies it.
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=F("submitted_by")),
+                name="payee_verifier_is_not_submitter",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.account_name} ****{self.account_number_last4}"
+
+    @property
+    def masked_number(self) -> str:
+        """The account number as everyone but ``payouts.view_payee_account_number`` sees it."""
+        return f"****{self.account_number_last4}"
+
+    @property
+    def name_differs(self) -> bool:
+        return bool(self.name_mismatch_reason)
+
+
+class PayeeAccountChange(status_log(PayeeAccount, max_length=10, related_name="changes")):
+    """The trail of a payee account: submitted, verified or rejected, replaced."""
+
+    class Meta(StatusChangeRecord.Meta):
+        verbose_name = _("payee account change")
+        verbose_name_plural = _("payee account changes")

@@ -7,6 +7,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.transitions import StatusChangeRecord
+from revenue.models.status_log import status_log
+
 TOTAL = {"max_digits": 22, "decimal_places": 2}
 
 
@@ -37,6 +40,9 @@ class VatInvoice(models.Model):
     total_amount = models.DecimalField(_("total"), **TOTAL)
     file = models.FileField(_("file (PDF or OFD)"), upload_to="invoices/%Y/%m/")
     file_sha256 = models.CharField(_("file SHA-256"), max_length=64, editable=False)
+    original_name = models.CharField(_("original file name"), max_length=200, blank=True, editable=False)
+    # "application/pdf" or "application/ofd", from the file's content (never its name).
+    content_type = models.CharField(_("content type"), max_length=50, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.SUBMITTED, editable=False
     )
@@ -75,10 +81,26 @@ class VatInvoice(models.Model):
             models.UniqueConstraint(
                 fields=["statement"], condition=~Q(status="rejected"), name="invoice_one_per_statement"
             ),
+            # An invoice is recorded once; a rejected one may be recorded again (corrected).
             models.UniqueConstraint(
-                fields=["partner", "invoice_code", "invoice_number"], name="invoice_number_unique"
+                fields=["partner", "invoice_code", "invoice_number"],
+                condition=~Q(status="rejected"),
+                name="invoice_number_unique",
+            ),
+            # Staff who entered an invoice for the partner never verify it.
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("submitted_by")),
+                name="invoice_reviewer_is_not_submitter",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.invoice_code} {self.invoice_number}"
+        return f"{self.invoice_code} {self.invoice_number}".strip()  # a digital invoice has no code
+
+
+class VatInvoiceChange(status_log(VatInvoice, max_length=10, related_name="changes")):
+    """The trail of a VAT invoice: recorded, verified or rejected (with the reason)."""
+
+    class Meta(StatusChangeRecord.Meta):
+        verbose_name = _("VAT invoice change")
+        verbose_name_plural = _("VAT invoice changes")

@@ -608,3 +608,7 @@ PAYOUT_DEBTOR_NAME = env.str("PAYOUT_DEBTOR_NAME", default="Finance+N Bank")
 PAYOUT_DEBTOR_ACCOUNT = env.str("PAYOUT_DEBTOR_ACCOUNT", default="110000000000000001")
 PAYOUT_DEBTOR_BANK_BIC = env.str("PAYOUT_DEBTOR_BANK_BIC", default="")
 PAYOUT_DEBTOR_BANK_CNAPS = env.str("PAYOUT_DEBTOR_BANK_CNAPS", default="")
+# Payouts, payee accounts and VAT invoices (payee; docs/payouts.md): a verified new or changed
+# payee account pays only this many hours after its verification; the largest invoice file.
+PAYEE_CHANGE_COOLING_HOURS = env.int("PAYEE_CHANGE_COOLING_HOURS", default=24)
+PAYOUT_INVOICE_MAX_BYTES = env.int("PAYOUT_INVOICE_MAX_BYTES", default=10 * 1024 * 1024)

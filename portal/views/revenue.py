@@ -17,6 +17,7 @@ from revenue.selectors import statement_for_partner, statements_for_partner, tra
 from .. import selectors
 from ..access import PartnerAccess, partner_page
 from ..forms import DisputeForm, TransactionFilterForm, add_domain_error
+from .payee import statement_invoice_context
 
 LIST_CAP = 100  # newest rows on the page; the export has them all
 
@@ -64,6 +65,7 @@ def statement_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> Ht
             "lines": [(line, line.pk in disputed) for line in lines.values()],
             "disputes": disputes,
             "form": form,
+            **statement_invoice_context(access, statement),
         },
     )
 

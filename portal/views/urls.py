@@ -9,6 +9,7 @@ from . import (
     keys,
     notifications,
     onboarding,
+    payee,
     payouts,
     revenue,
     scenarios,
@@ -82,4 +83,8 @@ urlpatterns = [
     path("payouts/<int:pk>/", payouts.payout_detail, name="payout"),
     path("payouts/<int:pk>/remittance.pdf", payouts.payout_remittance, {"fmt": "pdf"}, name="payout-pdf"),
     path("payouts/<int:pk>/remittance.csv", payouts.payout_remittance, {"fmt": "csv"}, name="payout-csv"),
+    # payee accounts and VAT invoices (payee)
+    path("payee-account/", payee.payee_account, name="payee"),
+    path("payee-account/change/", payee.payee_account_change, name="payee-change"),
+    path("statements/<int:pk>/invoice/", payee.invoice_record, name="statement-invoice"),
 ]

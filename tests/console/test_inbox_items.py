@@ -8,12 +8,15 @@ from decimal import Decimal
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from console.selectors import inbox
 from partners.models import PartnerStatusChange
+from payouts.services import invoice_record, payee_account_submit
 from revenue import services
+from revenue.models import Statement
 from revenue.periods import Period
 from revenue.services.settlement import statement_generate
 from tests.console.factories import ledger_row, shanghai
@@ -114,7 +117,41 @@ def waiting(db, clock, alice, maker, staff_roles):
     sent = services.agreement_approve(
         agreement=_pending_agreement(offered, scenario, actor=maker), actor=checker
     )
+    clock.shift(timedelta(minutes=1))
+    payee = payee_account_submit(
+        partner=skyway,
+        actor=alice,
+        account_name=skyway.legal_name,
+        bank_name="Bank of Shanghai",
+        branch_name="Pudong",
+        cnaps_code="313290000017",
+        account_number="6222001234567890",
+    )
+    march = Statement.objects.create(
+        agreement=in_force,
+        partner=skyway,
+        scenario_code=in_force.scenario_code,
+        period_start=date(2026, 3, 1),
+        period_end=date(2026, 3, 31),
+        share_amount=Decimal("106.00"),
+        status="approved",
+    )
+    clock.shift(timedelta(minutes=1))
+    invoice = invoice_record(
+        statement=march,
+        actor=alice,
+        invoice_code="",
+        invoice_number="26312000000012345678",
+        issued_on=date(2026, 3, 10),
+        amount_before_tax=Decimal("100.00"),
+        tax_rate=Decimal("0.06"),
+        tax_amount=Decimal("6.00"),
+        total_amount=Decimal("106.00"),
+        upload=SimpleUploadedFile("invoice.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+    )
     return {
+        "payee": payee,
+        "invoice": invoice,
         "sent": sent,
         "checker": checker,
         "payout": february,
@@ -162,8 +199,39 @@ def test_every_kind_shows_its_title_detail_maker_and_decisions(waiting, alice, m
         "payout",
         "adjustment",
         "dispute",
+        "payee_account",
+        "vat_invoice",
     ]
     shown = {kind: [_shown(i) for i in s.items] for kind, s in sections.items()}
+    payee, invoice = waiting["payee"], waiting["invoice"]
+    assert shown["payee_account"] == [
+        (
+            "payee_account",
+            payee.pk,
+            "Skyway · Bank of Shanghai ****7890",
+            f"{payee.account_name} · Pudong · 313290000017",
+            "Awaiting verification",
+            alice.pk,
+            alice.email,
+            payee.submitted_at,
+            f"/admin/payouts/payeeaccount/{payee.pk}/change/",
+            ["verify", "reject"],
+        )
+    ]
+    assert shown["vat_invoice"] == [
+        (
+            "vat_invoice",
+            invoice.pk,
+            "Skyway · 26312000000012345678 · 2026-03-01–2026-03-31",
+            "100.00\N{NO-BREAK SPACE}CNY + 6.00\N{NO-BREAK SPACE}CNY = 106.00\N{NO-BREAK SPACE}CNY",
+            "Awaiting verification",
+            alice.pk,
+            alice.email,
+            invoice.submitted_at,
+            f"/admin/payouts/vatinvoice/{invoice.pk}/change/",
+            ["verify", "reject"],
+        )
+    ]
     assert shown["partner"] == [
         (
             "partner",
@@ -291,6 +359,8 @@ def test_each_section_links_to_the_same_items_in_the_admin(waiting):
         "payout": "/admin/revenue/statement/?status__exact=recorded",
         "adjustment": "/admin/revenue/adjustment/?status__exact=pending_approval",
         "dispute": "/admin/revenue/dispute/?status__exact=open",
+        "payee_account": "/admin/payouts/payeeaccount/?status__exact=pending",
+        "vat_invoice": "/admin/payouts/vatinvoice/?status__exact=submitted",
     }
 
 
@@ -317,7 +387,7 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
     # and of agreements (editors, submitters).
     with CaptureQueriesContext(connection) as few:
         sections = inbox.inbox_sections()
-    assert len(few.captured_queries) == 8 + 2 + 2
+    assert len(few.captured_queries) == 10 + 2 + 2
     assert all(len(s.items) == 1 for s in sections)
 
     for n in range(3):
@@ -329,5 +399,5 @@ def test_the_inbox_costs_one_query_per_kind_whatever_waits(waiting, clock, alice
         _pending_agreement(partner, waiting["scenario"], actor=maker)
     with CaptureQueriesContext(connection) as many:
         sections = _by_kind(inbox.inbox_sections())
-    assert len(many.captured_queries) == 8 + 2 + 2
+    assert len(many.captured_queries) == 10 + 2 + 2
     assert [len(sections[k].items) for k in ("partner", "participation", "agreement")] == [4, 4, 4]
