@@ -22,6 +22,7 @@ urlpatterns = [
     # The open API first: it is the hot path.
     path("api/v1/", api_v1),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Staff have one login, allauth's: the admin's own password forms are never served.
     path("admin/login/", accounts.admin_login, name="admin_login_redirect"),

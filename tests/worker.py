@@ -49,6 +49,24 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings['NAME']}"
 
 
+def process_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process (a worker, a management command) that runs with the
+    production settings module on the real broker against this test's database."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "CELERY_BROKER_URL": broker_url(),
+        "CELERY_RESULT_BACKEND": result_backend_url(),
+        "DATABASE_URL": test_database_url(),
+        # The child shares this test worker's own files (key epoch, uploads), not var/'s.
+        "API_AUTH_EPOCH_FILE": str(django_settings.API_AUTH_EPOCH_FILE),
+        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        **extra,
+    }
+    env.pop("DJANGO_ENV", None)
+    return env
+
+
 @contextlib.contextmanager
 def running_worker(
     *, queues: list[str] | None = None, concurrency: int = 1, settlement_pause: float = 0
@@ -59,18 +77,7 @@ def running_worker(
     broker = broker_url()
     queue = f"test-{uuid.uuid4().hex[:8]}"
     queues = queues or [queue]
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "CELERY_BROKER_URL": broker,
-        "CELERY_RESULT_BACKEND": result_backend_url(),
-        "DATABASE_URL": test_database_url(),
-        # The worker shares this test worker's own files (key epoch, uploads), not var/'s.
-        "API_AUTH_EPOCH_FILE": str(django_settings.API_AUTH_EPOCH_FILE),
-        "MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
-        "TEST_SETTLEMENT_PAUSE_SECONDS": str(settlement_pause),
-    }
-    env.pop("DJANGO_ENV", None)
+    env = process_env(TEST_SETTLEMENT_PAUSE_SECONDS=str(settlement_pause))
     cmd = [
         sys.executable, "-m", "celery", "-A", "tests.worker_app", "worker",
         "--loglevel=INFO", f"--concurrency={concurrency}", "--pool=prefork",

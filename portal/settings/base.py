@@ -612,3 +612,16 @@ PAYOUT_DEBTOR_BANK_CNAPS = env.str("PAYOUT_DEBTOR_BANK_CNAPS", default="")
 # payee account pays only this many hours after its verification; the largest invoice file.
 PAYEE_CHANGE_COOLING_HOURS = env.int("PAYEE_CHANGE_COOLING_HOURS", default=24)
 PAYOUT_INVOICE_MAX_BYTES = env.int("PAYOUT_INVOICE_MAX_BYTES", default=10 * 1024 * 1024)
+# Operations (ops; docs/operations.md). ``settle`` (without --inline) asks the workers for this
+# long whether one consumes the settlement queue before it starts, and fails naming the queue
+# when none answers; each question waits WORKER_INSPECT_TIMEOUT seconds for the answers.
+SETTLE_WORKER_CHECK_SECONDS = env.float("SETTLE_WORKER_CHECK_SECONDS", default=10)
+WORKER_INSPECT_TIMEOUT = env.float("WORKER_INSPECT_TIMEOUT", default=1.0)
+# GET /readyz: its answer is kept this long (a load balancer polling every host every few
+# seconds must not flood the broker with broadcasts); beat is stale when no periodic task was
+# sent for READYZ_BEAT_STALE_MINUTES; settlement is behind when a running run has finished no
+# period for READYZ_SETTLEMENT_IDLE_MINUTES.
+READYZ_CACHE_SECONDS = env.float("READYZ_CACHE_SECONDS", default=5)
+READYZ_QUEUES = tuple(env.list("READYZ_QUEUES", default=["default", REVENUE_SETTLEMENT_QUEUE]))
+READYZ_BEAT_STALE_MINUTES = env.float("READYZ_BEAT_STALE_MINUTES", default=10)
+READYZ_SETTLEMENT_IDLE_MINUTES = env.float("READYZ_SETTLEMENT_IDLE_MINUTES", default=10)

@@ -5,13 +5,24 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from ..health import health_report
+from ..health import health_report, readiness_report
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, checks = health_report()
+    """Liveness: database, cache, broker (cheap; never asks the workers)."""
+    return _checks_answer(*health_report())
+
+
+@require_GET
+@never_cache
+def readyz(request: HttpRequest) -> JsonResponse:
+    """Readiness: the liveness checks plus workers per queue, beat, settlement, migrations."""
+    return _checks_answer(*readiness_report())
+
+
+def _checks_answer(healthy: bool, checks: dict) -> JsonResponse:
     return JsonResponse(
         {"status": "ok" if healthy else "fail", "checks": checks}, status=200 if healthy else 503
     )

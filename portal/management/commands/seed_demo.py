@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from core.progress import CommandProgress, command_progress
 from portal.demo import DEMO_STAFF
 from portal.enrolment import staff_enrolment_issue, staff_has_authenticator
 
@@ -32,11 +33,11 @@ DEMO_LOGINS = [
 
 
 class _Out:
-    def __init__(self, stdout):
-        self._stdout = stdout
+    def __init__(self, progress: CommandProgress):
+        self._progress = progress
 
     def write(self, message: str) -> None:
-        self._stdout.write(f"  {message}")
+        self._progress.write(f"  {message}")
 
 
 class Command(BaseCommand):
@@ -49,11 +50,12 @@ class Command(BaseCommand):
     def handle(self, *args, password: str, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo refuses to run with DEBUG off; pass --force if you mean it.")
-        out = _Out(self.stdout)
-        with transaction.atomic():
+        with transaction.atomic(), command_progress(self.stdout, len(STEPS), "demo data") as progress:
+            out = _Out(progress)
             for dotted in STEPS:
-                self.stdout.write(f"{dotted}:")
+                progress.write(f"{dotted}:")
                 import_string(dotted)(password=password, stdout=out)
+                progress.advance(note=dotted)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/ with:"))
         for email, role in DEMO_LOGINS:
             self.stdout.write(f"  {email:34} {role}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from core.progress import command_progress
 from partners.selectors import business_today
 from revenue.services.funnel import funnel_rebuild
 
@@ -23,5 +25,15 @@ class Command(BaseCommand):
         start = start or end - timedelta(days=max(days, 1) - 1)
         if start > end:
             raise CommandError("--from must be on or before --to")
-        result = funnel_rebuild(start=start, end=end)
-        self.stdout.write(f"funnel rebuilt for {start}..{end}: {result.days} days, {result.offers} offers")
+        # Day by day, to show progress, in one transaction as one call over the range would be:
+        # each day's rebuild is independent of the others' (its own rows, its own window).
+        total = (end - start).days + 1
+        rebuilt, offers = 0, 0
+        with transaction.atomic(), command_progress(self.stdout, total, "funnel days") as progress:
+            for offset in range(total):
+                result = funnel_rebuild(
+                    start=start + timedelta(days=offset), end=start + timedelta(days=offset)
+                )
+                rebuilt, offers = rebuilt + result.days, offers + result.offers
+                progress.advance(note=f"{offers} offers")
+        self.stdout.write(f"funnel rebuilt for {start}..{end}: {rebuilt} days, {offers} offers")
