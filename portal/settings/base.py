@@ -595,3 +595,17 @@ CONTENT_SECURITY_POLICY = {
 
 # Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
 PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
+
+# Sandbox keys, limits and webhooks (sbxkeys, docs/sandbox.md): a partner's usable sandbox keys
+# at most; their own, smaller rate limits (calls, seconds per key) and monthly quota (calls per
+# partner, whatever the tier), counted apart from the live ones so the sandbox never uses them up.
+API_SANDBOX_KEYS_MAX = env.int("API_SANDBOX_KEYS_MAX", default=5)
+API_SANDBOX_RATE_BURST = (
+    env.int("API_SANDBOX_RATE_BURST_CALLS", default=10),
+    env.int("API_SANDBOX_RATE_BURST_SECONDS", default=1),
+)
+API_SANDBOX_RATE_SUSTAINED = (
+    env.int("API_SANDBOX_RATE_SUSTAINED_CALLS", default=2000),
+    env.int("API_SANDBOX_RATE_SUSTAINED_SECONDS", default=3600),
+)
+API_SANDBOX_MONTHLY_QUOTA = env.int("API_SANDBOX_MONTHLY_QUOTA", default=100_000)

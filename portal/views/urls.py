@@ -76,4 +76,6 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
     path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    # sandbox keys (sbxkeys): a test key, from the submitted application on
+    path("keys/sandbox/new/", keys.key_create_sandbox, name="key-create-sandbox"),
 ]
