@@ -70,6 +70,11 @@ def quota_counter_name(partner_id: int, month: str) -> str:
     return f"partners:quota:{partner_id}:{month}"
 
 
+def sandbox_quota_counter_name(partner_id: int, month: str) -> str:
+    """The partner's sandbox calls of the month: never the live quota's counter."""
+    return f"partners:quota-sbx:{partner_id}:{month}"
+
+
 def auth_failure_counter_name(address: str, window: int) -> str:
     return f"partners:authfail:{address}:{window}"
 

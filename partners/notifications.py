@@ -480,6 +480,28 @@ for _kind in (
         staff_permission="payouts.review_vatinvoice",
         description=_("VAT invoice recorded (staff)"),
     ),
+    # The sandbox's own quota (sbxkeys): the technical roles, like the live quota's notices.
+    Kind(
+        "sandbox_quota.80",
+        "api",
+        _("Your sandbox API use this month reached 80%% of the sandbox quota: %(used)s of %(quota)s calls."),
+        params=("used", "quota", "month"),
+        roles=TECHNICAL,
+        fallback_url="portal:keys",
+        description=_("Sandbox quota at 80%"),
+    ),
+    Kind(
+        "sandbox_quota.100",
+        "api",
+        _(
+            "Your sandbox API use this month reached the sandbox quota: %(used)s of %(quota)s calls. "
+            "Further sandbox calls are refused; live keys are not affected."
+        ),
+        params=("used", "quota", "month"),
+        roles=TECHNICAL,
+        fallback_url="portal:keys",
+        description=_("Sandbox quota reached"),
+    ),
 ):
     register(_kind)
 

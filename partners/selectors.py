@@ -96,6 +96,28 @@ def partner_ensure_can_issue_api_keys(*, partner: Partner) -> None:
         )
 
 
+def partner_ensure_can_issue_sandbox_keys(*, partner: Partner) -> None:
+    """Raise unless the partner may get a new sandbox key: its application is submitted, under
+    review, approved or it is active (``Partner.SANDBOX_STATUSES``). Documents are not asked
+    for: a partner under review has none verified yet, and a sandbox key moves no money."""
+    if not partner.accepts_sandbox_traffic:
+        raise PartnerNotActive(
+            _(
+                "%(partner)s is %(status)s: sandbox keys are issued from the moment the application "
+                "is submitted, while it is reviewed, approved or active."
+            )
+            % {"partner": partner, "status": partner.get_status_display().lower()}
+        )
+
+
+def partner_usable_sandbox_keys(*, partner: Partner) -> int:
+    """How many sandbox keys of ``partner`` are usable now (neither revoked nor expired); a key
+    in its rotation overlap counts as its replacement (one key, two secrets for a while)."""
+    return PartnerAPIKey.objects.filter(
+        partner=partner, sandbox=True, revoked=False, rotated_at__isnull=True, expiry_date__gt=timezone.now()
+    ).count()
+
+
 def partners_with_invalid_documents(*, on: date | None = None) -> QuerySet[Partner]:
     """Active partners with a required document missing, unverified or expired: one query
     (a NOT EXISTS per required type)."""

@@ -76,8 +76,11 @@ def notification_digest_send() -> int:
 
 
 @shared_task(name="partners.tasks.quota_threshold_notify")
-def quota_threshold_notify(partner_id: int, threshold: int, used: int, quota: int, month: str) -> None:
-    """Queued by the API call that reached 80 % or 100 % of its partner's monthly quota."""
+def quota_threshold_notify(
+    partner_id: int, threshold: int, used: int, quota: int, month: str, sandbox: bool = False
+) -> None:
+    """Queued by the API call that reached 80 % or 100 % of its partner's monthly quota (the
+    sandbox quota for a sandbox key's call)."""
     services.quota_threshold_notify(
-        partner_id=partner_id, threshold=threshold, used=used, quota=quota, month=month
+        partner_id=partner_id, threshold=threshold, used=used, quota=quota, month=month, sandbox=sandbox
     )

@@ -5,7 +5,8 @@ partner (a user in several teams picks one; the choice lives in the session), ch
 for the page, and hands the view a ``PartnerAccess``:
 
 - no membership at all: the user is sent to the onboarding wizard;
-- a partner still onboarding (draft … approved, rejected): the application status page;
+- a partner still onboarding (draft … approved, rejected): the application status page, except
+  on the sandbox's pages (keys, webhooks: ``sandbox=True``) once the application is submitted;
 - a member without the role for the page: 403;
 - a suspended partner: pages render read-only with a banner; every change is refused (403);
 - a terminated partner: the portal is closed (a page saying so, 403).
@@ -113,15 +114,7 @@ SECTIONS: dict[str, Section] = {
     ),
 }
 
-ONBOARDING_STATUSES = frozenset(
-    {
-        Partner.Status.DRAFT,
-        Partner.Status.SUBMITTED,
-        Partner.Status.UNDER_REVIEW,
-        Partner.Status.APPROVED,
-        Partner.Status.REJECTED,
-    }
-)
+ONBOARDING_STATUSES = Partner.PRE_LIVE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -155,6 +148,11 @@ class PartnerAccess:
     @property
     def onboarding(self) -> bool:
         return self.partner.status in ONBOARDING_STATUSES
+
+    @property
+    def sandbox_only(self) -> bool:
+        """Applied but not live yet: the keys and webhooks pages serve the sandbox only."""
+        return self.onboarding and self.partner.accepts_sandbox_traffic
 
     def can_view(self, section: str) -> bool:
         return self.role in SECTIONS[section].view
@@ -202,12 +200,19 @@ def choose(request: HttpRequest, partner_id: int) -> bool:
 
 
 def partner_page(
-    section: str, *, change: bool = False, onboarding: bool = False, personal: bool = False
+    section: str,
+    *,
+    change: bool = False,
+    onboarding: bool = False,
+    personal: bool = False,
+    sandbox: bool = False,
 ) -> Callable:
     """Decorate a portal view: ``view(request, access, *args)``. ``change`` (or any POST)
     needs the section's change roles; ``onboarding`` pages also serve partners still applying;
-    ``personal`` pages change only the member's own things (their notifications), which any
-    member may do, also while the partner is suspended."""
+    ``sandbox`` pages also serve partners that applied and are not live yet
+    (``access.sandbox_only``: the page offers the sandbox only); ``personal`` pages change only
+    the member's own things (their notifications), which any member may do, also while the
+    partner is suspended."""
 
     def decorator(view: Callable) -> Callable:
         @login_required
@@ -219,7 +224,7 @@ def partner_page(
             partner = access.partner
             if partner.is_closed:
                 return render(request, "portal/closed.html", {"access": access}, status=403)
-            if partner.status in ONBOARDING_STATUSES and not onboarding:
+            if access.onboarding and not onboarding and not (sandbox and access.sandbox_only):
                 return redirect("portal:application")
             # Set before the checks: a refusal's page shows the partner's navigation too.
             request.portal_access = access

@@ -102,6 +102,17 @@ class WebhookForm(forms.Form):
         label=_("Events"), choices=WebhookEndpoint.Event.choices, widget=forms.CheckboxSelectMultiple
     )
     description = forms.CharField(label=_("Description"), max_length=200, required=False)
+    sandbox = forms.BooleanField(
+        label=_("Sandbox endpoint"),
+        required=False,
+        help_text=_("It receives the sandbox's events only (“livemode”: false), never live ones."),
+    )
+
+    def __init__(self, *args, sandbox_only: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sandbox_only:  # not live yet: sandbox endpoints only
+            self.fields["sandbox"].initial = True
+            self.fields["sandbox"].disabled = True
 
 
 class InviteForm(forms.Form):

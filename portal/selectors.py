@@ -66,10 +66,11 @@ def user_memberships(*, user) -> QuerySet[Membership]:
 # Dashboard
 # --------------------------------------------------------------------------------------
 def partner_daily_calls(*, partner, since: date, until: date) -> dict[date, tuple[int, int]]:
-    """``{day: (calls, errors)}`` of ``partner``'s keys, summed in SQL over endpoints and keys
-    (the (partner, day) index of ``ApiUsage``). One query for any number of keys."""
+    """``{day: (calls, errors)}`` of ``partner``'s live keys, summed in SQL over endpoints and
+    keys (the (partner, day) index of ``ApiUsage``; sandbox keys' calls are not live usage).
+    One query for any number of keys."""
     rows = (
-        ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until)
+        ApiUsage.objects.filter(partner=partner, day__gte=since, day__lte=until, key__sandbox=False)
         .values("day")
         .annotate(calls=Sum("calls"), errors=Sum("errors"))
         .order_by("day")

@@ -38,16 +38,19 @@ def partners_by_industry_status(*, filters: Filters) -> list[dict]:
 
 
 def api_usage_by_day(*, filters: Filters) -> list[dict]:
-    """Calls and errors per business day of the period, over every key (of the industry's
-    partners when one is chosen). Days without calls are absent."""
-    qs = ApiUsage.objects.filter(day__gte=filters.start, day__lte=filters.end)
+    """Calls and errors per business day of the period, over every live key (of the industry's
+    partners when one is chosen; sandbox keys' test calls are not usage). Days without calls
+    are absent."""
+    qs = ApiUsage.objects.filter(day__gte=filters.start, day__lte=filters.end, key__sandbox=False)
     if filters.industry:
         qs = qs.filter(partner__industry=filters.industry)
     return list(qs.values("day").annotate(calls=Sum("calls"), errors=Sum("errors")).order_by("day"))
 
 
 def api_usage_link(*, filters: Filters) -> str:
-    return changelist("partners", "apiusage", day__gte=filters.start, day__lte=filters.end)
+    return changelist(
+        "partners", "apiusage", day__gte=filters.start, day__lte=filters.end, key__sandbox__exact=0
+    )
 
 
 @dataclass(frozen=True)

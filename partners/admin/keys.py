@@ -39,6 +39,13 @@ class KeyIssueForm(ServiceAddForm):
         choices=PartnerAPIKey.Scope.choices,
         widget=forms.CheckboxSelectMultiple,
     )
+    sandbox = forms.BooleanField(
+        label=gettext_lazy("sandbox"),
+        required=False,
+        help_text=gettext_lazy(
+            "A test key (fnk_sbx_…): sandbox data only, from the submitted application on."
+        ),
+    )
 
     class Meta:
         model = PartnerAPIKey
@@ -58,6 +65,7 @@ class KeyIssueForm(ServiceAddForm):
             channel=cleaned["channel"],
             expires_at=cleaned.get("expiry_date"),
             reason="issued in the staff admin",
+            sandbox=cleaned.get("sandbox", False),
         )
         self.issued = issued
         return issued.api_key
@@ -76,6 +84,7 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         "prefix",
         "name",
         "partner",
+        "sandbox",
         "channel",
         "scopes",
         "expiry_date",
@@ -83,7 +92,7 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         "last_used_at",
     )
     list_select_related = ("partner",)
-    list_filter = ("revoked", "channel", "partner__status")
+    list_filter = ("sandbox", "revoked", "channel", "partner__status")
     search_fields = ("prefix", "name", "partner__slug", "partner__display_name")
     raw_id_fields = ("partner",)
     # Never the hash, never the id (which embeds the hash).
@@ -91,6 +100,7 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
         "prefix",
         "name",
         "partner",
+        "sandbox",
         "channel",
         "scopes",
         "created",
@@ -108,6 +118,11 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return self.inlines if obj else []
+
+    def get_fields(self, request, obj=None):
+        # The add form's ``sandbox`` is a form field (the model's flag is not editable).
+        fields = super().get_fields(request, obj)
+        return (*fields, "sandbox") if obj is None else fields
 
     def has_change_permission(self, request, obj=None):
         return False  # keys change only through issue, rotate and revoke
@@ -192,9 +207,10 @@ class PartnerAPIKeyAdmin(ServiceAddAdminMixin, admin.ModelAdmin):
 
 @admin.register(ApiUsage)
 class ApiUsageAdmin(ReadOnlyAdmin):
-    list_display = ("day", "partner", "key", "endpoint", "calls", "errors")
+    list_display = ("day", "partner", "key", "key__sandbox", "endpoint", "calls", "errors")
     list_select_related = ("partner", "key")
-    list_filter = ("day",)
+    # ``key__sandbox``: the staff dashboard links to the live usage (sandbox keys' calls apart).
+    list_filter = ("day", "key__sandbox")
     search_fields = ("partner__slug", "key__prefix", "endpoint")
     date_hierarchy = "day"
 
@@ -210,15 +226,16 @@ class ApiAccessLogAdmin(ReadOnlyAdmin):
 
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(ReadOnlyAdmin):
-    list_display = ("url", "partner", "events", "is_active", "secret_hint", "created_at")
+    list_display = ("url", "partner", "sandbox", "events", "is_active", "secret_hint", "created_at")
     list_select_related = ("partner",)
-    list_filter = ("is_active",)
+    list_filter = ("sandbox", "is_active")
     search_fields = ("url", "partner__slug")
     fields = (
         "partner",
         "url",
         "events",
         "description",
+        "sandbox",
         "is_active",
         "secret_hint",
         "previous_secret_until",

@@ -4,6 +4,10 @@ The hot path costs no query: the key's verification record (by prefix) and the p
 status record come from ``partners.keycache``, which drops them in every process when they
 change (key rotated or revoked, partner moved through its lifecycle, a document verified,
 rejected or expired), so a revocation or suspension is refused on the very next request.
+
+A live key needs an active partner with valid required documents; a sandbox key
+(``fnk_sbx_…``) a partner from its submitted application on, documents aside
+(docs/sandbox.md).
 """
 
 from __future__ import annotations
@@ -130,6 +134,30 @@ class PartnerKeyAuthentication(BaseAuthentication):
 
     def _client(self, request, record: KeyRecord):
         partner = partner_record(record.partner_id)
+        if record.sandbox:
+            self._sandbox_allowed(partner)
+        else:
+            self._live_allowed(partner)
+        if key_use_due(record.prefix):
+            api_key_touch(key_id=record.id, at=timezone.now())
+        client = ApiClient(record, partner)
+        request._request.api_client = client  # for the access log and metering middleware
+        return client, record
+
+    @staticmethod
+    def _sandbox_allowed(partner: PartnerRecord) -> None:
+        """A sandbox key works from the submitted application on (``Partner.SANDBOX_STATUSES``),
+        whatever the documents: a partner under review has none verified yet, and the sandbox
+        moves no money."""
+        if partner.status not in Partner.SANDBOX_STATUSES:
+            raise exceptions.PermissionDenied(
+                _("The partner is %(status)s: its sandbox keys are refused.")
+                % {"status": Partner.Status(partner.status).label.lower()}
+            )
+
+    @staticmethod
+    def _live_allowed(partner: PartnerRecord) -> None:
+        """A live key works for an active partner whose required documents are valid."""
         if partner.status != Partner.Status.ACTIVE:
             raise exceptions.PermissionDenied(
                 _("The partner is not active (%(status)s): its API keys are refused.")
@@ -144,8 +172,3 @@ class PartnerKeyAuthentication(BaseAuthentication):
                     )
                 }
             )
-        if key_use_due(record.prefix):
-            api_key_touch(key_id=record.id, at=timezone.now())
-        client = ApiClient(record, partner)
-        request._request.api_client = client  # for the access log and metering middleware
-        return client, record

@@ -17,11 +17,12 @@ def api_key_by_prefix(*, prefix: str) -> PartnerAPIKey | None:
     return PartnerAPIKey.objects.select_related("partner").filter(prefix=prefix).first()
 
 
-def partner_api_usage(*, partner: Partner) -> QuerySet[ApiUsage]:
-    """Daily calls and errors per endpoint and key of ``partner``, newest day first. The API
-    narrows it to a window of days (``views.UsageFilter``), which uses the (partner, day) index."""
+def partner_api_usage(*, partner: Partner, sandbox: bool = False) -> QuerySet[ApiUsage]:
+    """Daily calls and errors per endpoint and key of ``partner``'s live keys (``sandbox``: its
+    sandbox keys), newest day first. The API narrows it to a window of days
+    (``views.UsageFilter``), which uses the (partner, day) index."""
     return (
-        ApiUsage.objects.filter(partner=partner)
+        ApiUsage.objects.filter(partner=partner, key__sandbox=sandbox)
         .select_related("key")
         .only("day", "endpoint", "calls", "errors", "key__prefix", "key__name")
         .order_by("-day", "endpoint", "key__prefix")

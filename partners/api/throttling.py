@@ -3,6 +3,11 @@
 Fixed windows counted with atomic increments (``core.counters.bump``, under the names of
 ``partners.keycache``): one Redis round trip per request for all three counters. Over a limit
 answers 429 with ``Retry-After`` (the seconds until the window that was exceeded ends).
+
+A sandbox key has its own, smaller limits (``API_SANDBOX_RATE_BURST``,
+``API_SANDBOX_RATE_SUSTAINED``, ``API_SANDBOX_MONTHLY_QUOTA`` whatever the tier), counted in its
+own counters (its rate counters are named by its own prefix, its quota counter is the partner's
+sandbox one), so sandbox traffic never uses up what live traffic may do.
 """
 
 from __future__ import annotations
@@ -20,7 +25,12 @@ from core.clock import business_month
 from core.counters import bump
 from core.jobs import task_signature
 
-from ..keycache import burst_counter_name, quota_counter_name, sustained_counter_name
+from ..keycache import (
+    burst_counter_name,
+    quota_counter_name,
+    sandbox_quota_counter_name,
+    sustained_counter_name,
+)
 
 logger = logging.getLogger(__name__)
 # The task telling a partner's team its use crossed a quota threshold (``partners.tasks``).
@@ -34,9 +44,19 @@ class Throttled(exceptions.Throttled):
         self.detail = detail  # one sentence, without DRF's "Expected available in …" suffix
 
 
-def monthly_quota(tier: str) -> int | None:
-    """Calls a partner of ``tier`` may make per calendar month; None means no quota."""
+def monthly_quota(tier: str, *, sandbox: bool = False) -> int | None:
+    """Calls a partner of ``tier`` may make per calendar month (with sandbox keys: the sandbox
+    quota, the same for every tier); None means no quota."""
+    if sandbox:
+        return settings.API_SANDBOX_MONTHLY_QUOTA
     return settings.API_MONTHLY_QUOTA.get(tier)
+
+
+def rate_limits(*, sandbox: bool) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``(burst, sustained)`` as ``(calls, seconds)`` per key."""
+    if sandbox:
+        return settings.API_SANDBOX_RATE_BURST, settings.API_SANDBOX_RATE_SUSTAINED
+    return settings.API_RATE_BURST, settings.API_RATE_SUSTAINED
 
 
 class PartnerKeyThrottle(BaseThrottle):
@@ -47,43 +67,50 @@ class PartnerKeyThrottle(BaseThrottle):
         if client is None or not hasattr(client, "key"):
             return True
         now = time.time()
-        burst_calls, burst_seconds = settings.API_RATE_BURST
-        sustained_calls, sustained_seconds = settings.API_RATE_SUSTAINED
+        sandbox = client.key.sandbox
+        (burst_calls, burst_seconds), (sustained_calls, sustained_seconds) = rate_limits(sandbox=sandbox)
         prefix = client.key.prefix
         burst_window = int(now // burst_seconds)
         sustained_window = int(now // sustained_seconds)
         month, month_left = business_month(now)
-        quota = monthly_quota(client.partner_record.tier)
+        quota = monthly_quota(client.partner_record.tier, sandbox=sandbox)
         counters = [
             (burst_counter_name(prefix, burst_window), burst_seconds + 1),
             (sustained_counter_name(prefix, sustained_window), sustained_seconds + 1),
         ]
         if quota is not None:
-            counters.append((quota_counter_name(client.partner_record.id, month), month_left + 3600))
+            quota_name = sandbox_quota_counter_name if sandbox else quota_counter_name
+            counters.append((quota_name(client.partner_record.id, month), month_left + 3600))
         values = bump(counters)
-        if values[0] > burst_calls:
-            raise Throttled(
-                (burst_window + 1) * burst_seconds - now,
-                _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
-                % {"calls": burst_calls, "seconds": burst_seconds},
-            )
-        if values[1] > sustained_calls:
-            raise Throttled(
-                (sustained_window + 1) * sustained_seconds - now,
-                _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
-                % {"calls": sustained_calls, "seconds": sustained_seconds},
-            )
+        for used, calls, seconds, window in (
+            (values[0], burst_calls, burst_seconds, burst_window),
+            (values[1], sustained_calls, sustained_seconds, sustained_window),
+        ):
+            if used > calls:
+                raise Throttled((window + 1) * seconds - now, _rate_message(sandbox, calls, seconds))
         if quota is not None:
-            quota_crossing(partner_id=client.partner_record.id, used=values[2], quota=quota, month=month)
-        if quota is not None and values[2] > quota:
-            raise Throttled(
-                month_left,
-                _("Monthly quota exhausted: %(calls)d calls per month for your tier.") % {"calls": quota},
+            quota_crossing(
+                partner_id=client.partner_record.id, used=values[2], quota=quota, month=month, sandbox=sandbox
             )
+        if quota is not None and values[2] > quota:
+            message = (
+                _("Sandbox monthly quota exhausted: %(calls)d sandbox calls per month.")
+                if sandbox
+                else _("Monthly quota exhausted: %(calls)d calls per month for your tier.")
+            )
+            raise Throttled(month_left, message % {"calls": quota})
         return True
 
 
-def quota_crossing(*, partner_id: int, used: int, quota: int, month: str) -> None:
+def _rate_message(sandbox: bool, calls: int, seconds: int) -> str:
+    if sandbox:
+        message = _("Sandbox rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
+    else:
+        message = _("Rate limit exceeded: at most %(calls)d calls per %(seconds)d seconds per key.")
+    return message % {"calls": calls, "seconds": seconds}
+
+
+def quota_crossing(*, partner_id: int, used: int, quota: int, month: str, sandbox: bool = False) -> None:
     """The one call whose count lands exactly on 80 % or 100 % of the month's quota (the
     counter is atomic: one call per threshold) hands the notice to the worker, so no call waits
     for the database. The notification is written at most once per partner, threshold and
@@ -91,6 +118,8 @@ def quota_crossing(*, partner_id: int, used: int, quota: int, month: str) -> Non
     for threshold in QUOTA_THRESHOLDS:
         if used == max(1, math.ceil(quota * threshold / 100)):
             try:
-                task_signature(QUOTA_THRESHOLD_NOTIFY, partner_id, threshold, used, quota, month).delay()
+                task_signature(
+                    QUOTA_THRESHOLD_NOTIFY, partner_id, threshold, used, quota, month, sandbox
+                ).delay()
             except Exception:  # the call itself must not fail for a notice
                 logger.exception("quota %d%% notice of partner %s not queued", threshold, partner_id)

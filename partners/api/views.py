@@ -21,9 +21,15 @@ USAGE_MAX_DAYS = 92
 
 
 class MeView(PartnerAPIView):
-    """The calling partner and the key in use. Answered from the cache: no query."""
+    """The calling partner and the key in use, and whether it is a sandbox key (``mode``:
+    ``sandbox`` — test data only, never real money — or ``live``). Answered from the cache: no
+    query."""
 
     class MeSerializer(serializers.Serializer):
+        mode = serializers.ChoiceField(
+            choices=[("live", "live"), ("sandbox", "sandbox")],
+            help_text="`sandbox` for a sandbox key (`fnk_sbx_…`: test data only), else `live`.",
+        )
         partner = inline_serializer(
             name="MePartner",
             fields={
@@ -48,6 +54,7 @@ class MeView(PartnerAPIView):
         key = request.user.key
         return Response(
             {
+                "mode": "sandbox" if key.sandbox else "live",
                 "partner": {"slug": p.slug, "name": p.name, "industry": p.industry, "status": p.status},
                 "key": {"prefix": key.prefix, "scopes": list(key.scopes), "expires_at": key.expires_iso},
             }
@@ -98,7 +105,8 @@ class UsageFilter(ApiFilterSet):
 class UsageView(PartnerAPIView):
     """Daily calls and errors per endpoint for the partner's keys (all of them, or one with
     ``key``), ``since`` at most 92 days before ``until`` (both inclusive). Counts reach
-    this list within a minute (the metering flush)."""
+    this list within a minute (the metering flush). A live key sees its partner's live keys'
+    usage, a sandbox key its sandbox keys' usage."""
 
     filterset_class = UsageFilter
 
@@ -111,7 +119,7 @@ class UsageView(PartnerAPIView):
 
     @extend_schema(operation_id="usage_list", responses=UsageSerializer(many=True), tags=["partner"])
     def get(self, request):
-        rows = self.filter_queryset(partner_api_usage(partner=self.partner))
+        rows = self.filter_queryset(partner_api_usage(partner=self.partner, sandbox=request.user.sandbox))
         if counters.pending_locally():
             counters.flush_usage()  # the embedded default buffers counts in this process
         return self.paginated(rows, self.UsageSerializer)

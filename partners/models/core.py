@@ -50,6 +50,16 @@ class Partner(models.Model):
         TERMINATED = "terminated", _("Terminated")
         REJECTED = "rejected", _("Rejected")
 
+    # From the submitted application on, a partner may try the open API in the sandbox (test
+    # keys, test data, never real money): while the bank reviews it, once approved and once
+    # live. Not a draft (nothing applied for yet), nor a rejected, suspended or closed partner.
+    SANDBOX_STATUSES = frozenset({Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED, Status.ACTIVE})
+    # Not live yet (still applying, or refused): the portal shows the application, no live key
+    # or live webhook endpoint is issued.
+    PRE_LIVE_STATUSES = frozenset(
+        {Status.DRAFT, Status.SUBMITTED, Status.UNDER_REVIEW, Status.APPROVED, Status.REJECTED}
+    )
+
     class Tier(models.TextChoices):
         STANDARD = "standard", _("Standard")
         SILVER = "silver", _("Silver")
@@ -151,6 +161,11 @@ class Partner(models.Model):
     def accepts_api_traffic(self) -> bool:
         """API keys of any other status are refused (403 "partner not active")."""
         return self.status == self.Status.ACTIVE
+
+    @property
+    def accepts_sandbox_traffic(self) -> bool:
+        """Sandbox keys may be issued and are accepted (``SANDBOX_STATUSES``); documents aside."""
+        return self.status in self.SANDBOX_STATUSES
 
     @property
     def is_read_only(self) -> bool:

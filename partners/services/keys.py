@@ -24,7 +24,12 @@ from ..exceptions import ApiKeyInvalid
 from ..keycache import key_forget
 from ..models import Partner, PartnerAPIKey, PartnerAPIKeyEvent
 from ..notifications import notify
-from ..selectors import SANDBOX_KEY_LABEL, partner_ensure_can_issue_api_keys
+from ..selectors import (
+    SANDBOX_KEY_LABEL,
+    partner_ensure_can_issue_api_keys,
+    partner_ensure_can_issue_sandbox_keys,
+    partner_usable_sandbox_keys,
+)
 from ._access import require_staff_perm_or_role
 from .webhooks import webhook_event_publish
 
@@ -93,10 +98,15 @@ def api_key_issue(
     rotated_from: PartnerAPIKey | None = None,
     sandbox: bool = False,
 ) -> IssuedKey:
-    """A new key for an active partner whose required documents are valid (a sandbox key: see
-    ``sandbox``)."""
+    """A new key for an active partner whose required documents are valid. A ``sandbox`` key
+    (``fnk_sbx_…``, test data only) needs only a submitted application, or a partner under
+    review, approved or active, and at most ``API_SANDBOX_KEYS_MAX`` of them are usable at once
+    (a rotation replaces one, so it is never refused for the limit)."""
     _require_key_manager(actor, partner, "partners.add_partnerapikey")
-    partner_ensure_can_issue_api_keys(partner=partner)
+    if sandbox:
+        partner_ensure_can_issue_sandbox_keys(partner=partner)
+    else:
+        partner_ensure_can_issue_api_keys(partner=partner)
     name = (name or "").strip()
     if not name:
         raise ApiKeyInvalid(_("Give the key a name."), field="name")
@@ -118,10 +128,25 @@ def api_key_issue(
     if sandbox:
         api_key.sandbox_secret = fernet(SANDBOX_KEY_LABEL).encrypt(key.encode()).decode()
     with transaction.atomic():
+        if sandbox and rotated_from is None:
+            _sandbox_keys_limit(partner)
         api_key.save(force_insert=True)
         PartnerAPIKeyEvent.objects.create(key=api_key, action=Action.ISSUED, actor=actor, reason=reason)
     logger.info("API key %s issued to partner %s", api_key.prefix, partner.slug)
     return IssuedKey(api_key=api_key, key=key)
+
+
+def _sandbox_keys_limit(partner: Partner) -> None:
+    """Refuse one sandbox key too many. Locks the partner's row for the rest of the
+    transaction, so two requests at once cannot both take the last place."""
+    Partner.objects.select_for_update().filter(pk=partner.pk).values_list("pk").first()
+    limit = settings.API_SANDBOX_KEYS_MAX
+    if partner_usable_sandbox_keys(partner=partner) >= limit:
+        raise ApiKeyInvalid(
+            _("A partner has at most %(limit)d usable sandbox keys: revoke one you no longer use.")
+            % {"limit": limit},
+            code="sandbox_key_limit",
+        )
 
 
 def api_key_rotate(

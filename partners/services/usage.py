@@ -88,14 +88,17 @@ def api_access_log_prune(*, now=None) -> int:
     return deleted
 
 
-def quota_threshold_notify(*, partner_id: int, threshold: int, used: int, quota: int, month: str) -> None:
+def quota_threshold_notify(
+    *, partner_id: int, threshold: int, used: int, quota: int, month: str, sandbox: bool = False
+) -> None:
     """Tell the partner's technical team its API use this month reached ``threshold`` % of the
-    quota; once per partner, threshold and month (the notification's ``once`` key)."""
+    quota (``sandbox``: of the sandbox quota, a notice of its own kind); once per partner,
+    threshold and month (the notification's ``once`` key)."""
     partner = Partner.objects.filter(pk=partner_id).first()
     if partner is None:
         return
     notify(
-        kind=f"quota.{threshold}",
+        kind=f"{'sandbox_quota' if sandbox else 'quota'}.{threshold}",
         partner=partner,
         params={"used": f"{used:,}", "quota": f"{quota:,}", "month": month},
         once=month,

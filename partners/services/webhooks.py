@@ -95,13 +95,38 @@ def _clean_url(url: str) -> str:
     return url
 
 
+def _require_endpoint_mode(partner: Partner, sandbox: bool) -> None:
+    """A sandbox endpoint from the submitted application on (like sandbox keys); a live one once
+    the partner is live (not while it still applies)."""
+    if sandbox and not partner.accepts_sandbox_traffic:
+        raise PartnerNotAllowed(
+            _(
+                "%(partner)s is %(status)s: sandbox endpoints are available from the moment the "
+                "application is submitted, while it is reviewed, approved or active."
+            )
+            % {"partner": partner, "status": partner.get_status_display().lower()}
+        )
+    if not sandbox and partner.status in Partner.PRE_LIVE_STATUSES:
+        raise PartnerNotAllowed(
+            _(
+                "%(partner)s is not live yet: add a sandbox endpoint until the bank switches the partnership on."
+            )
+            % {"partner": partner},
+            field="sandbox",
+        )
+
+
 def webhook_endpoint_create(
-    *, partner: Partner, actor, url: str, events, description: str = ""
+    *, partner: Partner, actor, url: str, events, description: str = "", sandbox: bool = False
 ) -> EndpointWithSecret:
+    """A new endpoint with its signing secret (shown once). A ``sandbox`` endpoint receives the
+    sandbox's events only (``"livemode": false``), a live one the live events only."""
     _require_manager(actor, partner)
+    _require_endpoint_mode(partner, sandbox)
     secret = signing.new_secret()
     endpoint = WebhookEndpoint.objects.create(
         partner=partner,
+        sandbox=sandbox,
         url=_clean_url(url),
         events=_clean_events(events),
         description=(description or "")[:200],
@@ -109,7 +134,12 @@ def webhook_endpoint_create(
         secret_hint=secret[:10],
         created_by=actor,
     )
-    logger.info("webhook endpoint %s created for partner %s", endpoint.pk, partner.slug)
+    logger.info(
+        "%s webhook endpoint %s created for partner %s",
+        "sandbox" if sandbox else "live",
+        endpoint.pk,
+        partner.slug,
+    )
     return EndpointWithSecret(endpoint=endpoint, secret=secret)
 
 
@@ -179,7 +209,8 @@ def webhook_event_publish(
 def webhook_test_send(*, endpoint: WebhookEndpoint, actor) -> WebhookDelivery:
     """Queue a synthetic ``webhook.test`` event to this one endpoint, so the partner can check
     its receiver: it goes the way of real events (delivery log, worker, retries, address
-    check, signature) and carries only the partner's slug and the time, no customer data."""
+    check, signature) and carries only the partner's slug and the time, no customer data. A
+    sandbox endpoint's test event says ``"livemode": false`` like every event it receives."""
     partner = endpoint.partner
     _require_manager(actor, partner)
     if partner.is_read_only:  # staff pass ``_require_manager`` whatever the partner's state

@@ -625,3 +625,16 @@ READYZ_CACHE_SECONDS = env.float("READYZ_CACHE_SECONDS", default=5)
 READYZ_QUEUES = tuple(env.list("READYZ_QUEUES", default=["default", REVENUE_SETTLEMENT_QUEUE]))
 READYZ_BEAT_STALE_MINUTES = env.float("READYZ_BEAT_STALE_MINUTES", default=10)
 READYZ_SETTLEMENT_IDLE_MINUTES = env.float("READYZ_SETTLEMENT_IDLE_MINUTES", default=10)
+# Sandbox keys, limits and webhooks (sbxkeys, docs/sandbox.md): a partner's usable sandbox keys
+# at most; their own, smaller rate limits (calls, seconds per key) and monthly quota (calls per
+# partner, whatever the tier), counted apart from the live ones so the sandbox never uses them up.
+API_SANDBOX_KEYS_MAX = env.int("API_SANDBOX_KEYS_MAX", default=5)
+API_SANDBOX_RATE_BURST = (
+    env.int("API_SANDBOX_RATE_BURST_CALLS", default=10),
+    env.int("API_SANDBOX_RATE_BURST_SECONDS", default=1),
+)
+API_SANDBOX_RATE_SUSTAINED = (
+    env.int("API_SANDBOX_RATE_SUSTAINED_CALLS", default=2000),
+    env.int("API_SANDBOX_RATE_SUSTAINED_SECONDS", default=3600),
+)
+API_SANDBOX_MONTHLY_QUOTA = env.int("API_SANDBOX_MONTHLY_QUOTA", default=100_000)

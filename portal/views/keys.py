@@ -1,11 +1,16 @@
 """API keys (create, shown once; rotate with overlap; revoke; usage per key) and webhooks
 (endpoints, secret shown once, rotate, test event, delivery log), through the partners
-services."""
+services.
+
+Sandbox keys (``fnk_sbx_…``, test data only) are listed apart with their own usage. A partner
+that applied but is not live yet (``access.sandbox_only``) reaches these pages for its sandbox
+keys only."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -42,7 +47,7 @@ def _issued_redirect(request: HttpRequest, issued, rotated=None) -> HttpResponse
 
 
 @never_cache
-@partner_page("keys", change=True)
+@partner_page("keys", change=True, sandbox=True)
 def key_issued(request: HttpRequest, access: PartnerAccess, token: str) -> HttpResponse:
     """The new key, once: the first GET after issuing or rotating takes it from the session."""
     kept = show_once_take(request, kind="api_key", token=token)
@@ -66,22 +71,28 @@ def key_issued(request: HttpRequest, access: PartnerAccess, token: str) -> HttpR
     return show_once(request, "portal/keys/issued.html", context)
 
 
-@partner_page("keys")
+@partner_page("keys", sandbox=True)
 def key_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
     until = selectors.business_today()
     usage = selectors.partner_calls_by_key(
         partner=access.partner, since=until - timedelta(days=USAGE_DAYS - 1), until=until
     )
-    keys = list(partner_api_keys(partner=access.partner))
-    rows = [(key, *usage.get(key.pk, (0, 0))) for key in keys]
-    return render(
-        request, "portal/keys/list.html", {"access": access, "rows": rows, "usage_days": USAGE_DAYS}
-    )
+    rows = {False: [], True: []}
+    for key in _keys(access):
+        rows[key.sandbox].append((key, *usage.get(key.pk, (0, 0))))
+    context = {
+        "access": access,
+        "rows": rows[False],
+        "sandbox_rows": rows[True],
+        # The sandbox's calls, apart: they are not the partner's live usage.
+        "sandbox_calls": sum(row[1] for row in rows[True]),
+        "usage_days": USAGE_DAYS,
+        "sandbox_keys_max": settings.API_SANDBOX_KEYS_MAX,
+    }
+    return render(request, "portal/keys/list.html", context)
 
 
-@never_cache
-@partner_page("keys", change=True)
-def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+def _create(request: HttpRequest, access: PartnerAccess, *, sandbox: bool) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -92,20 +103,40 @@ def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
                 scopes=form.cleaned_data["scopes"],
                 channel=form.cleaned_data["channel"],
                 expires_at=form.expires_at(),
+                sandbox=sandbox,
             )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             return _issued_redirect(request, issued)
-    return render(request, "portal/keys/create.html", {"access": access, "form": form})
-
-
-def _key(access: PartnerAccess, prefix: str):
-    return get_object_or_404(partner_api_keys(partner=access.partner), prefix=prefix)
+    return render(request, "portal/keys/create.html", {"access": access, "form": form, "sandbox": sandbox})
 
 
 @never_cache
 @partner_page("keys", change=True)
+def key_create(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    return _create(request, access, sandbox=False)
+
+
+@never_cache
+@partner_page("keys", change=True, sandbox=True)
+def key_create_sandbox(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
+    """A sandbox key (test data only), from the submitted application on."""
+    return _create(request, access, sandbox=True)
+
+
+def _keys(access: PartnerAccess):
+    """The keys this page may show: a partner not live yet has sandbox keys only."""
+    keys = partner_api_keys(partner=access.partner)
+    return keys.filter(sandbox=True) if access.sandbox_only else keys
+
+
+def _key(access: PartnerAccess, prefix: str):
+    return get_object_or_404(_keys(access), prefix=prefix)
+
+
+@never_cache
+@partner_page("keys", change=True, sandbox=True)
 def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> HttpResponse:
     api_key = _key(access, prefix)
     if request.method == "POST":
@@ -118,7 +149,7 @@ def key_rotate(request: HttpRequest, access: PartnerAccess, prefix: str) -> Http
     return render(request, "portal/keys/rotate.html", {"access": access, "api_key": api_key})
 
 
-@partner_page("keys", change=True)
+@partner_page("keys", change=True, sandbox=True)
 def key_revoke(request: HttpRequest, access: PartnerAccess, prefix: str) -> HttpResponse:
     api_key = _key(access, prefix)
     form = ReasonForm(request.POST or None)

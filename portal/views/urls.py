@@ -87,4 +87,6 @@ urlpatterns = [
     path("payee-account/", payee.payee_account, name="payee"),
     path("payee-account/change/", payee.payee_account_change, name="payee-change"),
     path("statements/<int:pk>/invoice/", payee.invoice_record, name="statement-invoice"),
+    # sandbox keys (sbxkeys): a test key, from the submitted application on
+    path("keys/sandbox/new/", keys.key_create_sandbox, name="key-create-sandbox"),
 ]

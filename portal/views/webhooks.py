@@ -1,6 +1,10 @@
 """Webhooks: endpoints and their events, the signing secret shown once (on creation and on
 rotation), switching an endpoint off and on, a test event on demand, and the delivery log
-with its retries."""
+with its retries.
+
+A sandbox endpoint receives the sandbox's events only (``"livemode": false``, its test events
+too). A partner that applied but is not live yet (``access.sandbox_only``) manages sandbox
+endpoints only."""
 
 from __future__ import annotations
 
@@ -21,14 +25,20 @@ from ..forms import WebhookForm, add_domain_error
 from .keys import show_once
 
 
+def _endpoints(access: PartnerAccess):
+    """The endpoints these pages may show: a partner not live yet has sandbox ones only."""
+    endpoints = selectors.partner_webhook_endpoints(partner=access.partner)
+    return endpoints.filter(sandbox=True) if access.sandbox_only else endpoints
+
+
 def _endpoint(access: PartnerAccess, pk: int):
-    return get_object_or_404(selectors.partner_webhook_endpoints(partner=access.partner), pk=pk)
+    return get_object_or_404(_endpoints(access), pk=pk)
 
 
 @never_cache
-@partner_page("webhooks")
+@partner_page("webhooks", sandbox=True)
 def webhook_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
-    form = WebhookForm(request.POST or None)
+    form = WebhookForm(request.POST or None, sandbox_only=access.sandbox_only)
     if request.method == "POST" and form.is_valid():
         try:
             created = partner_services.webhook_endpoint_create(
@@ -37,18 +47,20 @@ def webhook_list(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
                 url=form.cleaned_data["url"],
                 events=form.cleaned_data["events"],
                 description=form.cleaned_data["description"],
+                sandbox=form.cleaned_data["sandbox"],
             )
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
             return _secret_redirect(request, created)
-    endpoints = selectors.partner_webhook_endpoints(partner=access.partner)
     return render(
-        request, "portal/webhooks/list.html", {"access": access, "endpoints": endpoints, "form": form}
+        request,
+        "portal/webhooks/list.html",
+        {"access": access, "endpoints": _endpoints(access), "form": form},
     )
 
 
-@partner_page("webhooks")
+@partner_page("webhooks", sandbox=True)
 def webhook_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
     endpoint = _endpoint(access, pk)
     return render(
@@ -64,7 +76,7 @@ def webhook_detail(request: HttpRequest, access: PartnerAccess, pk: int) -> Http
 
 @never_cache
 @require_POST
-@partner_page("webhooks", change=True)
+@partner_page("webhooks", change=True, sandbox=True)
 def webhook_rotate(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
     rotated = partner_services.webhook_secret_rotate(endpoint=_endpoint(access, pk), actor=request.user)
     return _secret_redirect(request, rotated, rotated=True)
@@ -78,7 +90,7 @@ def _secret_redirect(request: HttpRequest, created, rotated: bool = False) -> Ht
 
 
 @never_cache
-@partner_page("webhooks", change=True)
+@partner_page("webhooks", change=True, sandbox=True)
 def webhook_secret(request: HttpRequest, access: PartnerAccess, pk: int, token: str) -> HttpResponse:
     """The signing secret, once: the first GET after creating or rotating takes it from the session."""
     endpoint = _endpoint(access, pk)
@@ -98,7 +110,7 @@ def webhook_secret(request: HttpRequest, access: PartnerAccess, pk: int, token: 
 
 
 @require_POST
-@partner_page("webhooks", change=True)
+@partner_page("webhooks", change=True, sandbox=True)
 def webhook_toggle(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
     endpoint = _endpoint(access, pk)
     partner_services.webhook_endpoint_update(
@@ -112,7 +124,7 @@ def webhook_toggle(request: HttpRequest, access: PartnerAccess, pk: int) -> Http
 
 
 @require_POST
-@partner_page("webhooks", change=True)
+@partner_page("webhooks", change=True, sandbox=True)
 def webhook_test(request: HttpRequest, access: PartnerAccess, pk: int) -> HttpResponse:
     try:
         partner_services.webhook_test_send(endpoint=_endpoint(access, pk), actor=request.user)

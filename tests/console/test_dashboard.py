@@ -76,7 +76,9 @@ def test_the_period_filter_reaches_back(staff_client, ecosystem):
     day = TODAY - timedelta(days=40)
     response = staff_client.get("/staff/", {"date_from": day.isoformat(), "date_to": day.isoformat()})
     assert [(r["calls"], r["errors"]) for r in _rows(response, "usage")] == [(999, 999)]
-    assert response.context["usage_link"] == f"/admin/partners/apiusage/?day__gte={day}&day__lte={day}"
+    assert response.context["usage_link"] == (
+        f"/admin/partners/apiusage/?day__gte={day}&day__lte={day}&key__sandbox__exact=0"
+    )
 
 
 def test_an_inverted_period_falls_back_to_the_default(staff_client, ecosystem):

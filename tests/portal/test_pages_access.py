@@ -48,7 +48,8 @@ def test_a_partner_still_applying_sees_its_application_status(client, alice, acm
     Partner.objects.filter(pk=acme.pk).update(status=Partner.Status.UNDER_REVIEW)
     client.force_login(alice)
 
-    response = client.get(reverse("portal:keys"))
+    # (The keys and webhooks pages serve its sandbox: tests/portal/test_sandbox_pages.py.)
+    response = client.get(reverse("portal:statements"))
 
     assert response["Location"] == reverse("portal:application")
     page = client.get(reverse("portal:application")).content.decode()

@@ -1,5 +1,7 @@
-"""``issue_api_key SLUG --name NAME --scopes read,offers,transactions [--expires-days N]``:
-issue a key to an active partner and print it once, alone on the last line."""
+"""``issue_api_key SLUG --name NAME --scopes read,offers,transactions [--expires-days N] [--sandbox]``:
+issue a key and print it once, alone on the last line. A live key goes to an active partner
+with valid documents; a ``--sandbox`` key (``fnk_sbx_…``, test data only) to a partner whose
+application is submitted, under review, approved or active."""
 
 from __future__ import annotations
 
@@ -26,8 +28,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--channel", default=PartnerAPIKey.Channel.OTHER, choices=PartnerAPIKey.Channel.values
         )
+        parser.add_argument(
+            "--sandbox",
+            action="store_true",
+            help="A sandbox key (fnk_sbx_…): test data only, from the submitted application on.",
+        )
 
-    def handle(self, *args, slug, name, scopes, expires_days, channel, **options):
+    def handle(self, *args, slug, name, scopes, expires_days, channel, sandbox, **options):
         partner = Partner.objects.filter(slug=slug).first()
         if partner is None:
             raise CommandError(f"No partner with the slug {slug!r}.")
@@ -43,12 +50,13 @@ class Command(BaseCommand):
                 channel=channel,
                 expires_at=expires_at,
                 reason="issued with manage.py issue_api_key",
+                sandbox=sandbox,
             )
         except DomainError as exc:
             raise CommandError(exc.message) from None
         api_key = issued.api_key
         self.stdout.write(
-            f"Issued key {api_key.prefix} “{api_key.name}” to {partner.slug}: scopes "
+            f"Issued {'sandbox ' if sandbox else ''}key {api_key.prefix} “{api_key.name}” to {partner.slug}: scopes "
             f"{','.join(api_key.scopes)}, expires {api_key.expiry_date.isoformat()}. "
             "Store it now: it is not shown again."
         )
