@@ -111,7 +111,10 @@ class UsageView(PartnerAPIView):
 
     @extend_schema(operation_id="usage_list", responses=UsageSerializer(many=True), tags=["partner"])
     def get(self, request):
-        rows = self.filter_queryset(partner_api_usage(partner=self.partner))
+        # A sandbox key's usage is its sandbox keys', a live key's its live keys' (billing is live only).
+        rows = self.filter_queryset(
+            partner_api_usage(partner=self.partner).filter(key__sandbox=request.user.sandbox)
+        )
         if counters.pending_locally():
             counters.flush_usage()  # the embedded default buffers counts in this process
         return self.paginated(rows, self.UsageSerializer)

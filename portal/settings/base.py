@@ -595,3 +595,8 @@ CONTENT_SECURITY_POLICY = {
 
 # Payouts (docs/payouts.md): partner tiers for which the bank waives VAT invoices.
 PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", default=[]))
+
+# Sandbox data (sbxdata, docs/sandbox.md "Sandbox data"): sandbox rows older than this are
+# purged daily; the simulated settlement's share when no draft or sent agreement has terms.
+SANDBOX_RETENTION_DAYS = env.int("SANDBOX_RETENTION_DAYS", default=30)
+SANDBOX_DEFAULT_SHARE_PERCENT = env.str("SANDBOX_DEFAULT_SHARE_PERCENT", default="1.00")  # a Decimal string

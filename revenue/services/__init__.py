@@ -21,6 +21,7 @@ from .disputes import (
 )
 from .ledger import RecordResult, customer_reference, partner_catalog, transactions_record
 from .rewards import reward_cost, reward_grant_for_sales, reward_split
+from .sandbox import sandbox_catalog, sandbox_transactions_record
 from .settlement import (
     settlement_period_settle,
     settlement_plan,
@@ -58,6 +59,8 @@ __all__ = [
     "reward_cost",
     "reward_grant_for_sales",
     "reward_split",
+    "sandbox_catalog",
+    "sandbox_transactions_record",
     "settlement_period_settle",
     "settlement_plan",
     "settlement_run_fail",

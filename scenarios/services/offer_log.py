@@ -44,6 +44,7 @@ COLUMNS = (
     "key_prefix",
     "channel",
     "tryout",
+    "sandbox",
     "scenario_id",
     "event",
     "product_code",
