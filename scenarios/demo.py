@@ -405,10 +405,10 @@ def seed_offer_history(*, today: date) -> int:
                 for index, offer in enumerate(offers):
                     rows.append((
                         _offer_id(slug, day, request["n"], index), quoted_at, expires_at, request_id, partner.pk,
-                        KEY_PREFIXES[slug], OfferRecord.Channel.API, False, False, version.pk, asked.event, offer.product,
+                        KEY_PREFIXES[slug], OfferRecord.Channel.API, False, version.pk, asked.event, offer.product,
                         offer.category, asked.segment, asked.amount, "CNY", amount_band(asked.amount),
                         offer.tenor_months, offer.price.annual_rate, offer.price.apr, price_as_dict(offer.price),
-                        None if offer.reward is None else reward_as_dict(offer.reward), ref, consent_id,
+                        None if offer.reward is None else reward_as_dict(offer.reward), ref, consent_id, False,
                     ))  # fmt: skip
         for start in range(0, len(rows), 5000):
             written += offer_log_write(rows[start : start + 5000])

@@ -600,3 +600,7 @@ PAYOUT_INVOICE_WAIVED_TIERS = tuple(env.list("PAYOUT_INVOICE_WAIVED_TIERS", defa
 # purged daily; the simulated settlement's share when no draft or sent agreement has terms.
 SANDBOX_RETENTION_DAYS = env.int("SANDBOX_RETENTION_DAYS", default=30)
 SANDBOX_DEFAULT_SHARE_PERCENT = env.str("SANDBOX_DEFAULT_SHARE_PERCENT", default="1.00")  # a Decimal string
+CELERY_BEAT_SCHEDULE["revenue-sandbox-purge"] = {
+    "task": "revenue.tasks.sandbox_purge",
+    "schedule": crontab(hour=4, minute=10),
+}

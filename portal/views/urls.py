@@ -10,6 +10,7 @@ from . import (
     notifications,
     onboarding,
     revenue,
+    sandbox,
     scenarios,
     team,
     webhooks,
@@ -76,4 +77,6 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
     path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    # sandbox data (sbxdata): the sandbox's simulated settlement and reset
+    path("sandbox/", sandbox.sandbox, name="sandbox"),
 ]

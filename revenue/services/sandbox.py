@@ -17,22 +17,26 @@ Sandbox volumes are small: rows are written with the ORM, not the live ledger's 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, OuterRef, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.fen import to_fen
 from partners.models import Partner
-from scenarios.models import BundleItem, Scenario
+from products.models import Product
+from scenarios.models import BundleItem, Consent, OfferRecord, Scenario
 from scenarios.selectors import offer_records_for_partner
 
 from ..exceptions import TransactionConflict, TransactionInvalid
-from ..models import SandboxTransaction, Transaction
+from ..models import Agreement, SandboxTransaction, Transaction
+from ..money import ZERO, line_shares
 from .ledger import Catalog, LedgerRow, RecordResult, catalog_scenarios, ledger_row
 
 SALE = Transaction.Kind.SALE
@@ -191,3 +195,178 @@ def _refunded_sale(row: LedgerRow, sale: SandboxTransaction | None, where: str) 
             field=f"{where}.offer_id",
         )
     return sale
+
+
+# --------------------------------------------------------------------------------------
+# Reset and retention
+# --------------------------------------------------------------------------------------
+class SandboxDeleted(NamedTuple):
+    transactions: int
+    offers: int
+    consents: int
+
+
+@transaction.atomic
+def sandbox_reset(*, partner: Partner) -> SandboxDeleted:
+    """Delete all of ``partner``'s sandbox data: its sandbox transactions, the offers logged
+    for its sandbox keys and the consents they sent. Live data is never touched (every delete
+    filters on the sandbox mark). Simulated statements are never stored: nothing else to
+    delete. The caller checks that the user may (``portal.views.sandbox``)."""
+    return _sandbox_delete(
+        SandboxTransaction.objects.filter(partner=partner),
+        OfferRecord.objects.filter(partner_id=partner.pk, sandbox=True),
+        Consent.objects.filter(partner=partner, sandbox=True),
+    )
+
+
+@transaction.atomic
+def sandbox_purge(*, now: datetime | None = None) -> SandboxDeleted:
+    """Delete every partner's sandbox data older than ``SANDBOX_RETENTION_DAYS`` (beat, daily):
+    transactions by when they were received, offers by when they were quoted, consents by when
+    an offer request last relied on them. On PostgreSQL the offer log is partitioned by month:
+    its sandbox rows go by a plain ``DELETE`` (sandbox volumes are small)."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.SANDBOX_RETENTION_DAYS)
+    return _sandbox_delete(
+        # A refund goes with its sale (the model cascades), however recent.
+        SandboxTransaction.objects.filter(received_at__lt=cutoff),
+        OfferRecord.objects.filter(sandbox=True, quoted_at__lt=cutoff),
+        Consent.objects.filter(sandbox=True, last_seen_at__lt=cutoff),
+    )
+
+
+def _sandbox_delete(transactions, offers, consents) -> SandboxDeleted:
+    # Only the sandbox table and sandbox-marked rows are ever given here.
+    _count, by_model = transactions.delete()
+    offer_count, _by_model = offers.delete()
+    _count, consent_models = consents.delete()
+    return SandboxDeleted(
+        transactions=by_model.get(SandboxTransaction._meta.label, 0),
+        offers=offer_count,
+        consents=consent_models.get(Consent._meta.label, 0),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# Simulated settlement
+# --------------------------------------------------------------------------------------
+class SimulatedLine(NamedTuple):
+    scenario_code: str
+    product: Product
+    kind: str
+    transaction_count: int
+    gross_amount: Decimal
+    share_amount: Decimal
+
+
+class Simulation(NamedTuple):
+    """A statement as settlement would compute it for the sandbox's transactions: never stored,
+    never approved or paid."""
+
+    scenario_code: str
+    period_start: date
+    period_end: date
+    currency: str
+    model: str
+    terms: dict
+    agreement: Agreement | None  # the draft or sent agreement simulated; None: the default share
+    lines: list[SimulatedLine]
+
+    @property
+    def transaction_count(self) -> int:
+        return sum(line.transaction_count for line in self.lines)
+
+    @property
+    def gross_amount(self) -> Decimal:
+        return sum((line.gross_amount for line in self.lines), ZERO)
+
+    @property
+    def share_amount(self) -> Decimal:
+        return sum((line.share_amount for line in self.lines), ZERO)
+
+
+def sandbox_simulated_agreement(*, partner: Partner, scenario_code: str) -> Agreement | None:
+    """The agreement a simulation uses: the partner's agreement of the scenario sent for its
+    acceptance, else its draft (newest first); None when it has neither. One query."""
+    return (
+        Agreement.objects.filter(
+            partner=partner,
+            scenario_code=scenario_code,
+            status__in=[Agreement.Status.SENT, Agreement.Status.DRAFT],
+        )
+        .order_by(
+            Case(When(status=Agreement.Status.SENT, then=0), default=1),
+            "-effective_from",
+            "-id",
+        )
+        .first()
+    )
+
+
+def sandbox_settlement_simulate(
+    *, partner: Partner, scenario_code: str, start: date, end: date
+) -> Simulation:
+    """Settle ``partner``'s sandbox transactions of ``scenario_code`` occurred ``start``…``end``
+    (business dates) against the simulated agreement (``sandbox_simulated_agreement``, else
+    ``SANDBOX_DEFAULT_SHARE_PERCENT`` of the amount), with real settlement's arithmetic: one line
+    per (product, kind), refunds netted against the period's basis, a fixed fee reversed only by
+    the refund that completes its sale's refund, shares by ``revenue.money.line_shares``
+    (ROUND_HALF_UP to the fen per line; tiered shares allocated by largest remainder). Reads
+    only the sandbox table; writes nothing. Three queries."""
+    agreement = sandbox_simulated_agreement(partner=partner, scenario_code=scenario_code)
+    if agreement is not None:
+        model, terms, currency = agreement.model, agreement.terms, agreement.currency
+    else:
+        rate = Decimal(str(settings.SANDBOX_DEFAULT_SHARE_PERCENT)) / 100
+        model, terms, currency = Agreement.Model.PERCENTAGE, {"rate": str(rate)}, "CNY"
+    rows = list(
+        SandboxTransaction.objects.filter(
+            partner=partner,
+            scenario_code=scenario_code,
+            currency=currency,
+            occurred_on__gte=start,
+            occurred_on__lte=end,
+        )
+        .select_related("product", "refund_of")
+        .order_by("id")
+    )
+    completing = _completing_refunds(rows)
+    groups: dict[tuple[str, str], list] = {}  # (product code, kind) → [product, count, fees, gross]
+    for row in rows:
+        group = groups.setdefault((row.product.code, row.kind), [row.product, 0, 0, ZERO])
+        group[1] += 1
+        group[2] += 1 if row.kind == SALE or row.refund_of_id is None or row.pk in completing else 0
+        group[3] += row.signed_amount
+    keys = sorted(groups)
+    basis = [(key[1], groups[key][2], groups[key][3]) for key in keys]
+    priced = [i for i, (_kind, fees, gross) in enumerate(basis) if gross or fees]
+    shares = dict(
+        zip(priced, line_shares(model=model, terms=terms, lines=[basis[i] for i in priced]), strict=True)
+    )
+    lines = [
+        SimulatedLine(
+            scenario_code, groups[key][0], key[1], groups[key][1], to_fen(groups[key][3]), shares.get(i, ZERO)
+        )
+        for i, key in enumerate(keys)
+    ]
+    return Simulation(scenario_code, start, end, currency, model, terms, agreement, lines)
+
+
+def _completing_refunds(rows: Sequence[SandboxTransaction]) -> set[int]:
+    """The refunds among ``rows`` that complete their sale's refund (all its refunds through
+    this one, in id order, reach the sale's amount). One query."""
+    sales = {row.refund_of_id for row in rows if row.refund_of_id}
+    if not sales:
+        return set()
+    refunded: dict[int, Decimal] = dict.fromkeys(sales, ZERO)
+    done: set[int] = set()
+    completed: set[int] = set()
+    for pk, sale_id, amount, sale_amount in (
+        SandboxTransaction.objects.filter(refund_of_id__in=sales)
+        .order_by("id")
+        .values_list("pk", "refund_of_id", "amount", "refund_of__amount")
+    ):
+        refunded[sale_id] += amount
+        if sale_id not in completed and refunded[sale_id] >= sale_amount:
+            done.add(pk)
+            completed.add(sale_id)  # only the first refund that completes it
+    return done

@@ -44,7 +44,6 @@ COLUMNS = (
     "key_prefix",
     "channel",
     "tryout",
-    "sandbox",
     "scenario_id",
     "event",
     "product_code",
@@ -60,6 +59,8 @@ COLUMNS = (
     "reward",
     "customer_ref",
     "consent_id",
+    # Last: a sandbox key's offer (added with the sandbox; never counted, see ``funnel``).
+    "sandbox",
 )
 _JSON = (COLUMNS.index("price"), COLUMNS.index("reward"))
 _QUOTED_AT = COLUMNS.index("quoted_at")

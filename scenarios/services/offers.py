@@ -155,7 +155,6 @@ def offer_quote(
                 key_prefix,
                 channel,
                 tryout,
-                sandbox,
                 scenario.pk,
                 event,
                 offer.product,
@@ -171,6 +170,7 @@ def offer_quote(
                 None if reward is None else reward_as_dict(reward),
                 customer_ref,
                 consent_id,
+                sandbox,
             )
         )
     offer_log.extend(rows)
