@@ -96,6 +96,7 @@ def test_a_simulation_uses_the_agreement_sent_else_its_draft(acme, travel):
     base = {
         "partner": acme,
         "scenario": travel,
+        "scenario_code": travel.code,
         "currency": "CNY",
         "cycle": "monthly",
         "effective_from": date(2026, 1, 1),
@@ -111,6 +112,8 @@ def test_a_simulation_uses_the_agreement_sent_else_its_draft(acme, travel):
         model="fixed_per_transaction",
         terms={"amount": "3.00"},
         status="sent",
+        approved_by=StaffFactory(email="checker@bank.test"),
+        terms_sha256="0" * 64,
     )
     sent = simulate()
     assert sent.agreement.status == "sent"
@@ -196,7 +199,11 @@ def test_the_page_costs_the_same_queries_whatever_the_sandbox_holds(
 ):
     client.force_login(alice)
     url = _url(scenario="travel-finance", date_from="2026-01-01", date_to="2026-01-31")
-    _sandbox(acme, item(external_id="s1", day=DAY))
+    _sandbox(
+        acme,
+        item(external_id="s1", day=DAY),
+        item(external_id="r0", kind="refund", refund_of="s1", amount="1.00", day=DAY),
+    )
     client.get(url)
     with CaptureQueriesContext(connection) as one:
         client.get(url)
