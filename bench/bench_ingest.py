@@ -113,6 +113,7 @@ def _log_offers() -> None:
         row = {
             "offer_id": _offer_id(i), "quoted_at": quoted, "expires_at": quoted + timedelta(minutes=30),
             "request_id": f"req_bench{i}", "partner_id": p.pk, "key_prefix": "", "channel": "api", "tryout": False,
+            "sandbox": False,
             "scenario_id": s.pk, "event": "booking.created", "product_code": pr.code, "category": "installment",
             "segment": "standard", "amount": Decimal("8000.00"), "currency": "CNY", "amount_band": "5k-20k",
             "tenor_months": None, "annual_rate": None, "apr": None, "price": {"annual_rate": "0.100000"},

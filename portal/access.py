@@ -80,6 +80,14 @@ SECTIONS: dict[str, Section] = {
         page=_("the webhooks"),
         action=_("change webhooks"),
     ),
+    # The sandbox (sbxdata): everyone who works with keys or money reads it and runs a
+    # simulated settlement; only managers reset it.
+    "sandbox": Section(
+        view=MANAGERS | {R.DEVELOPER, R.FINANCE, R.VIEWER},
+        change=MANAGERS,
+        page=_("the sandbox"),
+        action=_("reset the sandbox"),
+    ),
     "usage": Section(view=MANAGERS | {R.DEVELOPER, R.VIEWER}, change=frozenset(), page=_("the API usage")),
     "statements": Section(
         view=MANAGERS | {R.FINANCE, R.VIEWER},

@@ -17,7 +17,7 @@ from core.api import ApiDateTimeField, ApiFilterSet, MoneyField, QueryFilter
 from partners.api.base import PartnerAPIView
 
 from . import selectors, services
-from .models import Agreement, Cycle, Statement, StatementLine, Transaction
+from .models import Agreement, Cycle, SandboxTransaction, Statement, StatementLine, Transaction
 
 MAX_BATCH = 1000
 KINDS = frozenset(Transaction.Kind.values)
@@ -280,6 +280,8 @@ class AgreementListView(PartnerAPIView):
 
     @extend_schema(operation_id="agreements_list", responses=AgreementSerializer(many=True), tags=["revenue"])
     def get(self, request):
+        if request.user.sandbox:  # the sandbox has no agreements: it never settles
+            return self.paginated(Agreement.objects.none(), AgreementSerializer)
         return self.paginated(selectors.agreements_for_partner(partner=self.partner), AgreementSerializer)
 
 
@@ -290,6 +292,8 @@ class StatementListView(PartnerAPIView):
 
     @extend_schema(operation_id="statements_list", responses=StatementSerializer(many=True), tags=["revenue"])
     def get(self, request):
+        if request.user.sandbox:  # the sandbox has no statements (its simulations are the portal's)
+            return self.paginated(Statement.objects.none(), StatementSerializer)
         return self.paginated(selectors.statements_for_partner(partner=self.partner), StatementSerializer)
 
 
@@ -301,6 +305,8 @@ class StatementDetailView(PartnerAPIView):
     @extend_schema(operation_id="statements_retrieve", responses=StatementSerializer, tags=["revenue"])
     def get(self, request, statement_id: int):
         try:
+            if request.user.sandbox:
+                raise Statement.DoesNotExist
             statement = selectors.statement_for_partner(partner=self.partner, statement_id=statement_id)
         except Statement.DoesNotExist:
             raise NotFound(_("No such statement.")) from None
@@ -324,8 +330,11 @@ class TransactionListView(PartnerAPIView):
         tags=["revenue"],
     )
     def get(self, request):
-        rows = self.filter_queryset(selectors.transactions_for_partner(partner=self.partner))
-        return self.paginated(rows, TransactionSerializer)
+        if request.user.sandbox:
+            rows = selectors.sandbox_transactions_for_partner(partner=self.partner)
+        else:
+            rows = selectors.transactions_for_partner(partner=self.partner)
+        return self.paginated(self.filter_queryset(rows), TransactionSerializer)
 
     @extend_schema(
         operation_id="transactions_create",
@@ -363,9 +372,13 @@ class TransactionListView(PartnerAPIView):
         tags=["revenue"],
     )
     def post(self, request):
-        result = services.transactions_record(
-            partner=self.partner, items=batch_input(request.data), source=Transaction.Source.API
-        )
+        items = batch_input(request.data)
+        if request.user.sandbox:  # the same checks and answers, into the sandbox ledger only
+            result = services.sandbox_transactions_record(partner=self.partner, items=items)
+        else:
+            result = services.transactions_record(
+                partner=self.partner, items=items, source=Transaction.Source.API
+            )
         body = {
             "created": result.created,
             "duplicates": result.duplicates,
@@ -390,8 +403,13 @@ class TransactionDetailView(PartnerAPIView):
     @extend_schema(operation_id="transactions_retrieve", responses=TransactionSerializer, tags=["revenue"])
     def get(self, request, transaction_id: int):
         try:
-            row = selectors.transaction_for_partner(partner=self.partner, transaction_id=transaction_id)
-        except Transaction.DoesNotExist:
+            if request.user.sandbox:
+                row = selectors.sandbox_transaction_for_partner(
+                    partner=self.partner, transaction_id=transaction_id
+                )
+            else:
+                row = selectors.transaction_for_partner(partner=self.partner, transaction_id=transaction_id)
+        except (Transaction.DoesNotExist, SandboxTransaction.DoesNotExist):
             raise NotFound(_("No such transaction.")) from None
         return Response(TransactionSerializer(row).data)
 

@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 
 from core.four_eyes import makers_add
 
-from .models import Adjustment, Agreement, AgreementStatusChange, Statement, StatementLine, Transaction
+from .models import (
+    Adjustment,
+    Agreement,
+    AgreementStatusChange,
+    SandboxTransaction,
+    Statement,
+    StatementLine,
+    Transaction,
+)
 
 
 def agreements_for_partner(*, partner, shown: bool = False) -> QuerySet[Agreement]:
@@ -166,6 +174,20 @@ def with_statement(rows: QuerySet[Transaction]) -> QuerySet[Transaction]:
 
 def transaction_for_partner(*, partner, transaction_id: int) -> Transaction:
     return transactions_for_partner(partner=partner).get(pk=transaction_id)
+
+
+def sandbox_transactions_for_partner(*, partner) -> QuerySet[SandboxTransaction]:
+    """The partner's sandbox transactions, newest first (``sandbox_tx_partner_time_idx``); never
+    a row of the live ledger."""
+    return (
+        SandboxTransaction.objects.filter(partner=partner)
+        .select_related("product", "refund_of")
+        .order_by("-occurred_at", "-id")
+    )
+
+
+def sandbox_transaction_for_partner(*, partner, transaction_id: int) -> SandboxTransaction:
+    return sandbox_transactions_for_partner(partner=partner).get(pk=transaction_id)
 
 
 EXPORT_COLUMNS = (

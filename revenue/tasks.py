@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from .periods import Period
+from .services import sandbox_purge as purge_sandbox
 from .services import settlement_period_settle, settlement_start
 from .services.funnel import funnel_sales_refresh as funnel_refresh
 from .services.imports import transaction_import_run
@@ -62,3 +63,9 @@ def funnel_sales_refresh() -> dict:
     """Fold newly received attributed transactions into the funnel's roll-ups (beat, 5 min)."""
     result = funnel_refresh()
     return {"transactions": result.transactions, "days": result.days}
+
+
+@shared_task(name="revenue.tasks.sandbox_purge")
+def sandbox_purge() -> dict:
+    """Delete sandbox data older than ``SANDBOX_RETENTION_DAYS`` (beat, daily)."""
+    return purge_sandbox()._asdict()

@@ -571,6 +571,10 @@ class ConsentAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        # Consents sent with sandbox keys are test data: never in staff lists (docs/sandbox.md).
+        return super().get_queryset(request).filter(sandbox=False)
+
     @admin.display(description=_("purposes"))
     def purposes_text(self, obj) -> str:
         return ", ".join(obj.purpose_labels)

@@ -69,7 +69,10 @@ class ScenarioListView(PartnerAPIView):
 
     @extend_schema(operation_id="scenarios_list", responses=ScenarioSerializer(many=True), tags=["scenarios"])
     def get(self, request):
-        return self.paginated(selectors.scenario_list_for_partner(partner=self.partner), ScenarioSerializer)
+        return self.paginated(
+            selectors.scenario_list_for_partner(partner=self.partner, sandbox=request.user.sandbox),
+            ScenarioSerializer,
+        )
 
 
 class ScenarioDetailView(PartnerAPIView):
@@ -78,7 +81,9 @@ class ScenarioDetailView(PartnerAPIView):
     @extend_schema(operation_id="scenarios_retrieve", responses=ScenarioSerializer, tags=["scenarios"])
     def get(self, request, code: str):
         try:
-            scenario = selectors.scenario_get_for_partner(partner=self.partner, code=code)
+            scenario = selectors.scenario_get_for_partner(
+                partner=self.partner, code=code, sandbox=request.user.sandbox
+            )
         except Scenario.DoesNotExist:
             raise NotFound() from None
         return Response(ScenarioSerializer(scenario).data)
@@ -240,6 +245,7 @@ class OfferView(PartnerAPIView):
                 customer_id=customer.get("ref", ""),
                 consent=None if consent is None else ConsentGiven(**consent),
                 key_prefix=request.user.key.prefix,
+                sandbox=request.user.sandbox,
             )
         except ScenarioNotAvailable as exc:
             raise ScenarioNotFound(exc.message, field="scenario") from None
@@ -295,7 +301,10 @@ class ConsentWithdrawView(PartnerAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         consent = consent_withdraw(
-            partner=self.partner, customer_id=data["customer_ref"], consent_id=data["consent_id"]
+            partner=self.partner,
+            customer_id=data["customer_ref"],
+            consent_id=data["consent_id"],
+            sandbox=request.user.sandbox,
         )
         return Response(self.WithdrawnSerializer(consent).data)
 

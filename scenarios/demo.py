@@ -408,7 +408,7 @@ def seed_offer_history(*, today: date) -> int:
                         KEY_PREFIXES[slug], OfferRecord.Channel.API, False, version.pk, asked.event, offer.product,
                         offer.category, asked.segment, asked.amount, "CNY", amount_band(asked.amount),
                         offer.tenor_months, offer.price.annual_rate, offer.price.apr, price_as_dict(offer.price),
-                        None if offer.reward is None else reward_as_dict(offer.reward), ref, consent_id,
+                        None if offer.reward is None else reward_as_dict(offer.reward), ref, consent_id, False,
                     ))  # fmt: skip
         for start in range(0, len(rows), 5000):
             written += offer_log_write(rows[start : start + 5000])

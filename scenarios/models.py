@@ -645,6 +645,12 @@ class OfferRecord(models.Model):
     tryout = models.BooleanField(
         _("try-out"), default=False, help_text=_("Asked in the portal to try the engine: never a real offer.")
     )
+    sandbox = models.BooleanField(
+        _("sandbox"),
+        default=False,
+        db_default=False,
+        help_text=_("Asked with a sandbox key: never counted, attributed only to sandbox sales."),
+    )
     scenario = models.ForeignKey(
         Scenario,
         verbose_name=_("scenario version"),
@@ -717,6 +723,9 @@ class Consent(models.Model):
     purposes = models.JSONField(_("purposes"), default=list)
     granted_at = models.DateTimeField(_("granted at"))
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    # Sent with a sandbox key: kept apart from the live consents of the same ids (a sandbox
+    # withdrawal never touches a live consent), deleted by a sandbox reset or purge.
+    sandbox = models.BooleanField(_("sandbox"), default=False, db_default=False)
     first_seen_at = models.DateTimeField(_("first seen at"))
     last_seen_at = models.DateTimeField(
         _("last seen at"), help_text=_("The last offer request relying on it (to the hour).")
@@ -730,7 +739,8 @@ class Consent(models.Model):
         constraints = [
             # The offer path reads a consent by these three (the index of this constraint).
             models.UniqueConstraint(
-                fields=["partner", "consent_id", "customer_ref"], name="consent_partner_id_ref_unique"
+                fields=["partner", "sandbox", "consent_id", "customer_ref"],
+                name="consent_partner_id_ref_unique",
             ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gte=models.F("granted_at")),

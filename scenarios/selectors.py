@@ -45,18 +45,31 @@ def _participating(partner) -> QuerySet[Scenario]:
     )
 
 
-def scenario_list_for_partner(*, partner) -> QuerySet[Scenario]:
-    """The versions ``partner`` actively participates in, by code, with ``industry`` and the
-    on-sale ``items`` (each with its ``product``) loaded: 2 queries however many."""
+def _sandbox_visible(partner) -> QuerySet[Scenario]:
+    """What a sandbox key sees: the latest published version of every scenario of the partner's
+    industry that is not reserved for another partner, joined or not."""
+    newer = Scenario.objects.filter(
+        code=OuterRef("code"), status=Scenario.Status.PUBLISHED, version__gt=OuterRef("version")
+    )
     return (
-        _participating(partner).select_related("industry").prefetch_related(_on_sale_items()).order_by("code")
+        Scenario.objects.filter(status=Scenario.Status.PUBLISHED, industry_id=partner.industry_id)
+        .filter(Q(reserved_for__isnull=True) | Q(reserved_for=partner))
+        .exclude(Exists(newer))
     )
 
 
-def scenario_get_for_partner(*, partner, code: str) -> Scenario:
-    """The version of ``code`` that ``partner`` actively participates in; ``Scenario.DoesNotExist``
-    for anything else."""
-    return scenario_list_for_partner(partner=partner).get(code=code)
+def scenario_list_for_partner(*, partner, sandbox: bool = False) -> QuerySet[Scenario]:
+    """The versions ``partner`` actively participates in (with ``sandbox``: every published one
+    of its industry, see ``_sandbox_visible``), by code, with ``industry`` and the on-sale
+    ``items`` (each with its ``product``) loaded: 2 queries however many."""
+    visible = _sandbox_visible(partner) if sandbox else _participating(partner)
+    return visible.select_related("industry").prefetch_related(_on_sale_items()).order_by("code")
+
+
+def scenario_get_for_partner(*, partner, code: str, sandbox: bool = False) -> Scenario:
+    """The version of ``code`` that ``partner`` actively participates in (or, with ``sandbox``,
+    sees in the sandbox); ``Scenario.DoesNotExist`` for anything else."""
+    return scenario_list_for_partner(partner=partner, sandbox=sandbox).get(code=code)
 
 
 def scenarios_joinable_for_partner(*, partner) -> QuerySet[Scenario]:
@@ -186,9 +199,9 @@ def _terms_load(scenario: Scenario) -> tuple[Scenario, ScenarioTerms] | None:
     return scenario, scenario_terms(scenario, segments=offer_terms.get(("segments",), segment_codes))
 
 
-def _version_load(partner, code: str) -> int | None:
+def _version_load(partner, code: str, sandbox: bool = False) -> int | None:
     # The version only (1 query); its terms are loaded once for every partner on it.
-    scenario = _participating(partner).filter(code=code).first()
+    scenario = (_sandbox_visible(partner) if sandbox else _participating(partner)).filter(code=code).first()
     if scenario is None:
         return None
     offer_terms.get(("terms", scenario.pk), lambda: _terms_load(scenario))
@@ -200,13 +213,21 @@ def _version_terms_load(scenario_id: int) -> tuple[Scenario, ScenarioTerms] | No
     return None if scenario is None else _terms_load(scenario)
 
 
-def scenario_terms_for_quote(*, partner, code: str) -> tuple[Scenario, ScenarioTerms] | None:
-    """The version of ``code`` ``partner`` actively participates in and its compiled engine
-    terms, as ``scenario_for_quote`` and ``scenario_terms`` give them; ``None`` otherwise.
+def scenario_terms_for_quote(
+    *, partner, code: str, sandbox: bool = False
+) -> tuple[Scenario, ScenarioTerms] | None:
+    """The version of ``code`` ``partner`` actively participates in (with ``sandbox``: the one
+    its sandbox sees) and its compiled engine terms, as ``scenario_for_quote`` and
+    ``scenario_terms`` give them; ``None`` otherwise.
     No query while cached (one ``stat`` of the epoch file, or one Redis ``MGET``); 4 on a miss.
     The ``Scenario`` is shared by every request of the process: read it, never change it."""
     offer_terms.current()
-    scenario_id = offer_terms.get(("version", partner.pk, code), lambda: _version_load(partner, code))
+    if sandbox:
+        scenario_id = offer_terms.get(
+            ("sandbox-version", partner.pk, code), lambda: _version_load(partner, code, sandbox=True)
+        )
+    else:
+        scenario_id = offer_terms.get(("version", partner.pk, code), lambda: _version_load(partner, code))
     if scenario_id is None:
         return None
     return offer_terms.get(("terms", scenario_id), lambda: _version_terms_load(scenario_id))
@@ -388,7 +409,9 @@ def consent_in_force(*, partner_id: int, customer_ref: str, at: datetime) -> Con
     if not customer_ref:
         return None
     return (
-        Consent.objects.filter(partner_id=partner_id, customer_ref=customer_ref, granted_at__lte=at)
+        Consent.objects.filter(
+            partner_id=partner_id, sandbox=False, customer_ref=customer_ref, granted_at__lte=at
+        )
         .filter(Q(withdrawn_at__isnull=True) | Q(withdrawn_at__gt=at))
         .order_by("-granted_at", "-id")
         .first()
@@ -400,7 +423,10 @@ def consent_for_offer_record(record: OfferRecord) -> Consent | None:
     if not record.consent_id:
         return None
     return Consent.objects.filter(
-        partner_id=record.partner_id, consent_id=record.consent_id, customer_ref=record.customer_ref
+        partner_id=record.partner_id,
+        sandbox=record.sandbox,
+        consent_id=record.consent_id,
+        customer_ref=record.customer_ref,
     ).first()
 
 
@@ -410,7 +436,8 @@ CONSENT_STATES = {"in_force": gettext_lazy("In force"), "withdrawn": gettext_laz
 def consent_scenario_codes() -> list[str]:
     """The scenario codes any consent was relied on for (staff filters). One query."""
     return list(
-        ConsentScenario.objects.order_by()
+        ConsentScenario.objects.filter(consent__sandbox=False)
+        .order_by()
         .values_list("scenario_code", flat=True)
         .distinct()
         .order_by("scenario_code")
@@ -421,8 +448,10 @@ def consents_for_staff(*, partner=None, scenario_code: str = "", state: str = ""
     """Consents for staff, newest first, narrowed by partner, by scenario code (the consents
     offer requests of that scenario relied on) and by state (``"in_force"``, ``"withdrawn"``),
     with their partner and scenario codes loaded: 2 queries a page however many."""
-    rows = Consent.objects.select_related("partner").prefetch_related(
-        Prefetch("scenarios", queryset=ConsentScenario.objects.order_by("scenario_code"))
+    rows = (
+        Consent.objects.filter(sandbox=False)
+        .select_related("partner")
+        .prefetch_related(Prefetch("scenarios", queryset=ConsentScenario.objects.order_by("scenario_code")))
     )
     if partner is not None:
         rows = rows.filter(partner=partner)
@@ -445,7 +474,12 @@ class OfferNamed(NamedTuple):
 
 
 def offer_records_for_partner(
-    *, partner_id: int, offer_ids: Collection[str], quoted_from: datetime, quoted_until: datetime
+    *,
+    partner_id: int,
+    offer_ids: Collection[str],
+    quoted_from: datetime,
+    quoted_until: datetime,
+    sandbox: bool = False,
 ) -> dict[str, OfferNamed]:
     """The real offers among ``offer_ids`` that the partner was answered, quoted from
     ``quoted_from`` to ``quoted_until`` (both inclusive): ``{offer_id: (product_code,
@@ -461,6 +495,7 @@ def offer_records_for_partner(
         quoted_at__gte=quoted_from,
         quoted_at__lte=quoted_until,
         tryout=False,
+        sandbox=sandbox,  # a sandbox sale names only a sandbox offer, a live sale only a live one
     ).values_list("offer_id", "product_code", "quoted_at")
     # An id is random and unique in practice; were one logged twice, its earliest quote holds.
     found: dict[str, OfferNamed] = {}

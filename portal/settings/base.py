@@ -638,3 +638,11 @@ API_SANDBOX_RATE_SUSTAINED = (
     env.int("API_SANDBOX_RATE_SUSTAINED_SECONDS", default=3600),
 )
 API_SANDBOX_MONTHLY_QUOTA = env.int("API_SANDBOX_MONTHLY_QUOTA", default=100_000)
+# Sandbox data (sbxdata, docs/sandbox.md "Sandbox data"): sandbox rows older than this are
+# purged daily; the simulated settlement's share when no draft or sent agreement has terms.
+SANDBOX_RETENTION_DAYS = env.int("SANDBOX_RETENTION_DAYS", default=30)
+SANDBOX_DEFAULT_SHARE_PERCENT = env.str("SANDBOX_DEFAULT_SHARE_PERCENT", default="1.00")  # a Decimal string
+CELERY_BEAT_SCHEDULE["revenue-sandbox-purge"] = {
+    "task": "revenue.tasks.sandbox_purge",
+    "schedule": crontab(hour=4, minute=10),
+}

@@ -12,6 +12,7 @@ from . import (
     payee,
     payouts,
     revenue,
+    sandbox,
     scenarios,
     team,
     webhooks,
@@ -89,4 +90,6 @@ urlpatterns = [
     path("statements/<int:pk>/invoice/", payee.invoice_record, name="statement-invoice"),
     # sandbox keys (sbxkeys): a test key, from the submitted application on
     path("keys/sandbox/new/", keys.key_create_sandbox, name="key-create-sandbox"),
+    # sandbox data (sbxdata): the sandbox's simulated settlement and reset
+    path("sandbox/", sandbox.sandbox, name="sandbox"),
 ]

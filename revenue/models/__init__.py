@@ -13,6 +13,7 @@ from .disputes import Adjustment, Dispute, DisputeEvent
 from .funnel import FunnelSalesMark
 from .ledger import Transaction, TransactionImport
 from .rewards import RewardGrant
+from .sandbox import SandboxTransaction
 from .statements import SettlementRun, Statement, StatementLine, StatementStatusChange
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "DisputeEvent",
     "FunnelSalesMark",
     "RewardGrant",
+    "SandboxTransaction",
     "SettlementRun",
     "Statement",
     "StatementLine",

@@ -88,7 +88,7 @@ def funnel_sales_recompute(*, day: date, partner_ids: list[int] | None = None) -
             AND o.partner_id = t.partner_id
         LEFT JOIN {GRANTS} g ON g.transaction_id = t.id
         WHERE t.offer_id <> '' AND t.offer_quoted_at >= %s AND t.offer_quoted_at < %s
-            AND NOT o.tryout{partner_sql}"""
+            AND NOT o.tryout AND NOT o.sandbox{partner_sql}"""
     dims = "o.partner_id, o.scenario_id, o.product_code, o.segment, o.channel, o.amount_band"
     cdims = "o.partner_id, o.customer_ref, o.scenario_id, o.product_code"
     with connection.cursor() as cursor:

@@ -162,30 +162,35 @@ def partner_catalog(*, partner: Partner) -> Catalog:
     ):
         versions.setdefault(code, (scenario_id, None if status == Participation.Status.ACTIVE else ended_at))
     left = {code: ended_at for code, (_id, ended_at) in versions.items() if ended_at is not None}
-    rows = (
+    scenarios = catalog_scenarios(
         BundleItem.objects.filter(
             scenario__status=Scenario.Status.PUBLISHED,
             scenario_id__in=[scenario_id for scenario_id, _ended in versions.values()],
         )
-        .values_list(
-            "scenario_id",
-            "scenario__code",
-            "product_id",
-            "product__code",
-            "product__currency",
-            "product__max_amount",
-        )
-        .distinct()
     )
-    scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]] = {}
-    for scenario_id, code, product_id, product_code, currency, max_amount in rows:
-        scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency, max_amount)
     agreements: dict[str, list[tuple[date, date | None]]] = {}
     for code, start, end in Agreement.objects.filter(
         partner=partner, status__in=Agreement.IN_FORCE
     ).values_list("scenario_code", "effective_from", "effective_to"):
         agreements.setdefault(code, []).append((start, end))
     return Catalog(scenarios, agreements, left)
+
+
+def catalog_scenarios(items) -> dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]:
+    """``Catalog.scenarios`` of the bundle ``items`` (a ``BundleItem`` queryset): one query.
+    Shared with the sandbox's catalog (``revenue.services.sandbox``)."""
+    rows = items.values_list(
+        "scenario_id",
+        "scenario__code",
+        "product_id",
+        "product__code",
+        "product__currency",
+        "product__max_amount",
+    ).distinct()
+    scenarios: dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]] = {}
+    for scenario_id, code, product_id, product_code, currency, max_amount in rows:
+        scenarios.setdefault(code, (scenario_id, {}))[1][product_code] = (product_id, currency, max_amount)
+    return scenarios
 
 
 def content_hash(item: Mapping, customer_ref: str) -> str:

@@ -89,7 +89,7 @@ def reward_grant_for_sales(
     )
     quoted = [s[2] for s in sales if s[2] is not None]
     offers = OfferRecord.objects.filter(
-        partner_id=partner_id, offer_id__in={s[1] for s in sales}, tryout=False
+        partner_id=partner_id, offer_id__in={s[1] for s in sales}, tryout=False, sandbox=False
     )
     if len(quoted) == len(sales):
         # PostgreSQL: only the partitions from then on (a day's slack: the id alone decides).

@@ -64,6 +64,7 @@ def consent_for_offer(
     segment: str | None,
     consent: ConsentGiven | None,
     now: datetime | None = None,
+    sandbox: bool = False,
 ) -> str:
     """The consent id an offer request relies on ("" for none), checked and recorded, for the
     scenario ``scenario_code`` that declares ``declared_purposes`` (``Scenario.data_purposes``).
@@ -103,7 +104,9 @@ def consent_for_offer(
         )
     purposes = data_purposes_normalised(consent.purposes)
     stored = (
-        Consent.objects.filter(partner=partner, consent_id=consent.id, customer_ref=customer_ref)
+        Consent.objects.filter(
+            partner=partner, sandbox=sandbox, consent_id=consent.id, customer_ref=customer_ref
+        )
         .annotate(
             seen_here=Exists(
                 ConsentScenario.objects.filter(consent=OuterRef("pk"), scenario_code=scenario_code)
@@ -113,7 +116,12 @@ def consent_for_offer(
     )
     if stored is None:
         stored = _consent_record(
-            partner=partner, consent=consent, purposes=purposes, customer_ref=customer_ref, now=now
+            partner=partner,
+            consent=consent,
+            purposes=purposes,
+            customer_ref=customer_ref,
+            now=now,
+            sandbox=sandbox,
         )
         seen_here = False
     else:
@@ -143,7 +151,7 @@ def consent_for_offer(
 
 
 def _consent_record(
-    *, partner, consent: ConsentGiven, purposes: list[str], customer_ref: str, now: datetime
+    *, partner, consent: ConsentGiven, purposes: list[str], customer_ref: str, now: datetime, sandbox: bool
 ) -> Consent:
     """Insert a consent seen for the first time; a concurrent twin that lost the race reads
     the row the winner wrote (the unique constraint decides, not a read before the insert)."""
@@ -151,6 +159,7 @@ def _consent_record(
         with transaction.atomic():
             return Consent.objects.create(
                 partner=partner,
+                sandbox=sandbox,
                 consent_id=consent.id,
                 customer_ref=customer_ref,
                 purposes=purposes,
@@ -159,7 +168,9 @@ def _consent_record(
                 last_seen_at=now,
             )
     except IntegrityError:
-        return Consent.objects.get(partner=partner, consent_id=consent.id, customer_ref=customer_ref)
+        return Consent.objects.get(
+            partner=partner, sandbox=sandbox, consent_id=consent.id, customer_ref=customer_ref
+        )
 
 
 def consent_purposes_errors(purposes: Sequence[object]) -> list[str]:
@@ -174,15 +185,18 @@ def consent_purposes_errors(purposes: Sequence[object]) -> list[str]:
 
 
 @transaction.atomic
-def consent_withdraw(*, partner, customer_id: str, consent_id: str, now: datetime | None = None) -> Consent:
+def consent_withdraw(
+    *, partner, customer_id: str, consent_id: str, now: datetime | None = None, sandbox: bool = False
+) -> Consent:
     """Record the withdrawal of a consent ``partner`` sent for its customer ``customer_id``
     ("" for a consent sent without a customer reference): from now on every request relying on
-    it is refused. Withdrawing again answers the first withdrawal. ``ConsentNotFound`` (404)
+    it is refused. Withdrawing again answers the first withdrawal. With ``sandbox`` (a sandbox
+    key) only the consents sent with sandbox keys are looked at, never a live one. ``ConsentNotFound`` (404)
     for a consent the partner never sent (another partner's looks exactly the same)."""
     customer_ref = customer_reference(partner_id=partner.pk, customer_id=customer_id)
     consent = (
         Consent.objects.select_for_update()
-        .filter(partner=partner, consent_id=consent_id, customer_ref=customer_ref)
+        .filter(partner=partner, sandbox=sandbox, consent_id=consent_id, customer_ref=customer_ref)
         .first()
     )
     if consent is None:

@@ -81,7 +81,7 @@ def offer_funnel_count(records: Iterable[dict]) -> int:
     funnel: Counter[tuple] = Counter()
     customers: Counter[tuple] = Counter()
     for record in records:
-        if record["tryout"]:
+        if record["tryout"] or record.get("sandbox"):
             continue
         day = timezone.localtime(record["quoted_at"]).date()
         funnel[
@@ -134,7 +134,7 @@ def offer_funnel_offers_rebuild(*, start: date, end: date) -> int:
             cursor.execute(
                 f"""INSERT INTO {FUNNEL_TABLE} (day, {dims}, offers, taken, gross_amount, reward_cost)
                 SELECT %s, {dims}, COUNT(*), 0, 0, 0 FROM {LOG_TABLE}
-                WHERE quoted_at >= %s AND quoted_at < %s AND NOT tryout
+                WHERE quoted_at >= %s AND quoted_at < %s AND NOT tryout AND NOT sandbox
                 GROUP BY {dims}
                 ON CONFLICT ({", ".join(FUNNEL_KEY)}) DO UPDATE SET offers = excluded.offers""",  # noqa: S608
                 window,
@@ -143,7 +143,7 @@ def offer_funnel_offers_rebuild(*, start: date, end: date) -> int:
             cursor.execute(
                 f"""INSERT INTO {CUSTOMER_TABLE} (day, {cdims}, offers, taken)
                 SELECT %s, {cdims}, COUNT(*), 0 FROM {LOG_TABLE}
-                WHERE quoted_at >= %s AND quoted_at < %s AND NOT tryout AND customer_ref <> ''
+                WHERE quoted_at >= %s AND quoted_at < %s AND NOT tryout AND NOT sandbox AND customer_ref <> ''
                 GROUP BY {cdims}
                 ON CONFLICT ({", ".join(CUSTOMER_KEY)}) DO UPDATE SET offers = excluded.offers""",  # noqa: S608
                 window,

@@ -59,6 +59,8 @@ COLUMNS = (
     "reward",
     "customer_ref",
     "consent_id",
+    # Last: a sandbox key's offer (added with the sandbox; never counted, see ``funnel``).
+    "sandbox",
 )
 _JSON = (COLUMNS.index("price"), COLUMNS.index("reward"))
 _QUOTED_AT = COLUMNS.index("quoted_at")

@@ -74,6 +74,7 @@ def offer_quote(
     consent: ConsentGiven | None = None,
     key_prefix: str = "",
     channel: str = OfferRecord.Channel.API,
+    sandbox: bool = False,
 ) -> OfferQuote:
     """The offers of the scenario version ``partner`` actively participates in, for a customer
     at ``event`` asking about ``amount``; ordered by item position, each with a new
@@ -89,14 +90,17 @@ def offer_quote(
     A request with a customer or a segment other than standard needs the customer's
     ``consent`` covering the scenario's purposes (``consents.consent_for_offer``: else
     ``ConsentRefused`` naming ``customer.consent``); each offer records the consent id relied
-    on. The try-out carries no customer data and needs none.
+    on. The try-out carries no customer data and needs none. With ``sandbox`` (a sandbox key)
+    the version is the one the partner's sandbox sees (``selectors.scenario_list_for_partner``),
+    the partner need not be active yet, the offers are logged marked sandbox and never counted,
+    and a consent is looked up and kept among the sandbox's own.
     Queries: none while the version's terms are cached (``selectors.scenario_terms_for_quote``),
     4 reads on a miss; no write; and one indexed read of a consent sent (a write only the first
     time it is seen, see ``consent_for_offer``).
     """
-    if partner.status != "active":
+    if not sandbox and partner.status != "active":
         raise PartnerNotActive(_("Only an active partner can ask for offers."))
-    quoting = selectors.scenario_terms_for_quote(partner=partner, code=scenario_code)
+    quoting = selectors.scenario_terms_for_quote(partner=partner, code=scenario_code, sandbox=sandbox)
     if quoting is None:
         raise ScenarioNotAvailable(
             selectors.scenario_unavailable_message(partner=partner, code=scenario_code), field="scenario"
@@ -106,6 +110,7 @@ def offer_quote(
         event=event, amount=amount, currency=currency, segment=segment, tenor_months=tenor_months
     )
     tryout = channel == OfferRecord.Channel.PORTAL
+    counted = not (tryout or sandbox)
     customer_ref = customer_reference(partner_id=partner.pk, customer_id=customer_id)
     try:
         offers = quote(terms, request)
@@ -119,13 +124,14 @@ def offer_quote(
                 customer_ref=customer_ref,
                 segment=segment,
                 consent=consent,
+                sandbox=sandbox,
             )
         )
     except OfferRefused:
-        if not tryout:
+        if counted:
             offer_quote_count(partner=partner, scenario=scenario, refused=True)
         raise
-    if not tryout:
+    if counted:
         offer_quote_count(partner=partner, scenario=scenario, offers=len(offers))
     quoted_at = timezone.now()
     answer = OfferQuote(
@@ -164,6 +170,7 @@ def offer_quote(
                 None if reward is None else reward_as_dict(reward),
                 customer_ref,
                 consent_id,
+                sandbox,
             )
         )
     offer_log.extend(rows)

@@ -57,6 +57,7 @@ def offer(
         None,
         customer_ref,
         consent_id,
+        False,  # sandbox
     )
 
 

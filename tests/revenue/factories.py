@@ -136,7 +136,13 @@ def days(start: date, n: int):
 
 
 def offer_logged(
-    partner, *, offer_id: str, product: str = "trip-installment", quoted_at: datetime, tryout: bool = False
+    partner,
+    *,
+    offer_id: str,
+    product: str = "trip-installment",
+    quoted_at: datetime,
+    tryout: bool = False,
+    sandbox: bool = False,
 ) -> str:
     """An offer in the offer log as its buffered writer stores it (``offer_log_write``: COPY
     into the month's partition on PostgreSQL, creating it if missing)."""
@@ -149,6 +155,7 @@ def offer_logged(
         "key_prefix": "",
         "channel": "portal" if tryout else "api",
         "tryout": tryout,
+        "sandbox": sandbox,
         "scenario_id": 1,
         "event": "booking.created",
         "product_code": product,

@@ -294,7 +294,7 @@ with connection.schema_editor() as editor:
 now = datetime.now(UTC)
 offer_log.add((
     "ofr_exit_0123456789abcdef", now, now, "req_exit", 1, "fnk_x", "api", False, 1, "booking.created",
-    "p", "installment", "", Decimal("10.00"), "CNY", "<1k", None, None, None, {}, None, "", "",
+    "p", "installment", "", Decimal("10.00"), "CNY", "<1k", None, None, None, {}, None, "", "", False,
 ))
 sys.exit(0)
 """
