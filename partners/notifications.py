@@ -362,6 +362,20 @@ for _kind in (
         staff_permission="revenue.resolve_dispute",
         description=_("Dispute opened (staff)"),
     ),
+    # API lifecycle (docs/api-lifecycle.md): the technical roles, by e-mail at once.
+    Kind(
+        "api.deprecation",
+        "api",
+        _(
+            "Your API keys called %(what)s %(calls)s times in the last %(days)s days. It is deprecated "
+            "and stops working on %(sunset)s: use %(replacement)s instead."
+        ),
+        params=("what", "calls", "days", "sunset", "replacement"),
+        roles=TECHNICAL,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:changelog",
+        description=_("Deprecated API in use"),
+    ),
 ):
     register(_kind)
 

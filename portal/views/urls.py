@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import (
     agreements,
+    changelog,
     dashboard,
     insights,
     keys,
@@ -76,4 +77,6 @@ urlpatterns = [
     path("team/<int:pk>/remove/", team.member_remove, name="member-remove"),
     path("team/<int:pk>/transfer/", team.ownership_transfer, name="ownership-transfer"),
     path("team/invitations/<int:pk>/revoke/", team.invitation_revoke, name="invitation-revoke"),
+    # API lifecycle: the changelog and deprecations (docs/api-lifecycle.md)
+    path("changelog/", changelog.changelog, name="changelog"),
 ]
