@@ -7,38 +7,25 @@ import logging
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
 from ..deprecations import Deprecation, api_deprecations
-from ..models import ApiDeprecationUsage, Partner, PartnerAPIKey
+from ..models import ApiDeprecationUsage, Partner
 from ..notifications import notify
+from .usage import key_counts_add
 
 logger = logging.getLogger(__name__)
 
 
 def api_deprecation_usage_upsert(*, rows: dict[tuple[str, int, str, str], list[int]]) -> int:
-    """Add counts to ``ApiDeprecationUsage``: ``{(key_id, partner_id, day, code): [calls]}``, in
-    one ``INSERT … ON CONFLICT DO UPDATE`` (PostgreSQL and SQLite); a key deleted meanwhile is
-    skipped."""
-    if not rows:
-        return 0
-    table = connection.ops.quote_name(ApiDeprecationUsage._meta.db_table)
-    sql = (
-        f"INSERT INTO {table} (key_id, partner_id, day, code, calls) "  # noqa: S608 - names from the model
-        "VALUES (%s, %s, %s, %s, %s) "
-        f"ON CONFLICT (key_id, day, code) DO UPDATE SET calls = {table}.calls + excluded.calls"
+    """Add counts to ``ApiDeprecationUsage``: ``{(key_id, partner_id, day, code): [calls]}``."""
+    return key_counts_add(
+        ApiDeprecationUsage,
+        names=("code",),
+        counts=("calls",),
+        rows={(k, p, d, code[:60]): c for (k, p, d, code), c in rows.items()},
     )
-    known = set(PartnerAPIKey.objects.filter(pk__in={k[0] for k in rows}).values_list("pk", flat=True))
-    params = [
-        (key_id, partner_id, day, code[:60], calls)
-        for (key_id, partner_id, day, code), (calls,) in sorted(rows.items())
-        if key_id in known
-    ]
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-    return len(params)
 
 
 def api_deprecation_notices_send(*, today: date | None = None) -> int:

@@ -21,23 +21,11 @@ from partners.models import ApiDeprecationUsage, Notification
 from partners.services import api_deprecation_notices_send
 from tests.factories import MembershipFactory, UserFactory
 
-from .factories import auth, issue
+from .factories import auth, deprecation_entry, issue
 
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-
-
-def deprecation(**fields) -> dict:
-    return {
-        "code": "me-route",
-        "route": "me",
-        "method": "GET",
-        "deprecated": (NOW - timedelta(days=10)).isoformat(),
-        "sunset": (NOW + timedelta(days=90)).isoformat(),
-        "replacement": "GET usage/",
-        **fields,
-    }
 
 
 # --------------------------------------------------------------------------------------
@@ -100,7 +88,7 @@ def test_a_malformed_changelog_is_refused_naming_what_is_wrong(text, says):
 # Deprecated routes and fields
 # --------------------------------------------------------------------------------------
 def test_a_deprecated_route_answers_with_deprecation_sunset_and_link(api, acme_key, settings):
-    settings.API_DEPRECATIONS = [deprecation()]
+    settings.API_DEPRECATIONS = [deprecation_entry()]
     response = api.get("/api/v1/me/", **auth(acme_key.key))
     assert response.status_code == 200
     deprecated_at, sunset = (
@@ -124,7 +112,7 @@ def test_a_route_without_deprecations_has_no_headers(api, acme_key):
 
 def test_after_the_sunset_the_route_answers_410_naming_its_replacement(api, acme_key, settings):
     settings.API_DEPRECATIONS = [
-        deprecation(
+        deprecation_entry(
             deprecated=(NOW - timedelta(days=100)).isoformat(), sunset=(NOW - timedelta(days=1)).isoformat()
         )
     ]
@@ -140,18 +128,20 @@ def test_after_the_sunset_the_route_answers_410_naming_its_replacement(api, acme
 
 def test_a_retired_route_still_asks_for_a_key_first(api, settings):
     settings.API_DEPRECATIONS = [
-        deprecation(sunset=(NOW - timedelta(days=1)).isoformat(), deprecated="2020-01-01")
+        deprecation_entry(sunset=(NOW - timedelta(days=1)).isoformat(), deprecated="2020-01-01")
     ]
     assert api.get("/api/v1/me/").status_code == 401
 
 
 def test_a_deprecated_response_field_is_announced_where_the_answer_holds_it(api, acme_key, settings):
-    settings.API_DEPRECATIONS = [deprecation(code="me-prefix", field="key.prefix", **{"in": "response"})]
+    settings.API_DEPRECATIONS = [
+        deprecation_entry(code="me-prefix", field="key.prefix", **{"in": "response"})
+    ]
     response = api.get("/api/v1/me/", **auth(acme_key.key))
     assert response.status_code == 200
     assert response.json()["key"]["prefix"]
     assert response["Deprecation"].startswith("@")
-    settings.API_DEPRECATIONS = [deprecation(code="me-nothing", field="key.gone", **{"in": "response"})]
+    settings.API_DEPRECATIONS = [deprecation_entry(code="me-nothing", field="key.gone", **{"in": "response"})]
     assert "Deprecation" not in api.get("/api/v1/me/", **auth(acme_key.key))
 
 
@@ -159,7 +149,7 @@ def test_a_deprecated_request_field_is_announced_when_sent_and_refused_after_its
     api, acme_key, settings
 ):
     field = {"route": "transactions", "method": "POST", "field": "transactions.*.offer_id", "in": "request"}
-    settings.API_DEPRECATIONS = [deprecation(code="tx-offer", **field)]
+    settings.API_DEPRECATIONS = [deprecation_entry(code="tx-offer", **field)]
     body = {"transactions": [{"external_id": "x-1", "offer_id": "ofr_1"}]}
     sent = api.post("/api/v1/transactions/", body, format="json", **auth(acme_key.key))
     assert sent.status_code == 400  # the batch is incomplete: the headers come all the same
@@ -173,7 +163,7 @@ def test_a_deprecated_request_field_is_announced_when_sent_and_refused_after_its
     assert "Deprecation" not in without
 
     settings.API_DEPRECATIONS = [
-        deprecation(
+        deprecation_entry(
             code="tx-offer", deprecated="2020-01-01", sunset=(NOW - timedelta(days=1)).isoformat(), **field
         )
     ]
@@ -199,14 +189,14 @@ def test_a_deprecated_request_field_is_announced_when_sent_and_refused_after_its
 )
 def test_a_malformed_registry_entry_is_refused(entry):
     with pytest.raises(ImproperlyConfigured):
-        parse([deprecation(**entry)])
+        parse([deprecation_entry(**entry)])
 
 
 # --------------------------------------------------------------------------------------
 # Counting and notices
 # --------------------------------------------------------------------------------------
 def test_deprecated_calls_are_counted_per_key_and_day_without_a_write_per_call(api, acme, acme_key, settings):
-    settings.API_DEPRECATIONS = [deprecation()]
+    settings.API_DEPRECATIONS = [deprecation_entry()]
     settings.API_METERING_FLUSH_SECONDS = 3600  # nothing is due: the counts wait in the buffer
     second = issue(acme, name="App")
     for _ in range(3):
@@ -232,7 +222,7 @@ def team(acme):
 def test_partners_that_used_a_deprecation_are_told_once_by_notification_and_email(
     api, acme, acme_key, other, other_key, team, settings, django_capture_on_commit_callbacks
 ):
-    settings.API_DEPRECATIONS = [deprecation()]
+    settings.API_DEPRECATIONS = [deprecation_entry()]
     for _ in range(2):
         api.get("/api/v1/me/", **auth(acme_key.key))
     flush_deprecation_usage()
@@ -261,13 +251,13 @@ def test_partners_that_used_a_deprecation_are_told_once_by_notification_and_emai
 def test_old_use_and_retired_deprecations_tell_nobody(
     acme, acme_key, settings, django_capture_on_commit_callbacks
 ):
-    settings.API_DEPRECATIONS = [deprecation()]
+    settings.API_DEPRECATIONS = [deprecation_entry()]
     old = timezone.localdate() - timedelta(days=settings.API_DEPRECATION_NOTICE_DAYS)
     ApiDeprecationUsage.objects.create(key=acme_key.api_key, partner=acme, day=old, code="me-route", calls=5)
     with django_capture_on_commit_callbacks(execute=True):
         assert api_deprecation_notices_send() == 0
     settings.API_DEPRECATIONS = [
-        deprecation(deprecated="2020-01-01", sunset=(NOW - timedelta(days=1)).isoformat())
+        deprecation_entry(deprecated="2020-01-01", sunset=(NOW - timedelta(days=1)).isoformat())
     ]
     ApiDeprecationUsage.objects.create(
         key=acme_key.api_key, partner=acme, day=timezone.localdate(), code="me-route", calls=5

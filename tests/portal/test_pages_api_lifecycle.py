@@ -12,19 +12,12 @@ from django.utils import timezone, translation
 
 from partners.changelog import api_changelog
 from partners.models import ApiDeprecationUsage
-from tests.api.factories import issue
+from tests.api.factories import deprecation_entry, issue
 
 pytestmark = pytest.mark.django_db
 
 NOW = timezone.now()
-DEPRECATION = {
-    "code": "me-route",
-    "route": "me",
-    "method": "GET",
-    "deprecated": (NOW - timedelta(days=10)).isoformat(),
-    "sunset": (NOW + timedelta(days=90)).isoformat(),
-    "replacement": "GET usage/",
-}
+DEPRECATION = deprecation_entry()
 
 
 # --------------------------------------------------------------------------------------
@@ -44,7 +37,8 @@ def test_the_changelog_shows_every_release_and_deprecation_at_a_fixed_cost(
     releases = api_changelog()
     assert page.count('data-testid="release"') == len(releases)
     assert releases[-1].changes[0].en in page
-    assert "incompatible" in page and "compatible" in page
+    assert "incompatible" in page
+    assert "compatible" in page
     assert page.count('id="deprecation-d-') == deprecations
 
 
@@ -86,7 +80,8 @@ def test_the_dashboard_shows_the_deprecations_the_partner_used_with_its_counts(
     client.force_login(alice)
     page = client.get(reverse("portal:dashboard")).content.decode()
     assert 'data-testid="api-deprecations"' in page
-    assert "GET me/" in page and "GET usage/" in page
+    assert "GET me/" in page
+    assert "GET usage/" in page
     assert 'data-testid="deprecation-calls">12<' in page
     assert (NOW + timedelta(days=90)).astimezone().strftime("%Y") in page
 
@@ -102,13 +97,15 @@ def test_a_member_sees_every_route_in_three_languages_with_the_sandbox_key(clien
     client.force_login(bob)
     response = client.get(reverse("api-examples"))
     assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert "no-store" in response["Cache-Control"]
+    assert "private" in response["Cache-Control"]
     page = response.content.decode()
     routes = page.count('data-testid="route-example"')
     assert routes >= 13
     assert page.count(sandbox) == 3 * routes
     assert "curl -X POST &quot;http://testserver/api/v1/offers/&quot;" in page
-    assert "requests.post(" in page and "new Request.Builder()" in page
+    assert "requests.post(" in page
+    assert "new Request.Builder()" in page
     assert "travel-finance" in page  # the body of POST offers/ is the schema's own example
     assert page.count("data-copy=") == 3 * routes
 
