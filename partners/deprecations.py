@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import get_resolver
 from django.utils import timezone
 
-CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,59}$")
+CODE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,47}$")  # + "deprecation:" fits a once key (60)
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 KEYS = {"code", "route", "method", "field", "in", "deprecated", "sunset", "replacement"}
 
