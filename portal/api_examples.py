@@ -140,7 +140,7 @@ def _java(method: str, url: str, body) -> str:
     ]
     if body is not None:
         text = json.dumps(body, indent=2, ensure_ascii=False).replace("\\", "\\\\").replace('"""', '\\"""')
-        out += ['String json = """', text, '    """;']
+        out += ['String json = """', text, '""";']
         call = f'.{method.lower()}(RequestBody.create(json, MediaType.get("application/json")))'
     else:
         call = ".get()" if method == "GET" else f'.method("{method}", null)'
