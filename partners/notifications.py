@@ -502,6 +502,20 @@ for _kind in (
         fallback_url="portal:keys",
         description=_("Sandbox quota reached"),
     ),
+    # API lifecycle (docs/api-lifecycle.md): the technical roles, by e-mail at once.
+    Kind(
+        "api.deprecation",
+        "api",
+        _(
+            "Your API keys called %(what)s %(calls)s times in the last %(days)s days. It is deprecated "
+            "and stops working on %(sunset)s: use %(replacement)s instead."
+        ),
+        params=("what", "calls", "days", "sunset", "replacement"),
+        roles=TECHNICAL,
+        default_delivery=Delivery.IMMEDIATE,
+        fallback_url="portal:changelog",
+        description=_("Deprecated API in use"),
+    ),
 ):
     register(_kind)
 

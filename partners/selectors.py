@@ -10,15 +10,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.four_eyes import makers_add
 from core.secrets import fernet
 
+from .deprecations import Deprecation, api_deprecations
 from .exceptions import DocumentsNotValid, InvitationInvalid, PartnerNotActive
 from .models import (
+    ApiDeprecationUsage,
     Invitation,
     Membership,
     Notification,
@@ -335,3 +337,29 @@ def notification_preferences(*, user, kinds: Iterable[str]) -> dict[str, str]:
         NotificationPreference.objects.filter(user=user, kind__in=kinds).values_list("kind", "delivery")
     )
     return {kind: chosen.get(kind, KINDS[kind].default_delivery) for kind in kinds}
+
+
+# --------------------------------------------------------------------------------------
+# API lifecycle: deprecated routes and fields a partner's keys still use
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DeprecationUse:
+    deprecation: Deprecation
+    calls: int
+
+
+def partner_deprecation_use(*, partner: Partner, since: date) -> list[DeprecationUse]:
+    """The registered deprecations not yet retired that the partner's keys called since
+    ``since``, with their call counts, soonest sunset first. No query when nothing is deprecated,
+    one otherwise."""
+    live = {d.code: d for d in api_deprecations() if not d.retired()}
+    if not live:
+        return []
+    rows = (
+        ApiDeprecationUsage.objects.filter(partner=partner, code__in=live, day__gte=since)
+        .values_list("code")
+        .annotate(calls=Sum("calls"))
+        .order_by("code")
+    )
+    uses = [DeprecationUse(deprecation=live[code], calls=calls) for code, calls in rows if calls]
+    return sorted(uses, key=lambda u: (u.deprecation.sunset, u.deprecation.code))

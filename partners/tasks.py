@@ -7,6 +7,7 @@ from django.conf import settings
 
 from . import services
 from .api.counters import flush_access_log, flush_usage
+from .api.deprecation import flush_deprecation_usage
 
 
 @shared_task(name="partners.tasks.document_expiry_sweep")
@@ -27,6 +28,7 @@ def document_expiry_sweep() -> dict:
 def api_usage_flush() -> int:
     """Every minute (beat): move the usage counters from the cache into ``ApiUsage``."""
     flush_access_log()
+    flush_deprecation_usage()
     return flush_usage()
 
 
@@ -84,3 +86,10 @@ def quota_threshold_notify(
     services.quota_threshold_notify(
         partner_id=partner_id, threshold=threshold, used=used, quota=quota, month=month, sandbox=sandbox
     )
+
+
+@shared_task(name="partners.tasks.api_deprecation_notices_send")
+def api_deprecation_notices_send() -> int:
+    """Daily (beat): tell the partners whose keys used a deprecated route or field lately."""
+    flush_deprecation_usage()
+    return services.api_deprecation_notices_send()

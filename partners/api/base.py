@@ -14,6 +14,7 @@ from core.api import ApiView
 
 from ..models import Partner
 from .auth import PartnerKeyAuthentication
+from .deprecation import announce, refuse_retired
 from .schema import PartnerAPISchema
 from .throttling import PartnerKeyThrottle
 
@@ -65,3 +66,12 @@ class PartnerAPIView(ApiView):
     @property
     def partner(self) -> Partner:
         return self.request.user.partner
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        refuse_retired(request)  # a retired route is a 410, once the caller is known
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        announce(request, response)  # Deprecation / Sunset / Link on a deprecated route or field
+        return response

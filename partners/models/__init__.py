@@ -5,6 +5,7 @@ below, so that ``from partners.models import …`` keeps working for every model
 """
 
 from .core import Industry, Membership, Partner, PartnerStatusChange
+from .deprecations import ApiDeprecationUsage
 from .documents import PartnerDocument
 from .invitations import Invitation
 from .keys import ApiAccessLog, ApiUsage, PartnerAPIKey, PartnerAPIKeyEvent
@@ -13,6 +14,7 @@ from .webhooks import WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiAccessLog",
+    "ApiDeprecationUsage",
     "ApiUsage",
     "Industry",
     "Invitation",

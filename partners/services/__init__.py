@@ -3,6 +3,7 @@
 The open API capability adds its modules (API keys, usage, webhooks) beside these.
 """
 
+from .deprecations import api_deprecation_notices_send, api_deprecation_usage_upsert
 from .documents import (
     document_expiry_sweep,
     document_reject,
@@ -68,6 +69,8 @@ __all__ = [
     "IssuedKey",
     "account_create_verified",
     "api_access_log_prune",
+    "api_deprecation_notices_send",
+    "api_deprecation_usage_upsert",
     "api_key_expiry_sweep",
     "api_key_issue",
     "api_key_revoke",

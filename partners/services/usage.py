@@ -17,24 +17,32 @@ logger = logging.getLogger(__name__)
 
 
 def api_usage_upsert(*, rows: dict[tuple[str, int, str, str], list[int]]) -> int:
-    """Add counts to ``ApiUsage``: ``{(key_id, partner_id, day, endpoint): [calls, errors]}``.
-    One ``INSERT … ON CONFLICT DO UPDATE`` adding to the stored counts (PostgreSQL and SQLite
-    share the syntax); a key deleted meanwhile is skipped."""
+    """Add counts to ``ApiUsage``: ``{(key_id, partner_id, day, endpoint): [calls, errors]}``."""
+    return key_counts_add(
+        ApiUsage,
+        names=("endpoint",),
+        counts=("calls", "errors"),
+        rows={(k, p, d, endpoint[:120]): c for (k, p, d, endpoint), c in rows.items()},
+    )
+
+
+def key_counts_add(model, *, names: tuple[str, ...], counts: tuple[str, ...], rows: dict) -> int:
+    """Add per-key daily counts to ``model`` (unique on key, day and ``names``):
+    ``{(key_id, partner_id, day, *names): [counts]}``. One ``INSERT … ON CONFLICT DO UPDATE``
+    adding to the stored counts (PostgreSQL and SQLite share the syntax); a key deleted
+    meanwhile is skipped."""
     if not rows:
         return 0
-    table = connection.ops.quote_name(ApiUsage._meta.db_table)
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ("key_id", "partner_id", "day", *names, *counts)
+    added = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counts)
     sql = (
-        f"INSERT INTO {table} (key_id, partner_id, day, endpoint, calls, errors) "  # noqa: S608 - names from the model
-        "VALUES (%s, %s, %s, %s, %s, %s) "
-        "ON CONFLICT (key_id, day, endpoint) DO UPDATE SET "
-        f"calls = {table}.calls + excluded.calls, errors = {table}.errors + excluded.errors"
+        f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - names from the model
+        f"VALUES ({', '.join(['%s'] * len(columns))}) "
+        f"ON CONFLICT (key_id, day, {', '.join(names)}) DO UPDATE SET {added}"
     )
     known = set(PartnerAPIKey.objects.filter(pk__in={k[0] for k in rows}).values_list("pk", flat=True))
-    params = [
-        (key_id, partner_id, day, endpoint[:120], calls, errors)
-        for (key_id, partner_id, day, endpoint), (calls, errors) in sorted(rows.items())
-        if key_id in known
-    ]
+    params = [(*key, *numbers) for key, numbers in sorted(rows.items()) if key[0] in known]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(params)

@@ -646,3 +646,23 @@ CELERY_BEAT_SCHEDULE["revenue-sandbox-purge"] = {
     "task": "revenue.tasks.sandbox_purge",
     "schedule": crontab(hour=4, minute=10),
 }
+# --------------------------------------------------------------------------------------
+# API lifecycle (docs/api-lifecycle.md): the API's version, its deprecations and notices
+# --------------------------------------------------------------------------------------
+# The open API's own version (semver): the schema's ``info.version``; it must equal the newest
+# entry of docs/api-changelog.yaml (a test holds them together).
+API_VERSION = "1.6.0"
+SPECTACULAR_SETTINGS["VERSION"] = API_VERSION
+# The changelog shown at /portal/changelog/ (docs/api-lifecycle.md describes its format).
+API_CHANGELOG_PATH = BASE_DIR / "docs" / "api-changelog.yaml"
+# Routes and fields marked deprecated: each a dict with ``code`` (stable id), ``route`` (the v1
+# URL name), ``method``, optionally ``field`` (a dotted path, ``*`` for list items) and ``in``
+# (``request`` or ``response``), ``deprecated`` and ``sunset`` (dates, Beijing midnight) and
+# ``replacement`` (what to use instead). See partners/deprecations.py.
+API_DEPRECATIONS: list[dict] = []
+# Partners whose keys used a deprecation within this many days are told about it (once).
+API_DEPRECATION_NOTICE_DAYS = env.int("API_DEPRECATION_NOTICE_DAYS", default=30)
+CELERY_BEAT_SCHEDULE["partners-api-deprecation-notices"] = {
+    "task": "partners.tasks.api_deprecation_notices_send",
+    "schedule": crontab(hour=9, minute=0),
+}

@@ -16,6 +16,8 @@ from django.views.decorators.http import require_POST
 from core.charts import PORTAL, bar_chart
 from core.money import money_text
 from partners.api import counters
+from partners.api.deprecation import deprecation_counts, flush_deprecation_usage
+from partners.selectors import partner_deprecation_use
 from revenue.money import ZERO
 from revenue.selectors import agreements_awaiting_acceptance_count
 from scenarios.models import Participation
@@ -89,6 +91,14 @@ def dashboard(request: HttpRequest, access: PartnerAccess) -> HttpResponse:
         context["calls_chart"], context["calls_total"], context["errors_total"] = _calls_chart(access)
         context["keys_expiring"] = selectors.partner_keys_expiring(
             partner=access.partner, within=timedelta(days=settings.API_KEY_EXPIRY_WARNING_DAYS)
+        )
+        # A query only while something is deprecated (docs/api-lifecycle.md).
+        if deprecation_counts.pending():
+            flush_deprecation_usage()  # the embedded default buffers the counts in this process
+        context["deprecation_days"] = settings.API_DEPRECATION_NOTICE_DAYS
+        context["deprecations_used"] = partner_deprecation_use(
+            partner=access.partner,
+            since=selectors.business_today() - timedelta(days=settings.API_DEPRECATION_NOTICE_DAYS - 1),
         )
     if context["show_documents"]:
         context["documents_expiring"] = selectors.partner_documents_expiring(

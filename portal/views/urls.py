@@ -4,6 +4,7 @@ from django.urls import path
 
 from . import (
     agreements,
+    changelog,
     dashboard,
     insights,
     keys,
@@ -92,4 +93,6 @@ urlpatterns = [
     path("keys/sandbox/new/", keys.key_create_sandbox, name="key-create-sandbox"),
     # sandbox data (sbxdata): the sandbox's simulated settlement and reset
     path("sandbox/", sandbox.sandbox, name="sandbox"),
+    # API lifecycle: the changelog and deprecations (docs/api-lifecycle.md)
+    path("changelog/", changelog.changelog, name="changelog"),
 ]

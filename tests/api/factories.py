@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.utils import timezone
 
 from partners.models import Partner, PartnerDocument
@@ -44,3 +46,17 @@ def issue(partner: Partner, *, scopes=ALL_SCOPES, name: str = "ERP", **kwargs) -
 
 def auth(key: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
+
+
+def deprecation_entry(**fields) -> dict:
+    """An ``API_DEPRECATIONS`` entry: ``GET me/`` deprecated 10 days ago, sunset in 90 days."""
+    now = timezone.now()
+    return {
+        "code": "me-route",
+        "route": "me",
+        "method": "GET",
+        "deprecated": (now - timedelta(days=10)).isoformat(),
+        "sunset": (now + timedelta(days=90)).isoformat(),
+        "replacement": "GET usage/",
+        **fields,
+    }
