@@ -1,20 +1,27 @@
-"""Journey 1: a company signs up, verifies its e-mail, completes the wizard; staff (logged in
-with an authenticator code) approve it in the admin; the owner creates an API key, the key calls
-GET /api/v1/me/, and the dashboard shows the call.
+"""Journey 1: a company signs up, verifies its e-mail, completes the wizard; while its
+application is under review its developers work in the sandbox (a sandbox key, offers and
+transactions of a published scenario of its industry, a simulated settlement); staff (logged in
+with an authenticator code) approve it in the admin; the owner creates a live API key, the key
+calls GET /api/v1/me/, the dashboard shows the call, and no sandbox row is seen live.
 
 Staff log in through the real login page and pass a TOTP code computed with the same algorithm
 (RFC 6238) from the authenticator's secret that the test gave them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from urllib.parse import urlparse
 
 import pytest
+from django.utils import timezone
 
 from partners import services
 from partners.models import Partner, PartnerDocument
+from revenue.models import SandboxTransaction, Transaction
 from tests.factories import IndustryFactory, StaffFactory, _credit_code
 from tests.partners.factories import PDF
+from tests.products.factories import ProductFactory
+from tests.scenarios.factories import BundleItemFactory, ScenarioFactory
 
 from .helpers import PASSWORD, confirmation_link, log_in, staff_with_totp
 
@@ -44,6 +51,11 @@ def admin_action(page, partner: Partner, action: str) -> None:
 def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff_page, screenshot, settings):
     settings.STAFF_MFA_REQUIRED = True
     industry = IndustryFactory(code="travel", name="Travel")
+    # A published scenario of the industry, which the new partner has not joined.
+    scenario = ScenarioFactory(code="trip-finance", industry=industry)
+    BundleItemFactory(
+        scenario=scenario, product=ProductFactory(code="trip-installment", category="installment")
+    )
     staff, secret = staff_with_totp()
 
     # Sign up and verify the e-mail address from the outbox.
@@ -82,6 +94,50 @@ def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff
     assert page.locator("[data-testid=application-status]").inner_text() == "Submitted"
     partner = Partner.objects.get(display_name="Sunny Trips")
 
+    # Sandbox first: under review, the owner creates a sandbox key and integrates against it.
+    page.goto("/portal/keys/sandbox/new/")
+    page.fill("input[name=name]", "Integration tests")
+    for scope in ("read", "offers", "transactions"):
+        page.check(f"input[name=scopes][value={scope}]")
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    sandbox_key = page.locator("[data-testid=new-key]").inner_text().strip()
+    assert sandbox_key.startswith("fnk_sbx_")
+    sandbox = {"Authorization": f"Api-Key {sandbox_key}"}
+    me = page.request.get("/api/v1/me/", headers=sandbox)
+    assert me.status == 200
+    assert me.json()["mode"] == "sandbox"
+    scenarios = page.request.get("/api/v1/scenarios/", headers=sandbox).json()
+    assert [s["code"] for s in scenarios["results"]] == ["trip-finance"]
+    offers = page.request.post(
+        "/api/v1/offers/",
+        headers=sandbox,
+        data={"scenario": "trip-finance", "event": "booking.created", "amount": "1000.00"},
+    )
+    assert offers.status == 200, offers.text()
+    offer_id = offers.json()["offers"][0]["offer_id"]
+    occurred = timezone.localtime(timezone.now() - timedelta(minutes=5))
+    sale = {
+        "external_id": "order-1",
+        "scenario": "trip-finance",
+        "product": "trip-installment",
+        "kind": "sale",
+        "amount": "1000.00",
+        "currency": "CNY",
+        "occurred_at": occurred.isoformat(),
+        "offer_id": offer_id,
+    }
+    recorded = page.request.post("/api/v1/transactions/", headers=sandbox, data={"transactions": [sale]})
+    assert recorded.status in (200, 201), recorded.text()
+    assert SandboxTransaction.objects.filter(partner=partner, external_id="order-1").count() == 1
+    assert not Transaction.objects.filter(partner=partner).exists()
+    # A simulated settlement of the sandbox: marked as a simulation, nothing kept.
+    day = occurred.date().isoformat()
+    page.goto(f"/portal/sandbox/?scenario=trip-finance&date_from={day}&date_to={day}")
+    assert "Simulation" in page.locator("[data-testid=simulation]").inner_text()
+    assert page.locator("[data-testid=sim-count]").inner_text() == "1"
+    screenshot(page, "journey-sandbox-simulation")
+
     # Staff review: the admin asks for the authenticator code at login.
     staff_page.goto("/admin/")
     assert "/accounts/login/" in staff_page.url
@@ -113,7 +169,12 @@ def test_a_company_signs_up_is_approved_and_makes_its_first_api_call(page, staff
     answer = page.request.get("/api/v1/me/", headers={"Authorization": f"Api-Key {key}"})
     assert answer.status == 200
     assert answer.json()["partner"]["slug"] == partner.slug
+    assert answer.json()["mode"] == "live"
+    # Live never sees the sandbox, and the sandbox's external id does not block live.
+    live_rows = page.request.get("/api/v1/transactions/", headers={"Authorization": f"Api-Key {key}"})
+    assert live_rows.json()["results"] == []
 
+    # The dashboard counts the two live calls, none of the sandbox's four.
     page.goto("/portal/")
-    assert page.locator("[data-testid=calls-total]").inner_text() == "1"
+    assert page.locator("[data-testid=calls-total]").inner_text() == "2"
     screenshot(page, "journey-signup-to-first-call")
