@@ -26,6 +26,7 @@ PURPOSES = ["offer_personalisation", "credit_pre_assessment"]
 @pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
     settings.API_RATE_BURST = (100_000, 1)
+    settings.API_SANDBOX_RATE_BURST = (100_000, 1)
 
 
 @pytest.fixture

@@ -49,6 +49,7 @@ LIVE_CONSENT, SBX_CONSENT = "live-secret-consent", "sbx-secret-consent"
 @pytest.fixture(autouse=True)
 def _no_rate_limit(settings):
     settings.API_RATE_BURST = (100_000, 1)
+    settings.API_SANDBOX_RATE_BURST = (100_000, 1)
 
 
 def _offer(api, key: str, **more) -> str:
