@@ -59,6 +59,8 @@ def main(argv: list[str]) -> int:
                 continue
             print(f"running {bench.name} ...", file=sys.stderr, flush=True)
             results.append(measure(bench))
+            # Each result as it comes (a later benchmark that fails does not lose it).
+            print(table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     print(table(results))
     return 0
 

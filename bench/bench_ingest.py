@@ -117,7 +117,7 @@ def _log_offers() -> None:
             "scenario_id": s.pk, "event": "booking.created", "product_code": pr.code, "category": "installment",
             "segment": "standard", "amount": Decimal("8000.00"), "currency": "CNY", "amount_band": "5k-20k",
             "tenor_months": None, "annual_rate": None, "apr": None, "price": {"annual_rate": "0.100000"},
-            "reward": None, "customer_ref": "",
+            "reward": None, "customer_ref": "", "consent_id": "",
         }  # fmt: skip
         rows.append(tuple(row[c] for c in COLUMNS))
     for start in range(0, len(rows), 10_000):

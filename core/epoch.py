@@ -6,8 +6,9 @@ sweep) cannot reach a running web server's memory. So every such change replaces
 ``API_AUTH_EPOCH_FILE`` (under ``var/``; one per pytest-xdist worker in tests, see
 ``portal.settings.test``), and a process compares the file's identity (one ``stat``) before it
 trusts what it cached, dropping it all when the identity differs. With Redis the shared cache
-reaches every process by itself and no file is written (``partners.keycache`` uses the epoch
-only in its process-memory layer).
+reaches every process by itself and no file is written. Only ``core.generations`` touches and
+reads the file: the process-memory caches (compiled offer terms, and key verification's
+process-memory layer in ``partners.keycache``) go through it.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ product catalog, the scenarios). A reader keeps a ``ProcessMemo`` watching the n
 on: before every lookup the memo reads the names' current generations and, when any differs from
 what it last saw, drops everything it holds.
 
-The generations travel the same way as the invalidation of the open API's verification cache
-(``partners.keycache``), with the backend of ``core.counters``:
+This is the one invalidation path of every process-memory cache of the site: the compiled offer
+terms (``scenarios.selectors``) and, on the embedded default, the open API's verification
+records (``partners.keycache``: ``key_forget`` and ``partner_forget`` bump its generation). The
+generations travel with the backend of ``core.counters``:
 
 - **shared (Redis, ``REDIS_URL``)**: each name is a random token in the default cache; a bump
   writes a new token and every process sees it on its next lookup (one ``MGET`` per lookup);
@@ -92,6 +94,20 @@ class ProcessMemo:
         value = load()
         self.values[key] = (value, time.monotonic() + self.seconds)
         return value
+
+    def peek(self, key: Hashable) -> Any:
+        """The value of ``key`` if held and not expired, else None (nothing is loaded)."""
+        held = self.values.get(key)
+        return held[0] if held is not None and held[1] > time.monotonic() else None
+
+    def put(self, key: Hashable, value: Any, seconds: float | None = None) -> None:
+        """Keep ``value`` for ``seconds`` (the memo's lifetime when not given)."""
+        self.values[key] = (value, time.monotonic() + (self.seconds if seconds is None else seconds))
+
+    def forget(self, *keys: Hashable) -> None:
+        """Drop ``keys`` in this process only (``generation_bump`` drops them everywhere)."""
+        for key in keys:
+            self.values.pop(key, None)
 
     def clear(self) -> None:
         """Forget everything, as a new process starts."""

@@ -8,8 +8,9 @@ This module owns, and no other module repeats:
   counters (``core.counters``);
 - the **two layers**, one chosen once as the process starts (``keycache_start``, with the
   backend of ``core.counters``): the shared cache (Redis, ``REDIS_URL``), where a deletion is
-  seen by every process at once; or this process's memory (the embedded default), checked
-  against the cache epoch (``core.epoch``: one ``stat``) before it is trusted;
+  seen by every process at once; or this process's memory (the embedded default): a
+  ``core.generations.ProcessMemo``, checked against its generation (on the embedded default the
+  cache epoch file: one ``stat``) before it is trusted, as the compiled offer terms are;
 - the **invalidation**: ``key_forget`` (rotate, revoke) and ``partner_forget`` (lifecycle moves,
   document changes) drop the records in every process, so a revocation or suspension is refused
   on the very next request.
@@ -28,7 +29,7 @@ from django.utils import timezone
 
 from core.clock import business_day
 from core.counters import counters_backend
-from core.epoch import epoch, epoch_touch
+from core.generations import ProcessMemo, generation_bump
 
 from .models import Partner, PartnerAPIKey
 from .selectors import partner_document_gaps
@@ -41,6 +42,9 @@ PARTNER_RECORD_SECONDS = 60
 # ``last_used_at`` is written at most once per this many seconds per key.
 TOUCH_SECONDS = 60
 _MISSING = "missing"
+# The generation the process-memory layer watches (``core.generations``).
+KEYCACHE_GENERATION = "apikeys"
+KEYCACHE_GENERATIONS = (KEYCACHE_GENERATION,)
 
 
 # --------------------------------------------------------------------------------------
@@ -184,46 +188,37 @@ class SharedRecords:
 
 
 class LocalRecords:
-    """Records in dicts of this process (the embedded default: no pickling, no key checks),
-    dropped whenever the cache epoch changed, so a change made in another process is seen on the
-    next call here too."""
+    """Records in this process's memory (the embedded default: no pickling, no key checks): a
+    ``core.generations.ProcessMemo`` watching ``KEYCACHE_GENERATIONS``, the same invalidation
+    path as the compiled offer terms. A forget bumps the generation (the cache epoch file), so a
+    change made in another process is seen on the next call here too."""
 
     def __init__(self):
-        self.keys: dict[str, tuple[KeyRecord | str, float]] = {}  # prefix → (record, expires at)
-        self.partners: dict[int, tuple[PartnerRecord, float]] = {}
+        self.memo = ProcessMemo(KEYCACHE_GENERATIONS, seconds=KEY_RECORD_SECONDS)
         self.touched: dict[str, float] = {}
-        self.seen = epoch()
 
     def key(self, prefix: str) -> KeyRecord | str | None:
-        current = epoch()
-        if current != self.seen:
-            self.keys.clear()
-            self.partners.clear()
-            self.seen = current
-        record, expires = self.keys.get(prefix, (None, 0.0))
-        return record if expires > time.monotonic() else None
+        self.memo.current()  # one ``stat`` of the epoch file
+        return self.memo.peek(("key", prefix))
 
     def key_put(self, prefix: str, record: KeyRecord | str, seconds: int) -> None:
-        self.keys[prefix] = (record, time.monotonic() + seconds)
+        self.memo.put(("key", prefix), record, seconds)
 
     def partner(self, partner_id: int) -> PartnerRecord | None:
-        # Checked against the epoch by ``key`` just before (``partner_record`` follows
-        # ``key_record`` on every request).
-        record, expires = self.partners.get(partner_id, (None, 0.0))
-        return record if expires > time.monotonic() else None
+        # Brought up to date by ``key`` just before (``partner_record`` follows ``key_record`` on
+        # every request).
+        return self.memo.peek(("partner", partner_id))
 
     def partner_put(self, record: PartnerRecord) -> None:
-        self.partners[record.id] = (record, time.monotonic() + PARTNER_RECORD_SECONDS)
+        self.memo.put(("partner", record.id), record, PARTNER_RECORD_SECONDS)
 
     def keys_forget(self, prefixes: tuple[str, ...]) -> None:
-        for prefix in prefixes:
-            self.keys.pop(prefix, None)
-        epoch_touch()
+        self.memo.forget(*(("key", prefix) for prefix in prefixes))
+        generation_bump(KEYCACHE_GENERATION)
 
     def partners_forget(self, partner_ids: tuple[int, ...]) -> None:
-        for pk in partner_ids:
-            self.partners.pop(pk, None)
-        epoch_touch()
+        self.memo.forget(*(("partner", pk) for pk in partner_ids))
+        generation_bump(KEYCACHE_GENERATION)
 
 
 _records: SharedRecords | LocalRecords = None  # type: ignore[assignment] - set by keycache_start

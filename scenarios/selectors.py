@@ -13,6 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -473,6 +474,14 @@ class OfferNamed(NamedTuple):
     quoted_at: datetime
 
 
+# ``offer_records_for_partner`` on PostgreSQL: the same filter as the ORM's, ids as one array.
+OFFERS_NAMED_SQL = (
+    f"SELECT offer_id, product_code, quoted_at FROM {OfferRecord._meta.db_table} "  # noqa: S608 - our table's name
+    "WHERE partner_id = %s AND offer_id = ANY(%s) AND quoted_at >= %s AND quoted_at <= %s AND NOT tryout "
+    "AND sandbox = %s"
+)
+
+
 def offer_records_for_partner(
     *,
     partner_id: int,
@@ -489,14 +498,22 @@ def offer_records_for_partner(
     quoted_at). Only rows already written by the offer log's flush are found."""
     if not offer_ids:
         return {}
-    rows = OfferRecord.objects.filter(
-        partner_id=partner_id,
-        offer_id__in=offer_ids,
-        quoted_at__gte=quoted_from,
-        quoted_at__lte=quoted_until,
-        tryout=False,
-        sandbox=sandbox,  # a sandbox sale names only a sandbox offer, a live sale only a live one
-    ).values_list("offer_id", "product_code", "quoted_at")
+    if connection.vendor == "postgresql":
+        # The ids as one array parameter (``= ANY``): no placeholder per id to build and bind.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                OFFERS_NAMED_SQL, [partner_id, list(offer_ids), quoted_from, quoted_until, sandbox]
+            )
+            rows = cursor.fetchall()
+    else:
+        rows = OfferRecord.objects.filter(
+            partner_id=partner_id,
+            offer_id__in=offer_ids,
+            quoted_at__gte=quoted_from,
+            quoted_at__lte=quoted_until,
+            tryout=False,
+            sandbox=sandbox,  # a sandbox sale names only a sandbox offer, a live sale only a live one
+        ).values_list("offer_id", "product_code", "quoted_at")
     # An id is random and unique in practice; were one logged twice, its earliest quote holds.
     found: dict[str, OfferNamed] = {}
     for offer_id, product_code, quoted_at in rows:

@@ -29,7 +29,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -518,7 +518,12 @@ def ledger_store(
     labels = labels or {}
     ledger_lock(partner_id=partner_id, scenario_codes={r.scenario_code for r in rows}, exclusive=False)
     rows, deferred, sales = _refunds_resolve(rows, partner_id=partner_id, labels=labels)
-    created, existing = _insert_flagged(rows, partner_id)
+    stored = _store_postgresql(rows, deferred, partner_id) if connection.vendor == "postgresql" else None
+    if stored is not None:  # all new, or all stored already
+        created, existing, rows = stored
+        deferred = []
+    else:
+        created, existing = _insert_flagged(rows, partner_id)
     if deferred:
         # Refunds of sales of this batch: their sales have ids now.
         ids = {**{e: pk for e, (pk, _h) in existing.items()}, **created}
@@ -541,6 +546,57 @@ def ledger_store(
     if not conflicts:  # the new attributed sales' rewards, in this transaction
         reward_grant_for_sales(partner_id=partner_id, rows=rows, created=created)
     return created, existing, conflicts
+
+
+def _store_postgresql(
+    rows: Sequence[LedgerRow], deferred: Sequence[LedgerRow], partner_id: int
+) -> tuple[dict[str, int], dict[str, tuple[int, str]], list[LedgerRow]] | None:
+    """PostgreSQL's two common cases, each without the staging table: ``(created, existing,
+    rows as stored)``, or None for the general path (``_insert_flagged``).
+
+    One read of the batch's external ids in the unique index (committed rows only) tells them:
+    - **none is stored** (a fresh batch): ids are taken from the ledger's sequence, the refunds
+      of sales of this batch get their sale's id at once, and the whole batch goes into the
+      ledger with one ``COPY`` (in a savepoint: when a concurrent batch stored one of these ids
+      meanwhile, the ``COPY`` waits for it and fails, and the general path sees it as stored);
+    - **all are stored** (a replay): nothing is written, the read is the answer."""
+    table = Transaction._meta.db_table
+    every = [*rows, *deferred]
+    external_ids = [r.external_id for r in every]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT external_id, id, content_hash FROM {table} WHERE partner_id = %s "  # noqa: S608
+            "AND external_id = ANY(%s)",
+            [partner_id, external_ids],
+        )
+        existing = {external_id: (pk, digest) for external_id, pk, digest in cursor.fetchall()}
+        if existing:
+            if deferred or len(existing) < len(set(external_ids)):
+                return None  # some new, some stored
+            return {}, existing, list(rows)
+        if len(set(external_ids)) < len(external_ids):
+            return None  # an id twice: the general path stores the first
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [table, len(every)],
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    created = dict(zip(external_ids, ids, strict=True))
+    every = [*rows, *(r._replace(refund_of_id=created[r.refund_of_id]) for r in deferred)]
+    late = _late_flags(every, partner_id=partner_id)
+    columns = ", ".join(("id", *INSERT_COLUMNS))
+    try:
+        with (
+            transaction.atomic(),
+            connection.cursor() as cursor,
+            connection.wrap_database_errors,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):
+            for pk, row, flag in zip(ids, every, late, strict=True):
+                copy.write_row((pk, *row, flag))  # id, then INSERT_COLUMNS order
+    except IntegrityError:
+        return None  # a concurrent batch stored some of these meanwhile (now committed)
+    return created, {}, every
 
 
 def _insert_flagged(

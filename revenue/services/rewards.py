@@ -74,14 +74,21 @@ def reward_grant_for_sales(
     *, partner_id: int, rows: Sequence, created: Mapping[str, int]
 ) -> list[RewardGrant]:
     """Grant the rewards of the new attributed sales among ``rows`` (ledger rows with
-    ``external_id``, ``kind`` and ``offer_id``; ``created`` maps the new ones to their ids).
-    Call inside the transaction that stored them. No query when no new sale names an offer;
-    otherwise 3 reads, one locking read, one insert and one update per campaign granted from."""
-    sale_ids = [
-        created[r.external_id] for r in rows if r.offer_id and r.kind == SALE and r.external_id in created
-    ]
-    if not sale_ids:
+    ``external_id``, ``kind``, ``product_id`` and ``offer_id``; ``created`` maps the new ones to
+    their ids). Call inside the transaction that stored them. No query when no new sale names an
+    offer; one small read when no bundle item of their products has a campaign; otherwise 4
+    reads, one locking read, one insert and one update per campaign granted from."""
+    new_sales = [r for r in rows if r.offer_id and r.kind == SALE and r.external_id in created]
+    if not new_sales:
         return []
+    # A grant needs a bundle item of the sale's product with a campaign (the offer's version's
+    # item, and an offer is only attributed to a sale of its product): when no item of these
+    # products has one, nothing can be granted and the batch's offers are not read again.
+    if not BundleItem.objects.filter(
+        product_id__in={r.product_id for r in new_sales}, campaign__isnull=False
+    ).exists():
+        return []
+    sale_ids = [created[r.external_id] for r in new_sales]
     sales = list(
         Transaction.objects.filter(pk__in=sale_ids)
         .order_by("pk")

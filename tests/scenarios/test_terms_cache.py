@@ -15,6 +15,7 @@ import os
 from decimal import Decimal as D
 
 import pytest
+from django.utils import timezone
 
 from core.generations import ProcessMemo, generation_bump, generation_name, generations
 from products import services as product_services
@@ -310,3 +311,68 @@ def test_the_shared_layer_writes_a_generation_and_no_epoch_file(layer, settings,
         assert not epoch_file.exists()
     else:
         assert epoch_file.exists()
+
+
+# --------------------------------------------------------------------------------------
+# One invalidation path: the key cache's process-memory layer and the terms are both
+# ``core.generations`` memos, so one bump in another process drops both.
+# --------------------------------------------------------------------------------------
+def _key_of(partner) -> str:
+    from tests.api.factories import issue, verified_documents
+
+    verified_documents(partner)
+    return issue(partner, scopes=("offers",)).api_key.prefix
+
+
+def test_one_bump_in_another_process_drops_the_key_records_and_the_terms(
+    layer, a, joined, partner, django_assert_num_queries
+):
+    from django.core.cache import caches
+
+    from partners.keycache import LocalRecords, SharedRecords, key_forget, key_record, keycache_start
+    from partners.models import PartnerAPIKey
+
+    prefix = _key_of(partner)
+    records = keycache_start()  # this process's verification records, on the layer's backend
+    assert isinstance(records, LocalRecords if layer == "memory" else SharedRecords)
+    assert key_record(prefix).revoked is False
+    _warm(a, partner, django_assert_num_queries)
+    # Behind the services' back: both caches still answer from what they hold.
+    PartnerAPIKey.objects.filter(prefix=prefix).update(revoked=True, revoked_at=timezone.now())
+    Participation.objects.filter(pk=joined.pk).update(status=Participation.Status.ENDED)
+    assert key_record(prefix).revoked is False
+    assert a.ask(partner)
+
+    # Another process forgets the key: its own layer object on the same backend.
+    other = LocalRecords() if layer == "memory" else SharedRecords(caches["default"])
+    other.keys_forget((prefix,))
+    assert key_record(prefix).revoked is True
+    if layer == "memory":
+        # One generation (the epoch file) for both: the terms went with the key.
+        with pytest.raises(ScenarioNotAvailable):
+            a.ask(partner)
+        return
+    # Redis: the key record is the shared entry itself; the terms follow their own generation.
+    assert a.ask(partner)
+    selectors.terms_forget()
+    with pytest.raises(ScenarioNotAvailable):
+        a.ask(partner)
+    key_forget(prefix)  # the module's entry point reaches the same layer
+    assert key_record(prefix).revoked is True
+
+
+def test_a_terms_bump_in_another_process_drops_this_process_key_records_on_the_embedded_default(
+    layer, partner
+):
+    from partners.keycache import key_record, keycache_start
+    from partners.models import PartnerAPIKey
+
+    if layer != "memory":
+        pytest.skip("Redis keeps key records in the shared cache, not in process memory")
+    prefix = _key_of(partner)
+    keycache_start()
+    assert key_record(prefix).revoked is False
+    PartnerAPIKey.objects.filter(prefix=prefix).update(revoked=True, revoked_at=timezone.now())
+    assert key_record(prefix).revoked is False
+    generation_bump("scenarios")  # a publish in another process
+    assert key_record(prefix).revoked is True
