@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from core.exports import csv_response, csv_streaming_response, money, rate, xlsx_response
 
 from .selectors.funnel import FUNNEL_HEADERS, StaffFunnel, funnel_table
+from .selectors.payouts import PAYOUT_HEADERS, PayoutsOverview, payouts_table
 
 FORMATS = ("csv", "xlsx")
 # The column names people read (in their language), never the keys behind them.
@@ -105,3 +106,29 @@ def consents_response(consents: QuerySet, *, file_format: str) -> HttpResponse:
     if file_format == "xlsx":
         return xlsx_response(rows, filename=name, title="consents", header_rows=[0])
     return csv_streaming_response(rows, filename=name)
+
+
+# --------------------------------------------------------------------------------------
+# Payouts by partner
+# --------------------------------------------------------------------------------------
+PAYOUT_LABELS = {
+    "partner": _("Partner"),
+    "currency": _("Currency"),
+    "owed": _("Owed"),
+    "clawback_open": _("Claw-backs open"),
+    "net_owed": _("Net owed"),
+    "in_payment": _("In payment"),
+    "paid": _("Paid"),
+    "returned": _("Returned"),
+}
+
+
+def payouts_response(overview: PayoutsOverview, *, file_format: str) -> HttpResponse:
+    """The by-partner table (and its totals, one per currency): names never become formulas,
+    amounts are numbers."""
+    rows: list[list] = [[str(PAYOUT_LABELS[name]) for name in PAYOUT_HEADERS]]
+    rows += [row[:2] + [money(value) for value in row[2:]] for row in payouts_table(overview)]
+    name = f"payouts-{overview.start:%Y%m%d}-{overview.end:%Y%m%d}.{file_format}"
+    if file_format == "xlsx":
+        return xlsx_response(rows, filename=name, title="payouts", header_rows=[0])
+    return csv_response(rows, filename=name)

@@ -35,6 +35,17 @@ class Filters:
         return self.industry.pk if self.industry else None
 
 
+def period_checked(form: forms.Form, data: dict, start: date, end: date) -> dict:
+    """``data`` with the period ``start``–``end``; a reversed or too long one is an error on
+    ``date_from``."""
+    if start > end:
+        form.add_error("date_from", _("The start must be on or before the end."))
+    elif (end - start).days >= MAX_PERIOD_DAYS:
+        form.add_error("date_from", _("Choose a period of at most two years."))
+    data["start"], data["end"] = start, end
+    return data
+
+
 class FilterForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
     date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
@@ -51,12 +62,7 @@ class FilterForm(forms.Form):
         data = super().clean()
         end = data.get("date_to") or self.today
         start = data.get("date_from") or end - timedelta(days=DEFAULT_PERIOD_DAYS - 1)
-        if start > end:
-            self.add_error("date_from", _("The start must be on or before the end."))
-        elif (end - start).days >= MAX_PERIOD_DAYS:
-            self.add_error("date_from", _("Choose a period of at most two years."))
-        data["start"], data["end"] = start, end
-        return data
+        return period_checked(self, data, start, end)
 
     def filters(self) -> Filters:
         """The cleaned filters, or the defaults (the last 30 days) when the input is invalid."""
@@ -165,3 +171,26 @@ class ConsentFilterForm(forms.Form):
             "scenario_code": data.get("scenario") or "",
             "state": data.get("state") or "",
         }
+
+
+class PayoutsForm(forms.Form):
+    """The payouts page's period for *paid* and *returned*: this month (Asia/Shanghai) unless
+    chosen; an invalid period falls back to it."""
+
+    date_from = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    date_to = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, today: date, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self):
+        data = super().clean()
+        start = data.get("date_from") or self.today.replace(day=1)
+        end = data.get("date_to") or max(self.today, start)
+        return period_checked(self, data, start, end)
+
+    def period(self) -> tuple[date, date]:
+        if self.is_valid():
+            return self.cleaned_data["start"], self.cleaned_data["end"]
+        return self.today.replace(day=1), self.today

@@ -9,6 +9,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/<slug:kind>/<str:pk>/<slug:decision>/", views.inbox_decide, name="inbox_decide"),
     path("funnel/", views.funnel, name="funnel"),
+    path("payouts/", views.payouts, name="payouts"),
     path("risk/", views.risk, name="risk"),
     path("risk/scan/", views.risk_scan, name="risk_scan"),
     path("risk/<int:pk>/<slug:action>/", views.risk_decide, name="risk_decide"),

@@ -26,12 +26,21 @@ from scenarios.selectors import consents_for_staff
 from . import exports, figures, services
 from .access import staff_required
 from .evidence import evidence_names, evidence_rows
-from .forms import AuditForm, ConsentFilterForm, FilterForm, FunnelForm, ReasonForm, RiskFilterForm
+from .forms import (
+    AuditForm,
+    ConsentFilterForm,
+    FilterForm,
+    FunnelForm,
+    PayoutsForm,
+    ReasonForm,
+    RiskFilterForm,
+)
 from .selectors import audit as audit_selectors
 from .selectors import ecosystem
 from .selectors import funnel as funnel_selectors
 from .selectors import inbox as inbox_selectors
 from .selectors import jobs as jobs_selectors
+from .selectors import payouts as payouts_selectors
 from .selectors import revenue as revenue_selectors
 from .selectors import risk as risk_selectors
 from .services import risk as risk_services
@@ -115,6 +124,29 @@ def funnel(request: HttpRequest) -> HttpResponse:
         funnel=result,
         chart=figures.funnel_chart(result),
         versions_chart=figures.versions_chart(result) if result.versions else None,
+        query=request.GET.urlencode(),
+    )
+
+
+@require_GET
+@staff_required
+def payouts(request: HttpRequest) -> HttpResponse:
+    """Money owed, in payment, paid and returned by partner; finance's work queues."""
+    if not request.user.has_perm(payouts_selectors.VIEW_PERMISSION):
+        raise PermissionDenied(_("You do not have permission to see payouts."))
+    form = PayoutsForm(request.GET or None, today=business_today())
+    start, end = form.period()
+    overview = payouts_selectors.payouts_overview(start=start, end=end)
+    export = request.GET.get("export")
+    if export in exports.FORMATS:
+        return exports.payouts_response(overview, file_format=export)
+    return _page(
+        request,
+        "console/payouts.html",
+        _("Payouts"),
+        form=form,
+        filters=overview,
+        overview=overview,
         query=request.GET.urlencode(),
     )
 
