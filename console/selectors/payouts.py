@@ -194,14 +194,13 @@ def _blocked(statements, batched, *, at: datetime) -> list[BlockedStatement]:
         .exclude(status=VatInvoice.Status.REJECTED)
         .values_list("statement_id", "status")
     )
-    accounts: dict[tuple[int, str], datetime | None] = {}
-    verified = PayeeAccount.objects.filter(
-        status=PayeeAccount.Status.VERIFIED, partner_id__in={s.partner_id for s in waiting}
-    ).values_list("partner_id", "currency", "effective_at")
-    for partner_id, currency, effective_at in verified:
-        earlier = accounts.get((partner_id, currency))
-        if earlier is None or (effective_at is not None and effective_at < earlier):
-            accounts[(partner_id, currency)] = effective_at
+    # One verified account per partner and currency (a database constraint): when it pays from.
+    accounts: dict[tuple[int, str], datetime | None] = {
+        (partner_id, currency): effective_at
+        for partner_id, currency, effective_at in PayeeAccount.objects.filter(
+            status=PayeeAccount.Status.VERIFIED
+        ).values_list("partner_id", "currency", "effective_at")
+    }
     blocked = []
     for statement in waiting:
         reasons = []
