@@ -3,6 +3,7 @@ Travel's payee account entered by its owner and verified by the demo checker, a 
 its approved statement verified by the checker, one batch built by the demo finance maker and
 released by the checker, reconciled by importing a camt.053 statement (built here, in memory,
 from the released batch) as the maker. Everything goes through the services, so four eyes hold.
+The open claw-back is ``revenue.demo``'s (Greenleaf Community), left out of the demo batch.
 
 A second run finds each step done and writes nothing."""
 
@@ -24,7 +25,7 @@ from partners.models import Partner
 from revenue.models import Statement
 
 from .models import PayeeAccount, Payout, PayoutBatch, PayoutLine, VatInvoice
-from .selectors import payee_account_in_force
+from .selectors import payee_account_in_force, statements_in_live_batches
 from .services import (
     invoice_record,
     invoice_verify,
@@ -212,6 +213,20 @@ def _statement(partner: Partner) -> Statement | None:
     return next((s for s in approved.order_by("-period_start") if statement_total(s) > 0), None)
 
 
+def open_clawbacks() -> list[tuple[Statement, Decimal]]:
+    """Approved statements with a negative total and what of each is still owed back, less what
+    live batch lines took (``revenue.demo`` leaves Greenleaf Community's approved statement one:
+    its customers' refunds of earlier sales exceed that period's sales)."""
+    clawbacks = [
+        s
+        for s in Statement.objects.filter(status=Statement.Status.APPROVED).order_by("pk")
+        if statement_total(s) < 0
+    ]
+    _batched, taken = statements_in_live_batches(statement_ids=[s.pk for s in clawbacks])
+    owed = [(s, -statement_total(s) - taken.get(s.pk, Decimal("0.00"))) for s in clawbacks]
+    return [(s, amount) for s, amount in owed if amount > 0]
+
+
 def seed(*, password: str, stdout) -> None:
     owner, maker, checker = _user(OWNER), _user(MAKER), _user(CHECKER)
     partner = Partner.objects.filter(slug=PARTNER).first()
@@ -227,6 +242,8 @@ def seed(*, password: str, stdout) -> None:
         _invoice(statement, owner, checker)
     batch = _batch(statement, maker, checker)
     paid = Payout.objects.filter(batch=batch, status=Payout.Status.PAID).count()
+    clawbacks = len(open_clawbacks())
     stdout.write(
-        f"payouts: payee account {account.masked_number}; batch {batch.message_id} {batch.status}, {paid} paid"
+        f"payouts: payee account {account.masked_number}; batch {batch.message_id} {batch.status}, "
+        f"{paid} paid; {clawbacks} open claw-backs"
     )

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from payouts.demo import camt053_for
+from payouts.demo import camt053_for, open_clawbacks
 from payouts.models import BankStatementImport, PayeeAccount, Payout, PayoutBatch, VatInvoice
 from payouts.selectors import payee_account_in_force
 from revenue.models import Statement
@@ -63,6 +63,14 @@ def test_seed_demo_pays_skyway_through_the_services_and_is_idempotent(settings, 
     assert imported.imported_by.email == "maker@demo.local"
     # The camt.053 is built in memory from the batch, the same bytes every time.
     assert camt053_for(batch) == camt053_for(batch)
+
+    # One open claw-back: Greenleaf's approved statement, refunds of earlier sales exceeding
+    # its period's sales, in no batch, all of it still owed back.
+    [(clawback, owed)] = open_clawbacks()
+    assert clawback.partner.slug == "greenleaf-community"
+    assert clawback.status == "approved"
+    assert clawback.share_amount + clawback.adjustment_amount == -owed
+    assert owed > 0
 
     before = _state()
     call_command("seed_demo", stdout=StringIO())
