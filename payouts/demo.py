@@ -196,8 +196,9 @@ def _batch(statement: Statement, maker, checker) -> PayoutBatch:
 
 
 def _statement(partner: Partner) -> Statement | None:
-    """The statement the demo pays: the one already in a demo batch, else the partner's newest
-    approved statement with a positive total."""
+    """The statement the demo pays: the one already in a demo batch, else the partner's oldest
+    approved statement with a positive total (``revenue.demo`` leaves Skyway two; the newer one
+    carries the open dispute)."""
     line = (
         PayoutLine.objects.filter(partner=partner, amount__gt=0)
         .exclude(batch__status=PayoutBatch.Status.CANCELLED)
@@ -210,7 +211,7 @@ def _statement(partner: Partner) -> Statement | None:
     approved = Statement.objects.filter(partner=partner, status=Statement.Status.APPROVED).select_related(
         "partner"
     )
-    return next((s for s in approved.order_by("-period_start") if statement_total(s) > 0), None)
+    return next((s for s in approved.order_by("period_start") if statement_total(s) > 0), None)
 
 
 def open_clawbacks() -> list[tuple[Statement, Decimal]]:

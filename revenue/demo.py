@@ -270,8 +270,9 @@ def _clawback_refunds(agreement: Agreement, products: list[str], per_day: int, t
     ).created
 
 
-def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[Statement]:
-    """Settle all closed periods but the most recent one; move them through their states."""
+def _settle_history(agreement: Agreement, today: date, maker, checker, approved: int = 1) -> list[Statement]:
+    """Settle all closed periods but the most recent one; move them through their states: the
+    last draft, the ``approved`` before it approved, the older ones paid."""
     periods = list(
         closed_periods(cycle=agreement.cycle, effective_from=agreement.effective_from,
                        effective_to=agreement.effective_to, through=today - timedelta(days=1))
@@ -285,7 +286,7 @@ def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[S
             "draft"
             if index == len(statements) - 1
             else "approved"
-            if index == len(statements) - 2
+            if index >= len(statements) - 1 - approved
             else "paid"
         )
         if target != "draft" and statement.status == "draft":
@@ -339,7 +340,10 @@ def seed(*, password: str, stdout) -> None:
         if slug == CLAWBACK_PARTNER:
             created += _clawback_refunds(agreement, products, per_day, today)
         granted += campaign_grants(today=today)
-        statements = _settle_history(agreement, today, maker, checker)
+        # Skyway keeps two approved statements: the payouts demo pays the older through a batch.
+        statements = _settle_history(
+            agreement, today, maker, checker, approved=2 if slug == "skyway-travel" else 1
+        )
         if slug == "skyway-travel":
             _dispute(statements)
         done.append(f"{slug} ({model}, {cycle}): {created} new transactions, {len(statements)} statements")
