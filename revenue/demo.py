@@ -221,8 +221,58 @@ def campaign_grants(*, today: date) -> int:
     return campaign.granted
 
 
-def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[Statement]:
-    """Settle all closed periods but the most recent one; move them through their states."""
+# The partner whose approved statement is a claw-back (refunds of earlier sales exceeding its
+# period's sales), and how many earlier periods' sales those refunds take back.
+CLAWBACK_PARTNER = "greenleaf-community"
+CLAWBACK_REFUNDED_PERIODS = 4
+
+
+def _clawback_refunds(agreement: Agreement, products: list[str], per_day: int, today: date) -> int:
+    """Make the period ``_settle_history`` leaves approved a claw-back, through the ledger: its
+    customers refund in full the sales of the ``CLAWBACK_REFUNDED_PERIODS`` periods before it
+    (those without a partial refund), more than the period sells, so its statement's total is
+    negative — the partner owes it back (payout batches net it, docs/payouts.md). Only while
+    that period is not settled yet (a fresh database): refunds after it would be late and land
+    on a later statement. The number of new rows."""
+    periods = list(
+        closed_periods(cycle=agreement.cycle, effective_from=agreement.effective_from,
+                       effective_to=agreement.effective_to, through=today - timedelta(days=1))
+    )  # fmt: skip
+    if len(periods) < CLAWBACK_REFUNDED_PERIODS + 3:
+        return 0
+    target = periods[-3]  # the statement left approved: see _settle_history
+    if Statement.objects.filter(
+        agreement=agreement, period_start__lte=target.end, period_end__gte=target.start
+    ).exists():
+        return 0
+    span = (target.end - target.start).days + 1
+    items = []
+    for period in periods[-3 - CLAWBACK_REFUNDED_PERIODS : -3]:
+        day = period.start
+        while day <= period.end:
+            for n in range(per_day):
+                if day.day % 9 == 0 and n == 0:  # already partly refunded
+                    continue
+                key = f"{agreement.partner.slug}-{day:%Y%m%d}-{n}"
+                occurred = datetime.combine(
+                    target.start + timedelta(days=len(items) % span), time(20, 30), tzinfo=SHANGHAI
+                )
+                items.append({
+                    "external_id": f"demo-{key}-clawback", "scenario": agreement.scenario_code,
+                    "product": products[(day.toordinal() + n) % len(products)], "kind": "refund",
+                    "amount": _amount(key), "currency": "CNY", "occurred_at": occurred, "refund_of": f"demo-{key}",
+                })  # fmt: skip
+            day += timedelta(days=1)
+    if not items:
+        return 0
+    return services.transactions_record(
+        partner=agreement.partner, items=items, source=Transaction.Source.IMPORT
+    ).created
+
+
+def _settle_history(agreement: Agreement, today: date, maker, checker, approved: int = 1) -> list[Statement]:
+    """Settle all closed periods but the most recent one; move them through their states: the
+    last draft, the ``approved`` before it approved, the older ones paid."""
     periods = list(
         closed_periods(cycle=agreement.cycle, effective_from=agreement.effective_from,
                        effective_to=agreement.effective_to, through=today - timedelta(days=1))
@@ -236,13 +286,15 @@ def _settle_history(agreement: Agreement, today: date, maker, checker) -> list[S
             "draft"
             if index == len(statements) - 1
             else "approved"
-            if index == len(statements) - 2
+            if index >= len(statements) - 1 - approved
             else "paid"
         )
         if target != "draft" and statement.status == "draft":
             services.statement_prepare(statement=statement, actor=maker)
             statement = services.statement_approve(statement=statement, actor=checker, reason="demo")
-        if target == "paid" and statement.status == "approved":
+        # A claw-back (negative total) is netted by a payout batch, never paid by hand: it stays approved.
+        clawback = statement.share_amount + statement.adjustment_amount < 0
+        if target == "paid" and statement.status == "approved" and not clawback:
             # The maker records the payout, the checker confirms it (four eyes).
             statement = services.statement_pay(
                 statement=statement, actor=maker, payout_reference=f"DEMO-{statement.partner_id}-{statement.period_start:%Y%m%d}",
@@ -285,8 +337,13 @@ def seed(*, password: str, stdout) -> None:
             continue
         created = _transactions(agreement, products, per_day, today)
         created += _attributed_sales(agreement, timezone.now())
+        if slug == CLAWBACK_PARTNER:
+            created += _clawback_refunds(agreement, products, per_day, today)
         granted += campaign_grants(today=today)
-        statements = _settle_history(agreement, today, maker, checker)
+        # Skyway keeps two approved statements: the payouts demo pays the older through a batch.
+        statements = _settle_history(
+            agreement, today, maker, checker, approved=2 if slug == "skyway-travel" else 1
+        )
         if slug == "skyway-travel":
             _dispute(statements)
         done.append(f"{slug} ({model}, {cycle}): {created} new transactions, {len(statements)} statements")

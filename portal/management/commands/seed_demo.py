@@ -19,6 +19,7 @@ STEPS = [
     "products.demo.seed",
     "scenarios.demo.seed",
     "revenue.demo.seed",
+    "payouts.demo.seed",
     "console.demo.seed",
 ]
 
