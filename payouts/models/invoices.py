@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Abs
+from django.db.models.lookups import LessThan
 from django.utils.translation import gettext_lazy as _
 
 from core.transitions import StatusChangeRecord
@@ -73,8 +77,13 @@ class VatInvoice(models.Model):
         ordering = ("-submitted_at", "-id")
         permissions = [("review_vatinvoice", _("Can verify or reject a VAT invoice"))]
         constraints = [
+            # total = amount before tax + tax, to the fen. Within half a fen rather than equal:
+            # exact on PostgreSQL's numeric (a difference is 0 or at least 0.01), and SQLite,
+            # which keeps these as floating point, never refuses a sum that adds up in decimals.
             models.CheckConstraint(
-                condition=Q(total_amount=F("amount_before_tax") + F("tax_amount")),
+                condition=LessThan(
+                    Abs(F("amount_before_tax") + F("tax_amount") - F("total_amount")), Decimal("0.005")
+                ),
                 name="invoice_total_adds_up",
             ),
             # One live invoice per statement: a rejected one may be followed by another.

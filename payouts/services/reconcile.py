@@ -39,6 +39,7 @@ from ..models import (
     BankStatementImport,
     Payout,
     PayoutBatch,
+    PayoutLine,
     PayoutStatusChange,
 )
 
@@ -176,6 +177,9 @@ def payout_return(*, payout: Payout, reason: str, actor) -> Payout:
         raise ReconcileError(_("Say why the payout is returned."), field="reason")
     payout = _payout_locked(payout)
     _move(payout, PStatus.RETURNED, actor, reason)
+    # Its lines no longer hold their statements: a later batch takes the statements owed again,
+    # and what the lines took of a claw-back is owed again too (no money moved).
+    PayoutLine.objects.filter(payout=payout).update(live=False)
     for statement in _statements_locked(payout, positive=False):
         if statement.status not in STATEMENT_MOVES:
             continue

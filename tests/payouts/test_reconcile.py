@@ -11,6 +11,7 @@ import pytest
 
 from partners.models import Notification
 from payouts.models import BankStatementEntry, BankStatementImport, Payout, PayoutBatch, PayoutStatusChange
+from payouts.selectors import statements_in_live_batches
 from payouts.services.reconcile import (
     ReconcileError,
     ReconcileNotAllowed,
@@ -192,6 +193,9 @@ def test_a_return_waits_for_a_decision_then_the_statements_are_approved_again(
     assert not Statement.objects.filter(status="approved").exclude(paid_on=None).exists()
     assert Notification.objects.filter(kind="payout.returned", partner=acme.partner).exists()
     assert not open_exceptions().exists()
+    # Its lines no longer hold the statements: the next batch takes them, claw-back included.
+    ids = [line.statement_id for line in acme.lines.all()]
+    assert statements_in_live_batches(statement_ids=ids) == (set(), {})
 
 
 def test_a_reversal_is_a_return(batch, clerk):

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -234,3 +235,31 @@ def test_a_rejection_needs_a_reason_and_a_reviewer_needs_the_permission(statemen
     with pytest.raises(VatInvoiceInvalid) as refused:
         services.invoice_reject(invoice=invoice, actor=checker, reason="")
     assert refused.value.field == "reason"
+
+
+@pytest.mark.parametrize(("before", "tax", "total", "stored"), [
+    ("1234.56", "74.07", "1308.63", True),  # adds up in decimals, not in binary floating point
+    ("0.10", "0.20", "0.30", True),
+    ("1234.56", "74.07", "1308.64", False),  # a fen off
+])  # fmt: skip
+def test_the_database_checks_the_total_to_the_fen_on_both_databases(statement, before, tax, total, stored):
+    def create():
+        with transaction.atomic():
+            return VatInvoice.objects.create(
+                statement=statement,
+                partner=statement.partner,
+                invoice_number="12345678",
+                issued_on=date(2026, 2, 1),
+                amount_before_tax=Decimal(before),
+                tax_rate=Decimal("0.06"),
+                tax_amount=Decimal(tax),
+                total_amount=Decimal(total),
+                file="invoices/x.pdf",
+                file_sha256="0" * 64,
+            )
+
+    if stored:
+        assert create().pk
+    else:
+        with pytest.raises(IntegrityError):
+            create()
