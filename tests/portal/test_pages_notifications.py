@@ -178,7 +178,9 @@ def test_staff_read_their_own_in_the_console(
         params={"statement": "S-9", "reason": "rate"},
     )
     client.force_login(staff)
-    with django_assert_num_queries(4):  # session, user, the list, the bell
+    # session, user, the list, the bell, and the user's permissions (user's and groups': the
+    # console's menu shows *Payouts* only to those who may see it)
+    with django_assert_num_queries(6):
         page = client.get(reverse("console:notifications")).content.decode()
     assert "Acme Travel disputed a line of statement S-9" in page
     assert 'data-testid="bell-count">1<' in page
