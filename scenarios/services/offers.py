@@ -21,11 +21,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.api import datetime_format
+from core.clock import business_day
 from core.counters import BufferedCounts
 from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios import selectors
-from scenarios.engine import Offer, QuoteRequest, offer_as_dict, price_as_dict, quote, reward_as_dict
+from scenarios.engine import Offer, QuoteRequest, offer_as_dict, quote
 from scenarios.exceptions import OfferRefused, PartnerNotActive, ScenarioNotAvailable
 from scenarios.models import OfferQuoteDaily, OfferRecord, Scenario
 
@@ -38,6 +39,9 @@ logger = logging.getLogger(__name__)
 class QuotedOffer(NamedTuple):
     offer_id: str  # opaque: "ofr_" and 22 random URL-safe characters (128 bits)
     offer: Offer
+    # ``offer_as_dict(offer)``, built once: the API's answer and the offer log's price and
+    # reward columns are the same dictionaries (never changed after the quote).
+    shape: dict[str, object]
 
 
 class OfferQuote(NamedTuple):
@@ -55,7 +59,7 @@ def offer_quote_as_dict(answer: OfferQuote) -> dict[str, object]:
     return {
         "request_id": answer.request_id,
         "offers": [
-            {"offer_id": quoted.offer_id, "expires_at": expires_at, **offer_as_dict(quoted.offer)}
+            {"offer_id": quoted.offer_id, "expires_at": expires_at, **quoted.shape}
             for quoted in answer.offers
         ],
     }
@@ -138,12 +142,12 @@ def offer_quote(
         request_id="req_" + secrets.token_urlsafe(12),
         quoted_at=quoted_at,
         expires_at=(quoted_at + timedelta(minutes=settings.OFFER_VALIDITY_MINUTES)).replace(microsecond=0),
-        offers=[QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer) for offer in offers],
+        offers=[QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer, offer_as_dict(offer)) for offer in offers],
     )
     band = amount_band(amount)
     rows = []
-    for offer_id, offer in answer.offers:
-        price, reward = offer.price, offer.reward
+    for offer_id, offer, shape in answer.offers:
+        price = offer.price
         rows.append(
             # ``offer_log.COLUMNS`` order.
             (
@@ -166,8 +170,8 @@ def offer_quote(
                 offer.tenor_months,
                 price.annual_rate,
                 price.apr,
-                price_as_dict(price),
-                None if reward is None else reward_as_dict(reward),
+                shape["price"],
+                shape.get("reward"),
                 customer_ref,
                 consent_id,
                 sandbox,
@@ -221,8 +225,7 @@ quote_counts = BufferedCounts("offer-quotes", width=3, write=_write_quote_days)
 def offer_quote_count(*, partner, scenario: Scenario, offers: int = 0, refused: bool = False) -> None:
     """Count one request (quoted, or refused) for today (Asia/Shanghai): buffered, in
     ``OfferQuoteDaily`` within a minute (``offer_quote_counts_flush``)."""
-    day = timezone.localdate().isoformat()
-    quote_counts.add((partner.pk, scenario.pk, day), (0 if refused else 1, offers, 1 if refused else 0))
+    quote_counts.add((partner.pk, scenario.pk, business_day()), (0 if refused else 1, offers, 1 if refused else 0))
 
 
 def offer_quote_counts_flush() -> int:
