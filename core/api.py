@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import django_filters
 from django import forms
+from django.conf import settings
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +31,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import BaseMetadata
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
+from rest_framework.utils import json as drf_json
 
 from .fen import FEN, to_fen
 
@@ -87,8 +90,16 @@ class ApiJSONParser(JSONParser):
     MAX_DEPTH = 32
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = super().parse(stream, media_type, parser_context)
+            # DRF's ``JSONParser.parse`` with one read and one decode instead of a codecs stream
+            # reader (about 10 µs of every call with a body); the same errors.
+            data = json.loads(
+                stream.read().decode(encoding),
+                parse_constant=drf_json.strict_constant if self.strict else None,
+            )
+        except ValueError as exc:  # bad JSON, or bytes that are not ``encoding``
+            raise exceptions.ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:
             raise exceptions.ParseError(_("JSON parse error: nested too deeply.")) from None
         if json_depth(data) > self.MAX_DEPTH:

@@ -142,7 +142,9 @@ def offer_quote(
         request_id="req_" + secrets.token_urlsafe(12),
         quoted_at=quoted_at,
         expires_at=(quoted_at + timedelta(minutes=settings.OFFER_VALIDITY_MINUTES)).replace(microsecond=0),
-        offers=[QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer, offer_as_dict(offer)) for offer in offers],
+        offers=[
+            QuotedOffer("ofr_" + secrets.token_urlsafe(16), offer, offer_as_dict(offer)) for offer in offers
+        ],
     )
     band = amount_band(amount)
     rows = []
@@ -225,7 +227,9 @@ quote_counts = BufferedCounts("offer-quotes", width=3, write=_write_quote_days)
 def offer_quote_count(*, partner, scenario: Scenario, offers: int = 0, refused: bool = False) -> None:
     """Count one request (quoted, or refused) for today (Asia/Shanghai): buffered, in
     ``OfferQuoteDaily`` within a minute (``offer_quote_counts_flush``)."""
-    quote_counts.add((partner.pk, scenario.pk, business_day()), (0 if refused else 1, offers, 1 if refused else 0))
+    quote_counts.add(
+        (partner.pk, scenario.pk, business_day()), (0 if refused else 1, offers, 1 if refused else 0)
+    )
 
 
 def offer_quote_counts_flush() -> int:
