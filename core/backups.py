@@ -412,6 +412,12 @@ def database_create(database: Database) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(database.name)))
 
 
+def database_drop(database: Database) -> None:
+    """Drop it, ending its sessions (``--force``: the role must own it)."""
+    with database.with_name("postgres").connect(autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(database.name)))
+
+
 def database_tables(database: Database) -> int:
     """How many tables, views and sequences its current schema holds (0: empty)."""
     with database.connect(autocommit=True) as conn:
@@ -424,10 +430,8 @@ def database_tables(database: Database) -> int:
     return row[0]
 
 
-def restore_database(database: Database, dump: Path, *, clean: bool, privileges: bool) -> None:
+def restore_database(database: Database, dump: Path, *, privileges: bool) -> None:
     command = [tool("pg_restore"), "--no-owner", "--exit-on-error", f"--dbname={database.name}"]
-    if clean:
-        command += ["--clean", "--if-exists"]
     if not privileges:
         command.append("--no-privileges")
     restored = subprocess.run(  # noqa: S603 - pg_restore, arguments built here, no shell

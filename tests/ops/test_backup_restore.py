@@ -143,9 +143,14 @@ def test_a_restored_set_has_the_same_ledger_statements_keys_and_files(seeded, tm
         assert (tmp_path / "restored-media" / document.file.name).read_bytes() == (
             media_root / document.file.name
         ).read_bytes()
-    # A second restore into the now populated database is refused without --force.
+    # A second restore into the now populated database is refused without --force, and
+    # --force starts it again from an empty database.
     with pytest.raises(CommandError, match="is not empty"):
         restore(folder, target, tmp_path / "elsewhere")
+    assert not (tmp_path / "elsewhere").exists()
+    out = restore(folder, target, tmp_path / "restored-media", "--force")
+    assert "dropped database" in out
+    assert "VERIFIED" in out
 
 
 def test_the_manifest_holds_no_secret(seeded, tmp_path, settings):

@@ -39,8 +39,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force",
             action="store_true",
-            help="restore over a database that has tables (its objects are dropped first) "
-            "and into a media folder that has files",
+            help="restore over a database that has tables (it is dropped and created again: stop the "
+            "app first) and into a media folder that has files (written over)",
         )
         parser.add_argument(
             "--no-privileges",
@@ -84,7 +84,7 @@ class Command(BaseCommand):
             if tables and not force:
                 raise backups.BackupError(
                     f"database {target.name!r} is not empty ({tables} tables, views or sequences): "
-                    "restore into a new database, or pass --force (FORCE=1) to drop its objects first"
+                    "restore into a new database, or pass --force (FORCE=1) to drop and re-create it"
                 )
             present = backups.media_files(media_root)
             if present and not force:
@@ -93,12 +93,15 @@ class Command(BaseCommand):
                     "(--media-root / TARGET_MEDIA_ROOT), or pass --force (FORCE=1) to write over them"
                 )
             # 3. The database, then the media.
-            if not exists:
+            if tables:
+                # --force: a clean slate. (``pg_restore --clean`` cannot drop partitioned tables'
+                # inherited constraints, so the database itself is dropped and created again.)
+                backups.database_drop(target)
+                self.stdout.write(f"  dropped database {target.name!r} (--force)")
+            if tables or not exists:
                 backups.database_create(target)
                 self.stdout.write(f"  created database {target.name!r}")
-            backups.restore_database(
-                target, folder / backups.DUMP, clean=bool(tables), privileges=not options["no_privileges"]
-            )
+            backups.restore_database(target, folder / backups.DUMP, privileges=not options["no_privileges"])
             self.stdout.write(f"  database restored into {target.name!r}")
             count = backups.restore_media(folder, media_root)
             self.stdout.write(f"  {count} media files restored into {media_root}")
