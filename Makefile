@@ -9,6 +9,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .PHONY: run test bench lint format messages venv worker migrate clean
+.PHONY: backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +52,17 @@ lint: venv
 format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+## backup: one backup set (pg_dump -Fc, media tar, checksummed manifest) into BACKUP_DIR
+## (default var/backups); KEEP=n removes all but the newest n sets. PostgreSQL only.
+backup: venv
+	$(BIN)/python manage.py backup $(if $(KEEP),--keep=$(KEEP))
+
+## restore: BACKUP=<set folder> into an empty database (TARGET_DATABASE_URL, else DATABASE_URL)
+## and media folder (TARGET_MEDIA_ROOT, else MEDIA_ROOT), then verify; FORCE=1 over existing data
+restore: venv
+	@test -n "$(BACKUP)" || { echo "usage: make restore BACKUP=var/backups/portal-<time> [TARGET_DATABASE_URL=postgres://…] [TARGET_MEDIA_ROOT=…] [FORCE=1]"; exit 2; }
+	$(BIN)/python manage.py restore "$(BACKUP)" $(if $(FORCE),--force)
 
 ## messages: extract strings, fill Chinese from locale/zh_Hans/src/*.json, compile
 messages: venv

@@ -229,6 +229,18 @@ STORAGES = {
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 MEDIA_URL = "/media/"
+
+# --------------------------------------------------------------------------------------
+# Backups (``manage.py backup`` / ``restore``, ``make backup`` / ``make restore``)
+# --------------------------------------------------------------------------------------
+BACKUP_DIR = env.path("BACKUP_DIR", default=VAR_DIR / "backups")
+# The tables whose content a backup set's manifest checksums (every table's row count is in
+# it too); a restore recomputes them and refuses to call a difference a success.
+BACKUP_CHECKED_MODELS = {
+    "ledger": ["revenue.Transaction"],
+    "statements": ["revenue.Statement", "revenue.StatementLine", "revenue.StatementStatusChange"],
+    "keys": ["partners.PartnerAPIKey", "partners.PartnerAPIKeyEvent"],
+}
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=20 * 1024 * 1024)
 
