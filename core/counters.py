@@ -8,7 +8,8 @@ by ``portal.apps``), never per call:
 
 - ``RedisCounters`` when the default cache is Redis (``REDIS_URL``): every counter is an
   ``INCR`` with ``EXPIRE … NX``, all of a request's counters in one pipeline (no race between
-  gunicorn workers, one round trip); a buffered count is a ``HINCRBY`` into one live hash that
+  gunicorn workers, one round trip), with the buffered counts ``bump`` is given (the open API's
+  usage count rides with its rate limits); a buffered count is a ``HINCRBY`` into one live hash that
   the periodic drain (beat) renames and writes, so a count stays in Redis until it is in the
   database and stopping a web worker loses nothing.
 - ``LocalCounters`` on the embedded default (local-memory cache, one per process): counters in
