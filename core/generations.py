@@ -95,11 +95,25 @@ def generation_bump(name: str) -> None:
         transaction.on_commit(lambda: _bump(name))
 
 
+# The Redis keys of each set of names read together, made once per backend: the hot path
+# neither builds nor validates keys.
+_redis_keys: dict[tuple, tuple[object, list]] = {}
+
+
 def _read(names) -> object:
-    """Shared: ``{name: token}`` (one ``MGET``); embedded: the epoch (one ``stat``)."""
-    if counters_backend().shared:
-        found = caches["default"].get_many([generation_name(name) for name in names])
-        return {name: found.get(generation_name(name)) for name in names}
+    """Shared: ``{name: token}`` (one ``MGET``, the tokens compared as stored: nothing is
+    unpickled); embedded: the epoch (one ``stat``)."""
+    backend = counters_backend()
+    if backend.shared:
+        names = tuple(sorted(names))
+        held = _redis_keys.get(names)
+        if held is None or held[0] is not backend:
+            cache = caches["default"]
+            held = _redis_keys[names] = (
+                backend,
+                [cache.make_and_validate_key(generation_name(name)) for name in names],
+            )
+        return dict(zip(names, backend.client.mget(held[1]), strict=True))
     return epoch()
 
 

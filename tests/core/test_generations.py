@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from unittest import mock
 
+import pytest
 from django.core.signals import request_finished, request_started
 
 from core import generations
 from core.generations import ProcessMemo, generation_bump
 
 
+@pytest.mark.django_db  # request_started's other receivers may touch the connection
 def test_a_request_stats_the_epoch_once_for_every_memo(settings, tmp_path):
     settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
     keys, terms = ProcessMemo(("apikeys",), seconds=60), ProcessMemo(("scenarios", "products"), seconds=60)
