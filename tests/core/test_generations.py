@@ -15,6 +15,7 @@ from core.generations import ProcessMemo, generation_bump
 
 @pytest.mark.django_db  # request_started's other receivers may touch the connection
 def test_a_request_stats_the_epoch_once_for_every_memo(settings, tmp_path):
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}  # embedded
     settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
     keys, terms = ProcessMemo(("apikeys",), seconds=60), ProcessMemo(("scenarios", "products"), seconds=60)
     keys.current()
