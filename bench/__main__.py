@@ -1,7 +1,9 @@
 """Run the benchmarks: ``python -m bench [name-filter ...]`` (``make bench``).
 
 Benchmarks run against a database of their own: PostgreSQL when ``DATABASE_URL`` names one
-(the benchmarks that need it are skipped otherwise), else ``var/bench.sqlite3``.
+(the benchmarks that need it are skipped otherwise), else ``var/bench.sqlite3``. With
+``REDIS_URL`` the benchmarks that measure production's Redis run too (``api_me``: both layers
+side by side).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ def available() -> set[str]:
     from django.db import connection
 
     have = {connection.vendor}
+    if os.environ.get("REDIS_URL"):
+        have.add("redis")
     return have
 
 

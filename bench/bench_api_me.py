@@ -5,11 +5,17 @@ Goal: at most 1.15×.
 Measured twice: over HTTP against gunicorn (the production web server, one sync worker, both
 views in the same process) — what a partner's client sees — and in-process through Django's
 test client, where the handler has nothing else to hide behind (a stricter ratio, reported
-beside it)."""
+beside it).
+
+Over HTTP twice when ``REDIS_URL`` is set: the server on the embedded default (``REDIS_URL``
+emptied for it), then on Redis as production runs it (verification generations, rate limits,
+quota and usage counts in Redis: two round trips per call). The in-process pair runs on what
+this process has."""
 
 from __future__ import annotations
 
 import http.client
+import os
 
 from django.conf import settings
 from django.test import Client
@@ -106,14 +112,24 @@ def teardown() -> None:
         setattr(settings, name, value)
 
 
-def server_setup() -> None:
+def _server_setup(redis_url: str) -> None:
     setup()
 
     def probe(port: int) -> None:
         _state["port"] = port
         _http("/bare/")
 
-    _state["server"], _state["port"] = gunicorn_start(probe)
+    _state["server"], _state["port"] = gunicorn_start(probe, environ={"REDIS_URL": redis_url})
+
+
+def server_setup() -> None:
+    """The server on the embedded default (local-memory cache, epoch file)."""
+    _server_setup("")
+
+
+def redis_server_setup() -> None:
+    """The server on Redis (``REDIS_URL``), as production runs it."""
+    _server_setup(os.environ["REDIS_URL"])
 
 
 def server_teardown() -> None:
@@ -165,6 +181,16 @@ BENCHMARKS = [
         rounds=9,
         setup=server_setup,
         teardown=server_teardown,
+    ),
+    Benchmark(
+        name=f"GET /api/v1/me/ ×{CALLS} HTTP (gunicorn, Redis) vs bare DRF",
+        ours=server_ours,
+        baseline=server_baseline,
+        goal=1.15,
+        rounds=9,
+        setup=redis_server_setup,
+        teardown=server_teardown,
+        requires=("redis",),
     ),
     Benchmark(
         name=f"GET /api/v1/me/ ×{CALLS} in-process (test client) vs bare DRF",

@@ -21,9 +21,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def gunicorn_start(probe: Callable[[int], object], *, seconds: float = 30) -> tuple[subprocess.Popen, int]:
+def gunicorn_start(
+    probe: Callable[[int], object], *, seconds: float = 30, environ: dict[str, str] | None = None
+) -> tuple[subprocess.Popen, int]:
     """Start the server and wait until ``probe(port)`` stops raising ``OSError``: ``(process,
-    port)``. Raises ``RuntimeError`` (the server stopped) when it did not start in time."""
+    port)``. ``environ`` overrides the worker's environment (``{"REDIS_URL": ""}``: the embedded
+    default whatever this process has). Raises ``RuntimeError`` (the server stopped) when it did
+    not start in time."""
     port = _free_port()
     env = {
         **os.environ,
@@ -31,6 +35,7 @@ def gunicorn_start(probe: Callable[[int], object], *, seconds: float = 30) -> tu
         "API_RATE_BURST_CALLS": str(10**9),
         "API_RATE_SUSTAINED_CALLS": str(10**9),
         "PYTHONPATH": str(ROOT),
+        **(environ or {}),
     }
     server = subprocess.Popen(
         [

@@ -8,7 +8,8 @@ by ``portal.apps``), never per call:
 
 - ``RedisCounters`` when the default cache is Redis (``REDIS_URL``): every counter is an
   ``INCR`` with ``EXPIRE … NX``, all of a request's counters in one pipeline (no race between
-  gunicorn workers, one round trip); a buffered count is a ``HINCRBY`` into one live hash that
+  gunicorn workers, one round trip), with the buffered counts ``bump`` is given (the open API's
+  usage count rides with its rate limits); a buffered count is a ``HINCRBY`` into one live hash that
   the periodic drain (beat) renames and writes, so a count stays in Redis until it is in the
   database and stopping a web worker loses nothing.
 - ``LocalCounters`` on the embedded default (local-memory cache, one per process): counters in
@@ -35,6 +36,8 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 
 Rows = dict[tuple[str, ...], list[int]]
+# What ``bump`` adds to buffered counts with the counters: ``(buffer, key, numbers)``.
+Count = tuple["BufferedCounts", tuple, Sequence[int]]
 
 
 class BufferedCounts:
@@ -79,14 +82,16 @@ class RedisCounters:
         self.client = cache._cache.get_client(write=True)
         self.names: dict[str, tuple[str, str, str]] = {}
 
-    def bump(self, counters: list[tuple[str, int]]) -> list[int]:
+    def bump(self, counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> list[int]:
         pipe = self.client.pipeline(transaction=False)
         for name, ttl in counters:
             full = self.cache.make_and_validate_key(name)
             pipe.incr(full)
             pipe.expire(full, ttl, nx=True)
+        for buffer, key, numbers in counts:
+            self._hincrby(pipe, buffer, key, numbers)
         replies = pipe.execute()
-        return [int(v) for v in replies[::2]]
+        return [int(v) for v in replies[: 2 * len(counters) : 2]]
 
     def _names(self, buffer: BufferedCounts) -> tuple[str, str, str]:
         """The live hash, batch prefix and lock keys of a buffer, made once (the hot path only
@@ -101,16 +106,21 @@ class RedisCounters:
             names = self.names[buffer.name] = (live, batch, lock)
         return names
 
-    def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
+    def _hincrby(self, pipe, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
         live = self._names(buffer)[0]
         field = "|".join(str(part) for part in key)
+        for index, n in enumerate(counts):
+            if n:
+                pipe.hincrby(live, f"{field}|{index}", n)
+
+    def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
         numbers = [(index, n) for index, n in enumerate(counts) if n]
         if len(numbers) == 1:
-            self.client.hincrby(live, f"{field}|{numbers[0][0]}", numbers[0][1])
+            field = "|".join(str(part) for part in key)
+            self.client.hincrby(self._names(buffer)[0], f"{field}|{numbers[0][0]}", numbers[0][1])
         elif numbers:
             pipe = self.client.pipeline(transaction=False)
-            for index, n in numbers:
-                pipe.hincrby(live, f"{field}|{index}", n)
+            self._hincrby(pipe, buffer, key, counts)
             pipe.execute()
 
     def drain(self, buffer: BufferedCounts) -> int:
@@ -177,7 +187,7 @@ class LocalCounters:
         self.purged_at = time.monotonic()
         self.buffers: dict[str, _Pending] = {}
 
-    def bump(self, counters: list[tuple[str, int]]) -> list[int]:
+    def bump(self, counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> list[int]:
         now = time.monotonic()
         out = []
         with self.lock:
@@ -190,6 +200,8 @@ class LocalCounters:
                     entry = self.values[name] = [0, now + ttl]
                 entry[0] += 1
                 out.append(entry[0])
+        for buffer, key, numbers in counts:
+            self.add(buffer, key, numbers)
         return out
 
     def _pending(self, buffer: BufferedCounts) -> _Pending:
@@ -261,10 +273,12 @@ def counters_backend() -> CountersBackend:
     return _backend
 
 
-def bump(counters: list[tuple[str, int]]) -> list[int]:
+def bump(counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> list[int]:
     """Increment each ``(name, ttl_seconds)`` counter by one; the new values, in order. A
-    counter is created with its ttl on first use and never extended."""
-    return _backend.bump(counters)
+    counter is created with its ttl on first use and never extended. ``counts`` are
+    ``(buffer, key, numbers)`` added to buffered counts with them (``BufferedCounts.add``): on
+    Redis in the same pipeline, so the request pays one round trip for both."""
+    return _backend.bump(counters, counts)
 
 
 class BackgroundWriter:

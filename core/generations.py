@@ -16,6 +16,13 @@ generations travel with the backend of ``core.counters``:
 - **embedded default**: every name is the cache epoch file (``core.epoch``: one ``stat``), so a
   bump of any name, or a key revocation, drops every memo of the machine.
 
+Within a request the generations are read once and shared by every memo (``request_started``
+opens the request's read, ``request_finished`` closes it): the first ``current()`` of the request
+reads the generations of every name any memo watches (one ``MGET`` on Redis, one ``stat`` on the
+embedded default) and the later ones (the offer terms after the API key records) reuse it. A
+bump in the request drops the read, so the request sees its own change. Outside a request
+(tasks, commands, tests without the client) every ``current()`` reads afresh.
+
 A bump happens at once and again after the surrounding transaction commits: at once so this
 process (and its own transaction) never answers from what it just changed; after the commit so
 another process that reloaded the old rows in between (its snapshot predates the commit) drops
@@ -25,12 +32,14 @@ change is dropped on the following lookup.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 
 from .counters import counters_backend
@@ -42,7 +51,36 @@ def generation_name(name: str) -> str:
     return f"core:generation:{name}"
 
 
+# Every name a ``ProcessMemo`` watches: what a request reads at once.
+_watched: set[str] = set()
+
+
+class _RequestRead(threading.local):
+    """What this thread's current request read of the generations (None: not read yet)."""
+
+    active = False
+    read: object = None
+
+
+_request = _RequestRead()
+
+
+def _request_opens(**kwargs) -> None:
+    _request.active = True
+    _request.read = None
+
+
+def _request_closes(**kwargs) -> None:
+    _request.active = False
+    _request.read = None
+
+
+request_started.connect(_request_opens, dispatch_uid="core.generations.request_opens")
+request_finished.connect(_request_closes, dispatch_uid="core.generations.request_closes")
+
+
 def _bump(name: str) -> None:
+    _request.read = None  # this request reads again after its own change
     if counters_backend().shared:
         caches["default"].set(generation_name(name), uuid.uuid4().hex, None)
     else:
@@ -57,12 +95,41 @@ def generation_bump(name: str) -> None:
         transaction.on_commit(lambda: _bump(name))
 
 
-def generations(names: tuple[str, ...]) -> object:
-    """The current generations of ``names``: something that compares unequal after any bump."""
-    if counters_backend().shared:
-        found = caches["default"].get_many([generation_name(name) for name in names])
-        return tuple(found.get(generation_name(name)) for name in names)
+# The Redis keys of each set of names read together, made once per backend: the hot path
+# neither builds nor validates keys.
+_redis_keys: dict[tuple, tuple[object, list]] = {}
+
+
+def _read(names) -> object:
+    """Shared: ``{name: token}`` (one ``MGET``, the tokens compared as stored: nothing is
+    unpickled); embedded: the epoch (one ``stat``)."""
+    backend = counters_backend()
+    if backend.shared:
+        names = tuple(sorted(names))
+        held = _redis_keys.get(names)
+        if held is None or held[0] is not backend:
+            cache = caches["default"]
+            held = _redis_keys[names] = (
+                backend,
+                [cache.make_and_validate_key(generation_name(name)) for name in names],
+            )
+        return dict(zip(names, backend.client.mget(held[1]), strict=True))
     return epoch()
+
+
+def generations(names: tuple[str, ...]) -> object:
+    """The current generations of ``names``: something that compares unequal after any bump.
+    In a request, read once for every watched name and reused (see the module docstring)."""
+    state = _request
+    if not state.active:
+        read = _read(names)
+    else:
+        read = state.read
+        if read is None or (type(read) is dict and not read.keys() >= set(names)):
+            read = state.read = _read(_watched.union(names))
+    if type(read) is dict:
+        return tuple(read[name] for name in names)
+    return read
 
 
 class ProcessMemo:
@@ -74,6 +141,7 @@ class ProcessMemo:
 
     def __init__(self, names: tuple[str, ...], *, seconds: float):
         self.names = names
+        _watched.update(names)
         self.seconds = seconds
         self.values: dict[Hashable, tuple[Any, float]] = {}
         self.seen: object = None

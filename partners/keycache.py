@@ -6,14 +6,14 @@ This module owns, and no other module repeats:
 - the **cache key names**: a key's verification record and last-use guard (by prefix), a
   partner's status record, and the names of the rate-limit, quota and failed-authentication
   counters (``core.counters``);
-- the **two layers**, one chosen once as the process starts (``keycache_start``, with the
-  backend of ``core.counters``): the shared cache (Redis, ``REDIS_URL``), where a deletion is
-  seen by every process at once; or this process's memory (the embedded default): a
-  ``core.generations.ProcessMemo``, checked against its generation (on the embedded default the
-  cache epoch file: one ``stat``) before it is trusted, as the compiled offer terms are;
+- the **layer**: this process's memory, a ``core.generations.ProcessMemo`` checked against its
+  generation before it is trusted, as the compiled offer terms are. The generation travels with
+  the backend of ``core.counters``: on Redis (``REDIS_URL``) a token in the shared cache, read
+  with the request's other generations in one ``MGET`` (the whole verification costs that one
+  round trip); on the embedded default the cache epoch file (one ``stat``);
 - the **invalidation**: ``key_forget`` (rotate, revoke) and ``partner_forget`` (lifecycle moves,
-  document changes) drop the records in every process, so a revocation or suspension is refused
-  on the very next request.
+  document changes) bump the generation, so every process drops its records and a revocation
+  or suspension is refused on the very next request.
 
 A required KYB document that expires is noticed the same day: the partner record remembers the
 business date its documents were checked on and is rebuilt on the next date.
@@ -28,7 +28,6 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from core.clock import business_day
-from core.counters import counters_backend
 from core.generations import ProcessMemo, generation_bump
 
 from .models import Partner, PartnerAPIKey
@@ -50,16 +49,8 @@ KEYCACHE_GENERATIONS = (KEYCACHE_GENERATION,)
 # --------------------------------------------------------------------------------------
 # Cache key names
 # --------------------------------------------------------------------------------------
-def key_record_name(prefix: str) -> str:
-    return f"partners:apikey:v1:{prefix}"  # bump the version when ``KeyRecord`` changes
-
-
 def key_used_name(prefix: str) -> str:
     return f"partners:apikey-used:{prefix}"
-
-
-def partner_record_name(partner_id: int) -> str:
-    return f"partners:partner:{partner_id}"
 
 
 def burst_counter_name(prefix: str, window: int) -> str:
@@ -110,9 +101,6 @@ class PartnerRecord(NamedTuple):
     document_gaps: tuple[str, ...]
 
 
-_PARTNER_FIELDS = len(PartnerRecord._fields)
-
-
 def _load_key(prefix: str) -> KeyRecord | None:
     row = (
         PartnerAPIKey.objects.filter(prefix=prefix)
@@ -156,49 +144,19 @@ def _load_partner(partner_id: int, today: str) -> PartnerRecord:
 # --------------------------------------------------------------------------------------
 # The two layers
 # --------------------------------------------------------------------------------------
-class SharedRecords:
-    """Records in the shared cache (Redis): a deletion reaches every process at once."""
-
-    def __init__(self, cache):
-        self.cache = cache
-        self.touched: dict[str, float] = {}  # prefix → when this process last recorded a use
-
-    def key(self, prefix: str) -> KeyRecord | str | None:
-        return self.cache.get(key_record_name(prefix))
-
-    def key_put(self, prefix: str, record: KeyRecord | str, seconds: int) -> None:
-        self.cache.set(key_record_name(prefix), record, seconds)
-
-    def partner(self, partner_id: int) -> PartnerRecord | None:
-        # Stored as a plain tuple: a deploy that changes the record's fields finds an old entry
-        # of another length and rebuilds it instead of failing to unpickle it.
-        cached = self.cache.get(partner_record_name(partner_id))
-        if type(cached) is tuple and len(cached) == _PARTNER_FIELDS:
-            return PartnerRecord._make(cached)
-        return None
-
-    def partner_put(self, record: PartnerRecord) -> None:
-        self.cache.set(partner_record_name(record.id), tuple(record), PARTNER_RECORD_SECONDS)
-
-    def keys_forget(self, prefixes: tuple[str, ...]) -> None:
-        self.cache.delete_many([key_record_name(p) for p in prefixes])
-
-    def partners_forget(self, partner_ids: tuple[int, ...]) -> None:
-        self.cache.delete_many([partner_record_name(pk) for pk in partner_ids])
-
-
 class LocalRecords:
-    """Records in this process's memory (the embedded default: no pickling, no key checks): a
+    """Records in this process's memory (no pickling, no key checks): a
     ``core.generations.ProcessMemo`` watching ``KEYCACHE_GENERATIONS``, the same invalidation
-    path as the compiled offer terms. A forget bumps the generation (the cache epoch file), so a
-    change made in another process is seen on the next call here too."""
+    path as the compiled offer terms. A forget bumps the generation (a Redis token, or the cache
+    epoch file on the embedded default), so a change made in another process is seen on the
+    next call here too."""
 
     def __init__(self):
         self.memo = ProcessMemo(KEYCACHE_GENERATIONS, seconds=KEY_RECORD_SECONDS)
         self.touched: dict[str, float] = {}
 
     def key(self, prefix: str) -> KeyRecord | str | None:
-        self.memo.current()  # one ``stat`` of the epoch file
+        self.memo.current()  # the request's generations: one ``MGET`` (Redis) or ``stat``
         return self.memo.peek(("key", prefix))
 
     def key_put(self, prefix: str, record: KeyRecord | str, seconds: int) -> None:
@@ -221,15 +179,15 @@ class LocalRecords:
         generation_bump(KEYCACHE_GENERATION)
 
 
-_records: SharedRecords | LocalRecords = None  # type: ignore[assignment] - set by keycache_start
+_records: LocalRecords = None  # type: ignore[assignment] - set by keycache_start
 
 
-def keycache_start() -> SharedRecords | LocalRecords:
-    """Choose the layer with the backend of ``core.counters`` (call ``counters_start`` first):
-    the shared cache when the counters are shared (Redis), else this process's memory. Called
-    once as the process starts (``portal.apps``); calling it again starts from an empty cache."""
+def keycache_start() -> LocalRecords:
+    """Start this process's records, empty (the generations follow the backend of
+    ``core.counters``: call ``counters_start`` first). Called once as the process starts
+    (``portal.apps``); calling it again starts from an empty cache."""
     global _records
-    _records = SharedRecords(caches["default"]) if counters_backend().shared else LocalRecords()
+    _records = LocalRecords()
     return _records
 
 

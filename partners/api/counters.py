@@ -9,6 +9,7 @@ process's buffer and are written in batches by the process's background writer
 
 from __future__ import annotations
 
+from core.clock import business_day
 from core.counters import BufferedCounts, BufferedRows
 
 from ..services.usage import api_access_log_write, api_usage_upsert
@@ -30,6 +31,34 @@ usage_counts = BufferedCounts("meter", width=2, write=_write_usage)
 def meter(*, key_id: str, partner_id: int, day: str, endpoint: str, error: bool) -> None:
     """Count one call (and one error when ``error``) of a key on an endpoint."""
     usage_counts.add((key_id, partner_id, day, endpoint), (1, 1 if error else 0))
+
+
+def endpoint_name(request) -> str:
+    """``"GET scenarios/<str:code>/"``: the method and route template, never the ids."""
+    match = getattr(request, "resolver_match", None)
+    route = (match.route if match and match.route else "").removeprefix("api/v1/")
+    if not route or (match and match.url_name == "unknown"):
+        route = "(unknown)"
+    return f"{request.method} {route}"[:120]
+
+
+def meter_call(request, client) -> tuple[BufferedCounts, tuple, tuple[int, int]]:
+    """The usage count of this call, for ``core.counters.bump`` to add with the rate limits
+    (one Redis round trip for both). The request remembers the row, so the middleware adds
+    only the error count afterwards (``meter_outcome``)."""
+    key = (client.key.id, client.partner_record.id, business_day(), endpoint_name(request))
+    request.api_metered = key
+    return usage_counts, key, (1, 0)
+
+
+def meter_outcome(request, *, key_id: str, partner_id: int, day: str, endpoint: str, error: bool) -> None:
+    """Count a call after its answer: the call and its error, or only its error when the rate
+    limits counted the call already (``meter_call``)."""
+    counted = getattr(request, "api_metered", None)
+    if counted is None:
+        meter(key_id=key_id, partner_id=partner_id, day=day, endpoint=endpoint, error=error)
+    elif error:
+        usage_counts.add(counted, (0, 1))
 
 
 def flush_usage() -> int:

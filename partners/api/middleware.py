@@ -16,20 +16,11 @@ from django.utils import timezone
 from core.clock import business_day
 from core.errors import error_body, is_api_path
 
-from .counters import access_buffer, meter
+from .counters import access_buffer, endpoint_name, meter_outcome
 
 logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1/"
-
-
-def endpoint_name(request) -> str:
-    """``"GET scenarios/<str:code>/"``: the method and route template, never the ids."""
-    match = getattr(request, "resolver_match", None)
-    route = (match.route if match and match.route else "").removeprefix("api/v1/")
-    if not route or (match and match.url_name == "unknown"):
-        route = "(unknown)"
-    return f"{request.method} {route}"[:120]
 
 
 class ApiAccessMiddleware:
@@ -66,7 +57,8 @@ class ApiAccessMiddleware:
             }
         )
         if client is not None:
-            meter(
+            meter_outcome(
+                request,
                 key_id=client.key.id,
                 partner_id=client.partner_record.id,
                 day=business_day(),

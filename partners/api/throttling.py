@@ -1,7 +1,9 @@
 """Per-key rate limits (burst and sustained) and the partner's monthly quota per tier.
 
 Fixed windows counted with atomic increments (``core.counters.bump``, under the names of
-``partners.keycache``): one Redis round trip per request for all three counters. Over a limit
+``partners.keycache``): one Redis round trip per request for all three counters and, on Redis,
+the call's usage count (``partners.api.counters.meter_call``; the middleware then adds only the
+error count of a call that fails). Over a limit
 answers 429 with ``Retry-After`` (the seconds until the window that was exceeded ends).
 
 A sandbox key has its own, smaller limits (``API_SANDBOX_RATE_BURST``,
@@ -22,7 +24,7 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
 from core.clock import business_month
-from core.counters import bump
+from core.counters import bump, counters_backend
 from core.jobs import task_signature
 
 from ..keycache import (
@@ -31,6 +33,7 @@ from ..keycache import (
     sandbox_quota_counter_name,
     sustained_counter_name,
 )
+from .counters import meter_call
 
 logger = logging.getLogger(__name__)
 # The task telling a partner's team its use crossed a quota threshold (``partners.tasks``).
@@ -81,7 +84,9 @@ class PartnerKeyThrottle(BaseThrottle):
         if quota is not None:
             quota_name = sandbox_quota_counter_name if sandbox else quota_counter_name
             counters.append((quota_name(client.partner_record.id, month), month_left + 3600))
-        values = bump(counters)
+        # On Redis the call's usage count rides in the same pipeline (one round trip for both).
+        counts = [meter_call(request._request, client)] if counters_backend().shared else ()
+        values = bump(counters, counts)
         for used, calls, seconds, window in (
             (values[0], burst_calls, burst_seconds, burst_window),
             (values[1], sustained_calls, sustained_seconds, sustained_window),

@@ -327,14 +327,12 @@ def _key_of(partner) -> str:
 def test_one_bump_in_another_process_drops_the_key_records_and_the_terms(
     layer, a, joined, partner, django_assert_num_queries
 ):
-    from django.core.cache import caches
-
-    from partners.keycache import LocalRecords, SharedRecords, key_forget, key_record, keycache_start
+    from partners.keycache import LocalRecords, key_forget, key_record, keycache_start
     from partners.models import PartnerAPIKey
 
     prefix = _key_of(partner)
-    records = keycache_start()  # this process's verification records, on the layer's backend
-    assert isinstance(records, LocalRecords if layer == "memory" else SharedRecords)
+    records = keycache_start()  # this process's verification records, on the layer's generations
+    assert isinstance(records, LocalRecords)
     assert key_record(prefix).revoked is False
     _warm(a, partner, django_assert_num_queries)
     # Behind the services' back: both caches still answer from what they hold.
@@ -344,7 +342,7 @@ def test_one_bump_in_another_process_drops_the_key_records_and_the_terms(
     assert a.ask(partner)
 
     # Another process forgets the key: its own layer object on the same backend.
-    other = LocalRecords() if layer == "memory" else SharedRecords(caches["default"])
+    other = LocalRecords()
     other.keys_forget((prefix,))
     assert key_record(prefix).revoked is True
     if layer == "memory":
@@ -352,7 +350,7 @@ def test_one_bump_in_another_process_drops_the_key_records_and_the_terms(
         with pytest.raises(ScenarioNotAvailable):
             a.ask(partner)
         return
-    # Redis: the key record is the shared entry itself; the terms follow their own generation.
+    # Redis: the key records follow their own generation, the terms theirs.
     assert a.ask(partner)
     selectors.terms_forget()
     with pytest.raises(ScenarioNotAvailable):
@@ -368,7 +366,7 @@ def test_a_terms_bump_in_another_process_drops_this_process_key_records_on_the_e
     from partners.models import PartnerAPIKey
 
     if layer != "memory":
-        pytest.skip("Redis keeps key records in the shared cache, not in process memory")
+        pytest.skip("on Redis each name is a token of its own: the key records watch theirs, not the terms'")
     prefix = _key_of(partner)
     keycache_start()
     assert key_record(prefix).revoked is False
