@@ -83,6 +83,11 @@ def ns(name: str) -> str:
     return f"cl-{name}"
 
 
+def on_host(name: str | None) -> list[str]:
+    """The prefix that runs a command on a host (in its namespace); none for the root namespace."""
+    return ["ip", "netns", "exec", ns(name)] if name else []
+
+
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
@@ -182,9 +187,8 @@ class Cluster:
     ) -> str:
         """``manage.py`` on a host (an operator's shell there), or in the root namespace."""
         environment = {**base_env(), **(env or self.env_file(on_bridge=host is not None))}
-        prefix = ["ip", "netns", "exec", ns(host)] if host else []
         done = subprocess.run(
-            [*prefix, PYTHON, "manage.py", *args],
+            [*on_host(host), PYTHON, "manage.py", *args],
             cwd=ROOT,
             env=environment,
             capture_output=True,
@@ -249,10 +253,9 @@ class Cluster:
         run("ip", "-n", ns(name), "link", "set", "lo", "up")
 
     def spawn(self, key: str, argv: list[str], *, host: str | None, env: dict[str, str]) -> None:
-        prefix = ["ip", "netns", "exec", ns(host)] if host else []
         out = open(WORK / f"{key}.log", "ab")  # noqa: SIM115 - the child keeps it
         self.procs[key] = subprocess.Popen(
-            [*prefix, *argv], cwd=ROOT, env={**base_env(), **env}, stdout=out, stderr=subprocess.STDOUT,
+            [*on_host(host), *argv], cwd=ROOT, env={**base_env(), **env}, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 
@@ -615,7 +618,7 @@ def proof_settlement(c: Cluster, clean: subprocess.Popen) -> None:
     before = {w: tasks_run(w, "revenue.tasks.statement_generate") for w in ("worker1", "worker2")}
     # The operator's command on the beat host; worker1 is killed while the run is under way.
     settle = subprocess.Popen(
-        ["ip", "netns", "exec", ns("beat"), PYTHON, "manage.py", "settle", "--through", SETTLE_THROUGH, "--no-wait"],  # noqa: S607 - ip from PATH, like every host command
+        [*on_host("beat"), PYTHON, "manage.py", "settle", "--through", SETTLE_THROUGH, "--no-wait"],
         cwd=ROOT, env={**base_env(), **c.env_file()}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     killed_at, killed, run_id, planned = None, 0, None, 0
