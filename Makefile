@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint format messages venv worker migrate clean
+.PHONY: run test bench lint format messages venv worker migrate clean cluster-test
 .PHONY: backup restore
 
 $(BIN)/python:
@@ -67,6 +67,12 @@ restore: venv
 ## messages: extract strings, fill Chinese from locale/zh_Hans/src/*.json, compile
 messages: venv
 	$(BIN)/python bin/messages.py
+
+## cluster-test: the product as separate hosts (network namespaces: load balancer, two web, two
+## worker, beat) on PostgreSQL, Redis and RabbitMQ; proves limits, revocation, settlement and
+## webhooks survive scale-out and dying hosts (docs/cluster-test.md). Root; DATABASE_URL on PostgreSQL.
+cluster-test: venv
+	$(BIN)/python bin/cluster_test.py $(CLUSTER_ARGS)
 
 worker: venv
 	$(BIN)/celery -A portal worker --beat -Q default,settlement --loglevel=INFO
