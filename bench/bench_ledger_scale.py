@@ -105,7 +105,15 @@ def _prepare(rows: int) -> str:
     alias = _register(rows)
     name = _database(rows)
     if os.environ.get("BENCH_LEDGER_REBUILD") != "1" and _exists(name) and _built(alias, rows):
-        note(f"ledger scale: reusing {name}")
+        note(f"ledger scale: reusing {name} (migrating it)")
+        from django.core.management import call_command
+
+        state["wrappers"]["build"] = connections[alias]
+        _use("build")
+        try:
+            call_command("migrate", verbosity=0, interactive=False)
+        finally:
+            connections["default"] = state["default"]
         return alias
     connections[alias].close()
     with state["default"].cursor() as cursor:
