@@ -15,9 +15,9 @@ from django.db import connection
 PERIOD = (date(2026, 1, 1), date(2026, 1, 31))
 
 
-def world(slug: str | None = None):
+def world(slug: str | None = None, *, effective_from: date = PERIOD[0]):
     """A partner (with an API key when asked) in a published scenario with one product, and a
-    monthly percentage agreement from 2026-01-01. Direct rows: this is set-up, not the subject."""
+    monthly percentage agreement from ``effective_from`` (2026-01-01). Direct rows: this is set-up, not the subject."""
     from django.contrib.auth import get_user_model
     from django.utils import timezone
 
@@ -51,7 +51,7 @@ def world(slug: str | None = None):
     )
     agreement = Agreement(
         partner=partner, scenario=scenario, scenario_code=scenario.code, model="percentage",
-        terms={"rate": "0.300000"}, cycle="monthly", effective_from=PERIOD[0], status="active",
+        terms={"rate": "0.300000"}, cycle="monthly", effective_from=effective_from, status="active",
         created_by=maker, approved_by=checker, acceptance="before_acceptance", accepted_at=timezone.now(),
     )  # fmt: skip
     # In force only when accepted (the database checks it): the hash of its terms as accepted.

@@ -33,9 +33,11 @@ def api_usage_flush() -> int:
 
 
 @shared_task(name="partners.tasks.api_access_log_prune")
-def api_access_log_prune() -> int:
-    """Daily (beat): delete access-log entries past the retention period."""
-    return services.api_access_log_prune()
+def api_access_log_prune() -> dict:
+    """Daily (beat): enforce the access log's retention (PostgreSQL: create the months ahead and
+    drop whole months past it; SQLite: delete the older entries)."""
+    result = services.api_access_log_maintain()
+    return {"created": result.created, "dropped": result.dropped, "deleted": result.deleted}
 
 
 @shared_task(name="partners.tasks.api_key_expiry_sweep")

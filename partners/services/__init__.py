@@ -53,7 +53,7 @@ from .notifications import (
     notification_mark_read,
     notification_preferences_set,
 )
-from .usage import api_access_log_prune, quota_threshold_notify
+from .usage import api_access_log_maintain, api_access_log_prune, quota_threshold_notify
 from .webhooks import (
     webhook_deliver,
     webhook_endpoint_create,
@@ -68,6 +68,7 @@ __all__ = [
     "ALLOWED_MOVES",
     "IssuedKey",
     "account_create_verified",
+    "api_access_log_maintain",
     "api_access_log_prune",
     "api_deprecation_notices_send",
     "api_deprecation_usage_upsert",

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import NamedTuple
 
+import psycopg
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
+from core.partitions import MonthlyPartitions, month_of
 
 from ..models import ApiAccessLog, ApiUsage, Partner, PartnerAPIKey
 from ..notifications import notify
@@ -63,9 +67,34 @@ ACCESS_LOG_COLUMNS = (
 
 def api_access_log_write(*, rows: list[dict]) -> int:
     """Store buffered access-log entries: one multi-row INSERT per 500 (no model instances:
-    this runs on the request path of the call that fills the buffer)."""
+    this runs on the request path of the call that fills the buffer). PostgreSQL: a row whose
+    month has no partition yet creates it and the batch is written again (in a savepoint)."""
     if not rows:
         return 0
+    if connection.vendor != "postgresql":
+        _access_log_insert(rows)
+        return len(rows)
+    try:
+        _access_log_insert_pg(rows)
+    except IntegrityError as error:  # "no partition of relation … found for row"
+        if not isinstance(error.__cause__, psycopg.errors.CheckViolation):
+            raise
+        ACCESS_LOG_PARTITIONS.create(months={month_of(row["at"]) for row in rows})
+        _access_log_insert_pg(rows)
+    return len(rows)
+
+
+def _access_log_insert_pg(rows: list[dict]) -> None:
+    """In autocommit (the writer's usual case) a refused insert leaves nothing to undo: one
+    statement. Inside a caller's transaction, a savepoint keeps it usable for the retry."""
+    if not connection.in_atomic_block:
+        _access_log_insert(rows)
+        return
+    with transaction.atomic():
+        _access_log_insert(rows)
+
+
+def _access_log_insert(rows: list[dict]) -> None:
     table = connection.ops.quote_name(ApiAccessLog._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in ACCESS_LOG_COLUMNS)
     # ``at`` is always an aware datetime here: adapted directly, without the field's checks.
@@ -79,12 +108,37 @@ def api_access_log_write(*, rows: list[dict]) -> int:
                 row = {**row, "at": adapt(row["at"])}
                 params.extend(row.get(c) for c in ACCESS_LOG_COLUMNS)
             cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", params)  # noqa: S608
-    return len(rows)
+
+
+# PostgreSQL: the log is partitioned by month of ``at`` (migration 0011).
+ACCESS_LOG_PARTITIONS = MonthlyPartitions(ApiAccessLog._meta.db_table)
+
+
+class AccessLogMaintenance(NamedTuple):
+    created: list[str]  # partitions created ahead (PostgreSQL)
+    dropped: list[str]  # partitions dropped whole (PostgreSQL)
+    deleted: int  # rows deleted (SQLite)
+
+
+def api_access_log_maintain(*, now=None) -> AccessLogMaintenance:
+    """Enforce ``API_ACCESS_LOG_RETENTION_DAYS`` (default 183, six months; beat, daily).
+    PostgreSQL: create this month's and next month's partitions, and drop each month whose
+    every entry is older than the retention — never a ``DELETE``; an entry is kept at least the
+    retention and at most a month more. SQLite: delete the older entries."""
+    now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        created = ACCESS_LOG_PARTITIONS.ahead(now=now, months=2)
+        cutoff = now - timedelta(days=settings.API_ACCESS_LOG_RETENTION_DAYS)
+        dropped = ACCESS_LOG_PARTITIONS.drop_older_than(cutoff)
+        logger.info("access log: %d partitions created, %d dropped", len(created), len(dropped))
+        return AccessLogMaintenance(created, dropped, 0)
+    return AccessLogMaintenance([], [], api_access_log_prune(now=now))
 
 
 def api_access_log_prune(*, now=None) -> int:
-    """Delete entries older than ``API_ACCESS_LOG_RETENTION_DAYS`` (default 183, six months),
-    in batches so a large backlog never holds one long transaction."""
+    """Delete entries older than ``API_ACCESS_LOG_RETENTION_DAYS``, in batches so a large
+    backlog never holds one long transaction: SQLite's retention (PostgreSQL drops months,
+    ``api_access_log_maintain``)."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.API_ACCESS_LOG_RETENTION_DAYS)
     deleted = 0
     while True:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -27,6 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.counters import BufferedRows
+from core.partitions import MonthlyPartitions, month_of
 from scenarios.models import OfferRecord
 
 from .funnel import offer_funnel_count
@@ -159,63 +159,24 @@ def offer_log_flush() -> int:
 
 
 # --------------------------------------------------------------------------------------
-# Partitions (PostgreSQL) and retention
+# Partitions (PostgreSQL) and retention: ``core.partitions``, shared with the API access log
 # --------------------------------------------------------------------------------------
-_PARTITION = re.compile(rf"^{TABLE}_p(\d{{4}})(\d{{2}})$")
-
-
-def _month(moment: datetime) -> date:
-    return timezone.localtime(moment).date().replace(day=1)
-
-
-def _next_month(month: date) -> date:
-    return (month.replace(day=28) + timedelta(days=4)).replace(day=1)
-
-
-def _month_start(month: date) -> datetime:
-    """The first instant of a business month (Asia/Shanghai)."""
-    return datetime(month.year, month.month, 1, tzinfo=timezone.get_current_timezone())
+PARTITIONS = MonthlyPartitions(TABLE)
+_month = month_of
 
 
 def partition_name(month: date) -> str:
-    return f"{TABLE}_p{month:%Y%m}"
+    return PARTITIONS.name(month)
 
 
 def offer_log_partitions() -> dict[str, date]:
     """PostgreSQL: the existing monthly partitions, by name → their month."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
-            "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = %s",
-            [TABLE],
-        )
-        names = [name for (name,) in cursor.fetchall()]
-    out = {}
-    for name in names:
-        match = _PARTITION.match(name)
-        if match:
-            out[name] = date(int(match[1]), int(match[2]), 1)
-    return out
+    return PARTITIONS.existing()
 
 
 def offer_log_partitions_create(*, months: Iterable[date]) -> list[str]:
     """PostgreSQL: create the monthly partitions of ``months`` that do not exist yet; their names."""
-    if connection.vendor != "postgresql":
-        return []
-    existing = offer_log_partitions()
-    created = []
-    with connection.cursor() as cursor:
-        for month in sorted(set(months)):
-            name = partition_name(month)
-            if name in existing:
-                continue
-            # Only our own names and ISO timestamps go into the text (DDL takes no parameters).
-            cursor.execute(
-                f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF {TABLE} FOR VALUES "
-                f"FROM ('{_month_start(month).isoformat()}') TO ('{_month_start(_next_month(month)).isoformat()}')"
-            )
-            created.append(name)
-    return created
+    return PARTITIONS.create(months=months)
 
 
 class OfferLogMaintenance(NamedTuple):
@@ -233,23 +194,13 @@ def offer_log_prune(*, now: datetime | None = None) -> tuple[list[str], int]:
     if connection.vendor != "postgresql":
         deleted, _by_model = OfferRecord.objects.filter(quoted_at__lt=cutoff).delete()
         return [], deleted
-    dropped = []
-    with connection.cursor() as cursor:
-        for name, month in sorted(offer_log_partitions().items(), key=lambda item: item[1]):
-            if _month_start(_next_month(month)) <= cutoff:
-                cursor.execute(f"DROP TABLE {name}")
-                dropped.append(name)
-    return dropped, 0
+    return PARTITIONS.drop_older_than(cutoff), 0
 
 
 def offer_log_maintain(*, now: datetime | None = None) -> OfferLogMaintenance:
     """Create the partitions of this month and the next ``OFFER_LOG_PARTITIONS_AHEAD`` − 1
     months, then enforce the retention (beat, daily)."""
-    month = _month(now or timezone.now())
-    months = [month]
-    for _ in range(settings.OFFER_LOG_PARTITIONS_AHEAD - 1):
-        months.append(_next_month(months[-1]))
-    created = offer_log_partitions_create(months=months)
+    created = PARTITIONS.ahead(now=now or timezone.now(), months=settings.OFFER_LOG_PARTITIONS_AHEAD)
     dropped, deleted = offer_log_prune(now=now)
     logger.info(
         "offer log: %d partitions created, %d dropped, %d rows deleted", len(created), len(dropped), deleted
