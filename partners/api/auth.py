@@ -69,7 +69,12 @@ class ApiClient:
             if len(_partner_fields) >= _PARTNER_FIELDS_KEPT:
                 _partner_fields.clear()
             built = Partner(
-                id=p.id, slug=p.slug, display_name=p.name, industry_id=p.industry_id, tier=p.tier, status=p.status
+                id=p.id,
+                slug=p.slug,
+                display_name=p.name,
+                industry_id=p.industry_id,
+                tier=p.tier,
+                status=p.status,
             )
             fields = _partner_fields[p] = {k: v for k, v in vars(built).items() if k != "_state"}
         # A fresh instance from the record's field values: a model's __init__ (defaults, field

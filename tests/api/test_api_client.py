@@ -15,11 +15,13 @@ def test_the_partner_is_a_fresh_saved_instance_from_the_record(acme, acme_key, d
     with django_assert_num_queries(0):
         first = ApiClient(key, record).partner
         second = ApiClient(key, record).partner
-    assert isinstance(first, Partner) and first is not second
+    assert isinstance(first, Partner)
+    assert first is not second
     assert (first.pk, first.slug, first.display_name, first.status, first.industry_id, first.tier) == (
         partner.pk, partner.slug, partner.display_name, "active", partner.industry_id, partner.tier,
     )  # fmt: skip
-    assert first._state.adding is False and first._state.db == "default"
+    assert first._state.adding is False
+    assert first._state.db == "default"
     assert first._state is not second._state
     first.status = "suspended"  # a view changing its copy changes nobody else's
     assert second.status == "active"
