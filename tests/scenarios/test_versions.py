@@ -144,7 +144,7 @@ def test_partners_stay_on_the_version_they_joined_until_they_move(joined, publis
     v2 = services.scenario_publish(scenario=draft, actor=manager)
 
     assert selectors.scenario_get_for_partner(partner=partner, code=published.code).version == 1
-    ((_id, offer), _cover) = services.offer_quote(
+    ((_id, offer, _shape), _cover) = services.offer_quote(
         partner=partner, scenario_code=published.code, event="booking.created", amount=D("1000.00")
     ).offers
     assert offer.price.annual_rate == D("0.120000")  # version 1's price
@@ -153,7 +153,7 @@ def test_partners_stay_on_the_version_they_joined_until_they_move(joined, publis
 
     assert moved.scenario == v2
     assert selectors.scenario_get_for_partner(partner=partner, code=published.code).version == 2
-    ((_id, offer), _cover) = services.offer_quote(
+    ((_id, offer, _shape), _cover) = services.offer_quote(
         partner=partner, scenario_code=published.code, event="booking.created", amount=D("1000.00")
     ).offers
     assert offer.price.annual_rate == D("0.100000")  # version 2's bundle adjustment
