@@ -13,11 +13,41 @@ API access log (``partners.services.usage``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
-from django.db import connection
+import environ
+from django.conf import settings
+from django.db import connection, connections
 from django.utils import timezone
+
+# The owner's login and where to reach the server; the database stays the app's (the test
+# runner renames it), as ``migrate`` does it (``portal.management.commands.migrate``).
+OWNER_KEYS = ("USER", "PASSWORD", "HOST", "PORT")
+OWNER_ALIAS = "partition-owner"
+
+
+@contextmanager
+def owner_connection() -> Iterator:
+    """The connection that may create and drop partitions. Only a table's owner may, and in
+    production the app's role owns none (``MIGRATION_DATABASE_URL`` names the owner's role,
+    docs/operations.md): with it set, a connection of its own as the owner, in autocommit, closed
+    afterwards; else the app's connection. For the daily maintenance, outside any request (a
+    second connection waiting on a lock the app's own transaction holds would wait forever)."""
+    if not settings.MIGRATION_DATABASE_URL or connection.vendor != "postgresql":
+        yield connection
+        return
+    owner = environ.Env.db_url_config(settings.MIGRATION_DATABASE_URL)
+    app = connections["default"]
+    params = {**app.settings_dict, **{key: owner.get(key) for key in OWNER_KEYS}}
+    wrapper = type(app)(params, alias=OWNER_ALIAS)
+    connections[OWNER_ALIAS] = wrapper  # Django's cursor wrappers look a connection up by alias
+    try:
+        yield wrapper
+    finally:
+        wrapper.close()
+        del connections[OWNER_ALIAS]
 
 
 def month_of(moment: datetime) -> date:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from core.partitions import MonthlyPartitions, month_of
+from core.partitions import MonthlyPartitions, month_of, owner_connection
 
 from ..models import ApiAccessLog, ApiUsage, Partner, PartnerAPIKey
 from ..notifications import notify
@@ -127,9 +127,10 @@ def api_access_log_maintain(*, now=None) -> AccessLogMaintenance:
     retention and at most a month more. SQLite: delete the older entries."""
     now = now or timezone.now()
     if connection.vendor == "postgresql":
-        created = ACCESS_LOG_PARTITIONS.ahead(now=now, months=2)
         cutoff = now - timedelta(days=settings.API_ACCESS_LOG_RETENTION_DAYS)
-        dropped = ACCESS_LOG_PARTITIONS.drop_older_than(cutoff)
+        with owner_connection() as owner:  # only the table's owner may create and drop partitions
+            created = ACCESS_LOG_PARTITIONS.ahead(now=now, months=2, using=owner)
+            dropped = ACCESS_LOG_PARTITIONS.drop_older_than(cutoff, using=owner)
         logger.info("access log: %d partitions created, %d dropped", len(created), len(dropped))
         return AccessLogMaintenance(created, dropped, 0)
     return AccessLogMaintenance([], [], api_access_log_prune(now=now))

@@ -26,7 +26,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.counters import BufferedRows
-from core.partitions import MonthlyPartitions, month_of
+from core.partitions import MonthlyPartitions, month_of, owner_connection
 from scenarios.models import OfferRecord
 
 from .funnel import offer_funnel_count
@@ -185,7 +185,7 @@ class OfferLogMaintenance(NamedTuple):
     deleted: int  # rows deleted (SQLite)
 
 
-def offer_log_prune(*, now: datetime | None = None) -> tuple[list[str], int]:
+def offer_log_prune(*, now: datetime | None = None, using=None) -> tuple[list[str], int]:
     """Enforce ``OFFER_LOG_RETENTION_DAYS``. PostgreSQL: drop each monthly partition whose every
     row is older than the retention (never a ``DELETE``), so a row is kept at least that long
     and at most a month more. SQLite: delete the older rows. ``(partitions dropped, rows
@@ -194,14 +194,17 @@ def offer_log_prune(*, now: datetime | None = None) -> tuple[list[str], int]:
     if connection.vendor != "postgresql":
         deleted, _by_model = OfferRecord.objects.filter(quoted_at__lt=cutoff).delete()
         return [], deleted
-    return PARTITIONS.drop_older_than(cutoff), 0
+    return PARTITIONS.drop_older_than(cutoff, using=using), 0
 
 
 def offer_log_maintain(*, now: datetime | None = None) -> OfferLogMaintenance:
     """Create the partitions of this month and the next ``OFFER_LOG_PARTITIONS_AHEAD`` − 1
     months, then enforce the retention (beat, daily)."""
-    created = PARTITIONS.ahead(now=now or timezone.now(), months=settings.OFFER_LOG_PARTITIONS_AHEAD)
-    dropped, deleted = offer_log_prune(now=now)
+    with owner_connection() as owner:  # only the table's owner may create and drop partitions
+        created = PARTITIONS.ahead(
+            now=now or timezone.now(), months=settings.OFFER_LOG_PARTITIONS_AHEAD, using=owner
+        )
+        dropped, deleted = offer_log_prune(now=now, using=owner)
     logger.info(
         "offer log: %d partitions created, %d dropped, %d rows deleted", len(created), len(dropped), deleted
     )

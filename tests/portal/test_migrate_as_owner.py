@@ -19,6 +19,19 @@ pytestmark = pytest.mark.postgres
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# 500 days on: months to create ahead for both logs, and access-log months past retention.
+MAINTAIN = """
+from datetime import timedelta
+from django.utils import timezone
+from partners.models import ApiAccessLog
+from partners.services import api_access_log_maintain
+from scenarios.services import offer_log_maintain
+later = timezone.now() + timedelta(days=500)
+offers, access = offer_log_maintain(now=later), api_access_log_maintain(now=later)
+ApiAccessLog.objects.create(at=later, method="GET", route="me", path="/api/v1/me/", status=200, latency_ms=1)
+print(len(offers.created), len(access.created), len(access.dropped), "written")
+"""
+
 
 def test_migrate_runs_as_the_owner_and_grants_the_app_role():
     db = settings.DATABASES["default"]
@@ -79,6 +92,32 @@ def test_migrate_runs_as_the_owner_and_grants_the_app_role():
 
         assert owners == [(owner,)]
         assert privileges == (True, False, False, True, False)
+
+        # The daily log maintenance creates and drops monthly partitions: only the owner may,
+        # so it connects as the owner (MIGRATION_DATABASE_URL), and the app's role writes into
+        # the new months at once (default privileges).
+        def maintain(environment):
+            return subprocess.run(
+                [sys.executable, "manage.py", "shell", "-c", MAINTAIN],
+                cwd=ROOT,
+                env=environment,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+
+        as_app = {key: value for key, value in env.items() if key != "MIGRATION_DATABASE_URL"}
+        refused = maintain(as_app)
+        assert refused.returncode != 0
+        assert "InsufficientPrivilege" in refused.stderr  # no CREATE in the schema, owns no table
+        done = maintain(env)
+        assert done.returncode == 0, done.stderr
+        created_offer, created_access, dropped_access, written = done.stdout.split()[-4:]
+        assert int(created_offer) > 0
+        assert int(created_access) > 0
+        assert int(dropped_access) > 0  # this month's access log is past its retention then
+        assert written == "written"
     finally:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.execute(f"DROP ROLE IF EXISTS {app}")
