@@ -13,13 +13,14 @@ API access log (``partners.services.usage``)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 
 import environ
+import psycopg
 from django.conf import settings
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections
 from django.utils import timezone
 
 # The owner's login and where to reach the server; the database stays the app's (the test
@@ -121,6 +122,20 @@ class MonthlyPartitions:
                 )
                 created.append(name)
         return created
+
+    def write(self, write: Callable[[], object], *, months: Callable[[], Iterable[date]]) -> None:
+        """``write()`` the rows; when PostgreSQL refuses one because its month has no partition
+        (a check violation, raw from ``COPY`` or wrapped by Django), create ``months()`` and
+        write again. ``write`` must leave the connection usable when refused (autocommit, or
+        a savepoint of its own)."""
+        try:
+            write()
+        except (psycopg.errors.CheckViolation, IntegrityError) as error:
+            cause = error if isinstance(error, psycopg.errors.CheckViolation) else error.__cause__
+            if not isinstance(cause, psycopg.errors.CheckViolation):
+                raise
+            self.create(months=months())
+            write()
 
     def ahead(self, *, now: datetime, months: int, using=None) -> list[str]:
         """Create this month's partition and those of the next ``months`` − 1 months."""

@@ -7,9 +7,8 @@ import logging
 from datetime import timedelta
 from typing import NamedTuple
 
-import psycopg
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.partitions import MonthlyPartitions, month_of, owner_connection
@@ -74,13 +73,9 @@ def api_access_log_write(*, rows: list[dict]) -> int:
     if connection.vendor != "postgresql":
         _access_log_insert(rows)
         return len(rows)
-    try:
-        _access_log_insert_pg(rows)
-    except IntegrityError as error:  # "no partition of relation … found for row"
-        if not isinstance(error.__cause__, psycopg.errors.CheckViolation):
-            raise
-        ACCESS_LOG_PARTITIONS.create(months={month_of(row["at"]) for row in rows})
-        _access_log_insert_pg(rows)
+    ACCESS_LOG_PARTITIONS.write(
+        lambda: _access_log_insert_pg(rows), months=lambda: {month_of(row["at"]) for row in rows}
+    )
     return len(rows)
 
 

@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
-import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -93,11 +92,8 @@ def offer_log_write(rows: list[tuple]) -> int:
         if connection.vendor != "postgresql":
             _insert(rows)
         else:
-            try:
-                _copy(rows)
-            except psycopg.errors.CheckViolation:  # a row's month has no partition (COPY says so)
-                offer_log_partitions_create(months={_month(row[_QUOTED_AT]) for row in rows})
-                _copy(rows)
+            # ``_copy`` runs in a savepoint: a month without a partition is created, then again.
+            PARTITIONS.write(lambda: _copy(rows), months=lambda: {_month(row[_QUOTED_AT]) for row in rows})
         offer_funnel_count(records)
     return len(rows)
 
