@@ -8,6 +8,8 @@ import json
 import socket
 
 import pytest
+from django.contrib.admin.utils import quote
+from django.urls import reverse
 
 from partners.exceptions import PartnerNotAllowed
 from partners.models import Partner, PartnerAPIKey
@@ -124,7 +126,9 @@ def test_staff_see_the_sandbox_flag_and_may_issue_a_sandbox_key(client, manager)
     assert api_key.prefix in listing
     assert "fnk_sbx_" in listing
     assert PartnerAPIKey.objects.get(partner=live_partner).prefix not in listing
-    detail = client.get(f"/admin/partners/partnerapikey/{api_key.pk}/change/").content.decode()
+    detail = client.get(
+        reverse("admin:partners_partnerapikey_change", args=[quote(api_key.pk)])
+    ).content.decode()
     assert "Sandbox" in detail
 
 
