@@ -157,6 +157,7 @@ class Cluster:
         self.secret_key = secrets.token_urlsafe(50)
         self.receiver: Receiver | None = None
         self.keep = args.keep
+        self.load_rounds = 0
 
     # --- environments ---------------------------------------------------------------
     def env_file(self, *, on_bridge: bool = True, database: str | None = None) -> dict[str, str]:
@@ -771,7 +772,10 @@ BATCHES_PER_CLIENT = 15  # under the burst limit of each client's key
 def proof_web_dies(c: Cluster) -> None:
     """Four clients post transaction batches (and call /healthz) through the balancer while
     web1 dies; a client retries a batch that failed (its external ids make that safe)."""
-    keys = [c.issue_key("cluster-01", f"cluster-load-{i}", "read,transactions") for i in range(4)]
+    c.load_rounds += 1
+    prefix = f"load{c.load_rounds}"
+    keys = [c.issue_key("cluster-01", f"cluster-{prefix}-{i}", "read,transactions") for i in range(4)]
+    before = c.lb_retries()
     stop = threading.Event()
     outcomes: dict[str, int] = {}
     lock = threading.Lock()
@@ -796,7 +800,7 @@ def proof_web_dies(c: Cluster) -> None:
         batches = 0
         while not stop.is_set():
             if batches < BATCHES_PER_CLIENT:
-                tag = f"load-{n}-{batches}"
+                tag = f"{prefix}-{n}-{batches}"
                 body = {"transactions": [
                     {"external_id": f"{tag}-{i}", "scenario": "s-cluster-01", "product": "bench-product",
                      "kind": "sale", "amount": f"{10 + i}.25", "occurred_at": now.isoformat()}
@@ -823,11 +827,12 @@ def proof_web_dies(c: Cluster) -> None:
         t.join()
     rows = dict(
         c.sql(
-            "SELECT substring(external_id from '^(load-[0-9]+-[0-9]+)-'), count(*) FROM revenue_transaction "
-            "WHERE external_id LIKE 'load-%%' GROUP BY 1"
+            "SELECT substring(external_id from '^(load[0-9]+-[0-9]+-[0-9]+)-'), count(*) FROM revenue_transaction "
+            "WHERE external_id LIKE %s GROUP BY 1",
+            (f"{prefix}-%",),
         )
     )
-    retried = c.lb_retries()
+    retried = [after - earlier for after, earlier in zip(c.lb_retries(), before, strict=True)]
     half = [tag for tag in sent if rows.get(tag, 0) not in (0, BATCH)]
     lost = [tag for tag in answered if rows.get(tag, 0) != BATCH]
     total = sum(outcomes.values())
@@ -839,11 +844,37 @@ def proof_web_dies(c: Cluster) -> None:
              f"({killed} processes) at 3 s: " + ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
              + f"; the balancer retried {retried[0]} and redispatched {retried[1]} requests; "
              f"batches half-written: {len(half)}, answered but missing: {len(lost)}")  # fmt: skip
+    c.start_web("web1")
+    c.wait_ready("web1")
+    c.wait_lb_both()
+
+
+def proof_settlement_then_restart(c: Cluster, clean: subprocess.Popen) -> None:
+    proof_settlement(c, clean)
+    c.start_worker("worker1")
+
+
+# The proofs in the order they run (``--only`` picks some; each leaves the cluster whole).
+PROOF_STEPS = {
+    "limits": lambda c, _clean: proof_limits(c),
+    "refusals": lambda c, _clean: proof_refusals(c),
+    "settlement": proof_settlement_then_restart,
+    "second-beat": lambda c, _clean: proof_second_beat(c),
+    "webhooks": lambda c, _clean: proof_webhooks(c),
+    "web-dies": lambda c, _clean: proof_web_dies(c),
+}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards (to look at them)")
+    parser.add_argument(
+        "--only", action="append", choices=sorted(PROOF_STEPS), metavar="PROOF",
+        help="run only these proofs (repeatable); the summary counts only those",
+    )  # fmt: skip
+    parser.add_argument(
+        "--repeat", type=int, default=1, help="run the proofs this many times (flaky hunting)"
+    )
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("make cluster-test needs root (network namespaces)", file=sys.stderr)
@@ -882,13 +913,10 @@ def main() -> int:
             c.wait_ready(name)
         c.wait_lb_both()
         log(f"cluster up: lb, web1, web2, worker1, worker2, beat ({time.monotonic() - started:.0f}s)")
-        for proof in (proof_limits, proof_refusals):
-            proof(c)
-        proof_settlement(c, clean)
-        c.start_worker("worker1")
-        proof_second_beat(c)
-        proof_webhooks(c)
-        proof_web_dies(c)
+        for _ in range(args.repeat):
+            for step, proof in PROOF_STEPS.items():
+                if not args.only or step in args.only:
+                    proof(c, clean)
     except Exception as exc:  # noqa: BLE001 - every failure ends in the summary, after teardown
         error = f"{type(exc).__name__}: {exc}"
         log(f"ERROR {error}")
@@ -904,7 +932,12 @@ def main() -> int:
     print(
         f"{sum(ok for _, ok, _ in c.results)}/{len(c.results)} proofs passed in {took:.0f}s; logs in {WORK}"
     )
-    return 0 if not error and all(ok for _, ok, _ in c.results) and len(c.results) == PROOFS else 1
+    expected = PROOFS * args.repeat if not args.only else len(c.results)
+    return (
+        0
+        if not error and c.results and all(ok for _, ok, _ in c.results) and len(c.results) == expected
+        else 1
+    )
 
 
 if __name__ == "__main__":
