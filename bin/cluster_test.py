@@ -158,6 +158,7 @@ class Cluster:
         self.receiver: Receiver | None = None
         self.keep = args.keep
         self.load_rounds = 0
+        self.clean: subprocess.Popen | None = None  # the clean settlement on the copy (main)
 
     # --- environments ---------------------------------------------------------------
     def env_file(self, *, on_bridge: bool = True, database: str | None = None) -> dict[str, str]:
@@ -615,7 +616,9 @@ def tasks_run(name: str, task: str) -> int:
     return len(re.findall(rf"Task {re.escape(task)}\[[^\]]+\] succeeded", text))
 
 
-def proof_settlement(c: Cluster, clean: subprocess.Popen) -> None:
+def proof_settlement(c: Cluster) -> None:
+    """Settlement fans out over both worker hosts while worker1 dies (restarted afterwards);
+    statements compared with the clean run on the copy (``c.clean``, started in ``main``)."""
     before = {w: tasks_run(w, "revenue.tasks.statement_generate") for w in ("worker1", "worker2")}
     # The operator's command on the beat host; worker1 is killed while the run is under way.
     settle = subprocess.Popen(
@@ -653,8 +656,8 @@ def proof_settlement(c: Cluster, clean: subprocess.Popen) -> None:
     if status != "succeeded":
         rerun = f"; run ended {status}, rerun"
         c.manage("settle", "--through", SETTLE_THROUGH)
-    clean.wait(timeout=300)
-    if clean.returncode != 0:
+    c.clean.wait(timeout=300)
+    if c.clean.returncode != 0:
         raise ProofFailed(f"the clean run on the copy failed: {(WORK / 'clean.log').read_text()[-2000:]}")
     ours, theirs = c.statements(c.db), c.statements(c.copy)
     spread = {w: tasks_run(w, "revenue.tasks.statement_generate") - before[w] for w in ("worker1", "worker2")}
@@ -668,6 +671,7 @@ def proof_settlement(c: Cluster, clean: subprocess.Popen) -> None:
     if ours != theirs:
         diff = sorted(set(ours) ^ set(theirs))[:5]
         log(f"first differences: {diff}")
+    c.start_worker("worker1")
 
 
 def proof_second_beat(c: Cluster) -> None:
@@ -849,19 +853,14 @@ def proof_web_dies(c: Cluster) -> None:
     c.wait_lb_both()
 
 
-def proof_settlement_then_restart(c: Cluster, clean: subprocess.Popen) -> None:
-    proof_settlement(c, clean)
-    c.start_worker("worker1")
-
-
 # The proofs in the order they run (``--only`` picks some; each leaves the cluster whole).
 PROOF_STEPS = {
-    "limits": lambda c, _clean: proof_limits(c),
-    "refusals": lambda c, _clean: proof_refusals(c),
-    "settlement": proof_settlement_then_restart,
-    "second-beat": lambda c, _clean: proof_second_beat(c),
-    "webhooks": lambda c, _clean: proof_webhooks(c),
-    "web-dies": lambda c, _clean: proof_web_dies(c),
+    "limits": proof_limits,
+    "refusals": proof_refusals,
+    "settlement": proof_settlement,
+    "second-beat": proof_second_beat,
+    "webhooks": proof_webhooks,
+    "web-dies": proof_web_dies,
 }
 
 
@@ -896,7 +895,7 @@ def main() -> int:
     error = None
     try:
         c.databases()
-        clean = subprocess.Popen(
+        c.clean = subprocess.Popen(
             [PYTHON, "manage.py", "settle", "--through", SETTLE_THROUGH, "--inline"], cwd=ROOT,
             env={**base_env(), **c.env_file(on_bridge=False, database=c.copy), "CELERY_TASK_ALWAYS_EAGER": "true"},
             stdout=open(WORK / "clean.log", "wb"), stderr=subprocess.STDOUT,  # noqa: SIM115
@@ -916,7 +915,7 @@ def main() -> int:
         for _ in range(args.repeat):
             for step, proof in PROOF_STEPS.items():
                 if not args.only or step in args.only:
-                    proof(c, clean)
+                    proof(c)
     except Exception as exc:  # noqa: BLE001 - every failure ends in the summary, after teardown
         error = f"{type(exc).__name__}: {exc}"
         log(f"ERROR {error}")
