@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from redis.exceptions import NoScriptError
 
 logger = logging.getLogger(__name__)
 
@@ -72,6 +73,63 @@ class BufferedCounts:
 _buffers: list[BufferedCounts] = []
 
 
+# The open API's hot path in one Redis command (``RedisCounters.read_and_bump``). KEYS: the keys
+# to read, then the counters, then one buffered-count hash per increment; ARGV: how many keys to
+# read, how many counters, each counter's ttl, then a field and a number per increment. Answers
+# the values read, then each counter's new value. A script runs whole, so the reads and the
+# increments see the same instant; it needs a single Redis (not a cluster), as the rest does.
+HOT_PATH_SCRIPT = """
+local reads, counters = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+if reads > 0 then out = redis.call('MGET', unpack(KEYS, 1, reads)) end
+for i = 1, counters do
+  local key = KEYS[reads + i]
+  out[reads + i] = redis.call('INCR', key)
+  redis.call('EXPIRE', key, ARGV[2 + i], 'NX')
+end
+local field = 3 + counters
+for i = reads + counters + 1, #KEYS do
+  redis.call('HINCRBY', KEYS[i], ARGV[field], ARGV[field + 1])
+  field = field + 2
+end
+return out
+"""
+
+
+class HotPathReply:
+    """The reply of ``RedisCounters.read_and_bump``, sent but not yet read. ``values()`` reads it
+    once: ``(values read, new counter values)``; ``discard()`` reads and drops a reply nobody
+    asked for, so the connection stays in step with its replies."""
+
+    def __init__(self, backend: RedisCounters, connection, reads: int, keys: list, args: list):
+        self.backend = backend
+        self.connection = connection
+        self.reads = reads
+        self.keys = keys
+        self.args = args
+        self.result: tuple[list, list[int]] | None = None
+
+    def _read(self):
+        connection, self.connection = self.connection, None
+        try:
+            return connection.read_response()
+        except NoScriptError:  # a restarted Redis: the script loads, and runs again (it did not run)
+            return self.backend.script(keys=self.keys, args=self.args, client=self.backend.client)
+        except BaseException:
+            connection.disconnect()  # out of step with its replies: the next call connects again
+            raise
+
+    def values(self) -> tuple[list, list[int]]:
+        if self.result is None:
+            reply = self._read()
+            self.result = reply[: self.reads], [int(v) for v in reply[self.reads :]]
+        return self.result
+
+    def discard(self) -> None:
+        if self.connection is not None:
+            self._read()
+
+
 class RedisCounters:
     """Counters in the Redis of the default cache, shared by every process."""
 
@@ -81,6 +139,8 @@ class RedisCounters:
         self.cache = cache
         self.client = cache._cache.get_client(write=True)
         self.names: dict[str, tuple[str, str, str]] = {}
+        self.script = self.client.register_script(HOT_PATH_SCRIPT)
+        self.local = threading.local()
 
     def bump(self, counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> list[int]:
         pipe = self.client.pipeline(transaction=False)
@@ -92,6 +152,51 @@ class RedisCounters:
             self._hincrby(pipe, buffer, key, numbers)
         replies = pipe.execute()
         return [int(v) for v in replies[: 2 * len(counters) : 2]]
+
+    def read_and_bump(
+        self, keys: list, counters: list[tuple[str, int]], counts: Sequence[Count] = ()
+    ) -> HotPathReply:
+        """``GET`` each of ``keys`` (full Redis keys, read as stored) and ``bump`` the counters
+        and counts, all in one command (``HOT_PATH_SCRIPT``: one round trip, one reply to
+        parse). The command is sent at once and its reply read when ``HotPathReply.values`` is
+        asked, so the worker goes on with the request while Redis answers."""
+        # ``make_key``: the names are ours (``partners.keycache``), nothing to validate per call.
+        names = [self.cache.make_key(name) for name, _ttl in counters]
+        fields = []
+        for buffer, key, values in counts:
+            live = self._names(buffer)[0]
+            field = "|".join(str(part) for part in key)
+            for index, n in enumerate(values):
+                if n:
+                    names.append(live)
+                    fields += (f"{field}|{index}", n)
+        all_keys = [*keys, *names]
+        args = [len(keys), len(counters), *(ttl for _name, ttl in counters), *fields]
+        connection = self._hot_connection()
+        try:
+            connection.send_command("EVALSHA", self.script.sha, len(all_keys), *all_keys, *args)
+        except BaseException:
+            connection.disconnect()  # the next call connects again
+            raise
+        return HotPathReply(self, connection, len(keys), all_keys, args)
+
+    def _hot_connection(self):
+        """This thread's own connection for the hot path: no pool to take it from and give it
+        back to on every call (a request reads its reply before the next is sent). Made in the
+        process that uses it, never inherited across a fork."""
+        held = getattr(self.local, "connection", None)
+        if held is None or held[1] != os.getpid():
+            pool = self.client.connection_pool
+            held = self.local.connection = (pool.connection_class(**pool.connection_kwargs), os.getpid())
+        return held[0]
+
+    def unbump(self, counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for name, _ttl in counters:
+            pipe.decr(self.cache.make_and_validate_key(name))
+        for buffer, key, numbers in counts:
+            self._hincrby(pipe, buffer, key, [-n for n in numbers])
+        pipe.execute()
 
     def _names(self, buffer: BufferedCounts) -> tuple[str, str, str]:
         """The live hash, batch prefix and lock keys of a buffer, made once (the hot path only
@@ -204,6 +309,15 @@ class LocalCounters:
             self.add(buffer, key, numbers)
         return out
 
+    def unbump(self, counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> None:
+        with self.lock:
+            for name, _ttl in counters:
+                entry = self.values.get(name)
+                if entry is not None:
+                    entry[0] -= 1
+        for buffer, key, numbers in counts:
+            self.add(buffer, key, [-n for n in numbers])
+
     def _pending(self, buffer: BufferedCounts) -> _Pending:
         pending = self.buffers.get(buffer.name)
         if pending is None:
@@ -279,6 +393,12 @@ def bump(counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> list[
     ``(buffer, key, numbers)`` added to buffered counts with them (``BufferedCounts.add``): on
     Redis in the same pipeline, so the request pays one round trip for both."""
     return _backend.bump(counters, counts)
+
+
+def unbump(counters: list[tuple[str, int]], counts: Sequence[Count] = ()) -> None:
+    """Take back what ``bump`` added with the same arguments (a call counted before it was
+    refused: ``partners.api.auth``)."""
+    _backend.unbump(counters, counts)
 
 
 class BackgroundWriter:

@@ -60,6 +60,7 @@ class _RequestRead(threading.local):
 
     active = False
     read: object = None
+    bumps = 0  # bumps made in this thread (a read sent before one is not adopted after it)
 
 
 _request = _RequestRead()
@@ -81,6 +82,7 @@ request_finished.connect(_request_closes, dispatch_uid="core.generations.request
 
 def _bump(name: str) -> None:
     _request.read = None  # this request reads again after its own change
+    _request.bumps += 1
     if counters_backend().shared:
         caches["default"].set(generation_name(name), uuid.uuid4().hex, None)
     else:
@@ -100,21 +102,73 @@ def generation_bump(name: str) -> None:
 _redis_keys: dict[tuple, tuple[object, list]] = {}
 
 
+def _keys(backend, names: tuple[str, ...]) -> list:
+    held = _redis_keys.get(names)
+    if held is None or held[0] is not backend:
+        cache = caches["default"]
+        held = _redis_keys[names] = (
+            backend,
+            [cache.make_and_validate_key(generation_name(name)) for name in names],
+        )
+    return held[1]
+
+
 def _read(names) -> object:
     """Shared: ``{name: token}`` (one ``MGET``, the tokens compared as stored: nothing is
     unpickled); embedded: the epoch (one ``stat``)."""
     backend = counters_backend()
     if backend.shared:
         names = tuple(sorted(names))
-        held = _redis_keys.get(names)
-        if held is None or held[0] is not backend:
-            cache = caches["default"]
-            held = _redis_keys[names] = (
-                backend,
-                [cache.make_and_validate_key(generation_name(name)) for name in names],
-            )
-        return dict(zip(names, backend.client.mget(held[1]), strict=True))
+        return dict(zip(names, backend.client.mget(_keys(backend, names)), strict=True))
     return epoch()
+
+
+class CountedNow:
+    """Counts already made (the embedded default, or outside a request): what
+    ``generations_and_bump`` answers when there is nothing to wait for."""
+
+    def __init__(self, values: list[int]):
+        self.counted = values
+
+    def values(self) -> list[int]:
+        return self.counted
+
+    def discard(self) -> None:
+        """Nothing to read."""
+
+
+class CountedWithGenerations:
+    """Counts sent to Redis with the request's read of the generations (one command), read
+    when first asked: the read becomes the request's, unless the request bumped a generation
+    meanwhile (it then reads afresh and sees its own change)."""
+
+    def __init__(self, reply, names: tuple[str, ...]):
+        self.reply = reply
+        self.names = names
+        self.bumps = _request.bumps
+
+    def values(self) -> list[int]:
+        tokens, values = self.reply.values()
+        if _request.active and _request.bumps == self.bumps and _request.read is None:
+            _request.read = dict(zip(self.names, tokens, strict=True))
+        return values
+
+    def discard(self) -> None:
+        self.reply.discard()
+
+
+def generations_and_bump(counters: list[tuple[str, int]], counts=()) -> CountedNow | CountedWithGenerations:
+    """``core.counters.bump(counters, counts)``; in a request on the shared backend, sent with
+    the request's read of every watched generation in the same command (one round trip), so the
+    memos asked next in the request need no round trip of their own. The command is sent now and
+    its reply read when ``values()`` is first asked (the open API's hot path sends it as the
+    route is known and reads it in authentication: ``partners.api.auth``). ``discard()`` reads
+    and drops a reply that will not be asked for."""
+    backend = counters_backend()
+    if not backend.shared or not _request.active:
+        return CountedNow(backend.bump(counters, counts))
+    names = tuple(sorted(_watched))
+    return CountedWithGenerations(backend.read_and_bump(_keys(backend, names), counters, counts), names)
 
 
 def generations(names: tuple[str, ...]) -> object:

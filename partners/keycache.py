@@ -217,6 +217,19 @@ def partner_record(partner_id: int) -> PartnerRecord:
     return record
 
 
+def held_records(prefix: str) -> tuple[KeyRecord, PartnerRecord] | None:
+    """The key's record and its partner's as this process last held them, not checked against
+    the generations and never loaded (None when either is missing): what the open API's hot path
+    counts a call by before the request's one round trip tells whether they still stand
+    (``partners.api.auth``). Trust them only after ``key_record`` and ``partner_record``."""
+    records = _records
+    key = records.memo.peek(("key", prefix))
+    if key is None or key == _MISSING:
+        return None
+    partner = records.partner(key.partner_id)
+    return None if partner is None else (key, partner)
+
+
 def key_use_due(prefix: str) -> bool:
     """Whether this call should record the key's ``last_used_at``: at most once per
     ``TOUCH_SECONDS`` per key, across processes (this process remembers its last write; the

@@ -23,12 +23,15 @@ from django.utils.translation import gettext as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
-from core.counters import bump
+from core.clock import business_day
+from core.counters import bump, unbump
+from core.generations import generations_and_bump
 
 from ..keycache import (
     KeyRecord,
     PartnerRecord,
     auth_failure_counter_name,
+    held_records,
     key_record,
     key_use_due,
     partner_record,
@@ -36,7 +39,7 @@ from ..keycache import (
 from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
 from ..models import Partner, PartnerDocument
 from ..services.keys import api_key_touch
-from .throttling import Throttled
+from .throttling import Throttled, limits_plan
 
 KEYWORD = "Api-Key"
 
@@ -120,8 +123,84 @@ def _failed(request, refusal: exceptions.APIException) -> exceptions.APIExceptio
     return refusal
 
 
+def _parsed(header: str) -> tuple[str, str]:
+    """``(prefix, hash of the key)`` of an ``Authorization`` header; a malformed header is
+    refused, an ill-formed key has no prefix (refused as unknown)."""
+    keyword, _sep, key = header.partition(" ")
+    key = key.strip()
+    if keyword.lower() != KEYWORD.lower() or not key or len(key) > MAX_KEY_LENGTH + 8:
+        raise exceptions.AuthenticationFailed(_("Malformed Authorization header: use “Api-Key <key>”."))
+    parts = split_key(key)
+    return (parts[0] if parts else ""), key_hash(key)
+
+
+def _held(prefix: str, hashed: str) -> tuple[KeyRecord, PartnerRecord] | None:
+    """The records this process holds for the key when they would let it in, else None."""
+    held = held_records(prefix) if prefix else None
+    if held is None:
+        return None
+    record, partner = held
+    if (
+        record.revoked
+        or record.expires_at <= time.time()
+        or partner.checked_on != business_day()
+        or not hmac.compare_digest(record.hashed_key, hashed)
+    ):
+        return None
+    try:
+        PartnerKeyAuthentication._allowed(record, partner)
+    except exceptions.APIException:
+        return None
+    return held
+
+
+def count_ahead(request, view_func) -> None:
+    """Count the call as soon as its route is known (``ApiAccessMiddleware.process_view``), when
+    the view authenticates partners' keys and this process holds records that let the key in:
+    the command goes to Redis now and authentication reads its reply, so the worker runs the
+    rest of the middleware and DRF's set-up while Redis answers. Authentication claims the
+    counts; ``counted_ahead_unclaimed`` takes back counts never claimed (a call that ended before
+    authentication, a 406 say)."""
+    view = getattr(view_func, "cls", None)
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if not header or PartnerKeyAuthentication not in getattr(view, "authentication_classes", ()):
+        return
+    try:
+        prefix, hashed = _parsed(header)
+    except exceptions.AuthenticationFailed:
+        return
+    held = _held(prefix, hashed)
+    if held is not None:
+        plan = limits_plan(request, *held)
+        reply = generations_and_bump(plan.counters, plan.counts)
+        request.api_counted_ahead = (prefix, hashed, held, plan, reply)
+
+
+def counted_ahead_unclaimed(request) -> None:
+    """Take back what ``count_ahead`` counted when authentication never claimed it."""
+    ahead = request.__dict__.pop("api_counted_ahead", None)
+    if ahead is not None:
+        ahead[4].discard()
+        _uncount(request, ahead[3])
+
+
+def _uncount(request, plan) -> None:
+    """Take back a call's counts (it was refused, or counted by records that changed)."""
+    unbump(plan.counters, plan.counts)
+    request.api_metered = None
+
+
 class PartnerKeyAuthentication(BaseAuthentication):
-    """DRF authentication class of the open API (see the module docstring)."""
+    """DRF authentication class of the open API (see the module docstring).
+
+    It also counts the call against the key's limits (``throttling.limits_plan``; the throttle
+    judges the counts): every call with a valid key counts, whatever its answer. When this
+    process holds the key's records and they would let it in, the call is counted *before* they
+    are checked against the generations, in the same round trip as that check
+    (``core.generations.generations_and_bump``: one Redis command per call, sent as soon as the
+    route is known, ``count_ahead``). Should the check
+    find them changed, the call is counted again by the fresh records, or taken back if they
+    refuse it, so a refused call is never counted."""
 
     def authenticate_header(self, request) -> str:
         return KEYWORD
@@ -132,20 +211,46 @@ class PartnerKeyAuthentication(BaseAuthentication):
             raise exceptions.NotAuthenticated(
                 _("Authenticate with the header “Authorization: Api-Key <key>”.")
             )
+        django_request = request._request
+        ahead = django_request.__dict__.pop("api_counted_ahead", None)
+        if ahead is not None:  # counted as the route was known (``count_ahead``)
+            prefix, hashed, held, plan, reply = ahead
+            counted = (plan, reply.values())
+        else:
+            try:
+                prefix, hashed = _parsed(header)
+            except exceptions.AuthenticationFailed as refusal:
+                raise _failed(request, refusal) from None
+            held = _held(prefix, hashed)
+            counted = None
+            if held is not None:
+                plan = limits_plan(django_request, *held)
+                counted = (plan, generations_and_bump(plan.counters, plan.counts).values())
         try:
-            record = self._verified_key(header)
-        except exceptions.AuthenticationFailed as refusal:
-            raise _failed(request, refusal) from None
-        return self._client(request, record)
+            record = self._verified_key(prefix, hashed)
+            partner = partner_record(record.partner_id)
+            self._allowed(record, partner)
+        except exceptions.APIException as refusal:
+            if counted is not None:
+                _uncount(django_request, counted[0])
+            if isinstance(refusal, exceptions.AuthenticationFailed):
+                raise _failed(request, refusal) from None
+            raise
+        if (record, partner) != held:
+            if counted is not None:  # counted by records that changed since
+                _uncount(django_request, counted[0])
+            plan = limits_plan(django_request, record, partner)
+            counted = (plan, bump(plan.counters, plan.counts))
+        django_request.api_limits = counted
+        if key_use_due(record.prefix):
+            api_key_touch(key_id=record.id, at=timezone.now())
+        client = ApiClient(record, partner)
+        django_request.api_client = client  # for the access log and metering middleware
+        return client, record
 
-    def _verified_key(self, header: str) -> KeyRecord:
-        keyword, _sep, key = header.partition(" ")
-        key = key.strip()
-        if keyword.lower() != KEYWORD.lower() or not key or len(key) > MAX_KEY_LENGTH + 8:
-            raise exceptions.AuthenticationFailed(_("Malformed Authorization header: use “Api-Key <key>”."))
-        parts = split_key(key)
-        record = key_record(parts[0]) if parts else None
-        if record is None or not hmac.compare_digest(record.hashed_key, key_hash(key)):
+    def _verified_key(self, prefix: str, hashed: str) -> KeyRecord:
+        record = key_record(prefix) if prefix else None
+        if record is None or not hmac.compare_digest(record.hashed_key, hashed):
             raise exceptions.AuthenticationFailed(_("Unknown API key."))
         if record.revoked:
             raise exceptions.AuthenticationFailed(_("This API key was revoked."))
@@ -154,17 +259,12 @@ class PartnerKeyAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
         return record
 
-    def _client(self, request, record: KeyRecord):
-        partner = partner_record(record.partner_id)
+    @classmethod
+    def _allowed(cls, record: KeyRecord, partner: PartnerRecord) -> None:
         if record.sandbox:
-            self._sandbox_allowed(partner)
+            cls._sandbox_allowed(partner)
         else:
-            self._live_allowed(partner)
-        if key_use_due(record.prefix):
-            api_key_touch(key_id=record.id, at=timezone.now())
-        client = ApiClient(record, partner)
-        request._request.api_client = client  # for the access log and metering middleware
-        return client, record
+            cls._live_allowed(partner)
 
     @staticmethod
     def _sandbox_allowed(partner: PartnerRecord) -> None:

@@ -42,11 +42,11 @@ def endpoint_name(request) -> str:
     return f"{request.method} {route}"[:120]
 
 
-def meter_call(request, client) -> tuple[BufferedCounts, tuple, tuple[int, int]]:
+def meter_call(request, *, key_id: str, partner_id: int) -> tuple[BufferedCounts, tuple, tuple[int, int]]:
     """The usage count of this call, for ``core.counters.bump`` to add with the rate limits
     (one Redis round trip for both). The request remembers the row, so the middleware adds
     only the error count afterwards (``meter_outcome``)."""
-    key = (client.key.id, client.partner_record.id, business_day(), endpoint_name(request))
+    key = (key_id, partner_id, business_day(), endpoint_name(request))
     request.api_metered = key
     return usage_counts, key, (1, 0)
 

@@ -1,6 +1,8 @@
 """Access log and usage metering of every open API call, and JSON for server errors.
 
-Logs and meters paths under ``/api/v1/`` only; a server error anywhere under ``/api`` is JSON. After the response: one access-log entry appended to
+Logs and meters paths under ``/api/v1/`` only; counts a call against its key's limits as soon as
+its route is known (``auth.count_ahead``: Redis answers while the rest of the request is set
+up); a server error anywhere under ``/api`` is JSON. After the response: one access-log entry appended to
 the in-process buffer (bulk-inserted in batches) and, for a call made with a valid key, one
 usage count (see ``partners.api.counters``). Nothing here writes to the database per request.
 """
@@ -16,6 +18,7 @@ from django.utils import timezone
 from core.clock import business_day
 from core.errors import error_body, is_api_path
 
+from .auth import count_ahead, counted_ahead_unclaimed
 from .counters import access_buffer, endpoint_name, meter_outcome
 
 logger = logging.getLogger(__name__)
@@ -31,7 +34,10 @@ class ApiAccessMiddleware:
         if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         started = time.perf_counter()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            counted_ahead_unclaimed(request)
         latency_ms = int((time.perf_counter() - started) * 1000)
         try:
             self.record(request, response.status_code, latency_ms)
@@ -65,6 +71,10 @@ class ApiAccessMiddleware:
                 endpoint=endpoint,
                 error=status >= 400,
             )
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.path.startswith(API_PREFIX):
+            count_ahead(request, view_func)
 
     def process_exception(self, request, exception):
         if not is_api_path(request.path):

@@ -1,10 +1,12 @@
 """Per-key rate limits (burst and sustained) and the partner's monthly quota per tier.
 
 Fixed windows counted with atomic increments (``core.counters.bump``, under the names of
-``partners.keycache``): one Redis round trip per request for all three counters and, on Redis,
-the call's usage count (``partners.api.counters.meter_call``; the middleware then adds only the
-error count of a call that fails). Over a limit
-answers 429 with ``Retry-After`` (the seconds until the window that was exceeded ends).
+``partners.keycache``). Authentication counts every call made with a valid key
+(``limits_plan``: the burst and sustained windows, the quota and, on Redis, the call's usage
+count, ``partners.api.counters.meter_call``) in the same round trip as the request's read of the
+verification generations, one Redis command per call (``partners.api.auth``); this throttle then
+judges the counts. Over a limit answers 429 with ``Retry-After`` (the seconds until the window
+that was exceeded ends).
 
 A sandbox key has its own, smaller limits (``API_SANDBOX_RATE_BURST``,
 ``API_SANDBOX_RATE_SUSTAINED``, ``API_SANDBOX_MONTHLY_QUOTA`` whatever the tier), counted in its
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -24,10 +27,12 @@ from rest_framework import exceptions
 from rest_framework.throttling import BaseThrottle
 
 from core.clock import business_month
-from core.counters import bump, counters_backend
+from core.counters import counters_backend
 from core.jobs import task_signature
 
 from ..keycache import (
+    KeyRecord,
+    PartnerRecord,
     burst_counter_name,
     quota_counter_name,
     sandbox_quota_counter_name,
@@ -62,48 +67,87 @@ def rate_limits(*, sandbox: bool) -> tuple[tuple[int, int], tuple[int, int]]:
     return settings.API_RATE_BURST, settings.API_RATE_SUSTAINED
 
 
+class LimitPlan(NamedTuple):
+    """What one call of a key counts against (``limits_plan``), and the limits to judge the
+    counts by (``PartnerKeyThrottle``)."""
+
+    now: float
+    sandbox: bool
+    burst: tuple[int, int, int]  # calls, seconds, window
+    sustained: tuple[int, int, int]
+    quota: int | None
+    month: str
+    month_left: int
+    partner_id: int
+    counters: list[tuple[str, int]]  # for ``core.counters.bump``
+    counts: tuple  # the buffered counts that ride with them (the usage count, on Redis)
+
+
+def limits_plan(request, key: KeyRecord, partner: PartnerRecord) -> LimitPlan:
+    """The counters one call of ``key`` bumps: its burst and sustained windows, the partner's
+    monthly quota (when its tier has one) and, on Redis, the call's usage count (one round trip
+    for all of them). ``request`` is Django's request (the route names the usage row)."""
+    now = time.time()
+    sandbox = key.sandbox
+    (burst_calls, burst_seconds), (sustained_calls, sustained_seconds) = rate_limits(sandbox=sandbox)
+    prefix = key.prefix
+    burst_window = int(now // burst_seconds)
+    sustained_window = int(now // sustained_seconds)
+    month, month_left = business_month(now)
+    quota = monthly_quota(partner.tier, sandbox=sandbox)
+    counters = [
+        (burst_counter_name(prefix, burst_window), burst_seconds + 1),
+        (sustained_counter_name(prefix, sustained_window), sustained_seconds + 1),
+    ]
+    if quota is not None:
+        quota_name = sandbox_quota_counter_name if sandbox else quota_counter_name
+        counters.append((quota_name(partner.id, month), month_left + 3600))
+    counts = (meter_call(request, key_id=key.id, partner_id=partner.id),) if counters_backend().shared else ()
+    return LimitPlan(
+        now,
+        sandbox,
+        (burst_calls, burst_seconds, burst_window),
+        (sustained_calls, sustained_seconds, sustained_window),
+        quota,
+        month,
+        month_left,
+        partner.id,
+        counters,
+        counts,
+    )
+
+
 class PartnerKeyThrottle(BaseThrottle):
-    """Burst and sustained rate per key, monthly quota per partner (tier)."""
+    """Burst and sustained rate per key, monthly quota per partner (tier): judges the counts
+    authentication took (``partners.api.auth``: every call with a valid key is counted, with
+    the request's generations in the same round trip on Redis)."""
 
     def allow_request(self, request, view) -> bool:
-        client = getattr(request, "user", None)
-        if client is None or not hasattr(client, "key"):
+        counted = getattr(request._request, "api_limits", None)
+        if counted is None:  # not a partner's key (no limits to judge)
             return True
-        now = time.time()
-        sandbox = client.key.sandbox
-        (burst_calls, burst_seconds), (sustained_calls, sustained_seconds) = rate_limits(sandbox=sandbox)
-        prefix = client.key.prefix
-        burst_window = int(now // burst_seconds)
-        sustained_window = int(now // sustained_seconds)
-        month, month_left = business_month(now)
-        quota = monthly_quota(client.partner_record.tier, sandbox=sandbox)
-        counters = [
-            (burst_counter_name(prefix, burst_window), burst_seconds + 1),
-            (sustained_counter_name(prefix, sustained_window), sustained_seconds + 1),
-        ]
-        if quota is not None:
-            quota_name = sandbox_quota_counter_name if sandbox else quota_counter_name
-            counters.append((quota_name(client.partner_record.id, month), month_left + 3600))
-        # On Redis the call's usage count rides in the same pipeline (one round trip for both).
-        counts = [meter_call(request._request, client)] if counters_backend().shared else ()
-        values = bump(counters, counts)
-        for used, calls, seconds, window in (
-            (values[0], burst_calls, burst_seconds, burst_window),
-            (values[1], sustained_calls, sustained_seconds, sustained_window),
-        ):
+        plan, values = counted
+        for used, (calls, seconds, window) in ((values[0], plan.burst), (values[1], plan.sustained)):
             if used > calls:
-                raise Throttled((window + 1) * seconds - now, _rate_message(sandbox, calls, seconds))
+                raise Throttled(
+                    (window + 1) * seconds - plan.now, _rate_message(plan.sandbox, calls, seconds)
+                )
+        quota = plan.quota
         if quota is not None:
             quota_crossing(
-                partner_id=client.partner_record.id, used=values[2], quota=quota, month=month, sandbox=sandbox
+                partner_id=plan.partner_id,
+                used=values[2],
+                quota=quota,
+                month=plan.month,
+                sandbox=plan.sandbox,
             )
-        if quota is not None and values[2] > quota:
-            message = (
-                _("Sandbox monthly quota exhausted: %(calls)d sandbox calls per month.")
-                if sandbox
-                else _("Monthly quota exhausted: %(calls)d calls per month for your tier.")
-            )
-            raise Throttled(month_left, message % {"calls": quota})
+            if values[2] > quota:
+                message = (
+                    _("Sandbox monthly quota exhausted: %(calls)d sandbox calls per month.")
+                    if plan.sandbox
+                    else _("Monthly quota exhausted: %(calls)d calls per month for your tier.")
+                )
+                raise Throttled(plan.month_left, message % {"calls": quota})
         return True
 
 
