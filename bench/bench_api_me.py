@@ -9,7 +9,7 @@ beside it).
 
 Over HTTP twice when ``REDIS_URL`` is set: the server on the embedded default (``REDIS_URL``
 emptied for it), then on Redis as production runs it (verification generations, rate limits,
-quota and usage counts in Redis: two round trips per call). The in-process pair runs on what
+quota and usage counts in Redis: one round trip per call). The in-process pair runs on what
 this process has."""
 
 from __future__ import annotations
