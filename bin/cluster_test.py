@@ -72,7 +72,7 @@ QUOTA_GOLD = 45
 WORKLOAD_PARTNERS = int(os.environ.get("CLUSTER_PARTNERS", "10"))
 WORKLOAD_ROWS = int(os.environ.get("CLUSTER_ROWS", "30000"))
 WEBHOOK_EVENTS = 40
-PROOFS = 8
+PROOFS = 9
 
 
 def ip(name: str) -> str:
@@ -158,6 +158,7 @@ class Cluster:
         self.receiver: Receiver | None = None
         self.keep = args.keep
         self.load_rounds = 0
+        self.alive_rounds = 0
         self.clean: subprocess.Popen | None = None  # the clean settlement on the copy (main)
 
     # --- environments ---------------------------------------------------------------
@@ -423,13 +424,17 @@ class Cluster:
         out = self.manage("issue_api_key", partner, "--name", name, "--scopes", scopes, "--expires-days", "1")
         return out.strip().splitlines()[-1]
 
-    def lb_retries(self) -> tuple[int, int]:
-        """The balancer's retries and redispatches to the web hosts (its stats socket)."""
+    def lb_backend(self, name: str) -> dict[str, str]:
+        """The balancer's statistics of one backend (its stats socket, ``show stat``)."""
         done = run("socat", "-", f"UNIX-CONNECT:{WORK / 'lb.sock'}", input="show stat\n")
         lines = [line for line in done.stdout.splitlines() if line]
         header = lines[0].lstrip("# ").split(",")
         rows = [dict(zip(header, line.split(","), strict=False)) for line in lines[1:]]
-        backend = next(r for r in rows if r["pxname"] == "web" and r["svname"] == "BACKEND")
+        return next(r for r in rows if r["pxname"] == name and r["svname"] == "BACKEND")
+
+    def lb_retries(self) -> tuple[int, int]:
+        """The balancer's retries and redispatches to the web hosts."""
+        backend = self.lb_backend("web")
         return int(backend["wretr"] or 0), int(backend["wredis"] or 0)
 
     def record(self, name: str, ok: bool, measured: str) -> None:
@@ -853,6 +858,51 @@ def proof_web_dies(c: Cluster) -> None:
     c.wait_lb_both()
 
 
+def proof_workers_down(c: Cluster) -> None:
+    """Both worker hosts stop: ``/readyz`` fails on both web hosts, the balancer takes them out
+    of ``web`` and serves from ``web_alive`` (checked on ``/healthz``); the open API answers
+    throughout. The workers come back and ``web`` serves again."""
+    c.alive_rounds += 1
+    # Four keys in turn, a call every 0.8 s: under the burst limit of each.
+    keys = [c.issue_key("cluster-01", f"cluster-alive{c.alive_rounds}-{i}") for i in range(4)]
+    served_alive = int(c.lb_backend("web_alive")["stot"] or 0)
+    statuses: dict[int, int] = {}
+
+    def calls(n: int) -> None:
+        for _ in range(n):
+            status = c.call("/api/v1/me/", keys[sum(statuses.values()) % len(keys)])[0]
+            statuses[status] = statuses.get(status, 0) + 1
+            time.sleep(0.8)
+
+    for name in ("worker1", "worker2"):
+        c.stop_host(name)
+    started = time.monotonic()
+    while c.lb_backend("web")["status"] != "DOWN" and time.monotonic() - started < 60:
+        calls(1)
+    out_after = time.monotonic() - started
+    readyz = c.call("/readyz")
+    calls(20)
+    alive_answered = int(c.lb_backend("web_alive")["stot"] or 0) - served_alive
+    for name in ("worker1", "worker2"):
+        c.start_worker(name)
+    back = time.monotonic()
+    while c.lb_backend("web")["status"] != "UP" and time.monotonic() - back < 90:
+        calls(1)
+    back_after = time.monotonic() - back
+    c.wait_lb_both()
+    ok = (
+        set(statuses) == {200}
+        and out_after < 60
+        and readyz[0] == 503
+        and alive_answered >= 20
+        and c.lb_backend("web")["status"] == "UP"
+    )
+    c.record("every worker down: the web tier keeps serving", ok,
+             f"both workers stopped: web hosts out of 'web' after {out_after:.0f}s (/readyz {readyz[0]}), "
+             f"'web_alive' answered {alive_answered} requests; workers back: 'web' again after "
+             f"{back_after:.0f}s; API answers: " + ", ".join(f"{k}: {v}" for k, v in sorted(statuses.items())))  # fmt: skip
+
+
 # The proofs in the order they run (``--only`` picks some; each leaves the cluster whole).
 PROOF_STEPS = {
     "limits": proof_limits,
@@ -861,6 +911,7 @@ PROOF_STEPS = {
     "second-beat": proof_second_beat,
     "webhooks": proof_webhooks,
     "web-dies": proof_web_dies,
+    "workers-down": proof_workers_down,
 }
 
 
