@@ -576,8 +576,9 @@ def _store_postgresql(
             return {}, existing, list(rows)
         if len(set(external_ids)) < len(external_ids):
             return None  # an id twice: the general path stores the first
+        # The sequence named once (a scalar subquery), not looked up again for every id.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) FROM generate_series(1, %s)",
             [table, len(every)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
