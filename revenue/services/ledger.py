@@ -34,6 +34,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.generations import ProcessMemo, generation_bump
 from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
@@ -174,6 +175,35 @@ def partner_catalog(*, partner: Partner) -> Catalog:
     ).values_list("scenario_code", "effective_from", "effective_to"):
         agreements.setdefault(code, []).append((start, end))
     return Catalog(scenarios, agreements, left)
+
+
+# What ``transactions_record`` checks a batch against, kept in each process: the same three
+# reads for every batch of a partner. Dropped in every process when a version is published or
+# retired or a participation starts, ends or moves ("scenarios"), when a product changes
+# ("products": currency, maximum amount, code) and when an agreement moves ("agreements":
+# ``catalog_forget``); see ``core.generations`` and docs/architecture.md (Caches). Bundle items
+# change only on drafts, which no catalog holds. Nothing in it depends on the day it was read:
+# every date is checked per row.
+CATALOG_GENERATIONS = ("scenarios", "products", "agreements")
+CATALOG_SECONDS = 60  # a bound for what a lost drop could cost; every change drops them anyway
+catalogs = ProcessMemo(CATALOG_GENERATIONS, seconds=CATALOG_SECONDS)
+
+
+def catalog_forget() -> None:
+    """Drop every partner's catalog in every process, now and again after the current
+    transaction commits: an agreement moved (came into force, was superseded and so ended)."""
+    generation_bump("agreements")
+
+
+def partner_catalog_current(*, partner: Partner) -> Catalog:
+    """``partner_catalog``, from this process's memory while nothing it is built from changed
+    (no query). Read inside a transaction, a catalog that is not held is loaded and not kept:
+    it may show that transaction's own changes, which a rollback would leave behind in the
+    memo with no bump to drop them."""
+    catalogs.current()
+    if transaction.get_connection().in_atomic_block:
+        return catalogs.peek(partner.pk) or partner_catalog(partner=partner)
+    return catalogs.get(partner.pk, lambda: partner_catalog(partner=partner))
 
 
 def catalog_scenarios(items) -> dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]:
@@ -457,7 +487,7 @@ def transactions_record(
     """Record ``items`` (validated input: external_id, scenario, product, kind, amount, currency,
     occurred_at, customer_id?, refund_of?, offer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``
     (400, naming ``transactions.<i>.<field>``) or ``TransactionConflict`` (409)."""
-    catalog = catalog or partner_catalog(partner=partner)
+    catalog = catalog or partner_catalog_current(partner=partner)
     now = timezone.now()
     ops = connection.ops
     offers = offers_named(
