@@ -80,6 +80,7 @@ INSERT_COLUMNS = (*LedgerRow._fields, "late")
 # PostgreSQL takes a whole batch through COPY.
 INSERT_BATCH = 1000
 SALE = Transaction.Kind.SALE
+REFUND = Transaction.Kind.REFUND
 # Offer ids per read of the offer log (an import names many more than an API batch's 1000).
 OFFER_LOOKUP_BATCH = 5000
 
@@ -225,11 +226,12 @@ def catalog_scenarios(items) -> dict[str, tuple[int, dict[str, tuple[int, str, D
 
 def content_hash(item: Mapping, customer_ref: str) -> str:
     occurred = item["occurred_at"].astimezone(UTC)
+    amount = item["amount"]
     parts = [
         item["scenario"],
         item["product"],
         item["kind"],
-        f"{Decimal(item['amount']):.2f}",
+        f"{amount if type(amount) is Decimal else Decimal(amount):.2f}",
         item.get("currency") or "CNY",
         occurred.isoformat(),
         customer_ref,
@@ -323,7 +325,7 @@ def ledger_row(
         )
     scenario_id, products = entry
     left_at = catalog.left.get(item["scenario"])
-    if left_at is not None and item["kind"] != Transaction.Kind.REFUND and item["occurred_at"] >= left_at:
+    if left_at is not None and item["kind"] != REFUND and item["occurred_at"] >= left_at:
         raise TransactionInvalid(
             _("You left the scenario “%(code)s” on %(day)s: only sales before then are taken.")
             % {"code": item["scenario"], "day": timezone.localdate(left_at).isoformat()},
@@ -342,7 +344,9 @@ def ledger_row(
             _("This product is sold in %(currency)s.") % {"currency": product_currency},
             field=f"{prefix}.currency",
         )
-    amount = Decimal(item["amount"])
+    amount = item["amount"]
+    if type(amount) is not Decimal:
+        amount = Decimal(amount)
     limit = TRANSACTION_AMOUNT_MAX if product_max is None else min(product_max, TRANSACTION_AMOUNT_MAX)
     if amount > limit:
         raise TransactionInvalid(
@@ -352,8 +356,8 @@ def ledger_row(
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
     # The business date (Asia/Shanghai, the default time zone): named, not looked up per row
-    # in the request's current zone.
-    occurred_on = timezone.localdate(occurred_at, timezone.get_default_timezone())
+    # in the request's current zone (``occurred_at`` is aware: ``timezone.localdate`` less its checks).
+    occurred_on = occurred_at.astimezone(timezone.get_default_timezone()).date()
     first = catalog.first_start.get(item["scenario"])
     if first is not None and occurred_on < first:
         # Before the partner's first agreement of the scenario: nothing could ever settle it.
@@ -363,12 +367,12 @@ def ledger_row(
             field=f"{prefix}.occurred_at",
         )
     refund_of = item.get("refund_of") or None
-    if item["kind"] == Transaction.Kind.REFUND and not refund_of:
+    if item["kind"] == REFUND and not refund_of:
         raise TransactionInvalid(
             _("A refund names the sale it reverses: give refund_of, the sale's external_id."),
             field=f"{prefix}.refund_of",
         )
-    if item["kind"] != Transaction.Kind.REFUND and refund_of:
+    if item["kind"] != REFUND and refund_of:
         raise TransactionInvalid(_("Only a refund names a sale."), field=f"{prefix}.refund_of")
     ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
     offer_id = item.get("offer_id") or ""
