@@ -179,9 +179,8 @@ class TransactionFilter(ApiFilterSet):
 def _text(value, *, max_length: int, slug: bool = False) -> tuple[str | None, str | None]:
     """A string as ``serializers.CharField`` reads it (trimmed, no NUL, no lone surrogate),
     without a field object per value."""
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not (value := value.strip()):
         return None, _("Give a non-empty string.")
-    value = value.strip()
     if len(value) > max_length:
         return None, _("At most %(n)d characters.") % {"n": max_length}
     if slug and not SLUG.fullmatch(value):
@@ -202,6 +201,19 @@ def _checked(parse, value):
         return parse(value), None
     except serializers.ValidationError as exc:
         return None, str(exc.detail[0])
+
+
+# How each required field of an item is read, in the order its errors are named; made once,
+# not per item.
+AMOUNT_PARSE = ITEM_FIELDS["amount"].to_internal_value
+OCCURRED_AT_PARSE = ITEM_FIELDS["occurred_at"].to_internal_value
+ITEM_CHECKS = (
+    ("external_id", lambda v: _text(v, max_length=100)),
+    ("scenario", lambda v: _text(v, max_length=60, slug=True)),
+    ("product", lambda v: _text(v, max_length=40, slug=True)),
+    ("amount", lambda v: _checked(AMOUNT_PARSE, v)),
+    ("occurred_at", lambda v: _checked(OCCURRED_AT_PARSE, v)),
+)
 
 
 def batch_input(data) -> list[dict]:
@@ -226,18 +238,12 @@ def batch_input(data) -> list[dict]:
             errors[str(index)] = {"non_field_errors": [_("Each transaction is an object.")]}
             continue
         item: dict = {}
-        checks = (
-            ("external_id", lambda v: _text(v, max_length=100)),
-            ("scenario", lambda v: _text(v, max_length=60, slug=True)),
-            ("product", lambda v: _text(v, max_length=40, slug=True)),
-            ("amount", lambda v: _checked(ITEM_FIELDS["amount"].to_internal_value, v)),
-            ("occurred_at", lambda v: _checked(ITEM_FIELDS["occurred_at"].to_internal_value, v)),
-        )
-        for name, check in checks:
-            if raw.get(name) is None:
+        for name, check in ITEM_CHECKS:
+            value = raw.get(name)
+            if value is None:
                 bad[name] = [required]
                 continue
-            value, message = check(raw[name])
+            value, message = check(value)
             if message:
                 bad[name] = [message]
             item[name] = value
@@ -249,18 +255,18 @@ def batch_input(data) -> list[dict]:
         if not isinstance(currency, str) or not CURRENCY.fullmatch(currency):
             bad["currency"] = [_("A three-letter currency code, e.g. CNY.")]
         item["currency"] = currency
-        if raw.get("refund_of") is not None:
-            sale, message = _text(raw["refund_of"], max_length=100)
+        if (sale := raw.get("refund_of")) is not None:
+            sale, message = _text(sale, max_length=100)
             if message:
                 bad["refund_of"] = [message]
             item["refund_of"] = sale
-        if raw.get("offer_id") is not None:
-            offer, message = _text(raw["offer_id"], max_length=40)
+        if (offer := raw.get("offer_id")) is not None:
+            offer, message = _text(offer, max_length=40)
             if message:
                 bad["offer_id"] = [message]
             item["offer_id"] = offer
-        if raw.get("customer_id") is not None:
-            customer, message = _text(raw["customer_id"], max_length=100)
+        if (customer := raw.get("customer_id")) is not None:
+            customer, message = _text(customer, max_length=100)
             if message:
                 bad["customer_id"] = [message]
             item["customer_id"] = customer

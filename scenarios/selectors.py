@@ -9,7 +9,7 @@ is on sale (active): a retired product is never offered.
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -474,12 +474,16 @@ class OfferNamed(NamedTuple):
     quoted_at: datetime
 
 
-# ``offer_records_for_partner`` on PostgreSQL: the same filter as the ORM's, ids as one array.
+# ``offer_records_for_partner`` on PostgreSQL: the same filter as the ORM's, ids as one array,
+# and ``quoted_at`` as whole microseconds since the epoch (exact: PostgreSQL keeps microseconds),
+# one integer per row instead of a timestamp text parsed in Python (about 5 µs each).
 OFFERS_NAMED_SQL = (
-    f"SELECT offer_id, product_code, quoted_at FROM {OfferRecord._meta.db_table} "  # noqa: S608 - our table's name
+    "SELECT offer_id, product_code, (extract(epoch FROM quoted_at) * 1000000)::bigint FROM "  # noqa: S608 - our table's name
+    f"{OfferRecord._meta.db_table} "
     "WHERE partner_id = %s AND offer_id = ANY(%s) AND quoted_at >= %s AND quoted_at <= %s AND NOT tryout "
     "AND sandbox = %s"
 )
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def offer_records_for_partner(
@@ -504,7 +508,10 @@ def offer_records_for_partner(
             cursor.execute(
                 OFFERS_NAMED_SQL, [partner_id, list(offer_ids), quoted_from, quoted_until, sandbox]
             )
-            rows = cursor.fetchall()
+            rows = [
+                (offer_id, product_code, EPOCH + timedelta(microseconds=micros))
+                for offer_id, product_code, micros in cursor.fetchall()
+            ]
     else:
         rows = OfferRecord.objects.filter(
             partner_id=partner_id,

@@ -8,6 +8,7 @@ from django.core.cache.backends.redis import RedisCache
 from core.counters import counters_start
 from partners.api.counters import access_buffer
 from partners.keycache import keycache_start
+from revenue.services.ledger import catalogs
 from scenarios.selectors import offer_terms
 from scenarios.services.offer_log import offer_log
 
@@ -27,10 +28,12 @@ def cache_clear() -> None:
 
 def caches_restart() -> None:
     """Start from what a new process has: empty rate-limit counters, buffered counts (usage,
-    offer quotes), verification cache, compiled offer terms, access-log and offer-log buffers. The backends are chosen again from
-    the settings, as the process's start-up chooses them (``portal.apps``)."""
+    offer quotes), verification cache, compiled offer terms, partner catalogs, access-log and
+    offer-log buffers. The backends are chosen again from the settings, as the process's
+    start-up chooses them (``portal.apps``)."""
     counters_start()
     keycache_start()
     access_buffer.take()
     offer_log.take()
     offer_terms.clear()
+    catalogs.clear()

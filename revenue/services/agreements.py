@@ -31,6 +31,7 @@ from ..models import Agreement, AgreementStatusChange, Statement
 from ..selectors import agreement_acceptance_makers, agreement_makers
 from ..terms import terms_sha256
 from ._common import lock_scenario_agreements, require, require_not_maker
+from .ledger import catalog_forget
 
 AStatus = Agreement.Status
 ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -158,6 +159,7 @@ def _move(agreement: Agreement, to: str, actor, reason: str = "", *, row=None, *
         changes=changes,
         row=row,
     )
+    catalog_forget()  # what a partner may report against follows every move, in every process
     return agreement
 
 

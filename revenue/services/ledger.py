@@ -34,6 +34,7 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.generations import ProcessMemo, generation_bump
 from core.secrets import customer_reference
 from partners.models import Partner
 from scenarios.models import BundleItem, Participation, Scenario
@@ -79,6 +80,7 @@ INSERT_COLUMNS = (*LedgerRow._fields, "late")
 # PostgreSQL takes a whole batch through COPY.
 INSERT_BATCH = 1000
 SALE = Transaction.Kind.SALE
+REFUND = Transaction.Kind.REFUND
 # Offer ids per read of the offer log (an import names many more than an API batch's 1000).
 OFFER_LOOKUP_BATCH = 5000
 
@@ -176,6 +178,35 @@ def partner_catalog(*, partner: Partner) -> Catalog:
     return Catalog(scenarios, agreements, left)
 
 
+# What ``transactions_record`` checks a batch against, kept in each process: the same three
+# reads for every batch of a partner. Dropped in every process when a version is published or
+# retired or a participation starts, ends or moves ("scenarios"), when a product changes
+# ("products": currency, maximum amount, code) and when an agreement moves ("agreements":
+# ``catalog_forget``); see ``core.generations`` and docs/architecture.md (Caches). Bundle items
+# change only on drafts, which no catalog holds. Nothing in it depends on the day it was read:
+# every date is checked per row.
+CATALOG_GENERATIONS = ("scenarios", "products", "agreements")
+CATALOG_SECONDS = 60  # a bound for what a lost drop could cost; every change drops them anyway
+catalogs = ProcessMemo(CATALOG_GENERATIONS, seconds=CATALOG_SECONDS)
+
+
+def catalog_forget() -> None:
+    """Drop every partner's catalog in every process, now and again after the current
+    transaction commits: an agreement moved (came into force, was superseded and so ended)."""
+    generation_bump("agreements")
+
+
+def partner_catalog_current(*, partner: Partner) -> Catalog:
+    """``partner_catalog``, from this process's memory while nothing it is built from changed
+    (no query). Read inside a transaction, a catalog that is not held is loaded and not kept:
+    it may show that transaction's own changes, which a rollback would leave behind in the
+    memo with no bump to drop them."""
+    catalogs.current()
+    if transaction.get_connection().in_atomic_block:
+        return catalogs.peek(partner.pk) or partner_catalog(partner=partner)
+    return catalogs.get(partner.pk, lambda: partner_catalog(partner=partner))
+
+
 def catalog_scenarios(items) -> dict[str, tuple[int, dict[str, tuple[int, str, Decimal | None]]]]:
     """``Catalog.scenarios`` of the bundle ``items`` (a ``BundleItem`` queryset): one query.
     Shared with the sandbox's catalog (``revenue.services.sandbox``)."""
@@ -195,11 +226,12 @@ def catalog_scenarios(items) -> dict[str, tuple[int, dict[str, tuple[int, str, D
 
 def content_hash(item: Mapping, customer_ref: str) -> str:
     occurred = item["occurred_at"].astimezone(UTC)
+    amount = item["amount"]
     parts = [
         item["scenario"],
         item["product"],
         item["kind"],
-        f"{Decimal(item['amount']):.2f}",
+        f"{amount if type(amount) is Decimal else Decimal(amount):.2f}",
         item.get("currency") or "CNY",
         occurred.isoformat(),
         customer_ref,
@@ -293,7 +325,7 @@ def ledger_row(
         )
     scenario_id, products = entry
     left_at = catalog.left.get(item["scenario"])
-    if left_at is not None and item["kind"] != Transaction.Kind.REFUND and item["occurred_at"] >= left_at:
+    if left_at is not None and item["kind"] != REFUND and item["occurred_at"] >= left_at:
         raise TransactionInvalid(
             _("You left the scenario “%(code)s” on %(day)s: only sales before then are taken.")
             % {"code": item["scenario"], "day": timezone.localdate(left_at).isoformat()},
@@ -312,7 +344,9 @@ def ledger_row(
             _("This product is sold in %(currency)s.") % {"currency": product_currency},
             field=f"{prefix}.currency",
         )
-    amount = Decimal(item["amount"])
+    amount = item["amount"]
+    if type(amount) is not Decimal:
+        amount = Decimal(amount)
     limit = TRANSACTION_AMOUNT_MAX if product_max is None else min(product_max, TRANSACTION_AMOUNT_MAX)
     if amount > limit:
         raise TransactionInvalid(
@@ -322,8 +356,8 @@ def ledger_row(
     if occurred_at > now + settings.REVENUE_CLOCK_SKEW:
         raise TransactionInvalid(_("This is in the future."), field=f"{prefix}.occurred_at")
     # The business date (Asia/Shanghai, the default time zone): named, not looked up per row
-    # in the request's current zone.
-    occurred_on = timezone.localdate(occurred_at, timezone.get_default_timezone())
+    # in the request's current zone (``occurred_at`` is aware: ``timezone.localdate`` less its checks).
+    occurred_on = occurred_at.astimezone(timezone.get_default_timezone()).date()
     first = catalog.first_start.get(item["scenario"])
     if first is not None and occurred_on < first:
         # Before the partner's first agreement of the scenario: nothing could ever settle it.
@@ -333,12 +367,12 @@ def ledger_row(
             field=f"{prefix}.occurred_at",
         )
     refund_of = item.get("refund_of") or None
-    if item["kind"] == Transaction.Kind.REFUND and not refund_of:
+    if item["kind"] == REFUND and not refund_of:
         raise TransactionInvalid(
             _("A refund names the sale it reverses: give refund_of, the sale's external_id."),
             field=f"{prefix}.refund_of",
         )
-    if item["kind"] != Transaction.Kind.REFUND and refund_of:
+    if item["kind"] != REFUND and refund_of:
         raise TransactionInvalid(_("Only a refund names a sale."), field=f"{prefix}.refund_of")
     ops = ops or connection.ops  # callers of many rows pass it: one lookup, not one per row
     offer_id = item.get("offer_id") or ""
@@ -457,7 +491,7 @@ def transactions_record(
     """Record ``items`` (validated input: external_id, scenario, product, kind, amount, currency,
     occurred_at, customer_id?, refund_of?, offer_id?) for ``partner``: all or nothing. Raises ``TransactionInvalid``
     (400, naming ``transactions.<i>.<field>``) or ``TransactionConflict`` (409)."""
-    catalog = catalog or partner_catalog(partner=partner)
+    catalog = catalog or partner_catalog_current(partner=partner)
     now = timezone.now()
     ops = connection.ops
     offers = offers_named(
@@ -576,8 +610,9 @@ def _store_postgresql(
             return {}, existing, list(rows)
         if len(set(external_ids)) < len(external_ids):
             return None  # an id twice: the general path stores the first
+        # The sequence named once (a scalar subquery), not looked up again for every id.
         cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) FROM generate_series(1, %s)",
             [table, len(every)],
         )
         ids = [pk for (pk,) in cursor.fetchall()]
