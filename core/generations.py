@@ -7,8 +7,10 @@ on: before every lookup the memo reads the names' current generations and, when 
 what it last saw, drops everything it holds.
 
 This is the one invalidation path of every process-memory cache of the site: the compiled offer
-terms (``scenarios.selectors``) and, on the embedded default, the open API's verification
-records (``partners.keycache``: ``key_forget`` and ``partner_forget`` bump its generation). The
+terms (``scenarios.selectors``), the partners' catalogs that ingestion checks batches against
+(``revenue.services.ledger``: ``scenarios``, ``products`` and ``agreements``) and the open API's
+verification records (``partners.keycache``: ``key_forget`` and ``partner_forget`` bump its
+generation). The
 generations travel with the backend of ``core.counters``:
 
 - **shared (Redis, ``REDIS_URL``)**: each name is a random token in the default cache; a bump
