@@ -868,27 +868,28 @@ def proof_workers_down(c: Cluster) -> None:
     served_alive = int(c.lb_backend("web_alive")["stot"] or 0)
     statuses: dict[int, int] = {}
 
-    def calls(n: int) -> None:
-        for _ in range(n):
-            status = c.call("/api/v1/me/", keys[sum(statuses.values()) % len(keys)])[0]
-            statuses[status] = statuses.get(status, 0) + 1
-            time.sleep(0.8)
+    def call() -> None:
+        status = c.call("/api/v1/me/", keys[sum(statuses.values()) % len(keys)])[0]
+        statuses[status] = statuses.get(status, 0) + 1
+        time.sleep(0.8)
+
+    def calls_until(status: str, seconds: float) -> float:
+        """Call until backend ``web`` is ``status`` (or ``seconds`` pass): how long it took."""
+        started = time.monotonic()
+        while c.lb_backend("web")["status"] != status and time.monotonic() - started < seconds:
+            call()
+        return time.monotonic() - started
 
     for name in ("worker1", "worker2"):
         c.stop_host(name)
-    started = time.monotonic()
-    while c.lb_backend("web")["status"] != "DOWN" and time.monotonic() - started < 60:
-        calls(1)
-    out_after = time.monotonic() - started
+    out_after = calls_until("DOWN", 60)
     readyz = c.call("/readyz")
-    calls(20)
+    for _ in range(20):
+        call()
     alive_answered = int(c.lb_backend("web_alive")["stot"] or 0) - served_alive
     for name in ("worker1", "worker2"):
         c.start_worker(name)
-    back = time.monotonic()
-    while c.lb_backend("web")["status"] != "UP" and time.monotonic() - back < 90:
-        calls(1)
-    back_after = time.monotonic() - back
+    back_after = calls_until("UP", 90)
     c.wait_lb_both()
     ok = (
         set(statuses) == {200}

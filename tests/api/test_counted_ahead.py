@@ -9,8 +9,6 @@ Each test runs on the embedded default and, with ``TEST_REDIS_URL`` (or a redis:
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import time_machine
 from django.utils import timezone
@@ -21,34 +19,19 @@ from partners.api import counters
 from partners.keycache import LocalRecords, burst_counter_name, quota_counter_name
 from partners.models import ApiUsage, Partner, PartnerAPIKey
 
-from ..caches import cache_clear, caches_restart
+from ..caches import redis_cache
 from .factories import auth
 
 pytestmark = [pytest.mark.django_db]
 
 
-def _redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
-    return url if url.startswith("redis://") else ""
-
-
 @pytest.fixture(params=["embedded", "redis"])
 def backend(request, settings):
     if request.param == "redis":
-        if not _redis_url():
-            pytest.skip("needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": _redis_url(),
-                "KEY_PREFIX": f"test-ahead-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-            }
-        }
-        cache_clear()
-        caches_restart()
-    yield request.param
-    if request.param == "redis":
-        cache_clear()
+        with redis_cache(settings, "ahead"):
+            yield request.param
+    else:
+        yield request.param
 
 
 @pytest.fixture
@@ -101,7 +84,9 @@ def test_a_revocation_elsewhere_refuses_the_call_and_takes_its_count_back(api, a
     assert _usage() == (1, 0)
 
 
-def test_a_suspension_elsewhere_refuses_the_call_and_takes_its_count_back(api, acme, acme_key, backend, frozen):
+def test_a_suspension_elsewhere_refuses_the_call_and_takes_its_count_back(
+    api, acme, acme_key, backend, frozen
+):
     assert api.get("/api/v1/me/", **auth(acme_key.key)).status_code == 200
     Partner.objects.filter(pk=acme.pk).update(status=Partner.Status.SUSPENDED)
     LocalRecords().partners_forget((acme.pk,))
@@ -110,7 +95,9 @@ def test_a_suspension_elsewhere_refuses_the_call_and_takes_its_count_back(api, a
     assert _usage() == (1, 0)
 
 
-def test_a_tier_changed_elsewhere_counts_the_call_by_the_new_tier(api, acme, acme_key, backend, frozen, settings):
+def test_a_tier_changed_elsewhere_counts_the_call_by_the_new_tier(
+    api, acme, acme_key, backend, frozen, settings
+):
     """Counted ahead against the standard quota, the call is counted again by the fresh record
     (strategic: no quota), so the standard quota's counter keeps only the first call."""
     settings.API_MONTHLY_QUOTA = {**settings.API_MONTHLY_QUOTA, "standard": 2, "strategic": None}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from partners.models import ApiAccessLog, ApiUsage
 from partners.services import api_access_log_prune
 from partners.services.usage import ACCESS_LOG_PARTITIONS
 
-from ..caches import cache_clear
+from ..caches import NO_REDIS, redis_cache, redis_url
 from .factories import auth, issue
 
 pytestmark = pytest.mark.django_db
@@ -181,23 +180,9 @@ def test_the_access_log_is_written_in_batches(api, acme_key, settings, django_as
     assert ApiAccessLog.objects.count() == 4
 
 
-def _redis_url() -> str:
-    """TEST_REDIS_URL, else the Redis test broker (CI always has one)."""
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
-    return url if url.startswith("redis://") else ""
-
-
-@pytest.mark.skipif(not _redis_url(), reason="needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
+@pytest.mark.skipif(not redis_url(), reason=NO_REDIS)
 def test_counters_and_the_usage_flush_work_on_redis(api, acme_key, settings):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_url(),
-            "KEY_PREFIX": f"test-h3-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-        }
-    }
-    cache_clear()
-    try:
+    with redis_cache(settings, "h3"):
         settings.API_RATE_BURST = (2, 10)
         with time_machine.travel(timezone.now().replace(second=0, microsecond=0), tick=False):
             statuses = [api.get("/api/v1/me/", **auth(acme_key.key)).status_code for _ in range(3)]
@@ -207,5 +192,3 @@ def test_counters_and_the_usage_flush_work_on_redis(api, acme_key, settings):
         row = ApiUsage.objects.get()
         assert (row.endpoint, row.calls, row.errors) == ("GET me/", 3, 1)
         assert counters.flush_usage() == 0  # nothing counted twice
-    finally:
-        cache_clear()

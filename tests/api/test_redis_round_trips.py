@@ -6,8 +6,6 @@ Skipped without ``TEST_REDIS_URL`` (or a redis:// ``TEST_BROKER_URL``)."""
 
 from __future__ import annotations
 
-import os
-
 import pytest
 import time_machine
 from django.utils import timezone
@@ -16,35 +14,20 @@ from redis.connection import AbstractConnection
 from partners.api import counters
 from partners.models import ApiUsage
 
-from ..caches import cache_clear
+from ..caches import NO_REDIS, redis_cache, redis_url
 from .factories import auth, issue
 
 pytestmark = [pytest.mark.django_db]
 
 
-def _redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
-    return url if url.startswith("redis://") else ""
-
-
-pytestmark.append(
-    pytest.mark.skipif(not _redis_url(), reason="needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
-)
+pytestmark.append(pytest.mark.skipif(not redis_url(), reason=NO_REDIS))
 
 
 @pytest.fixture
 def redis(settings):
     """The default cache on Redis (this test worker's own key prefix)."""
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_url(),
-            "KEY_PREFIX": f"test-rt-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-        }
-    }
-    cache_clear()
-    yield
-    cache_clear()
+    with redis_cache(settings, "rt"):
+        yield
 
 
 class RoundTrips:

@@ -12,8 +12,6 @@ as every API batch does."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -23,7 +21,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from core.generations import ProcessMemo
 from products import services as product_services
 from revenue import services
 from revenue.exceptions import TransactionInvalid
@@ -32,7 +29,7 @@ from revenue.services import ledger
 from scenarios import services as scenario_services
 from scenarios.models import Participation
 from tests.api.factories import api_partner, auth, issue
-from tests.caches import cache_clear
+from tests.caches import OtherProcess, cache_layer
 from tests.factories import StaffFactory
 from tests.products.factories import ProductFactory
 
@@ -41,32 +38,12 @@ from .factories import agreement_in_force, at, item, join, partner_finance
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
-    return url if url.startswith("redis://") else ""
-
-
 @pytest.fixture(params=["memory", "redis"])
 def layer(request, settings, tmp_path):
     """Each test runs on both layers: this process's memory checked against the epoch file,
     and Redis (skipped without ``TEST_REDIS_URL``)."""
-    settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
-    if request.param == "memory":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with cache_layer(request.param, settings, tmp_path, "catalog"):
         yield request.param
-        return
-    if not _redis_url():
-        pytest.skip("needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_url(),
-            "KEY_PREFIX": f"test-catalog-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-        }
-    }
-    cache_clear()
-    yield request.param
-    cache_clear()
 
 
 @pytest.fixture(autouse=True)
@@ -78,18 +55,11 @@ def _english():
     translation.deactivate()
 
 
-class Process:
+class Process(OtherProcess):
     """A web process: its own memo of partner catalogs."""
 
     def __init__(self, monkeypatch):
-        self.memo = ProcessMemo(ledger.CATALOG_GENERATIONS, seconds=ledger.CATALOG_SECONDS)
-        self.monkeypatch = monkeypatch
-
-    @contextlib.contextmanager
-    def running(self):
-        with self.monkeypatch.context() as patch:
-            patch.setattr(ledger, "catalogs", self.memo)
-            yield
+        super().__init__(monkeypatch, ledger, "catalogs", ledger.CATALOG_GENERATIONS, ledger.CATALOG_SECONDS)
 
     def record(self, partner, *items):
         with self.running():

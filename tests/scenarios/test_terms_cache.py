@@ -10,8 +10,6 @@ its memory, so the tests of the drop can fail."""
 
 from __future__ import annotations
 
-import contextlib
-import os
 from decimal import Decimal as D
 
 import pytest
@@ -22,7 +20,7 @@ from products import services as product_services
 from scenarios import selectors, services
 from scenarios.exceptions import ScenarioNotAvailable, SegmentUnknown
 from scenarios.models import Participation
-from tests.caches import cache_clear
+from tests.caches import OtherProcess, cache_layer
 from tests.products.factories import SegmentFactory, SegmentPriceFactory
 
 from .conftest import consent_given
@@ -30,46 +28,21 @@ from .conftest import consent_given
 pytestmark = pytest.mark.django_db
 
 
-def _redis_url() -> str:
-    url = os.environ.get("TEST_REDIS_URL") or os.environ.get("TEST_BROKER_URL", "")
-    return url if url.startswith("redis://") else ""
-
-
 @pytest.fixture(params=["memory", "redis"])
 def layer(request, settings, tmp_path):
     """Each test runs on both layers: this process's memory checked against the epoch file,
     and Redis (skipped without ``TEST_REDIS_URL``)."""
-    settings.API_AUTH_EPOCH_FILE = str(tmp_path / "api-auth.epoch")
-    if request.param == "memory":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with cache_layer(request.param, settings, tmp_path, "terms"):
         yield request.param
-        return
-    if not _redis_url():
-        pytest.skip("needs TEST_REDIS_URL or a redis:// TEST_BROKER_URL")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _redis_url(),
-            "KEY_PREFIX": f"test-terms-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}",
-        }
-    }
-    cache_clear()
-    yield request.param
-    cache_clear()
 
 
-class Process:
+class Process(OtherProcess):
     """A web process: its own memo of offer terms."""
 
     def __init__(self, monkeypatch):
-        self.memo = ProcessMemo(selectors.TERMS_GENERATIONS, seconds=selectors.TERMS_SECONDS)
-        self.monkeypatch = monkeypatch
-
-    @contextlib.contextmanager
-    def running(self):
-        with self.monkeypatch.context() as patch:
-            patch.setattr(selectors, "offer_terms", self.memo)
-            yield
+        super().__init__(
+            monkeypatch, selectors, "offer_terms", selectors.TERMS_GENERATIONS, selectors.TERMS_SECONDS
+        )
 
     def ask(self, partner, **kw):
         kw.setdefault("scenario_code", "travel-finance")
