@@ -163,13 +163,9 @@ class RedisCounters:
         # ``make_key``: the names are ours (``partners.keycache``), nothing to validate per call.
         names = [self.cache.make_key(name) for name, _ttl in counters]
         fields = []
-        for buffer, key, values in counts:
-            live = self._names(buffer)[0]
-            field = "|".join(str(part) for part in key)
-            for index, n in enumerate(values):
-                if n:
-                    names.append(live)
-                    fields += (f"{field}|{index}", n)
+        for live, field, n in self._increments(counts):
+            names.append(live)
+            fields += (field, n)
         all_keys = [*keys, *names]
         args = [len(keys), len(counters), *(ttl for _name, ttl in counters), *fields]
         connection = self._hot_connection()
@@ -211,12 +207,18 @@ class RedisCounters:
             names = self.names[buffer.name] = (live, batch, lock)
         return names
 
+    def _increments(self, counts: Sequence[Count]):
+        """``(live hash, field, number)`` of each non-zero number of ``counts``."""
+        for buffer, key, numbers in counts:
+            live = self._names(buffer)[0]
+            field = "|".join(str(part) for part in key)
+            for index, n in enumerate(numbers):
+                if n:
+                    yield live, f"{field}|{index}", n
+
     def _hincrby(self, pipe, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
-        live = self._names(buffer)[0]
-        field = "|".join(str(part) for part in key)
-        for index, n in enumerate(counts):
-            if n:
-                pipe.hincrby(live, f"{field}|{index}", n)
+        for live, field, n in self._increments([(buffer, key, counts)]):
+            pipe.hincrby(live, field, n)
 
     def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
         numbers = [(index, n) for index, n in enumerate(counts) if n]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 import time
 from functools import cached_property
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db.models.base import ModelState
@@ -39,7 +40,7 @@ from ..keycache import (
 from ..keygen import MAX_KEY_LENGTH, key_hash, split_key
 from ..models import Partner, PartnerDocument
 from ..services.keys import api_key_touch
-from .throttling import Throttled, limits_plan
+from .throttling import LimitPlan, Throttled, limits_plan
 
 KEYWORD = "Api-Key"
 
@@ -135,23 +136,37 @@ def _parsed(header: str) -> tuple[str, str]:
 
 
 def _held(prefix: str, hashed: str) -> tuple[KeyRecord, PartnerRecord] | None:
-    """The records this process holds for the key when they would let it in, else None."""
+    """The records this process holds for the key when they would let it in, else None (the
+    same checks as authentication's, on records not yet checked against the generations)."""
     held = held_records(prefix) if prefix else None
-    if held is None:
-        return None
-    record, partner = held
-    if (
-        record.revoked
-        or record.expires_at <= time.time()
-        or partner.checked_on != business_day()
-        or not hmac.compare_digest(record.hashed_key, hashed)
-    ):
+    if held is None or held[1].checked_on != business_day():
         return None
     try:
-        PartnerKeyAuthentication._allowed(record, partner)
+        PartnerKeyAuthentication._key_valid(held[0], hashed)
+        PartnerKeyAuthentication._allowed(*held)
     except exceptions.APIException:
         return None
     return held
+
+
+class Counting(NamedTuple):
+    """A call counted by the records this process held (``_counted``), its reply not yet read."""
+
+    prefix: str
+    hashed: str
+    held: tuple[KeyRecord, PartnerRecord]
+    plan: LimitPlan
+    reply: object  # ``core.generations.generations_and_bump``'s
+
+
+def _counted(request, prefix: str, hashed: str) -> Counting | None:
+    """Count the call by the records this process holds, when they would let the key in: the
+    command is sent (with the request's read of the generations) and its reply read later."""
+    held = _held(prefix, hashed)
+    if held is None:
+        return None
+    plan = limits_plan(request, *held)
+    return Counting(prefix, hashed, held, plan, generations_and_bump(plan.counters, plan.counts))
 
 
 def count_ahead(request, view_func) -> None:
@@ -169,19 +184,17 @@ def count_ahead(request, view_func) -> None:
         prefix, hashed = _parsed(header)
     except exceptions.AuthenticationFailed:
         return
-    held = _held(prefix, hashed)
-    if held is not None:
-        plan = limits_plan(request, *held)
-        reply = generations_and_bump(plan.counters, plan.counts)
-        request.api_counted_ahead = (prefix, hashed, held, plan, reply)
+    counting = _counted(request, prefix, hashed)
+    if counting is not None:
+        request.api_counted_ahead = counting
 
 
 def counted_ahead_unclaimed(request) -> None:
     """Take back what ``count_ahead`` counted when authentication never claimed it."""
-    ahead = request.__dict__.pop("api_counted_ahead", None)
-    if ahead is not None:
-        ahead[4].discard()
-        _uncount(request, ahead[3])
+    counting = request.__dict__.pop("api_counted_ahead", None)
+    if counting is not None:
+        counting.reply.discard()
+        _uncount(request, counting.plan)
 
 
 def _uncount(request, plan) -> None:
@@ -212,20 +225,18 @@ class PartnerKeyAuthentication(BaseAuthentication):
                 _("Authenticate with the header “Authorization: Api-Key <key>”.")
             )
         django_request = request._request
-        ahead = django_request.__dict__.pop("api_counted_ahead", None)
-        if ahead is not None:  # counted as the route was known (``count_ahead``)
-            prefix, hashed, held, plan, reply = ahead
-            counted = (plan, reply.values())
-        else:
+        counting = django_request.__dict__.pop("api_counted_ahead", None)  # ``count_ahead``
+        if counting is None:
             try:
                 prefix, hashed = _parsed(header)
             except exceptions.AuthenticationFailed as refusal:
                 raise _failed(request, refusal) from None
-            held = _held(prefix, hashed)
-            counted = None
-            if held is not None:
-                plan = limits_plan(django_request, *held)
-                counted = (plan, generations_and_bump(plan.counters, plan.counts).values())
+            counting = _counted(django_request, prefix, hashed)
+        else:
+            prefix, hashed = counting.prefix, counting.hashed
+        held, counted = None, None
+        if counting is not None:
+            held, counted = counting.held, (counting.plan, counting.reply.values())
         try:
             record = self._verified_key(prefix, hashed)
             partner = partner_record(record.partner_id)
@@ -250,14 +261,20 @@ class PartnerKeyAuthentication(BaseAuthentication):
 
     def _verified_key(self, prefix: str, hashed: str) -> KeyRecord:
         record = key_record(prefix) if prefix else None
-        if record is None or not hmac.compare_digest(record.hashed_key, hashed):
+        if record is None:
+            raise exceptions.AuthenticationFailed(_("Unknown API key."))
+        self._key_valid(record, hashed)
+        return record
+
+    @staticmethod
+    def _key_valid(record: KeyRecord, hashed: str) -> None:
+        """The key is the record's (its hash, in constant time), not revoked, not expired."""
+        if not hmac.compare_digest(record.hashed_key, hashed):
             raise exceptions.AuthenticationFailed(_("Unknown API key."))
         if record.revoked:
             raise exceptions.AuthenticationFailed(_("This API key was revoked."))
-        now = time.time()
-        if record.expires_at <= now:
+        if record.expires_at <= time.time():
             raise exceptions.AuthenticationFailed(_("This API key has expired."))
-        return record
 
     @classmethod
     def _allowed(cls, record: KeyRecord, partner: PartnerRecord) -> None:
