@@ -49,18 +49,18 @@ class ApiAccessMiddleware:
         now = timezone.now()
         client = getattr(request, "api_client", None)
         endpoint = endpoint_name(request)
-        access_buffer.add(
-            {
-                "at": now,
-                "key_prefix": client.key.prefix if client else "",
-                "partner_id": client.partner_record.id if client else None,
-                "method": request.method[:8],
-                "route": endpoint.partition(" ")[2],
-                "path": request.path[:200],
-                "status": status,
-                "latency_ms": latency_ms,
-                "client_ip": request.META.get("REMOTE_ADDR") or None,
-            }
+        access_buffer.add(  # in ``partners.services.usage.ACCESS_LOG_COLUMNS`` order
+            (
+                now,
+                client.key.prefix if client else "",
+                client.partner_record.id if client else None,
+                request.method[:8],
+                endpoint.partition(" ")[2],
+                request.path[:200],
+                status,
+                latency_ms,
+                request.META.get("REMOTE_ADDR") or None,
+            )
         )
         if client is not None:
             meter_outcome(

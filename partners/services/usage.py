@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.bulk import rows_store, sqlite_time
 from core.partitions import MonthlyPartitions, month_of, owner_connection
 
 from ..models import ApiAccessLog, ApiUsage, Partner, PartnerAPIKey
@@ -51,6 +52,8 @@ def key_counts_add(model, *, names: tuple[str, ...], counts: tuple[str, ...], ro
     return len(params)
 
 
+ACCESS_LOG_TABLE = ApiAccessLog._meta.db_table
+# The order of a buffered access-log row (a tuple, streamed as it is); ``at`` first.
 ACCESS_LOG_COLUMNS = (
     "at",
     "key_prefix",
@@ -64,49 +67,26 @@ ACCESS_LOG_COLUMNS = (
 )
 
 
-def api_access_log_write(*, rows: list[dict]) -> int:
-    """Store buffered access-log entries: one multi-row INSERT per 500 (no model instances:
-    this runs on the request path of the call that fills the buffer). PostgreSQL: a row whose
-    month has no partition yet creates it and the batch is written again (in a savepoint)."""
+def api_access_log_write(*, rows: list[tuple]) -> int:
+    """Store buffered access-log entries (tuples in ``ACCESS_LOG_COLUMNS`` order, ``at`` an
+    aware time): ``COPY`` on PostgreSQL, multi-row ``INSERT``s on SQLite (``core.bulk``), no
+    model instances. PostgreSQL: a row whose month has no partition yet creates it and the
+    batch is written again."""
     if not rows:
         return 0
     if connection.vendor != "postgresql":
-        _access_log_insert(rows)
-        return len(rows)
+        return rows_store(
+            ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, [(sqlite_time(row[0]), *row[1:]) for row in rows]
+        )
     ACCESS_LOG_PARTITIONS.write(
-        lambda: _access_log_insert_pg(rows), months=lambda: {month_of(row["at"]) for row in rows}
+        lambda: rows_store(ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, rows),
+        months=lambda: {month_of(row[0]) for row in rows},
     )
     return len(rows)
 
 
-def _access_log_insert_pg(rows: list[dict]) -> None:
-    """In autocommit (the writer's usual case) a refused insert leaves nothing to undo: one
-    statement. Inside a caller's transaction, a savepoint keeps it usable for the retry."""
-    if not connection.in_atomic_block:
-        _access_log_insert(rows)
-        return
-    with transaction.atomic():
-        _access_log_insert(rows)
-
-
-def _access_log_insert(rows: list[dict]) -> None:
-    table = connection.ops.quote_name(ApiAccessLog._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in ACCESS_LOG_COLUMNS)
-    # ``at`` is always an aware datetime here: adapted directly, without the field's checks.
-    adapt = connection.ops.adapt_datetimefield_value
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            placeholders = ", ".join(["(" + ", ".join(["%s"] * len(ACCESS_LOG_COLUMNS)) + ")"] * len(chunk))
-            params = []
-            for row in chunk:
-                row = {**row, "at": adapt(row["at"])}
-                params.extend(row.get(c) for c in ACCESS_LOG_COLUMNS)
-            cursor.execute(f"INSERT INTO {table} ({columns}) VALUES {placeholders}", params)  # noqa: S608
-
-
 # PostgreSQL: the log is partitioned by month of ``at`` (migration 0011).
-ACCESS_LOG_PARTITIONS = MonthlyPartitions(ApiAccessLog._meta.db_table)
+ACCESS_LOG_PARTITIONS = MonthlyPartitions(ACCESS_LOG_TABLE)
 
 
 class AccessLogMaintenance(NamedTuple):

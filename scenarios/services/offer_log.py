@@ -2,7 +2,7 @@
 
 ``offer_quote`` appends one row per offer to ``offer_log`` (a ``core.counters.BufferedRows``
 of this process); the process's background writer stores them in batches
-(``offer_log_write``: ``COPY`` on PostgreSQL, ``bulk_create`` on SQLite) and the rest at exit.
+(``offer_log_write``: ``COPY`` on PostgreSQL, multi-row ``INSERT``s on SQLite, ``core.bulk``) and the rest at exit.
 
 On PostgreSQL ``scenarios_offer_log`` is partitioned by month of ``quoted_at`` (Asia/Shanghai
 months, ``scenarios_offer_log_pYYYYMM``). ``offer_log_maintain`` (beat, daily; the management
@@ -24,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from core.bulk import rows_store, sqlite_time
 from core.counters import BufferedRows
 from core.partitions import MonthlyPartitions, month_of, owner_connection
 from scenarios.models import OfferRecord
@@ -85,61 +86,37 @@ def amount_band(amount: Decimal) -> str:
 def offer_log_write(rows: list[tuple]) -> int:
     """Store buffered offer rows (``COLUMNS`` order) and add them to the funnel's roll-ups, in
     one transaction; the number stored. PostgreSQL: one ``COPY``; a row whose month has no
-    partition yet creates it and the batch is written again. SQLite: one ``executemany``."""
+    partition yet creates it and the batch is written again. SQLite: multi-row ``INSERT``s."""
     records = [dict(zip(COLUMNS, row, strict=True)) for row in rows]
     # The funnel's offer counts move in the same transaction as the log: both or neither.
     with transaction.atomic():
         if connection.vendor != "postgresql":
-            _insert(rows)
+            _store(rows)
         else:
-            # ``_copy`` runs in a savepoint: a month without a partition is created, then again.
-            PARTITIONS.write(lambda: _copy(rows), months=lambda: {_month(row[_QUOTED_AT]) for row in rows})
+            # ``_store`` runs in a savepoint: a month without a partition is created, then again.
+            PARTITIONS.write(lambda: _store(rows), months=lambda: {_month(row[_QUOTED_AT]) for row in rows})
         offer_funnel_count(records)
     return len(rows)
 
 
-def _insert(rows: list[tuple]) -> None:
-    """One ``executemany`` of the rows (SQLite), each value stored as ``bulk_create`` stores it
-    (aware times as naive UTC text, decimals as text, JSON dumped), without a model instance
-    and a field's checks per value: the web process that writes them saves most of a quarter
-    of a millisecond per offer."""
-    tz = connection.timezone  # UTC unless the database says otherwise, as Django stores them
-    columns = ", ".join(
-        connection.ops.quote_name(OfferRecord._meta.get_field(name).column) for name in COLUMNS
-    )
+def _store(rows: list[tuple]) -> None:
+    """The rows as ``bulk_create`` would store them (JSON dumped; on SQLite aware times as naive
+    UTC text), without a model instance and a field's checks per value (``core.bulk``: one
+    ``COPY`` in a savepoint on PostgreSQL)."""
+    times = _TIMES if connection.vendor != "postgresql" else ()
     values = []
     for row in rows:
         value = list(row)
-        for index in _TIMES:
-            value[index] = str(value[index].astimezone(tz).replace(tzinfo=None))
+        for index in times:
+            value[index] = sqlite_time(value[index])
         for index in _JSON:
             if value[index] is not None:
                 value[index] = json.dumps(value[index])
         values.append(value)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {TABLE} ({columns}) VALUES ({', '.join(['%s'] * len(COLUMNS))})",  # noqa: S608 - our names
-            values,
-        )
+    rows_store(TABLE, COLUMNS, values)
 
 
 _TIMES = (COLUMNS.index("quoted_at"), COLUMNS.index("expires_at"))
-
-
-def _copy(rows: list[tuple]) -> None:
-    columns = ", ".join(COLUMNS)
-    # A savepoint: a refused batch leaves the caller's transaction usable (tests, retries).
-    with (
-        transaction.atomic(),
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            values = list(row)
-            for index in _JSON:
-                if values[index] is not None:
-                    values[index] = json.dumps(values[index])
-            copy.write_row(values)
 
 
 # Rows wait in this process (see ``core.counters.BufferedRows``); at most

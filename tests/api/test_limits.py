@@ -173,9 +173,9 @@ def test_the_access_log_is_written_in_batches(api, acme_key, settings, django_as
     with django_assert_num_queries(0):
         api.get("/api/v1/me/", **auth(acme_key.key))
         api.get("/api/v1/me/", **auth(acme_key.key))
-    # One INSERT; on PostgreSQL inside the test's transaction, in a savepoint (two statements
-    # more) so a month without a partition can be created and the batch retried.
-    with django_assert_num_queries(1 if connection.vendor != "postgresql" else 3):
+    # One statement in a savepoint (inside the test's transaction: a refused batch leaves it
+    # usable): an INSERT on SQLite; a COPY on PostgreSQL, which Django's query log does not see.
+    with django_assert_num_queries(3 if connection.vendor != "postgresql" else 2):
         api.get("/api/v1/me/", **auth(acme_key.key))
     assert ApiAccessLog.objects.count() == 4
 

@@ -20,11 +20,9 @@ pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def entry(at: datetime, path: str = "/api/v1/me/") -> dict:
-    return {
-        "at": at, "key_prefix": "fnk_test", "partner_id": None, "method": "GET", "route": "me/", "path": path,
-        "status": 200, "latency_ms": 3, "client_ip": "10.0.0.1",
-    }  # fmt: skip
+def entry(at: datetime, path: str = "/api/v1/me/") -> tuple:
+    # ``ACCESS_LOG_COLUMNS`` order: at, key prefix, partner, method, route, path, status, latency, IP.
+    return (at, "fnk_test", None, "GET", "me/", path, 200, 3, "10.0.0.1")
 
 
 def test_sqlite_deletes_the_entries_past_the_retention(settings):
