@@ -13,7 +13,7 @@ thousands of placeholders in the writer's thread, which holds the worker's GIL m
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from django.db import connection, transaction
 
@@ -22,10 +22,11 @@ _SQLITE_VALUES = 32_000
 _ROWS_PER_INSERT = 500
 
 
-def sqlite_time(moment: datetime) -> str:
-    """An aware time as SQLite stores a ``DateTimeField``: naive UTC text (the database's time
-    zone, UTC unless it says otherwise), as Django would adapt it, without its checks."""
-    return str(moment.astimezone(connection.timezone).replace(tzinfo=None))
+def sqlite_time(moment: datetime, tz: tzinfo) -> str:
+    """An aware time as SQLite stores a ``DateTimeField`` in the database's time zone ``tz``
+    (``connection.timezone``, read once per batch: UTC unless the database says otherwise):
+    naive text, as Django would adapt it, without its checks."""
+    return str(moment.astimezone(tz).replace(tzinfo=None))
 
 
 def rows_store(table: str, columns: Sequence[str], rows: Sequence[Sequence]) -> int:

@@ -75,8 +75,9 @@ def api_access_log_write(*, rows: list[tuple]) -> int:
     if not rows:
         return 0
     if connection.vendor != "postgresql":
+        tz = connection.timezone
         return rows_store(
-            ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, [(sqlite_time(row[0]), *row[1:]) for row in rows]
+            ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, [(sqlite_time(row[0], tz), *row[1:]) for row in rows]
         )
     ACCESS_LOG_PARTITIONS.write(
         lambda: rows_store(ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, rows),

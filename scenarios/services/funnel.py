@@ -80,10 +80,11 @@ def offer_funnel_count(records: Iterable[dict]) -> int:
     of offers counted."""
     funnel: Counter[tuple] = Counter()
     customers: Counter[tuple] = Counter()
+    tz = timezone.get_current_timezone()  # once, not per offer
     for record in records:
         if record["tryout"] or record.get("sandbox"):
             continue
-        day = timezone.localtime(record["quoted_at"]).date()
+        day = record["quoted_at"].astimezone(tz).date()
         funnel[
             (
                 day,

@@ -104,11 +104,12 @@ def _store(rows: list[tuple]) -> None:
     UTC text), without a model instance and a field's checks per value (``core.bulk``: one
     ``COPY`` in a savepoint on PostgreSQL)."""
     times = _TIMES if connection.vendor != "postgresql" else ()
+    tz = connection.timezone
     values = []
     for row in rows:
         value = list(row)
         for index in times:
-            value[index] = sqlite_time(value[index])
+            value[index] = sqlite_time(value[index], tz)
         for index in _JSON:
             if value[index] is not None:
                 value[index] = json.dumps(value[index])
