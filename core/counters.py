@@ -84,8 +84,10 @@ local out = {}
 if reads > 0 then out = redis.call('MGET', unpack(KEYS, 1, reads)) end
 for i = 1, counters do
   local key = KEYS[reads + i]
-  out[reads + i] = redis.call('INCR', key)
-  redis.call('EXPIRE', key, ARGV[2 + i], 'NX')
+  local value = redis.call('INCR', key)
+  out[reads + i] = value
+  -- Created by this INCR: its ttl (a script runs whole, so no counter is left without one).
+  if value == 1 then redis.call('EXPIRE', key, ARGV[2 + i]) end
 end
 local field = 3 + counters
 for i = reads + counters + 1, #KEYS do
