@@ -152,7 +152,7 @@ BENCHMARKS = [
         ours=offers,
         baseline=me,
         goal=1.5,
-        rounds=9,
+        rounds=21,
         setup=server_setup,
         teardown=server_teardown,
     ),
