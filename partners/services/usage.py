@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.bulk import rows_store, sqlite_time
+from core.bulk import rows_store
 from core.partitions import MonthlyPartitions, month_of, owner_connection
 
 from ..models import ApiAccessLog, ApiUsage, Partner, PartnerAPIKey
@@ -74,15 +74,13 @@ def api_access_log_write(*, rows: list[tuple]) -> int:
     batch is written again."""
     if not rows:
         return 0
+
+    def store() -> int:
+        return rows_store(ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, rows, times=(0,))
+
     if connection.vendor != "postgresql":
-        tz = connection.timezone
-        return rows_store(
-            ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, [(sqlite_time(row[0], tz), *row[1:]) for row in rows]
-        )
-    ACCESS_LOG_PARTITIONS.write(
-        lambda: rows_store(ACCESS_LOG_TABLE, ACCESS_LOG_COLUMNS, rows),
-        months=lambda: {month_of(row[0]) for row in rows},
-    )
+        return store()
+    ACCESS_LOG_PARTITIONS.write(store, months=lambda: {month_of(row[0]) for row in rows})
     return len(rows)
 
 

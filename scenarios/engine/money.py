@@ -26,13 +26,10 @@ def whole_down(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_DOWN))
 
 
-# ``str`` of a value quantized to 2 or 6 places never uses exponent notation (its exponent is
-# -2 or -6, its adjusted exponent never below -6) and is what ``f"{value:f}"`` writes, at a third
-# of the cost: an offer's 12-month schedule formats ~50 amounts per request.
-
-
 def money_str(value: Decimal) -> str:
-    """``Decimal("1234.5")`` as ``"1234.50"`` (never exponent notation)."""
+    """``Decimal("1234.5")`` as ``"1234.50"`` (never exponent notation). ``str`` of a value
+    quantized to 2 (or, in ``rate_str``, 6) places never uses exponent notation and writes what
+    ``f"{value:f}"`` does, at a third of the cost: an offer formats ~50 amounts."""
     return str(to_fen(value))
 
 

@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.bulk import rows_store, sqlite_time
+from core.bulk import rows_store
 from core.counters import BufferedRows
 from core.partitions import MonthlyPartitions, month_of, owner_connection
 from scenarios.models import OfferRecord
@@ -103,18 +103,14 @@ def _store(rows: list[tuple]) -> None:
     """The rows as ``bulk_create`` would store them (JSON dumped; on SQLite aware times as naive
     UTC text), without a model instance and a field's checks per value (``core.bulk``: one
     ``COPY`` in a savepoint on PostgreSQL)."""
-    times = _TIMES if connection.vendor != "postgresql" else ()
-    tz = connection.timezone
     values = []
     for row in rows:
         value = list(row)
-        for index in times:
-            value[index] = sqlite_time(value[index], tz)
         for index in _JSON:
             if value[index] is not None:
                 value[index] = json.dumps(value[index])
         values.append(value)
-    rows_store(TABLE, COLUMNS, values)
+    rows_store(TABLE, COLUMNS, values, times=_TIMES)
 
 
 _TIMES = (COLUMNS.index("quoted_at"), COLUMNS.index("expires_at"))
