@@ -437,17 +437,30 @@ class BackgroundWriter:
 
     def _write_forever(self) -> None:
         while True:
-            self.wake.wait(timeout=settings.API_ACCESS_LOG_FLUSH_SECONDS)
+            woken = self.wake.wait(timeout=settings.API_ACCESS_LOG_FLUSH_SECONDS)
             self.wake.clear()
             if not settings.API_ACCESS_LOG_ASYNC:  # switched off since it started (tests)
                 continue
-            try:
-                for job in self.jobs:
-                    job()
-            except Exception:
-                logger.exception("background write of API counts failed")
-            finally:
-                connection.close()  # this thread's own connection
+            self.run_jobs(busy=woken)
+
+    def run_jobs(self, *, busy: bool) -> None:
+        """One round of the registered writes on this thread's own database connection.
+
+        The connection is kept while the writer is ``busy`` (woken because a batch was due, so
+        another will soon follow) and closed when a round found it idle (a whole flush interval
+        passed without a batch falling due) or a write failed. Opening it for every batch cost
+        more than the batch's rows: on the embedded SQLite the writer's connection is often the
+        file's last one, and closing the last connection checkpoints the write-ahead log (and
+        the next batch recreates it); on PostgreSQL each connection is a new server process.
+        """
+        try:
+            for job in self.jobs:
+                job()
+        except Exception:
+            logger.exception("background write of API counts failed")
+            busy = False
+        if not busy:
+            connection.close()
 
 
 background_writer = BackgroundWriter()
