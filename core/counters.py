@@ -331,7 +331,7 @@ class LocalCounters:
 
     def add(self, buffer: BufferedCounts, key: tuple, counts: Sequence[int]) -> None:
         pending = self._pending(buffer)
-        row_key = tuple(str(part) for part in key)
+        row_key = tuple(map(str, key))
         with pending.lock:
             row = pending.rows.setdefault(row_key, [0] * buffer.width)
             for index, n in enumerate(counts):

@@ -238,9 +238,14 @@ class PartnerKeyAuthentication(BaseAuthentication):
         if counting is not None:
             held, counted = counting.held, (counting.plan, counting.reply.values())
         try:
-            record = self._verified_key(prefix, hashed)
+            record = key_record(prefix) if prefix else None
+            if record is None:
+                raise exceptions.AuthenticationFailed(_("Unknown API key."))
             partner = partner_record(record.partner_id)
-            self._allowed(record, partner)
+            if held is None or record is not held[0] or partner is not held[1]:
+                # The records ``_held`` checked earlier in this request need no second check.
+                self._key_valid(record, hashed)
+                self._allowed(record, partner)
         except exceptions.APIException as refusal:
             if counted is not None:
                 _uncount(django_request, counted[0])
@@ -258,13 +263,6 @@ class PartnerKeyAuthentication(BaseAuthentication):
         client = ApiClient(record, partner)
         django_request.api_client = client  # for the access log and metering middleware
         return client, record
-
-    def _verified_key(self, prefix: str, hashed: str) -> KeyRecord:
-        record = key_record(prefix) if prefix else None
-        if record is None:
-            raise exceptions.AuthenticationFailed(_("Unknown API key."))
-        self._key_valid(record, hashed)
-        return record
 
     @staticmethod
     def _key_valid(record: KeyRecord, hashed: str) -> None:
