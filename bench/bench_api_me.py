@@ -24,7 +24,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bench.gunicorn import gunicorn_start, gunicorn_stop
+from bench.gunicorn import gunicorn_start, gunicorn_stop, server_cpu_seconds
 from bench.harness import Benchmark
 
 CALLS = 300
@@ -172,6 +172,10 @@ def baseline() -> None:
         assert client.get("/bare/").status_code == 200
 
 
+def _server_cpu() -> float | None:
+    return server_cpu_seconds(_state.get("server"))
+
+
 BENCHMARKS = [
     Benchmark(
         name=f"GET /api/v1/me/ ×{CALLS} over HTTP (gunicorn) vs bare DRF",
@@ -181,6 +185,7 @@ BENCHMARKS = [
         rounds=21,
         setup=server_setup,
         teardown=server_teardown,
+        cpu=_server_cpu,
     ),
     Benchmark(
         name=f"GET /api/v1/me/ ×{CALLS} HTTP (gunicorn, Redis) vs bare DRF",
@@ -190,6 +195,7 @@ BENCHMARKS = [
         rounds=21,
         setup=redis_server_setup,
         teardown=server_teardown,
+        cpu=_server_cpu,
         requires=("redis",),
     ),
     Benchmark(

@@ -15,7 +15,7 @@ import sys
 import time
 from decimal import Decimal
 
-from bench.gunicorn import gunicorn_start, gunicorn_stop
+from bench.gunicorn import gunicorn_start, gunicorn_stop, server_cpu_seconds
 from bench.harness import Benchmark
 
 CALLS = 300
@@ -146,6 +146,10 @@ def me() -> None:
         assert _request("GET", "/api/v1/me/") == 200
 
 
+def _server_cpu() -> float | None:
+    return server_cpu_seconds(_state.get("server"))
+
+
 BENCHMARKS = [
     Benchmark(
         name=f"POST offers/ ×{CALLS} over HTTP (gunicorn) vs GET me/",
@@ -155,5 +159,6 @@ BENCHMARKS = [
         rounds=21,
         setup=server_setup,
         teardown=server_teardown,
+        cpu=_server_cpu,
     ),
 ]

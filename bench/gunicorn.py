@@ -70,3 +70,20 @@ def gunicorn_stop(server: subprocess.Popen | None) -> None:
     if server is not None and server.poll() is None:
         server.terminate()
         server.wait(timeout=30)
+
+
+def server_cpu_seconds(server: subprocess.Popen | None) -> float | None:
+    """The CPU seconds (user and system, every thread) the server's worker has used so far,
+    from ``/proc``; None where ``/proc`` cannot tell (not Linux, or no worker yet)."""
+    if server is None:
+        return None
+    try:
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        total = 0
+        for pid in children:
+            # Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK") if children else None

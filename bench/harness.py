@@ -5,6 +5,11 @@ A benchmark module under ``bench/`` (``bench_*.py``) exposes ``BENCHMARKS``, a l
 the harness warms both up, then alternates them ``rounds`` times and reports the median of
 each and the ratio ours / baseline. Optional ``setup``/``teardown`` run once around the pair;
 ``requires`` names what must be there (``"postgresql"``) or the benchmark is skipped.
+
+A benchmark against a server (``cpu``: the CPU seconds the server has used so far) also reports
+the server's CPU per round on each side, informative beside the wall-clock ratio: on a shared
+two-core machine the wall clock moves with whatever else runs, while the server's own CPU is
+what a change to the code moves (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -28,6 +33,9 @@ class Benchmark:
     requires: tuple[str, ...] = ()
     unit: str = "s"
     notes: list[str] = field(default_factory=list)
+    # CPU seconds the measured server has used so far (all its threads), or None when it cannot
+    # tell: measured per round beside the wall clock.
+    cpu: Callable[[], float | None] | None = None
 
 
 @dataclass
@@ -37,6 +45,8 @@ class Result:
     baseline: float
     goal: float | None
     skipped: str = ""
+    cpu_ours: float | None = None  # the server's CPU per round (median), when measured
+    cpu_baseline: float | None = None
 
     @property
     def ratio(self) -> float:
@@ -51,16 +61,25 @@ def measure(bench: Benchmark) -> Result:
             bench.ours()
             bench.baseline()
         ours, base = [], []
+        cpu = {id(ours): [], id(base): []}
         for i in range(bench.rounds):
             # Alternate the order so drift in the machine hits both sides alike.
             pair = [(bench.ours, ours), (bench.baseline, base)]
             if i % 2:
                 pair.reverse()
             for fn, times in pair:
+                cpu_started = bench.cpu() if bench.cpu else None
                 started = time.perf_counter()
                 fn()
                 times.append(time.perf_counter() - started)
-        return Result(bench.name, statistics.median(ours), statistics.median(base), bench.goal)
+                cpu_ended = bench.cpu() if cpu_started is not None else None
+                if cpu_ended is not None:
+                    cpu[id(times)].append(cpu_ended - cpu_started)
+        result = Result(bench.name, statistics.median(ours), statistics.median(base), bench.goal)
+        if cpu[id(ours)] and cpu[id(base)]:
+            result.cpu_ours = statistics.median(cpu[id(ours)])
+            result.cpu_baseline = statistics.median(cpu[id(base)])
+        return result
     finally:
         if bench.teardown:
             bench.teardown()
@@ -78,4 +97,10 @@ def table(results: list[Result]) -> str:
         lines.append(
             f"{r.name:58} {r.ours * 1000:9.2f}ms {r.baseline * 1000:9.2f}ms {r.ratio:7.2f} {goal:>6}  {verdict}"
         )
+        if r.cpu_ours is not None and r.cpu_baseline:
+            ratio = r.cpu_ours / r.cpu_baseline
+            lines.append(
+                f"{'  the same, server CPU per round (informative)':58} {r.cpu_ours * 1000:9.2f}ms"
+                f" {r.cpu_baseline * 1000:9.2f}ms {ratio:7.2f} {'-':>6}  -"
+            )
     return "\n".join(lines)
