@@ -338,8 +338,10 @@ class LocalCounters:
                 row[index] += n
             due = time.monotonic() - pending.flushed_at >= settings.API_METERING_FLUSH_SECONDS
         if settings.API_ACCESS_LOG_ASYNC:
-            # The process's background writer drains it when due, also while no request comes.
-            background_writer.start()
+            # The process's background writer drains it when due, also while no request comes:
+            # started in a new process, and checked (and restarted) whenever a flush is due.
+            if due or background_writer.pid != os.getpid():
+                background_writer.start()
         elif due:
             self.drain(buffer)
 

@@ -50,10 +50,19 @@ def flush_deprecation_usage() -> int:
 
 
 def _route(request) -> tuple[Deprecation, ...]:
-    match = getattr(request, "resolver_match", None)
-    if match is None or not match.url_name:
-        return ()
-    return deprecations_for(route=match.url_name, method=request.method)
+    """The deprecations of the request's route and method, looked up once per request
+    (``refuse_retired`` and then ``announce`` ask)."""
+    held = vars(request)
+    found = held.get("_api_deprecations")
+    if found is None:
+        match = getattr(request, "resolver_match", None)
+        found = (
+            ()
+            if match is None or not match.url_name
+            else deprecations_for(route=match.url_name, method=request.method)
+        )
+        held["_api_deprecations"] = found
+    return found
 
 
 def _has(data, parts: tuple[str, ...]) -> bool:
