@@ -123,7 +123,10 @@ def test_a_worker_killed_mid_settlement_then_rerun_leaves_identical_statements(d
 
     rerun = last_run()
     assert rerun.status == "succeeded"
-    assert rerun.periods_planned == DAYS - len(partial)
+    # The rerun plans only what is unsettled: every period after the killed run's, or one fewer
+    # when the broker gave the killed worker's unacknowledged period back to the new worker and
+    # it settled that period before the rerun planned (seen on a slow machine).
+    assert DAYS - len(partial) - 1 <= rerun.periods_planned <= DAYS - len(partial)
     assert actual_statements(daily) == expected_statements()
     assert Statement.objects.count() == DAYS
     assert not with_statement(Transaction.objects.all()).filter(statement_id__isnull=True).exists()
