@@ -60,25 +60,23 @@ def measure(bench: Benchmark) -> Result:
         for _ in range(bench.warmup):
             bench.ours()
             bench.baseline()
-        ours, base = [], []
-        cpu = {id(ours): [], id(base): []}
+        ours, base, cpu_ours, cpu_base = [], [], [], []
         for i in range(bench.rounds):
             # Alternate the order so drift in the machine hits both sides alike.
-            pair = [(bench.ours, ours), (bench.baseline, base)]
+            pair = [(bench.ours, ours, cpu_ours), (bench.baseline, base, cpu_base)]
             if i % 2:
                 pair.reverse()
-            for fn, times in pair:
+            for fn, times, cpu in pair:
                 cpu_started = bench.cpu() if bench.cpu else None
                 started = time.perf_counter()
                 fn()
                 times.append(time.perf_counter() - started)
                 cpu_ended = bench.cpu() if cpu_started is not None else None
                 if cpu_ended is not None:
-                    cpu[id(times)].append(cpu_ended - cpu_started)
+                    cpu.append(cpu_ended - cpu_started)
         result = Result(bench.name, statistics.median(ours), statistics.median(base), bench.goal)
-        if cpu[id(ours)] and cpu[id(base)]:
-            result.cpu_ours = statistics.median(cpu[id(ours)])
-            result.cpu_baseline = statistics.median(cpu[id(base)])
+        if cpu_ours and cpu_base:
+            result.cpu_ours, result.cpu_baseline = statistics.median(cpu_ours), statistics.median(cpu_base)
         return result
     finally:
         if bench.teardown:

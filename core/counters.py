@@ -338,10 +338,8 @@ class LocalCounters:
                 row[index] += n
             due = time.monotonic() - pending.flushed_at >= settings.API_METERING_FLUSH_SECONDS
         if settings.API_ACCESS_LOG_ASYNC:
-            # The process's background writer drains it when due, also while no request comes:
-            # started in a new process, and checked (and restarted) whenever a flush is due.
-            if due or background_writer.pid != os.getpid():
-                background_writer.start()
+            # The process's background writer drains it when due, also while no request comes.
+            background_writer.start(check_alive=due)
         elif due:
             self.drain(buffer)
 
@@ -427,7 +425,12 @@ class BackgroundWriter:
         # A forked worker starts its own.
         return self.thread is not None and self.thread.is_alive() and self.pid == os.getpid()
 
-    def start(self) -> None:
+    def start(self, *, check_alive: bool = True) -> None:
+        """Start the thread unless this process runs it. ``check_alive=False`` trusts a thread
+        this process started (the per-request caller checks its liveness only when a flush is
+        due; a new process, after a fork, starts its own either way)."""
+        if self.pid == os.getpid() and not check_alive:
+            return
         if self._running():
             return
         with self.lock:
