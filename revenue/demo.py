@@ -142,9 +142,9 @@ def _chance(*parts: object) -> float:
     return int(hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:8], 16) / 2**32
 
 
-def taken_offers(agreement: Agreement, now: datetime):
+def taken_offers(agreement: Agreement, until: datetime):
     """The demo offers of ``agreement``'s partner and scenario that become sales: (offer, when
-    the sale happened), the sale inside the agreement's dates and not in the future."""
+    the sale happened), the sale inside the agreement's dates and before ``until``."""
     offers = (
         OfferRecord.objects.filter(
             partner_id=agreement.partner_id,
@@ -163,7 +163,7 @@ def taken_offers(agreement: Agreement, now: datetime):
         occurred = quoted_at + timedelta(minutes=10 + int(_chance(offer_id, "later") * 48 * 60))
         day = timezone.localdate(occurred)
         if (
-            occurred > now
+            occurred >= until
             or day < agreement.effective_from
             or (agreement.effective_to and day > agreement.effective_to)
         ):
@@ -172,14 +172,15 @@ def taken_offers(agreement: Agreement, now: datetime):
         yield offer_id, quoted_at, occurred, product, gross, ref
 
 
-def _attributed_sales(agreement: Agreement, now: datetime) -> int:
-    """Record the taken demo offers as sales naming their offer, through ``ledger_store``; the
-    number of new rows."""
+def _attributed_sales(agreement: Agreement, until: datetime) -> int:
+    """Record the taken demo offers whose sale happened before ``until`` as sales naming their
+    offer, through ``ledger_store``; the number of new rows."""
     catalog = partner_catalog(partner=agreement.partner)
     ops = connection.ops
+    now = timezone.now()
     rows = []
     for index, (offer_id, quoted_at, occurred, product, gross, ref) in enumerate(
-        taken_offers(agreement, now)
+        taken_offers(agreement, until)
     ):
         item = {
             "external_id": f"demo-sale-{offer_id[5:]}", "scenario": agreement.scenario_code, "product": product,
@@ -336,7 +337,9 @@ def seed(*, password: str, stdout) -> None:
         if agreement is None:
             continue
         created = _transactions(agreement, products, per_day, today)
-        created += _attributed_sales(agreement, timezone.now())
+        # The sales stop at the start of today: a second run the same day finds the same sales
+        # (the offers end yesterday, but a sale may come up to two days after its offer).
+        created += _attributed_sales(agreement, datetime.combine(today, time(0), tzinfo=SHANGHAI))
         if slug == CLAWBACK_PARTNER:
             created += _clawback_refunds(agreement, products, per_day, today)
         granted += campaign_grants(today=today)
