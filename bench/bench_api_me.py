@@ -9,8 +9,10 @@ beside it).
 
 Over HTTP twice when ``REDIS_URL`` is set: the server on the embedded default (``REDIS_URL``
 emptied for it), then on Redis as production runs it (verification generations, rate limits,
-quota and usage counts in Redis: one round trip per call). The in-process pair runs on what
-this process has."""
+quota and usage counts in Redis: one round trip per call), with beside it, informative, the bare
+view plus one plain Redis round trip against the bare view: the floor that one round trip a call
+sets on this machine, whatever the code around it. The in-process pair runs on what this
+process has."""
 
 from __future__ import annotations
 
@@ -39,11 +41,25 @@ class BareView(APIView):
         return Response({"partner": {"slug": "bare"}, "key": {"prefix": "none"}})
 
 
+class RoundTripView(BareView):
+    """The bare view and one Redis round trip made the way the hot path makes its own (this
+    thread's connection, the command sent and its reply read: ``core.counters.RedisCounters``):
+    the floor under any hot path that asks Redis once per call, measured beside the goal."""
+
+    def get(self, request):
+        from core.counters import counters_backend
+
+        connection = counters_backend()._hot_connection()
+        connection.send_command("GET", "bench:round-trip")
+        connection.read_response()
+        return super().get(request)
+
+
 def _urlpatterns() -> list:
     from portal.urls import urlpatterns as real
 
-    # The bare view first, then the product's own URLconf exactly as it is served.
-    return [path("bare/", BareView.as_view()), *real]
+    # The bare views first, then the product's own URLconf exactly as it is served.
+    return [path("bare/", BareView.as_view()), path("bare-redis/", RoundTripView.as_view()), *real]
 
 
 urlpatterns = _urlpatterns()
@@ -159,6 +175,11 @@ def server_baseline() -> None:
         assert _http("/bare/") == 200
 
 
+def server_round_trip() -> None:
+    for _ in range(CALLS):
+        assert _http("/bare-redis/") == 200
+
+
 def ours() -> None:
     client = _state["client"]
     header = {"HTTP_AUTHORIZATION": f"Api-Key {_state['key']}"}
@@ -192,6 +213,17 @@ BENCHMARKS = [
         ours=server_ours,
         baseline=server_baseline,
         goal=1.15,
+        rounds=21,
+        setup=redis_server_setup,
+        teardown=server_teardown,
+        cpu=_server_cpu,
+        requires=("redis",),
+    ),
+    Benchmark(
+        name=f"bare DRF + one Redis round trip ×{CALLS} HTTP vs bare DRF",
+        ours=server_round_trip,
+        baseline=server_baseline,
+        goal=None,  # informative: what one round trip a call costs on this machine, by itself
         rounds=21,
         setup=redis_server_setup,
         teardown=server_teardown,
