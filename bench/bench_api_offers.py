@@ -5,12 +5,15 @@ with the same key, over HTTP on the same gunicorn server (one sync worker). Goal
 Both sides pay the same authentication, throttling, metering and access log; what the ratio
 prices is the quote itself: the compiled terms (cached in the worker, ``scenarios.selectors``),
 the engine, the offer ids, the buffered offer-log row and the larger JSON answer. Run it on the
-embedded default (SQLite) and on PostgreSQL (``DATABASE_URL``)."""
+embedded default (SQLite) and on PostgreSQL (``DATABASE_URL``). The server runs on the embedded
+cache, and again on Redis when ``REDIS_URL`` is set (as production runs it: the call's one round
+trip on both sides)."""
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import sys
 import time
 from decimal import Decimal
@@ -111,14 +114,24 @@ def _request(method: str, path: str, body: str | None = None) -> int:
         conn.close()
 
 
-def server_setup() -> None:
+def _server_setup(redis_url: str) -> None:
     setup()
 
     def probe(port: int) -> None:
         _state["port"] = port
         _request("GET", "/api/v1/me/")
 
-    _state["server"], _state["port"] = gunicorn_start(probe)
+    _state["server"], _state["port"] = gunicorn_start(probe, environ={"REDIS_URL": redis_url})
+
+
+def server_setup() -> None:
+    """The server on the embedded default, whatever this process has."""
+    _server_setup("")
+
+
+def redis_server_setup() -> None:
+    """The server on Redis (``REDIS_URL``), as production runs it."""
+    _server_setup(os.environ["REDIS_URL"])
 
 
 def server_teardown() -> None:
@@ -160,5 +173,16 @@ BENCHMARKS = [
         setup=server_setup,
         teardown=server_teardown,
         cpu=_server_cpu,
+    ),
+    Benchmark(
+        name=f"POST offers/ ×{CALLS} HTTP (gunicorn, Redis) vs GET me/",
+        ours=offers,
+        baseline=me,
+        goal=1.5,
+        rounds=21,
+        setup=redis_server_setup,
+        teardown=server_teardown,
+        cpu=_server_cpu,
+        requires=("redis",),
     ),
 ]

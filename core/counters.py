@@ -49,25 +49,32 @@ class BufferedCounts:
     names without ``|``). ``write(rows)`` receives ``{key as a tuple of str: [numbers]}`` and
     stores them, adding to what is stored; it returns how many rows it wrote. ``drain()``
     writes what is buffered (beat, every minute). Where the counts wait is the backend's
-    business (see the module docstring).
+    business (see the module docstring), unless ``in_process``: then they always wait in this
+    process and its background writer writes them, as ``BufferedRows`` do, whatever the
+    backend. That is for counts added apart from the hot path's one Redis command (an ``add``
+    on Redis is a round trip of its own), which may be lost in a crash as the rows are.
     """
 
-    def __init__(self, name: str, *, width: int, write: Callable[[Rows], int]):
+    def __init__(self, name: str, *, width: int, write: Callable[[Rows], int], in_process: bool = False):
         self.name = name
         self.width = width
         self.write = write
+        self.in_process = in_process
         _buffers.append(self)
 
+    def _store(self) -> CountersBackend:
+        return _process if self.in_process else _backend
+
     def add(self, key: tuple, counts: Sequence[int]) -> None:
-        _backend.add(self, key, counts)
+        self._store().add(self, key, counts)
 
     def drain(self) -> int:
         """Write every buffered count to the database; the number of rows written."""
-        return _backend.drain(self)
+        return self._store().drain(self)
 
     def pending(self) -> bool:
-        """Counts wait in this process's memory (only on the embedded default)."""
-        return _backend.pending(self)
+        """Counts wait in this process's memory (the embedded default, or ``in_process``)."""
+        return self._store().pending(self)
 
 
 _buffers: list[BufferedCounts] = []
@@ -374,15 +381,19 @@ class LocalCounters:
 
 CountersBackend = RedisCounters | LocalCounters
 _backend: CountersBackend = None  # type: ignore[assignment] - set by ``counters_start``
+# Where ``BufferedCounts(in_process=True)`` wait: the backend itself on the embedded default,
+# else counts of this process beside the shared ones.
+_process: LocalCounters = None  # type: ignore[assignment] - set by ``counters_start``
 
 
 def counters_start() -> CountersBackend:
     """Choose the backend from the default cache: Redis when it is Redis, else this process.
     Called once as the process starts (``portal.apps``); a process whose cache settings change
     (tests) calls it again and starts from empty counters."""
-    global _backend
+    global _backend, _process
     cache = caches["default"]
     _backend = RedisCounters(cache) if isinstance(cache, RedisCache) else LocalCounters()
+    _process = _backend if isinstance(_backend, LocalCounters) else LocalCounters()
     return _backend
 
 
@@ -469,7 +480,16 @@ class BackgroundWriter:
 
 
 background_writer = BackgroundWriter()
-background_writer.register(lambda: _backend.drain_due())
+
+
+def _drain_due() -> None:
+    """The background writer's round of the counts: those due in this process."""
+    _backend.drain_due()
+    if _process is not _backend:
+        _process.drain_due()
+
+
+background_writer.register(_drain_due)
 
 
 class BufferedRows:

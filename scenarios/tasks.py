@@ -5,12 +5,6 @@ from celery import shared_task
 from . import services
 
 
-@shared_task(name="scenarios.tasks.offer_quote_counts_flush")
-def offer_quote_counts_flush() -> int:
-    """Write the buffered offer request counts to ``OfferQuoteDaily``."""
-    return services.offer_quote_counts_flush()
-
-
 @shared_task(name="scenarios.tasks.offer_log_maintain")
 def offer_log_maintain() -> dict:
     """Daily (beat): create the offer log's partitions ahead, drop those past the retention."""

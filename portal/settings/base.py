@@ -345,10 +345,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "partners.tasks.api_usage_flush",
         "schedule": timedelta(seconds=60),
     },
-    "scenarios-offer-quote-counts-flush": {
-        "task": "scenarios.tasks.offer_quote_counts_flush",
-        "schedule": timedelta(seconds=60),
-    },
     "scenarios-offer-log-maintain": {
         "task": "scenarios.tasks.offer_log_maintain",
         "schedule": crontab(hour=3, minute=40),

@@ -220,18 +220,21 @@ def _write_quote_days(rows: dict[tuple[str, ...], list[int]]) -> int:
 
 
 # Offer requests per partner, scenario version and business day, counted without a database
-# write on the request path (see ``core.counters.BufferedCounts``).
-quote_counts = BufferedCounts("offer-quotes", width=3, write=_write_quote_days)
+# write on the request path (see ``core.counters.BufferedCounts``). They wait in the web process,
+# as the offer log's rows do, on Redis too: counted after the quote, apart from the hot path's one
+# Redis command, they would cost every quote a second round trip.
+quote_counts = BufferedCounts("offer-quotes", width=3, write=_write_quote_days, in_process=True)
 
 
 def offer_quote_count(*, partner, scenario: Scenario, offers: int = 0, refused: bool = False) -> None:
-    """Count one request (quoted, or refused) for today (Asia/Shanghai): buffered, in
-    ``OfferQuoteDaily`` within a minute (``offer_quote_counts_flush``)."""
+    """Count one request (quoted, or refused) for today (Asia/Shanghai): buffered in this
+    process, in ``OfferQuoteDaily`` once the background writer's ``API_METERING_FLUSH_SECONDS``
+    pass, and when the process exits (``offer_quote_counts_flush`` writes them at once)."""
     quote_counts.add(
         (partner.pk, scenario.pk, business_day()), (0 if refused else 1, offers, 1 if refused else 0)
     )
 
 
 def offer_quote_counts_flush() -> int:
-    """Write the buffered offer counts to ``OfferQuoteDaily`` (beat, every minute); rows written."""
+    """Write this process's buffered offer counts to ``OfferQuoteDaily``; rows written."""
     return quote_counts.drain()

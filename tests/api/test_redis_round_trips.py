@@ -78,6 +78,35 @@ def test_an_authenticated_call_costs_one_round_trip(api, acme_key, redis, round_
     assert all(b"EVALSHA" in sent for sent in round_trips.sent)
 
 
+def test_a_quote_costs_one_round_trip_and_its_request_counts_still_land(
+    api, acme, acme_key, redis, round_trips
+):
+    """``POST offers/`` makes the same one command: the offer log's rows and the request counts
+    wait in the process (``BufferedCounts(in_process=True)``), nothing goes to Redis after it."""
+    from scenarios.models import OfferQuoteDaily
+    from scenarios.services import offer_quote_counts_flush
+
+    from .test_scenarios import make_scenario
+
+    make_scenario(acme, "travel-finance")
+    body = {
+        "scenario": "travel-finance",
+        "event": "booking.created",
+        "amount": "10000.00",
+        "tenor_months": 12,
+    }
+    for _ in range(2):  # loads the records and the terms, connects the hot path
+        assert api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).status_code == 200
+    round_trips.clear()
+    for _ in range(3):
+        assert api.post("/api/v1/offers/", body, format="json", **auth(acme_key.key)).status_code == 200
+    assert len(round_trips) == 3, [s[:200] for s in round_trips.sent]
+    assert all(b"EVALSHA" in sent for sent in round_trips.sent)
+
+    assert offer_quote_counts_flush() == 1
+    assert OfferQuoteDaily.objects.get().quotes == 5
+
+
 def test_the_burst_limit_answers_429_at_the_same_count_with_its_retry_after(api, acme_key, redis, settings):
     settings.API_RATE_BURST = (3, 10)
     with time_machine.travel(timezone.now().replace(second=0, microsecond=0), tick=False):
